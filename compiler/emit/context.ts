@@ -1,0 +1,98 @@
+// What an emitter needs besides its IR node: how to spell sizes in code and in shape comments, and a
+// registry of the helper classes (Head, LayerNorm, Block, …) the file must declare.
+import type { ClassDeclarationStructure } from "ts-morph";
+import type { ModelIR } from "../ir/model.js";
+import type { Width } from "../ir/width.js";
+
+/** Where code is being emitted: the model's constructor has `this.vocabSize`; a block gets `vocabSize`. */
+export type Scope = "model" | "block";
+
+/** Order of class kinds in the file: building blocks first, as nanoGPT's model.py reads. */
+export const CLASS_RANK = { LayerNorm: 0, Head: 1, MultiHeadAttention: 2, FeedForward: 3, Block: 4 } as const;
+export type ClassRank = keyof typeof CLASS_RANK;
+
+interface ClassEntry {
+  readonly name: string;
+  readonly rank: number;
+  structure?: ClassDeclarationStructure;
+  order: number;
+}
+
+export class EmitContext {
+  readonly ir: ModelIR;
+  readonly #classes = new Map<string, ClassEntry>();
+  #finished = 0;
+
+  constructor(ir: ModelIR) {
+    this.ir = ir;
+  }
+
+  /** A size as a TypeScript expression: config.nEmbd, vocabSize, or the number. */
+  size(w: Width, scope: Scope): string {
+    if (w === "vocab") return scope === "model" ? "this.vocabSize" : "vocabSize";
+    if (w === this.ir.nEmbd) return "config.nEmbd";
+    if (w === this.ir.blockSize) return "config.blockSize";
+    return String(w);
+  }
+
+  /** A width as shape comments write it: C for n_embd, 4*C for its multiples, vocab, or the number. */
+  dim(w: Width): string {
+    if (w === "vocab") return "vocab";
+    const c = this.ir.nEmbd;
+    if (c !== undefined && w === c) return "C";
+    if (c !== undefined && w % c === 0 && w > c) return `${w / c}*C`;
+    return String(w);
+  }
+
+  /** `// (B, T, C)` */
+  shape(w: Width): string {
+    return `// (B, T, ${this.dim(w)})`;
+  }
+
+  /**
+   * The name of the helper class for one variant of a kind (`Head`, or `Head2` when a second variant of it
+   * appears), building its declaration the first time it is asked for.
+   */
+  useClass(base: ClassRank | string, variant: string, build: (name: string) => ClassDeclarationStructure): string {
+    const key = `${base}|${variant}`;
+    const known = this.#classes.get(key);
+    if (known) return known.name;
+    const taken = new Set([...this.#classes.values()].map((c) => c.name));
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
+    const rank = base in CLASS_RANK ? CLASS_RANK[base as ClassRank] : CLASS_RANK.Block;
+    const entry: ClassEntry = { name, rank, order: 0 };
+    this.#classes.set(key, entry);
+    entry.structure = build(name);
+    entry.order = this.#finished++;
+    return name;
+  }
+
+  readonly #vocabClasses = new Set<string>();
+
+  /** Records that a block class's constructor takes the vocabulary size. */
+  markVocab(className: string, takesVocab: boolean): void {
+    if (takesVocab) this.#vocabClasses.add(className);
+  }
+
+  classUsesVocab(className: string): boolean {
+    return this.#vocabClasses.has(className);
+  }
+
+  /** The helper classes in reading order: by kind, then dependencies before the classes that use them. */
+  classes(): ClassDeclarationStructure[] {
+    return [...this.#classes.values()]
+      .sort((a, b) => a.rank - b.rank || a.order - b.order)
+      .map((c) => c.structure!);
+  }
+}
+
+/** snake_case layer name → camelCase property name. */
+export function propertyName(layerName: string): string {
+  return layerName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A number literal as a reader expects it: 0.2, 1e-5, 3e-4. */
+export function num(n: number): string {
+  return Math.abs(n) > 0 && Math.abs(n) < 1e-3 ? n.toExponential().replace("e-", "e-") : String(n);
+}

@@ -1,0 +1,63 @@
+// attention_head → the Head class (one head of causal self-attention) and a field holding one.
+import type { AttentionHeadNode } from "../../ir/nodes/index.js";
+import { buildClass } from "../class-builder.js";
+import { num, propertyName, type EmitContext } from "../context.js";
+import { expr, type LayerEmitter } from "../layer-emitter.js";
+
+/** Declares the Head variant these options need and returns its class name. */
+export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: boolean): string {
+  return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, (name) =>
+    buildClass({
+      name,
+      doc: "One head of causal self-attention: each position mixes the values of the positions before it, weighted by how well its query matches their keys.",
+      fields: [
+        { name: "key", type: "Linear", doc: "What each position offers to be found by." },
+        { name: "query", type: "Linear", doc: "What each position is looking for." },
+        { name: "value", type: "Linear", doc: "What each position passes on when attended to." },
+        ...(scale ? [{ name: "headSize", type: "number" }] : []),
+        ...(withDropout ? [{ name: "dropoutRate", type: "number" }] : []),
+      ],
+      ctorParams: [{ name: "o", type: `{ nIn: number; headSize: number${withDropout ? "; dropout: number" : ""} }` }],
+      ctorBody: [
+        `this.key = this.module("key", new Linear(o.nIn, o.headSize, false));`,
+        `this.query = this.module("query", new Linear(o.nIn, o.headSize, false));`,
+        `this.value = this.module("value", new Linear(o.nIn, o.headSize, false));`,
+        ...(scale ? ["this.headSize = o.headSize;"] : []),
+        ...(withDropout ? ["this.dropoutRate = o.dropout;"] : []),
+      ],
+      methods: [
+        {
+          name: "forward",
+          params: [{ name: "x", type: "tf.Tensor3D" }],
+          returns: "tf.Tensor3D",
+          body: [
+            "const k = this.key.forward(x); // (B, T, hs)",
+            "const q = this.query.forward(x); // (B, T, hs)",
+            ...(scale
+              ? [
+                  "// Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays",
+                  "// near 1 and softmax does not saturate into one-hot weights as head size grows.",
+                  "let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, T)",
+                ]
+              : ["// Affinities q·k between every pair of positions (unscaled).", "let wei: tf.Tensor3D = tf.matMul(q, k, false, true); // (B, T, T)"]),
+            "wei = causalMask(wei); // (B, T, T): a position may not look at later ones",
+            "wei = tf.softmax(wei); // (B, T, T): each row sums to 1",
+            ...(withDropout ? ["wei = dropout(wei, this.dropoutRate, this.training); // (B, T, T)"] : []),
+            "const v = this.value.forward(x); // (B, T, hs)",
+            "return tf.matMul(wei, v); // (B, T, hs)",
+          ],
+        },
+      ],
+    }),
+  );
+}
+
+export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
+  members(node, ctx, scope) {
+    const cls = useHeadClass(ctx, node.scale, node.dropout > 0);
+    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `headSize: ${ctx.size(node.headSize, scope)}`];
+    if (node.dropout > 0) args.push(`dropout: ${num(node.dropout)}`);
+    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
+  },
+  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+};

@@ -1,0 +1,52 @@
+// layer_norm → the project's own LayerNorm class (epsilon, gamma, beta), written out in the file.
+import type { LayerNormNode } from "../../ir/nodes/index.js";
+import { buildClass } from "../class-builder.js";
+import { num, propertyName } from "../context.js";
+import { expr, type LayerEmitter } from "../layer-emitter.js";
+
+export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
+  members(node, ctx, scope) {
+    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, (name) =>
+      buildClass({
+        name,
+        doc:
+          "Layer normalization: each token's features are shifted to mean 0 and scaled to variance 1, then " +
+          (node.affine ? "scaled by gamma and shifted by beta (learned). " : "left as they are (no gamma or beta). ") +
+          "Unlike batch norm it uses no statistics across the batch, so it computes the same thing in training and sampling.",
+        fields: [
+          { name: "eps", type: "number", doc: "Keeps the division finite when a token's features are all equal." },
+          ...(node.affine
+            ? [
+                { name: "gamma", type: "tf.Variable", doc: "Per-feature scale, starts at 1." },
+                { name: "beta", type: "tf.Variable", doc: "Per-feature shift, starts at 0." },
+              ]
+            : []),
+        ],
+        ctorParams: [
+          { name: "dim", type: "number" },
+          { name: "eps", type: "number" },
+        ],
+        ctorBody: [
+          "this.eps = eps;",
+          ...(node.affine ? [`this.gamma = this.param("gamma", tf.ones([dim]));`, `this.beta = this.param("beta", tf.zeros([dim]));`] : []),
+        ],
+        methods: [
+          {
+            name: "forward",
+            params: [{ name: "x", type: "tf.Tensor3D" }],
+            returns: "tf.Tensor3D",
+            body: [
+              "const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each: statistics over the features",
+              node.affine
+                ? "const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)"
+                : "return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)",
+              ...(node.affine ? ["return tf.add(tf.mul(xhat, this.gamma), this.beta); // (B, T, C)"] : []),
+            ],
+          },
+        ],
+      }),
+    );
+    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}(${ctx.size(node.width, scope)}, ${num(node.eps)}))` }];
+  },
+  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+};

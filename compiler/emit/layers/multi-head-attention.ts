@@ -1,0 +1,51 @@
+// multi_head_attention → the MultiHeadAttention class (heads side by side, concatenated, projected).
+import type { MultiHeadAttentionNode } from "../../ir/nodes/index.js";
+import { buildClass } from "../class-builder.js";
+import { num, propertyName } from "../context.js";
+import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { useHeadClass } from "./attention-head.js";
+
+export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
+  members(node, ctx, scope) {
+    const withDropout = node.dropout > 0;
+    const head = useHeadClass(ctx, node.scale, withDropout);
+    const proj = node.projection;
+    const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},dropout=${withDropout}`, (name) =>
+      buildClass({
+        name,
+        doc: `Several heads of attention in parallel${proj ? ", their outputs concatenated and projected back to the input width" : ", their outputs concatenated"}.`,
+        fields: [
+          { name: "heads", type: `${head}[]` },
+          ...(proj ? [{ name: "proj", type: "Linear", doc: "Mixes what the heads found, back into the residual stream's width." }] : []),
+          ...(withDropout && proj ? [{ name: "dropoutRate", type: "number" }] : []),
+        ],
+        ctorParams: [{ name: "o", type: `{ nIn: number; heads: number; headSize: number${withDropout ? "; dropout: number" : ""} }` }],
+        ctorBody: [
+          `const makeHead = (): ${head} => new ${head}({ nIn: o.nIn, headSize: o.headSize${withDropout ? ", dropout: o.dropout" : ""} });`,
+          `this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));`,
+          ...(proj ? [`this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));`] : []),
+          ...(withDropout && proj ? ["this.dropoutRate = o.dropout;"] : []),
+        ],
+        methods: [
+          {
+            name: "forward",
+            params: [{ name: "x", type: "tf.Tensor3D" }],
+            returns: "tf.Tensor3D",
+            body: proj
+              ? [
+                  "const out = tf.concat(this.heads.map((h) => h.forward(x)), -1); // (B, T, nh*hs)",
+                  withDropout
+                    ? "return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)"
+                    : "return this.proj.forward(out); // (B, T, C)",
+                ]
+              : ["return tf.concat(this.heads.map((h) => h.forward(x)), -1); // (B, T, nh*hs)"],
+          },
+        ],
+      }),
+    );
+    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `heads: ${node.heads}`, `headSize: ${ctx.size(node.headSize, scope)}`];
+    if (withDropout) args.push(`dropout: ${num(node.dropout)}`);
+    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
+  },
+  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+};

@@ -1,0 +1,20 @@
+// position_embedding → a learned table (an Embedding over positions) or a fixed sinusoidal buffer; forward
+// adds the first T rows to every sequence of the batch.
+import type { PositionEmbeddingNode } from "../../ir/nodes/index.js";
+import { propertyName } from "../context.js";
+import { expr, type LayerEmitter } from "../layer-emitter.js";
+
+export const emitPositionEmbedding: LayerEmitter<PositionEmbeddingNode> = {
+  members(node, ctx, scope) {
+    const width = ctx.size(node.width, scope);
+    const rows = ctx.size(node.blockSize, scope);
+    return node.encoding === "learned"
+      ? [{ property: propertyName(node.name), type: "Embedding", init: `this.module("${node.name}", new Embedding(${rows}, ${width}))` }]
+      : [{ property: propertyName(node.name), type: "tf.Tensor2D", init: `this.buffer("${node.name}", sinusoidalTable(${rows}, ${width}))` }];
+  },
+  forward(node, input, ctx) {
+    const field = `this.${propertyName(node.name)}`;
+    const rows = node.encoding === "learned" ? `${field}.rows(${input}.shape[1])` : `tf.slice(${field}, [0, 0], [${input}.shape[1], -1])`;
+    return expr(`tf.add(${input}, ${rows})`, `// (B, T, ${ctx.dim(node.width)}) + (T, ${ctx.dim(node.width)})`);
+  },
+};

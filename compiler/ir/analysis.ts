@@ -1,0 +1,118 @@
+// What the IR knows before anything runs: every parameter's dotted name and shape, the exact parameter
+// count, forward FLOPs per token, and the activation memory a training step keeps at a batch size.
+import type { ModelIR } from "./model.js";
+import { nodeDef, type IrNode } from "./nodes/index.js";
+import { resolveWidth, showWidth, type Dims, type Width } from "./width.js";
+
+export interface NamedParam {
+  /** Dotted name, as in checkpoints: blocks.0.attn.heads.1.query.weight */
+  readonly name: string;
+  readonly shape: readonly Width[];
+}
+
+const join = (a: string, b: string): string => (a === "" ? b : b === "" ? a : `${a}.${b}`);
+
+/** The path segment a node adds: containers without a name (residual) and dropout add none. */
+function pathOf(node: IrNode, prefix: string): string {
+  return "name" in node ? join(prefix, node.name) : prefix;
+}
+
+function walk(nodes: readonly IrNode[], prefix: string, visit: (node: IrNode, path: string, depth: number) => void, depth = 0): void {
+  for (const node of nodes) {
+    const path = pathOf(node, prefix);
+    visit(node, path, depth);
+    for (const group of nodeDef(node.kind).children(node as never)) walk(group.nodes, join(path, group.prefix), visit, depth + 1);
+  }
+}
+
+export function namedParams(ir: ModelIR): NamedParam[] {
+  const out: NamedParam[] = [];
+  walk(ir.layers, "", (node, path) => {
+    for (const p of nodeDef(node.kind).params(node as never)) out.push({ name: join(path, p.name), shape: p.shape });
+  });
+  return out;
+}
+
+export function countParams(ir: ModelIR, vocab: number): number {
+  const dims: Dims = { vocab, T: ir.blockSize };
+  return namedParams(ir).reduce((n, p) => n + p.shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1), 0);
+}
+
+export interface Costs {
+  /** Forward FLOPs per token at T = block_size: 2 per multiply-add, 1 per elementwise op (approximate). */
+  readonly flopsPerToken: number;
+  /** Floats kept per token for the backward pass (outputs of each layer, attention maps, the loss). */
+  readonly activationsPerToken: number;
+}
+
+export function costs(ir: ModelIR, dims: Dims): Costs {
+  let flops = 0;
+  let activations = 0;
+  walk(ir.layers, "", (node) => {
+    const c = nodeDef(node.kind).cost(node as never, dims);
+    flops += c.flops;
+    activations += c.activations;
+  });
+  // softmax cross-entropy over the logits: exp, sum, log per entry; keeps the probabilities
+  flops += 4 * dims.vocab;
+  activations += dims.vocab;
+  return { flopsPerToken: flops, activationsPerToken: activations };
+}
+
+/** Bytes of float32 activations one training step holds at batch size B and T = block_size. */
+export function activationBytes(ir: ModelIR, vocab: number, batch: number): number {
+  return costs(ir, { vocab, T: ir.blockSize }).activationsPerToken * batch * ir.blockSize * 4;
+}
+
+/**
+ * Bytes a training step needs: weights, gradients and two Adam moments (4 copies of the parameters),
+ * plus the activations at the batch size.
+ */
+export function trainingBytes(ir: ModelIR, vocab: number, batch: number): number {
+  return 4 * 4 * countParams(ir, vocab) + activationBytes(ir, vocab, batch);
+}
+
+export interface SummaryRow {
+  readonly path: string;
+  readonly kind: string;
+  readonly output: string;
+  readonly params: number;
+  readonly depth: number;
+}
+
+/** Rows for `inspect`, like Keras' summary(): each layer, its output shape and its own parameters. */
+export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
+  const dims: Dims = { vocab, T: ir.blockSize };
+  const size = (shape: readonly Width[]): number => shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1);
+  const rows: SummaryRow[] = [];
+  const visit = (nodes: readonly IrNode[], prefix: string, depth: number): void => {
+    for (const node of nodes) {
+      const path = pathOf(node, prefix);
+      const def = nodeDef(node.kind);
+      const own = def.params(node as never).reduce((n, p) => n + size(p.shape), 0);
+      const output = `(B, T, ${showWidth(def.outWidth(node as never))})`;
+      if (node.kind === "repeat") {
+        const per = subtreeParams(node.block.body, size);
+        rows.push({ path, kind: `repeat ×${node.times}`, output, params: per * node.times, depth });
+        visit(node.block.body, join(path, "0"), depth + 1);
+        if (node.times > 1) {
+          rows.push({ path: `${join(path, "1")}…${node.times - 1}`, kind: `same as ${join(path, "0")}`, output, params: per * (node.times - 1), depth: depth + 1 });
+        }
+        continue;
+      }
+      const children = def.children(node as never);
+      rows.push({ path: node.kind === "residual" ? "+" : path, kind: node.kind, output, params: own, depth });
+      for (const group of children) visit(group.nodes, join(path, group.prefix), depth + 1);
+    }
+  };
+  visit(ir.layers, "", 0);
+  return rows;
+}
+
+function subtreeParams(nodes: readonly IrNode[], size: (shape: readonly Width[]) => number): number {
+  let n = 0;
+  walk(nodes, "", (node) => {
+    for (const p of nodeDef(node.kind).params(node as never)) n += size(p.shape);
+  });
+  return n;
+}

@@ -1,0 +1,170 @@
+// Lowering: a validated spec becomes the IR. Walks the layer list in order, carrying the input width so
+// each kind can infer its shapes and reject ones that do not compose; assigns every layer its name.
+import { createHash } from "node:crypto";
+import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { childPointer, locate, type LocMap, type Pointer } from "../spec/located.js";
+import type { LoadedSpec } from "../spec/load.js";
+import type { LayerSpec, Spec } from "../spec/types.generated.js";
+import type { LowerContext, LoweredList } from "./node-def.js";
+import type { ModelIR } from "./model.js";
+import { nodeDef, type BlockNode, type IrNode, type NodeKind } from "./nodes/index.js";
+import { showWidth, type Width } from "./width.js";
+
+export function lowerSpec(loaded: LoadedSpec): ModelIR {
+  const { spec, locs } = loaded;
+  const env: Env = { spec, locs, classes: new Map() };
+  const top = lowerList(env, spec.model.layers, "/model/layers", "tokens");
+  const lastIndex = spec.model.layers.length - 1;
+  if (top.output !== "vocab") {
+    const got = top.output === "tokens" ? "token indices (B, T)" : `(B, T, ${showWidth(top.output)})`;
+    throw new SpecError([
+      {
+        loc: locate(locs, `/model/layers/${lastIndex}`),
+        message: `the model must end in vocab-wide logits (B, T, vocab), but its last layer outputs ${got}; end with a linear layer with out: vocab`,
+      },
+    ]);
+  }
+  return {
+    kind: "model",
+    name: spec.name,
+    className: `${pascalCase(spec.name)}Model`,
+    description: spec.description ?? "",
+    files: loaded.files,
+    blockSize: spec.model.block_size,
+    nEmbd: spec.model.n_embd,
+    init: spec.model.init,
+    layers: top.nodes,
+    modelHash: sha256(canonicalJson(spec.model)),
+  };
+}
+
+interface Env {
+  readonly spec: Spec;
+  readonly locs: LocMap;
+  /** Block classes seen so far, by class name, with their structure, to catch two different `Block`s. */
+  readonly classes: Map<string, { structure: string; pointer: Pointer }>;
+}
+
+function lowerList(env: Env, specs: readonly LayerSpec[], pointer: Pointer, input: Width | "tokens"): LoweredList {
+  const names = assignNames(env, specs, pointer);
+  return lowerWithNames(env, specs, pointer, input, names);
+}
+
+function lowerWithNames(
+  env: Env,
+  specs: readonly LayerSpec[],
+  pointer: Pointer,
+  input: Width | "tokens",
+  names: ReadonlyMap<Pointer, string>,
+): LoweredList {
+  const nodes: IrNode[] = [];
+  let width = input;
+  specs.forEach((layer, i) => {
+    const here = childPointer(pointer, i);
+    const ctx: LowerContext = {
+      pointer: here,
+      input: width,
+      name: names.get(here) ?? "",
+      nEmbd: env.spec.model.n_embd,
+      blockSize: env.spec.model.block_size,
+      defaultDropout: env.spec.training.dropout,
+      error: (message, key) => located(env.locs, key ? childPointer(here, key) : here, message),
+      lowerList: (key, listInput, scope) => {
+        const list = (layer as unknown as Record<string, LayerSpec[]>)[key]!;
+        const at = childPointer(here, key);
+        return scope === "new" ? lowerList(env, list, at, listInput) : lowerWithNames(env, list, at, listInput, names);
+      },
+    };
+    const def = nodeDef(layer.kind as NodeKind);
+    const node = def.lower(layer as never, ctx) as IrNode;
+    if (node.kind === "block") checkClass(env, node, here);
+    nodes.push(node);
+    width = def.outWidth(node as never);
+  });
+  return { nodes, output: width };
+}
+
+/**
+ * Names every layer of one scope (a class): explicit names as given, defaults from the kind, numbered
+ * (ln1, ln2) where a default occurs more than once. Residual bodies share their parent's scope.
+ */
+function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): Map<Pointer, string> {
+  const entries: { pointer: Pointer; spec: LayerSpec }[] = [];
+  const collect = (list: readonly LayerSpec[], at: Pointer): void =>
+    list.forEach((s, i) => {
+      const p = childPointer(at, i);
+      if (s.kind === "residual") collect(s.body, childPointer(p, "body"));
+      else entries.push({ pointer: p, spec: s });
+    });
+  collect(specs, pointer);
+
+  const names = new Map<Pointer, string>();
+  const taken = new Map<string, Pointer>();
+  for (const { pointer: p, spec } of entries) {
+    const name = "name" in spec ? spec.name : undefined;
+    if (name === undefined) continue;
+    const first = taken.get(name);
+    if (first) {
+      const line = locate(env.locs, first);
+      const where = line.kind === "file" ? ` (line ${line.line})` : "";
+      throw located(env.locs, childPointer(p, "name"), `another layer in this scope is already named "${name}"${where}`);
+    }
+    taken.set(name, p);
+    names.set(p, name);
+  }
+  const defaults = new Map<string, Pointer[]>();
+  for (const { pointer: p, spec } of entries) {
+    if ("name" in spec && spec.name !== undefined) continue;
+    const base = nodeDef(spec.kind as NodeKind).defaultName(spec as never);
+    if (base === undefined) continue;
+    defaults.set(base, [...(defaults.get(base) ?? []), p]);
+  }
+  for (const [base, pointers] of defaults) {
+    pointers.forEach((p, i) => {
+      const name = pointers.length === 1 ? base : `${base}${i + 1}`;
+      if (taken.has(name)) {
+        throw located(env.locs, p, `this layer's default name "${name}" is taken by another layer; give it a name`);
+      }
+      taken.set(name, p);
+      names.set(p, name);
+    });
+  }
+  return names;
+}
+
+function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
+  const structure = canonicalJson(node.body);
+  const seen = env.classes.get(node.className);
+  if (seen && seen.structure !== structure) {
+    const first = locate(env.locs, seen.pointer);
+    const where = first.kind === "file" ? ` at line ${first.line}` : "";
+    throw located(env.locs, pointer, `two different blocks share the class name ${node.className} (the other is${where}); give this one another class`);
+  }
+  env.classes.set(node.className, { structure, pointer });
+}
+
+function located(locs: LocMap, pointer: Pointer, message: string): SpecError {
+  const d: Diagnostic = { loc: locate(locs, pointer), message };
+  return new SpecError([d]);
+}
+
+export function pascalCase(name: string): string {
+  return name
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+}
+
+/** JSON with sorted keys, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

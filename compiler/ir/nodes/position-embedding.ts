@@ -1,0 +1,28 @@
+// position_embedding: adds a vector per position 0..T-1 so attention, which is blind to order, can
+// tell positions apart. Learned (a trained table) or sinusoidal (fixed, no parameters).
+import type { PositionEmbeddingSpec } from "../../spec/types.generated.js";
+import { NO_CHILDREN, NO_PARAMS, type NodeDef } from "../node-def.js";
+import { resolveWidth, type Width } from "../width.js";
+import { requireActivations } from "./require.js";
+
+export interface PositionEmbeddingNode {
+  readonly kind: "position_embedding";
+  readonly name: string;
+  readonly encoding: "learned" | "sinusoidal";
+  readonly width: Width;
+  /** Rows of the table: one per position up to the context length. */
+  readonly blockSize: number;
+}
+
+export const positionEmbedding: NodeDef<"position_embedding"> = {
+  kind: "position_embedding",
+  defaultName: () => "position_embedding",
+  lower(spec: PositionEmbeddingSpec, ctx) {
+    const width = requireActivations(ctx, "position_embedding");
+    return { kind: "position_embedding", name: ctx.name, encoding: spec.encoding, width, blockSize: ctx.blockSize };
+  },
+  outWidth: (node) => node.width,
+  params: (node) => (node.encoding === "learned" ? [{ name: "weight", shape: [node.blockSize, node.width] }] : NO_PARAMS),
+  children: () => NO_CHILDREN,
+  cost: (node, dims) => ({ flops: resolveWidth(node.width, dims), activations: 0 }),
+};

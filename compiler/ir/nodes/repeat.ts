@@ -1,0 +1,38 @@
+// repeat: the body stacked `times` times, each copy with its own weights: the N× of the Transformer
+// figure. The body becomes one block class (a spec's own block, or an implicit `Block`).
+import type { RepeatSpec } from "../../spec/types.generated.js";
+import { NO_PARAMS, type NodeDef } from "../node-def.js";
+import { showWidth, type Width } from "../width.js";
+import type { BlockNode } from "./block.js";
+import { requireActivations } from "./require.js";
+
+export interface RepeatNode {
+  readonly kind: "repeat";
+  readonly name: string;
+  readonly times: number;
+  readonly width: Width;
+  /** One copy of the body; the generated code builds `times` of them. */
+  readonly block: BlockNode;
+}
+
+export const repeat: NodeDef<"repeat"> = {
+  kind: "repeat",
+  defaultName: () => "blocks",
+  lower(spec: RepeatSpec, ctx) {
+    const width = requireActivations(ctx, "repeat");
+    const body = ctx.lowerList("body", width, "new");
+    if (body.output !== width) {
+      throw ctx.error(`the repeated body turns width ${showWidth(width)} into ${showWidth(body.output as Width)}, so copies of it cannot be stacked`, "body");
+    }
+    const only = body.nodes.length === 1 ? body.nodes[0] : undefined;
+    const block: BlockNode =
+      only?.kind === "block"
+        ? only
+        : { kind: "block", name: "block", className: "Block", inWidth: width, outWidth: width, body: body.nodes };
+    return { kind: "repeat", name: ctx.name, times: spec.times, width, block };
+  },
+  outWidth: (node) => node.width,
+  params: () => NO_PARAMS,
+  children: (node) => Array.from({ length: node.times }, (_, i) => ({ prefix: String(i), nodes: node.block.body })),
+  cost: () => ({ flops: 0, activations: 0 }),
+};

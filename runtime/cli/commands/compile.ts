@@ -1,0 +1,31 @@
+// `babygpt compile [specs…] [--check]`
+import { relative } from "node:path";
+import type { Command } from "commander";
+import { compileAll, projectAt } from "../../../compiler/compile.js";
+import { PROJECT_ROOT } from "../../paths.js";
+
+export function registerCompile(program: Command): void {
+  program
+    .command("compile")
+    .description("compile specs to TypeScript in generated/ (default: every spec in specs/)")
+    .argument("[specs...]", "spec files to compile")
+    .option("--check", "write nothing; exit 1 and list the generated files that differ from what the specs produce")
+    .action((specs: string[], opts: { check?: boolean }) => {
+      const project = projectAt(PROJECT_ROOT);
+      const abs = specs.map((s) => relative(PROJECT_ROOT, s.startsWith("/") ? s : `${process.cwd()}/${s}`));
+      const result = compileAll(project, abs, opts.check ?? false);
+      const show = (f: string): string => relative(process.cwd(), f);
+      if (opts.check) {
+        if (result.stale.length > 0) {
+          console.error(`generated code is out of date with the specs (run \`npx babygpt compile\`):`);
+          for (const f of result.stale) console.error(`  ${show(f)}`);
+          process.exitCode = 1;
+        } else {
+          console.log(`generated/ is up to date (${result.unchanged.length} files)`);
+        }
+        return;
+      }
+      for (const f of result.written) console.log(`wrote ${show(f)}`);
+      if (result.written.length === 0) console.log(`generated/ is up to date (${result.unchanged.length} files)`);
+    });
+}

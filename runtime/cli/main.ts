@@ -1,0 +1,42 @@
+// The babygpt command line: one program, a subcommand per job. Bad input exits 2 with a located message
+// and no stack trace; --debug adds the stack for everything else.
+import { Command, CommanderError } from "commander";
+import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { UserError } from "../errors.js";
+import { registerCommands } from "./commands/index.js";
+
+const program = new Command();
+program
+  .name("babygpt")
+  .description("Declare a GPT in YAML, compile it to readable TypeScript, train it on TensorFlow.js.")
+  .option("--debug", "print stack traces of internal errors")
+  .showSuggestionAfterError(true)
+  .showHelpAfterError("(run `babygpt --help` for usage)")
+  .exitOverride();
+registerCommands(program);
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
+  }
+  if (error instanceof SpecError) {
+    console.error(error.diagnostics.map(formatDiagnostic).join("\n"));
+    return 2;
+  }
+  if (error instanceof UserError) {
+    console.error(`error: ${error.message}`);
+    return 2;
+  }
+  const debug = process.argv.includes("--debug");
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`internal error: ${message}`);
+  if (debug && error instanceof Error && error.stack) console.error(error.stack);
+  else console.error("(run again with --debug for the stack trace)");
+  return 1;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}

@@ -1,0 +1,137 @@
+// Finding the corpus: --data (a file or a directory) > BABYGPT_DATA_DIR > the user cache > a download
+// from the public URL. The well-known tinyshakespeare file is checked against its sha256 wherever it is
+// found; a download lands in the cache only after the check passes.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { UserError } from "../errors.js";
+
+export const TINYSHAKESPEARE = {
+  file: "tinyshakespeare.txt",
+  url: "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+  sha256: "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+  characters: 1_115_394,
+} as const;
+
+export interface Corpus {
+  readonly text: string;
+  /** Where it was read from, and how it was found. */
+  readonly path: string;
+  readonly source: "--data" | "BABYGPT_DATA_DIR" | "cache" | "download";
+  readonly sha256: string;
+}
+
+export function cacheDir(): string {
+  const base = process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache");
+  return join(base, "babygpt");
+}
+
+export interface CorpusOptions {
+  /** The --data flag: a corpus file, or a directory holding tinyshakespeare.txt. */
+  readonly data?: string | undefined;
+  /** Allow downloading when no local copy exists (default true). */
+  readonly download?: boolean;
+  /** Progress reporting for the download. */
+  readonly onProgress?: (received: number, total: number | undefined) => void;
+}
+
+export async function loadCorpus(options: CorpusOptions = {}): Promise<Corpus> {
+  if (options.data !== undefined) {
+    const p = resolve(options.data);
+    if (!existsSync(p)) throw new UserError(`--data ${options.data}: no such file or directory`);
+    const file = statSync(p).isDirectory() ? join(p, TINYSHAKESPEARE.file) : p;
+    if (!existsSync(file)) throw new UserError(`--data ${options.data}: the directory has no ${TINYSHAKESPEARE.file}`);
+    return readCorpus(file, "--data");
+  }
+  const envDir = process.env["BABYGPT_DATA_DIR"];
+  if (envDir) {
+    const file = join(resolve(envDir), TINYSHAKESPEARE.file);
+    if (!existsSync(file)) throw new UserError(`BABYGPT_DATA_DIR=${envDir} has no ${TINYSHAKESPEARE.file}`);
+    return readCorpus(file, "BABYGPT_DATA_DIR");
+  }
+  const cached = join(cacheDir(), TINYSHAKESPEARE.file);
+  if (existsSync(cached)) return readCorpus(cached, "cache");
+  if (options.download === false) throw offline(cached, "downloading is turned off");
+  return download(cached, options.onProgress);
+}
+
+function readCorpus(file: string, source: Corpus["source"]): Corpus {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (file.endsWith(TINYSHAKESPEARE.file) && sha256 !== TINYSHAKESPEARE.sha256) {
+    throw new UserError(`${file} is not the expected tinyshakespeare text (sha256 ${sha256}, expected ${TINYSHAKESPEARE.sha256}); replace it with the original`);
+  }
+  return { text: decodeText(bytes, file), path: file, source, sha256 };
+}
+
+/** UTF-8 text, or a clear error for empty, binary and non-UTF-8 files. */
+export function decodeText(bytes: Uint8Array, file: string): string {
+  if (bytes.length === 0) throw new UserError(`${file} is empty; a corpus needs text to learn from`);
+  if (bytes.includes(0)) throw new UserError(`${file} looks binary (it contains NUL bytes); a corpus must be UTF-8 text`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new UserError(`${file} is not valid UTF-8 (first bad byte at offset ${at}); convert it, e.g. with iconv -t UTF-8`);
+  }
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let lo = 0;
+  let hi = bytes.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, mid));
+      lo = mid;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+async function download(target: string, onProgress?: CorpusOptions["onProgress"]): Promise<Corpus> {
+  let bytes: Uint8Array;
+  try {
+    const response = await fetch(TINYSHAKESPEARE.url, { signal: AbortSignal.timeout(60_000) });
+    if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+    const total = Number(response.headers.get("content-length")) || undefined;
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      chunks.push(chunk);
+      received += chunk.length;
+      onProgress?.(received, total);
+    }
+    bytes = Buffer.concat(chunks);
+  } catch (e) {
+    const reason = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+    throw offline(target, `the download from ${TINYSHAKESPEARE.url} failed (${reason})`);
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== TINYSHAKESPEARE.sha256) {
+    throw new UserError(`the downloaded corpus has sha256 ${sha256}, expected ${TINYSHAKESPEARE.sha256}; nothing was saved`);
+  }
+  mkdirSync(cacheDir(), { recursive: true });
+  writeFileAtomic(target, bytes);
+  return { text: decodeText(bytes, target), path: target, source: "download", sha256 };
+}
+
+function offline(cached: string, why: string): UserError {
+  return new UserError(
+    `no corpus found and ${why}.\n` +
+      `Get ${TINYSHAKESPEARE.file} (${TINYSHAKESPEARE.url}, sha256 ${TINYSHAKESPEARE.sha256}) and either\n` +
+      `  pass --data DIR (a directory holding ${TINYSHAKESPEARE.file}, or the file itself),\n` +
+      `  set BABYGPT_DATA_DIR=DIR, or\n` +
+      `  copy it to ${cached}`,
+  );
+}

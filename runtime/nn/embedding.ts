@@ -1,0 +1,26 @@
+// nn.Embedding: a table of `count` learned vectors, looked up by index.
+import { embeddingInit } from "./init.js";
+import { Module } from "./module.js";
+import { tf } from "./tf.js";
+
+export class Embedding extends Module {
+  readonly weight: tf.Variable;
+
+  constructor(
+    readonly count: number,
+    readonly dim: number,
+  ) {
+    super();
+    this.weight = this.param("weight", embeddingInit([count, dim]));
+  }
+
+  /** (B, T) int32 indices → (B, T, dim) */
+  forward(idx: tf.Tensor2D): tf.Tensor3D {
+    return tf.gather(this.weight, idx) as tf.Tensor3D;
+  }
+
+  /** The first `n` rows (positions 0..n-1): (n, dim). */
+  rows(n: number): tf.Tensor2D {
+    return tf.slice(this.weight as tf.Tensor2D, [0, 0], [n, this.dim]);
+  }
+}

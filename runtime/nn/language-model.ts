@@ -1,0 +1,37 @@
+// The root class of every generated model: the runtime trains, evaluates and samples through it.
+import { beginInit, type InitStyle } from "./init.js";
+import { Module } from "./module.js";
+import type { tf } from "./tf.js";
+
+export interface ModelOptions {
+  /** Size of the tokenizer's vocabulary: 65 for tinyshakespeare's characters, 50,257 for GPT-2. */
+  readonly vocabSize: number;
+  /** Seeds the weight initialization. */
+  readonly seed?: number;
+}
+
+export interface ModelOutput {
+  /** (B, T, vocab): unnormalized scores for the next token at every position. */
+  readonly logits: tf.Tensor3D;
+  /** Mean cross-entropy against the targets, when they were given. */
+  readonly loss?: tf.Scalar;
+}
+
+export abstract class LanguageModel extends Module {
+  readonly vocabSize: number;
+  /** The longest context the model accepts. */
+  readonly blockSize: number;
+
+  constructor(options: ModelOptions, config: { readonly blockSize: number; readonly init: InitStyle }) {
+    super();
+    if (!Number.isInteger(options.vocabSize) || options.vocabSize < 1) {
+      throw new RangeError(`vocabSize must be a positive integer, got ${options.vocabSize}`);
+    }
+    this.vocabSize = options.vocabSize;
+    this.blockSize = config.blockSize;
+    beginInit(options.seed ?? 1337, config.init);
+  }
+
+  /** idx (B, T) int32 → logits, and the loss when targets (B, T) are given. */
+  abstract forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput;
+}

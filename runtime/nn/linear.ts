@@ -1,0 +1,27 @@
+// nn.Linear: y = x Wᵀ + b on the last dimension. W is stored (out, in) as in PyTorch, so checkpoints
+// load into a torch state_dict as they are.
+import { linearBiasInit, linearWeightInit } from "./init.js";
+import { Module } from "./module.js";
+import { tf } from "./tf.js";
+
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | undefined;
+
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    bias = true,
+  ) {
+    super();
+    this.weight = this.param("weight", linearWeightInit(nOut, nIn));
+    this.bias = bias ? this.param("bias", linearBiasInit(nOut, nIn)) : undefined;
+  }
+
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    const [B, T] = x.shape;
+    const flat = tf.reshape(x, [B * T, this.nIn]); // (B*T, in)
+    const y = tf.fused.matMul({ a: flat, b: this.weight as tf.Tensor2D, transposeB: true, bias: this.bias }); // (B*T, out)
+    return tf.reshape(y, [B, T, this.nOut]); // (B, T, out)
+  }
+}
