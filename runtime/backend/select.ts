@@ -1,0 +1,61 @@
+// Picks the tensor backend at run time. `auto` takes the fastest that loads: TensorFlow with CUDA
+// (tfjs-node-gpu), TensorFlow on the CPU (tfjs-node), then the npm-bundled WebAssembly and pure-JS
+// backends. The GPU packages are optional dependencies whose install downloads libtensorflow; where that
+// failed they are simply absent, and auto moves on.
+import { tf } from "../nn/tf.js";
+import { UserError } from "../errors.js";
+import { registerWasmKernels } from "./wasm-kernels.js";
+
+export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+export type BackendName = Exclude<BackendChoice, "auto">;
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  /** The tfjs backend name (tensorflow, wasm, cpu). */
+  readonly tfjsName: string;
+  /** Why faster backends were skipped, for the run log. */
+  readonly skipped: readonly string[];
+}
+
+const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+async function tryLoad(name: BackendName): Promise<string> {
+  switch (name) {
+    case "tensorflow-gpu":
+      await import("@tensorflow/tfjs-node-gpu" as string);
+      return "tensorflow";
+    case "tensorflow":
+      await import("@tensorflow/tfjs-node" as string);
+      return "tensorflow";
+    case "wasm": {
+      await import("@tensorflow/tfjs-backend-wasm");
+      registerWasmKernels();
+      return "wasm";
+    }
+    case "cpu":
+      await import("@tensorflow/tfjs-backend-cpu");
+      return "cpu";
+  }
+}
+
+export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {
+  if (!BACKENDS.includes(choice)) {
+    throw new UserError(`unknown backend "${String(choice)}"; choose one of ${BACKENDS.join(", ")}`);
+  }
+  const candidates = choice === "auto" ? AUTO_ORDER : [choice];
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    try {
+      const tfjsName = await tryLoad(name);
+      if (!(await tf.setBackend(tfjsName))) throw new Error(`tf.setBackend("${tfjsName}") failed`);
+      await tf.ready();
+      return { name, tfjsName, skipped };
+    } catch (e) {
+      const reason = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+      skipped.push(`${name}: ${reason}`);
+      if (choice !== "auto") throw new UserError(`backend ${name} is not available here: ${reason}`);
+    }
+  }
+  throw new UserError(`no backend could be loaded:\n  ${skipped.join("\n  ")}`);
+}
