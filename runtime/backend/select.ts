@@ -50,6 +50,8 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
       const tfjsName = await tryLoad(name);
       if (!(await tf.setBackend(tfjsName))) throw new Error(`tf.setBackend("${tfjsName}") failed`);
       await tf.ready();
+      // The cpu backend greets Node users with a banner recommending tfjs-node; we already chose.
+      if (tfjsName === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
       return { name, tfjsName, skipped };
     } catch (e) {
       const reason = e instanceof Error ? e.message.split("\n")[0]! : String(e);

@@ -1,10 +1,20 @@
 // Every subcommand, registered on the program.
 import type { Command } from "commander";
 import { registerCompile } from "./compile.js";
+import { registerData } from "./data.js";
+import { registerEval } from "./eval.js";
 import { registerInspect } from "./inspect.js";
+import { registerPlot } from "./plot.js";
 import { registerResolve } from "./resolve.js";
+import { registerSample } from "./sample.js";
+import { registerTrain } from "./train.js";
 
 export function registerCommands(program: Command): void {
+  registerTrain(program);
+  registerSample(program);
+  registerEval(program);
+  registerPlot(program);
+  registerData(program);
   registerCompile(program);
   registerInspect(program);
   registerResolve(program);

@@ -1,0 +1,122 @@
+// Checkpoints in a run directory: model.safetensors, optimizer.safetensors and meta.json.
+//
+// Writing never puts the last good checkpoint at risk. The three files are first written (and fsynced)
+// into <run>/.next/, meta.json last; only then are they renamed over the live files, meta.json last.
+// Opening a run first finishes an interrupted promotion (if .next/meta.json exists, .next is complete)
+// or discards an incomplete .next. meta.json records each file's sha256, so a mixed or damaged set is
+// detected rather than loaded.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { UserError } from "../errors.js";
+import type { TokenizerState } from "../data/tokenizer.js";
+import type { PrngState } from "../random.js";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor, type TensorMap } from "./safetensors.js";
+
+export const CHECKPOINT_FORMAT = "babygpt-checkpoint/1";
+export const FILES = ["model.safetensors", "optimizer.safetensors", "meta.json"] as const;
+
+export interface CheckpointMeta {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  readonly step: number;
+  readonly spec: { readonly name: string; readonly path: string; readonly sha256: string; readonly modelHash: string };
+  readonly tokenizer: TokenizerState;
+  readonly vocabSize: number;
+  readonly rng: { readonly batches: PrngState; readonly dropout: PrngState };
+  readonly optimizerStep: number;
+  readonly backend: string;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly lastEval?: { readonly step: number; readonly train: number; readonly val: number };
+  /** The --set overrides the run was started with (a resume applies them again). */
+  readonly overrides: readonly string[];
+  /** sha256 of the two tensor files, so a mismatched set is caught. */
+  readonly files: { readonly model: string; readonly optimizer: string };
+  readonly savedAt: string;
+}
+
+export interface Checkpoint {
+  readonly meta: CheckpointMeta;
+  readonly model: Map<string, NamedTensor>;
+  readonly optimizer: Map<string, NamedTensor>;
+}
+
+const sha256 = (chunks: readonly Uint8Array[]): string => {
+  const h = createHash("sha256");
+  for (const c of chunks) h.update(c);
+  return h.digest("hex");
+};
+
+/** Writes a checkpoint; on failure the previous one is untouched and the error says why. */
+export function saveCheckpoint(runDir: string, model: TensorMap, optimizer: TensorMap, meta: Omit<CheckpointMeta, "files" | "format" | "savedAt">): void {
+  const next = join(runDir, ".next");
+  try {
+    rmSync(next, { recursive: true, force: true });
+    mkdirSync(next, { recursive: true });
+    const modelBytes = encodeSafetensors(model, { format: "pt", step: String(meta.step) });
+    const optBytes = encodeSafetensors(optimizer, { step: String(meta.optimizerStep) });
+    writeFileAtomic(join(next, "model.safetensors"), modelBytes);
+    writeFileAtomic(join(next, "optimizer.safetensors"), optBytes);
+    const full: CheckpointMeta = {
+      format: CHECKPOINT_FORMAT,
+      ...meta,
+      files: { model: sha256(modelBytes), optimizer: sha256(optBytes) },
+      savedAt: new Date().toISOString(),
+    };
+    writeFileAtomic(join(next, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
+  } catch (e) {
+    rmSync(next, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOSPC" ? "the disk is full" : code === "EACCES" || code === "EROFS" || code === "EPERM" ? "the run directory is not writable" : (e as Error).message;
+    throw new UserError(`could not write the checkpoint in ${runDir} (${why}); the previous checkpoint is intact`);
+  }
+  promote(runDir);
+}
+
+/** Moves a complete .next over the live files; idempotent, so recovery can call it after a crash. */
+function promote(runDir: string): void {
+  const next = join(runDir, ".next");
+  for (const f of FILES) {
+    const src = join(next, f);
+    if (existsSync(src)) renameSync(src, join(runDir, f));
+  }
+  rmSync(next, { recursive: true, force: true });
+}
+
+/** Finishes or discards a checkpoint write that a crash interrupted. */
+export function recoverCheckpoint(runDir: string): void {
+  const next = join(runDir, ".next");
+  if (!existsSync(next)) return;
+  if (existsSync(join(next, "meta.json"))) promote(runDir);
+  else rmSync(next, { recursive: true, force: true });
+}
+
+export function hasCheckpoint(runDir: string): boolean {
+  return existsSync(join(runDir, "meta.json")) || existsSync(join(runDir, ".next", "meta.json"));
+}
+
+export function loadCheckpoint(runDir: string): Checkpoint {
+  if (!existsSync(runDir)) throw new UserError(`${runDir}: no such run directory`);
+  recoverCheckpoint(runDir);
+  const metaPath = join(runDir, "meta.json");
+  if (!existsSync(metaPath)) {
+    throw new UserError(`${runDir} has no meta.json, so it holds no complete checkpoint (not a babygpt run, or its first checkpoint was never finished)`);
+  }
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, "utf8")) as CheckpointMeta;
+  } catch {
+    throw new UserError(`${metaPath} is not valid JSON`);
+  }
+  if (meta.format !== CHECKPOINT_FORMAT) throw new UserError(`${metaPath} is not a babygpt checkpoint (format ${JSON.stringify(meta.format)})`);
+  const read = (file: string, expected: string): Map<string, NamedTensor> => {
+    const path = join(runDir, file);
+    if (!existsSync(path)) throw new UserError(`${runDir} is missing ${file}`);
+    const bytes = readFileSync(path);
+    const actual = sha256([bytes]);
+    const decoded = decodeSafetensors(bytes, path);
+    if (actual !== expected) throw new UserError(`${path} does not match its meta.json (sha256 ${actual.slice(0, 12)}…, recorded ${expected.slice(0, 12)}…); the file was changed or damaged`);
+    return decoded.tensors;
+  };
+  return { meta, model: read("model.safetensors", meta.files.model), optimizer: read("optimizer.safetensors", meta.files.optimizer) };
+}

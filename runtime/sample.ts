@@ -1,0 +1,51 @@
+// Autoregressive sampling: feed the last block_size tokens, take the logits at the last position, scale
+// by 1/temperature, keep the top k, draw from the softmax with our seeded PRNG, append, repeat.
+import type { LanguageModel } from "./nn/language-model.js";
+import { tf } from "./nn/tf.js";
+import type { Prng } from "./random.js";
+
+export interface SampleOptions {
+  readonly tokens: number;
+  /** 0 picks the most likely token every time. */
+  readonly temperature: number;
+  readonly topK?: number | undefined;
+  readonly rng: Prng;
+}
+
+/** Picks the next token from logits (a plain array, so the choice is identical on every backend). */
+export function pickToken(logits: Float32Array, temperature: number, topK: number | undefined, rng: Prng): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+  if (temperature === 0) return best;
+  let order = Array.from(logits.keys());
+  if (topK !== undefined && topK < logits.length) order = order.sort((a, b) => logits[b]! - logits[a]! || a - b).slice(0, topK);
+  const max = logits[best]!;
+  const weights = order.map((i) => Math.exp((logits[i]! - max) / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let u = rng.nextFloat() * total;
+  for (let j = 0; j < order.length; j++) {
+    u -= weights[j]!;
+    if (u < 0) return order[j]!;
+  }
+  return order[order.length - 1]!;
+}
+
+/** Generates `tokens` new tokens after `context`, calling onToken for each as it is drawn. */
+export function generate(model: LanguageModel, context: readonly number[], options: SampleOptions, onToken?: (id: number) => void): number[] {
+  const ids = [...context];
+  for (let n = 0; n < options.tokens; n++) {
+    const window = ids.slice(-model.blockSize);
+    const T = window.length;
+    const last = tf.tidy(() => {
+      const idx = tf.tensor2d(window, [1, T], "int32");
+      const { logits } = model.forward(idx);
+      return tf.reshape(tf.slice(logits, [0, T - 1, 0], [1, 1, logits.shape[2]]), [logits.shape[2]]);
+    });
+    const values = last.dataSync() as Float32Array;
+    last.dispose();
+    const next = pickToken(values, options.temperature, options.topK, options.rng);
+    ids.push(next);
+    onToken?.(next);
+  }
+  return ids.slice(context.length);
+}

@@ -1,0 +1,59 @@
+// Loss estimates during training (nanoGPT's estimate_loss: the mean over eval_iters random batches with
+// dropout off) and the exact loss over a whole split (every token, in contiguous windows).
+import type { LanguageModel } from "../nn/language-model.js";
+import { tf } from "../nn/tf.js";
+import { getBatch } from "../data/batches.js";
+import { Prng } from "../random.js";
+
+/**
+ * Mean loss over `iters` random batches. The batches come from a PRNG seeded by (seed, step), not from
+ * the training stream, so evaluating (or evaluating twice, around a resume) never shifts training.
+ */
+export function estimateLoss(model: LanguageModel, data: Int32Array, batch: number, iters: number, seed: number, step: number): number {
+  const rng = new Prng((seed * 1_000_003 + step * 7919 + 17) >>> 0);
+  const wasTraining = model.training;
+  model.eval();
+  let total = 0;
+  try {
+    for (let i = 0; i < iters; i++) {
+      const { x, y } = getBatch(data, batch, model.blockSize, rng);
+      const loss = tf.tidy(() => model.forward(x, y).loss!);
+      total += loss.dataSync()[0]!;
+      tf.dispose([x, y, loss]);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return total / iters;
+}
+
+/**
+ * The exact mean cross-entropy of a split: the tokens cut into contiguous, non-overlapping windows of
+ * block_size (each predicting its next tokens), every window counted once. Deterministic.
+ */
+export function exactLoss(model: LanguageModel, data: Int32Array, batch: number, onProgress?: (done: number, total: number) => void): { loss: number; tokens: number } {
+  const T = model.blockSize;
+  const windows = Math.floor((data.length - 1) / T);
+  const wasTraining = model.training;
+  model.eval();
+  let sum = 0;
+  try {
+    for (let w = 0; w < windows; w += batch) {
+      const b = Math.min(batch, windows - w);
+      const x = new Int32Array(b * T);
+      const y = new Int32Array(b * T);
+      for (let i = 0; i < b; i++) {
+        const start = (w + i) * T;
+        x.set(data.subarray(start, start + T), i * T);
+        y.set(data.subarray(start + 1, start + T + 1), i * T);
+      }
+      const loss = tf.tidy(() => model.forward(tf.tensor2d(x, [b, T], "int32"), tf.tensor2d(y, [b, T], "int32")).loss!);
+      sum += loss.dataSync()[0]! * b * T; // the loss is a mean over b·T tokens
+      loss.dispose();
+      onProgress?.(w + b, windows);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: sum / (windows * T), tokens: windows * T };
+}

@@ -1,0 +1,91 @@
+// Optimizers written out rather than taken from tfjs: tfjs has no AdamW (decoupled weight decay), and
+// owning the moment tensors lets checkpoints save and restore them by parameter name. Semantics follow
+// PyTorch's SGD, Adam and AdamW (bias-corrected moments; AdamW decays every parameter by lr·wd).
+import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
+import { tf } from "../nn/tf.js";
+
+export interface OptimizerState {
+  /** Steps taken so far (Adam's bias correction depends on it). */
+  readonly step: number;
+  /** Moment tensors by "<param>.exp_avg" / "<param>.exp_avg_sq". */
+  readonly slots: ReadonlyMap<string, tf.Tensor>;
+}
+
+export class Optimizer {
+  readonly config: OptimizerSpec;
+  #step = 0;
+  readonly #m = new Map<string, tf.Variable>();
+  readonly #v = new Map<string, tf.Variable>();
+
+  constructor(config: OptimizerSpec) {
+    this.config = config;
+  }
+
+  get step(): number {
+    return this.#step;
+  }
+
+  /** Applies one update to each named parameter from its gradient, at learning rate `lr`. */
+  apply(params: ReadonlyArray<readonly [string, tf.Variable]>, grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    this.#step += 1;
+    const { type, betas, eps, weight_decay } = this.config;
+    const [b1, b2] = betas;
+    const t = this.#step;
+    const bc1 = 1 - b1 ** t;
+    const bc2 = 1 - b2 ** t;
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        const g = grads.get(name);
+        if (!g) continue;
+        if (type === "sgd") {
+          p.assign(tf.sub(p, tf.mul(g, lr)));
+          continue;
+        }
+        const m = this.#slot(this.#m, name, p);
+        const v = this.#slot(this.#v, name, p);
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+        // p -= lr · (m / bc1) / (sqrt(v / bc2) + eps), written as PyTorch does it
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
+        const update = tf.mul(tf.div(m, denom), lr / bc1);
+        const decayed = type === "adamw" && weight_decay > 0 ? tf.mul(p, 1 - lr * weight_decay) : p;
+        p.assign(tf.sub(decayed, update));
+      }
+    });
+  }
+
+  #slot(map: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
+    let s = map.get(name);
+    if (!s) {
+      s = tf.variable(tf.zerosLike(like), false);
+      map.set(name, s);
+    }
+    return s;
+  }
+
+  state(): OptimizerState {
+    const slots = new Map<string, tf.Tensor>();
+    for (const [n, m] of this.#m) slots.set(`${n}.exp_avg`, m);
+    for (const [n, v] of this.#v) slots.set(`${n}.exp_avg_sq`, v);
+    return { step: this.#step, slots };
+  }
+
+  /** Restores moments saved by state(); unknown slot names are an error, so a mismatch is loud. */
+  restore(step: number, slots: ReadonlyMap<string, tf.Tensor>, params: ReadonlyArray<readonly [string, tf.Variable]>): void {
+    const byName = new Map(params);
+    this.#step = step;
+    for (const [key, value] of slots) {
+      const match = /^(.*)\.(exp_avg|exp_avg_sq)$/.exec(key);
+      const param = match ? byName.get(match[1]!) : undefined;
+      if (!match || !param) throw new Error(`optimizer state has ${key}, which matches no parameter of this model`);
+      const map = match[2] === "exp_avg" ? this.#m : this.#v;
+      this.#slot(map, match[1]!, param).assign(value);
+    }
+  }
+
+  dispose(): void {
+    for (const s of [...this.#m.values(), ...this.#v.values()]) s.dispose();
+    this.#m.clear();
+    this.#v.clear();
+  }
+}

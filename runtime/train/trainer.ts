@@ -1,0 +1,217 @@
+// The training loop: spec → generated model → batches → forward/backward → clip → optimizer, with loss
+// estimates every eval_interval steps, metrics.jsonl, atomic checkpoints, resume, NaN handling and a
+// clean stop on request (Ctrl-C).
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { trainingBytes } from "../../compiler/ir/analysis.js";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
+import { getBatch } from "../data/batches.js";
+import { loadCorpus } from "../data/corpus.js";
+import { buildDataset, checkSplits } from "../data/dataset.js";
+import { tokenizerFromState } from "../data/tokenizer.js";
+import { UserError } from "../errors.js";
+import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional.js";
+import { tf } from "../nn/tf.js";
+import { resolveModel } from "../model-source.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { Prng } from "../random.js";
+import { versions } from "../versions.js";
+import { clipByGlobalNorm } from "./clip.js";
+import { estimateLoss } from "./evaluate.js";
+import { Optimizer } from "./optimizer.js";
+import { newRunDir } from "./run-dir.js";
+import { learningRate } from "./schedule.js";
+
+export interface TrainOptions {
+  /** Spec file; optional with `resume` (the run's own spec is used). */
+  readonly spec?: string | undefined;
+  readonly sets?: readonly string[];
+  readonly data?: string | undefined;
+  readonly out?: string | undefined;
+  /** Overrides training.max_iters. */
+  readonly iters?: number | undefined;
+  readonly backend?: BackendChoice;
+  readonly resume?: string | undefined;
+  /** Compile a missing or stale generated file (default); false refuses instead. */
+  readonly compile?: boolean;
+  /** Polled between steps; true stops after checkpointing (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
+  /** Progress and log lines. */
+  readonly reporter?: Reporter;
+}
+
+export interface Reporter {
+  log(line: string): void;
+  step(step: number, maxIters: number, loss: number, tokensPerSec: number): void;
+  done(): void;
+}
+
+export interface EvalPoint {
+  readonly step: number;
+  readonly train: number;
+  readonly val: number;
+}
+
+export interface TrainResult {
+  readonly runDir: string;
+  readonly step: number;
+  readonly status: "done" | "interrupted";
+  readonly backend: BackendInfo;
+  /** Training loss of every step this invocation ran, in order. */
+  readonly losses: readonly number[];
+  readonly evals: readonly EvalPoint[];
+  readonly tokensPerSec: number;
+  readonly msPerIter: number;
+}
+
+const silent: Reporter = { log: () => {}, step: () => {}, done: () => {} };
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const report = options.reporter ?? silent;
+  const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
+  const specArg = options.spec ?? previous?.meta.spec.path;
+  if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
+  const specPath = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
+  const recorded = previous?.meta.overrides ?? [];
+  const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
+  const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
+  const { spec } = loaded;
+  const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
+  if (model.note) report.log(model.note);
+  if (previous && previous.meta.spec.modelHash !== model.ir.modelHash) {
+    const m = previous.meta.spec;
+    throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);
+  }
+
+  // Data and tokenizer (a resumed run keeps the vocabulary it was trained with).
+  const corpus = await loadCorpus({ data: options.data });
+  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
+  checkSplits(dataset, spec.model.block_size, corpus.path);
+  const vocab = dataset.tokenizer.vocabSize;
+  const t = spec.training;
+  const needed = trainingBytes(model.ir, vocab, t.batch_size);
+  if (needed > totalmem() * 0.8) {
+    const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
+    throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs about ${gib(needed)} (weights, gradients, Adam moments and activations), more than this machine's ${gib(totalmem())}; shrink the model or the batch`);
+  }
+
+  const backend = await selectBackend(options.backend ?? "auto");
+  report.log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
+  const net = model.module.createModel({ vocabSize: vocab, seed: t.seed });
+  const params = net.namedParameters();
+  const optimizer = new Optimizer(t.optimizer);
+  const batchRng = new Prng(t.seed);
+  seedDropout(t.seed ^ 0x5bd1e995);
+  let step = 0;
+  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out, PROJECT_ROOT);
+  if (previous) {
+    loadParameters(net, previous.model, join(runDir, "model.safetensors"));
+    const slots = toTensorMap(previous.optimizer);
+    optimizer.restore(previous.meta.optimizerStep, slots, params);
+    tf.dispose([...slots.values()]);
+    batchRng.state = previous.meta.rng.batches;
+    restoreDropoutState(previous.meta.rng.dropout);
+    step = previous.meta.step;
+    report.log(`resuming ${runDir} at step ${step}`);
+  } else {
+    writeFileAtomic(join(runDir, "spec.resolved.yaml"), `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`);
+  }
+  writeFileAtomic(join(runDir, "model.ts"), model.source);
+  const metricsPath = join(runDir, "metrics.jsonl");
+  if (!existsSync(metricsPath)) writeFileSync(metricsPath, "");
+  const metric = (record: Record<string, unknown>): void => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+  report.log(`run directory: ${runDir}`);
+  report.log(`${spec.name}: ${net.parameterCount().toLocaleString("en-US")} parameters, vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens`);
+
+  let lastEval: EvalPoint | undefined = previous?.meta.lastEval;
+  const evals: EvalPoint[] = [];
+  const checkpoint = (): void => {
+    saveCheckpoint(runDir, tensorsOf(params), tensorsOf(optimizer.state().slots), {
+      step,
+      spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: model.ir.modelHash },
+      tokenizer: dataset.tokenizer.state(),
+      vocabSize: vocab,
+      rng: { batches: batchRng.state, dropout: dropoutState() },
+      optimizerStep: optimizer.step,
+      backend: backend.name,
+      versions: versions(),
+      ...(lastEval ? { lastEval } : {}),
+      overrides: sets,
+    });
+  };
+  const evaluate = (): void => {
+    const train = estimateLoss(net, dataset.train, t.batch_size, t.eval_iters, t.seed, step);
+    const val = estimateLoss(net, dataset.val, t.batch_size, t.eval_iters, t.seed + 1, step);
+    lastEval = { step, train, val };
+    evals.push(lastEval);
+    metric({ type: "eval", step, train_loss: train, val_loss: val, time: new Date().toISOString() });
+    report.log(`step ${step}: train loss ${train.toFixed(4)}, val loss ${val.toFixed(4)}`);
+  };
+
+  const vars = params.map(([, v]) => v);
+  const names = params.map(([n]) => n);
+  const losses: number[] = [];
+  const tokensPerStep = t.batch_size * spec.model.block_size;
+  const logEvery = Math.max(1, Math.round(t.eval_interval / 10));
+  let status: TrainResult["status"] = "done";
+  let trainMs = 0;
+  let timedSteps = 0;
+  net.train();
+  while (step < t.max_iters) {
+    if (step % t.eval_interval === 0 && !(previous && step === previous.meta.step && lastEval?.step === step)) {
+      evaluate();
+      checkpoint();
+    }
+    const started = performance.now();
+    const lr = learningRate(step, t.optimizer.lr, t.schedule, t.max_iters);
+    const { x, y } = getBatch(dataset.train, t.batch_size, spec.model.block_size, batchRng);
+    const { value, grads } = tf.variableGrads(() => net.forward(x, y).loss!, vars);
+    const loss = value.dataSync()[0]!;
+    const gradMap = new Map(names.map((n, i) => [n, grads[vars[i]!.name]!]));
+    tf.dispose([x, y, value]);
+    if (!Number.isFinite(loss)) {
+      tf.dispose([...gradMap.values()]);
+      metric({ type: "nan", step, loss: String(loss) });
+      if (t.on_nan === "stop") {
+        const last = existsSync(join(runDir, "meta.json")) ? `the last good checkpoint is in ${runDir} (step ${lastEval?.step ?? "?"})` : "no checkpoint was written yet";
+        throw new UserError(`the loss became ${loss} at step ${step}; ${last}. Lower the learning rate, set training.grad_clip, or set training.on_nan: skip`);
+      }
+      report.log(`step ${step}: loss ${loss}, batch skipped (training.on_nan: skip)`);
+      step += 1;
+      continue;
+    }
+    if (t.grad_clip > 0) clipByGlobalNorm(gradMap, t.grad_clip);
+    optimizer.apply(params, gradMap, lr);
+    tf.dispose([...gradMap.values()]);
+    losses.push(loss);
+    step += 1;
+    const ms = performance.now() - started;
+    if (losses.length > 1) {
+      trainMs += ms; // the first step warms up kernels; leave it out of the rate
+      timedSteps += 1;
+    }
+    const tokensPerSec = timedSteps > 0 ? (tokensPerStep * timedSteps) / (trainMs / 1000) : tokensPerStep / (ms / 1000);
+    report.step(step, t.max_iters, loss, tokensPerSec);
+    if (step % logEvery === 0) metric({ type: "train", step, loss, lr, ms_per_iter: ms, tokens_per_sec: tokensPerSec });
+    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval === 0) checkpoint();
+    await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) be delivered
+    if (options.shouldStop?.()) {
+      status = "interrupted";
+      break;
+    }
+  }
+  if (status === "done" && lastEval?.step !== step) evaluate();
+  checkpoint();
+  report.done();
+  const msPerIter = timedSteps > 0 ? trainMs / timedSteps : NaN;
+  const result: TrainResult = { runDir, step, status, backend, losses, evals, tokensPerSec: (tokensPerStep * 1000) / msPerIter, msPerIter };
+  net.dispose();
+  optimizer.dispose();
+  return result;
+}
