@@ -75,7 +75,7 @@ export class SingleHeadModel extends LanguageModel {
     super(options, config); // records vocabSize and blockSize, seeds the initializer
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
-    this.head = this.module("head", new Head({ nIn: config.nEmbd, headSize: config.nEmbd }));
+    this.head = this.module("head", new Head({ nIn: config.nEmbd, headSize: 32 }));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
   }
 

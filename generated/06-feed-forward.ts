@@ -110,7 +110,7 @@ export class FeedForwardModel extends LanguageModel {
     super(options, config); // records vocabSize and blockSize, seeds the initializer
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
-    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: config.blockSize }));
+    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }));
     this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
   }

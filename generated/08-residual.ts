@@ -113,7 +113,7 @@ class Block extends Module {
 
   constructor() {
     super();
-    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: config.blockSize }));
+    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }));
     this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }));
   }
 

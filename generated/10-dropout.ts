@@ -152,7 +152,7 @@ class Block extends Module {
   constructor() {
     super();
     this.ln1 = this.module("ln1", new LayerNorm(config.nEmbd, 1e-5));
-    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: config.blockSize, dropout: 0.2 }));
+    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8, dropout: 0.2 }));
     this.ln2 = this.module("ln2", new LayerNorm(config.nEmbd, 1e-5));
     this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128, dropout: 0.2 }));
   }

@@ -27,11 +27,15 @@ export class EmitContext {
     this.ir = ir;
   }
 
-  /** A size as a TypeScript expression: config.nEmbd, vocabSize, or the number. */
+  /**
+   * A width as a TypeScript expression: `config.nEmbd` for the residual width, the vocabulary size in
+   * scope, or the number. Only widths go through here; other sizes (head sizes, hidden widths, the
+   * context length) are spelled by their emitters, so a number that happens to equal n_embd is not
+   * mislabelled.
+   */
   size(w: Width, scope: Scope): string {
     if (w === "vocab") return scope === "model" ? "this.vocabSize" : "vocabSize";
     if (w === this.ir.nEmbd) return "config.nEmbd";
-    if (w === this.ir.blockSize) return "config.blockSize";
     return String(w);
   }
 

@@ -68,7 +68,12 @@ function lowerWithNames(
       nEmbd: env.spec.model.n_embd,
       blockSize: env.spec.model.block_size,
       defaultDropout: env.spec.training.dropout,
-      error: (message, key) => located(env.locs, key ? childPointer(here, key) : here, message),
+      // A list- or mapping-valued key (a residual's body) is blamed at the key; a scalar at its value.
+      error: (message, key) => {
+        const value = key === undefined ? undefined : (layer as unknown as Record<string, unknown>)[key];
+        const part = typeof value === "object" && value !== null ? "key" : "value";
+        return located(env.locs, key ? childPointer(here, key) : here, message, part);
+      },
       lowerList: (key, listInput, scope) => {
         const list = (layer as unknown as Record<string, LayerSpec[]>)[key]!;
         const at = childPointer(here, key);
@@ -143,8 +148,8 @@ function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
   env.classes.set(node.className, { structure, pointer });
 }
 
-function located(locs: LocMap, pointer: Pointer, message: string): SpecError {
-  const d: Diagnostic = { loc: locate(locs, pointer), message };
+function located(locs: LocMap, pointer: Pointer, message: string, part: "key" | "value" = "value"): SpecError {
+  const d: Diagnostic = { loc: locate(locs, pointer, part), message };
   return new SpecError([d]);
 }
 

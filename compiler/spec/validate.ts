@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMean, nearest } from "../diagnostics/suggest.js";
 import { childPointer, isPlainObject, locate, type Located } from "./located.js";
 import type { Spec } from "./types.generated.js";
 
@@ -42,7 +42,7 @@ export function validateSpec(spec: Located): Spec {
   const value = structuredClone(spec.value);
   const { validate } = validator();
   if (validate(value)) return value as Spec;
-  const errors = dropBranchNoise(validate.errors ?? []);
+  const errors = dropMisspelledRequired(dropBranchNoise(validate.errors ?? []));
   const diagnostics = errors.map((e): Diagnostic => describe(e, spec));
   throw new SpecError(dedupe(diagnostics));
 }
@@ -56,6 +56,22 @@ function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   return errors.filter(
     (e) => e.keyword === "oneOf" || ![...oneOfAt].some((p) => e.schemaPath.startsWith(p + "/")),
   );
+}
+
+/**
+ * `modle:` makes "model" both missing and unknown; the unknown key, with its suggestion, is the real
+ * cause, so the missing-key error it explains is dropped.
+ */
+function dropMisspelledRequired(errors: ErrorObject[]): ErrorObject[] {
+  const misspelled = new Set(
+    errors
+      .filter((e) => e.keyword === "additionalProperties")
+      .map((e) => {
+        const known = Object.keys(((e.parentSchema as SchemaNode | undefined)?.["properties"] as SchemaNode | undefined) ?? {});
+        return `${e.instancePath}|${nearest(String(e.params["additionalProperty"]), known) ?? ""}`;
+      }),
+  );
+  return errors.filter((e) => !(e.keyword === "required" && misspelled.has(`${e.instancePath}|${String(e.params["missingProperty"])}`)));
 }
 
 function describe(e: ErrorObject, spec: Located): Diagnostic {

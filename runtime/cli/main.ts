@@ -5,6 +5,12 @@ import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnost
 import { UserError } from "../errors.js";
 import { registerCommands } from "./commands/index.js";
 
+// `babygpt … | head` closes stdout early; that is the reader's choice, not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name("babygpt")

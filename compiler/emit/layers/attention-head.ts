@@ -55,7 +55,7 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
 export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
   members(node, ctx, scope) {
     const cls = useHeadClass(ctx, node.scale, node.dropout > 0);
-    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `headSize: ${ctx.size(node.headSize, scope)}`];
+    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `headSize: ${node.headSize}`];
     if (node.dropout > 0) args.push(`dropout: ${num(node.dropout)}`);
     return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
   },

@@ -38,7 +38,7 @@ export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
         ],
       }),
     );
-    const args = [`nIn: ${ctx.size(node.width, scope)}`, `hidden: ${ctx.size(node.hidden, scope)}`];
+    const args = [`nIn: ${ctx.size(node.width, scope)}`, `hidden: ${node.hidden}`];
     if (withDropout) args.push(`dropout: ${num(node.dropout)}`);
     return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
   },

@@ -43,7 +43,7 @@ export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
         ],
       }),
     );
-    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `heads: ${node.heads}`, `headSize: ${ctx.size(node.headSize, scope)}`];
+    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `heads: ${node.heads}`, `headSize: ${node.headSize}`];
     if (withDropout) args.push(`dropout: ${num(node.dropout)}`);
     return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
   },

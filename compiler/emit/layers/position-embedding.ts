@@ -7,7 +7,7 @@ import { expr, type LayerEmitter } from "../layer-emitter.js";
 export const emitPositionEmbedding: LayerEmitter<PositionEmbeddingNode> = {
   members(node, ctx, scope) {
     const width = ctx.size(node.width, scope);
-    const rows = ctx.size(node.blockSize, scope);
+    const rows = node.blockSize === ctx.ir.blockSize ? "config.blockSize" : String(node.blockSize);
     return node.encoding === "learned"
       ? [{ property: propertyName(node.name), type: "Embedding", init: `this.module("${node.name}", new Embedding(${rows}, ${width}))` }]
       : [{ property: propertyName(node.name), type: "tf.Tensor2D", init: `this.buffer("${node.name}", sinusoidalTable(${rows}, ${width}))` }];

@@ -1,0 +1,134 @@
+// Bad specs: each gets one located error (file:line:col: message, the line, a caret) and nothing else.
+import { describe, expect, it } from "vitest";
+import { lowerSpec } from "../../compiler/ir/lower.js";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { diagnosticsOf, tempFiles } from "../helpers/project.js";
+
+const GOOD_LAYERS = `  layers:
+    - kind: token_embedding
+    - kind: position_embedding
+    - kind: multi_head_attention
+      heads: 4
+    - kind: linear
+      out: vocab
+`;
+const HEAD = "name: t\nmodel:\n  block_size: 8\n  n_embd: 32\n";
+
+interface Case {
+  readonly name: string;
+  readonly files: Record<string, string>;
+  readonly sets?: readonly string[];
+  /** The first line of the diagnostic: location and message. */
+  readonly want: string;
+}
+
+const cases: Case[] = [
+  { name: "YAML syntax error", files: { "a.yaml": "name: t\nmodel: {block_size: 8\n" }, want: "a.yaml:3:1: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }" },
+  { name: "duplicate key", files: { "a.yaml": "name: t\nname: u\nmodel:\n  block_size: 8\n" }, want: "a.yaml:2:1: YAML syntax error: Map keys must be unique" },
+  { name: "not a mapping", files: { "a.yaml": "- just\n- a list\n" }, want: "a.yaml:1:1: a spec must be a YAML mapping (name:, model:, …)" },
+  { name: "misspelled required key", files: { "a.yaml": `name: t\nmodle:\n  block_size: 8\n` }, want: 'a.yaml:2:1: unknown key "modle" in the spec; did you mean "model"?' },
+  { name: "unknown key with a suggestion", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}trainig:\n  batch_size: 4\n` }, want: 'a.yaml:12:1: unknown key "trainig" in the spec; did you mean "training"?' },
+  {
+    name: "unknown layer kind",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: atention_head\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:7:13: unknown layer kind "atention_head"; did you mean "attention_head"?',
+  },
+  {
+    name: "unknown layer key",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: vocab\n      bais: false\n` },
+    want: 'a.yaml:9:7: unknown key "bais" in linear layer; did you mean "bias"?',
+  },
+  { name: "wrong type", files: { "a.yaml": `name: t\nmodel:\n  block_size: eight\n${GOOD_LAYERS}` }, want: 'a.yaml:3:15: "block_size" must be an integer; got "eight"' },
+  { name: "size not positive", files: { "a.yaml": `name: t\nmodel:\n  block_size: 8\n  n_embd: 0\n${GOOD_LAYERS}` }, want: 'a.yaml:4:11: "n_embd" must be >= 1; got 0' },
+  {
+    name: "dropout out of [0, 1)",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: dropout\n      rate: 1\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:8:13: "rate" must be in [0, 1); got 1',
+  },
+  { name: "enum value", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}data:\n  tokenizer: chars\n` }, want: 'a.yaml:13:14: "tokenizer" must be one of char, gpt2; got "chars"; did you mean "char"?' },
+  {
+    name: "missing required layer key",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:7:7: multi_head_attention layer is missing "heads"',
+  },
+  { name: "empty layer list", files: { "a.yaml": `${HEAD}  layers: []\n` }, want: 'a.yaml:5:11: "layers" must have at least 1 item' },
+  {
+    name: "n_embd not divisible by heads",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 5\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:14: input width 32 is not divisible by 5 heads; choose heads that divide it or set head_size",
+  },
+  {
+    name: "residual body changes width",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: residual\n      body:\n        - kind: attention_head\n          head_size: 16\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:7: the residual body turns width 32 into 16, but x + body(x) needs the width kept",
+  },
+  {
+    name: "repeat body changes width",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: repeat\n      times: 2\n      body:\n        - kind: linear\n          out: 64\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:7: the repeated body turns width 32 into 64, so copies of it cannot be stacked",
+  },
+  {
+    name: "output not vocab-wide",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: 16\n` },
+    want: "a.yaml:7:7: the model must end in vocab-wide logits (B, T, vocab), but its last layer outputs (B, T, 16); end with a linear layer with out: vocab",
+  },
+  {
+    name: "layer before the embedding",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: layer_norm\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:6:13: layer_norm needs activations (B, T, C), but its input here is token indices (B, T); start the model with a token_embedding",
+  },
+  {
+    name: "second token embedding",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: token_embedding\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:7:13: token_embedding takes token indices (B, T), but its input here is already (B, T, 32); only the first layer can embed tokens",
+  },
+  {
+    name: "embedding without a width",
+    files: { "a.yaml": "name: t\nmodel:\n  block_size: 8\n  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: vocab\n" },
+    want: "a.yaml:5:13: token_embedding needs a dim, or model.n_embd to default to",
+  },
+  {
+    name: "duplicate layer names",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: layer_norm\n      name: norm\n    - kind: layer_norm\n      name: norm\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:10:13: another layer in this scope is already named "norm" (line 7)',
+  },
+  {
+    name: "hidden and multiplier both given",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      hidden: 64\n      multiplier: 4\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:19: give hidden or multiplier, not both",
+  },
+  {
+    name: "extends cycle",
+    files: { "a.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: a.yaml\nname: b\n" },
+    want: "b.yaml:1:10: extends cycle: a.yaml → b.yaml → a.yaml",
+  },
+  { name: "extends a missing file", files: { "a.yaml": "extends: nope.yaml\nname: a\n" }, want: "a.yaml:1:10: extends a spec that does not exist: nope.yaml" },
+  {
+    name: "error inherited from the parent points into the parent",
+    files: { "base.yaml": `name: base\nmodel:\n  block_size: 8\n  n_embd: 32\n  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: 16\n`, "a.yaml": "extends: base.yaml\nname: a\n" },
+    want: "base.yaml:7:7: the model must end in vocab-wide logits (B, T, vocab), but its last layer outputs (B, T, 16); end with a linear layer with out: vocab",
+  },
+  { name: "--set on a field that does not exist", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}` }, sets: ["training.optimiser.lr=0.1"], want: '--set training.optimiser.lr=0.1: unknown key "optimiser" in "training"; did you mean "optimizer"?' },
+  { name: "--set with a wrong type", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}` }, sets: ["training.batch_size=big"], want: '--set training.batch_size=big: "batch_size" must be an integer; got "big"' },
+];
+
+describe("bad specs give one located error", () => {
+  it.each(cases)("$name", ({ files, sets, want }) => {
+    const dir = tempFiles(files);
+    const lines = diagnosticsOf(() => lowerSpec(loadSpec("a.yaml", { cwd: dir, sets: sets ?? [] })));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.split("\n")[0]).toBe(want);
+  });
+
+  it("prints the offending line with a caret under the column", () => {
+    const dir = tempFiles({ "a.yaml": `name: t\nmodel:\n  block_size: eight\n${GOOD_LAYERS}` });
+    const [text] = diagnosticsOf(() => loadSpec("a.yaml", { cwd: dir }));
+    expect(text!.split("\n")).toEqual(['a.yaml:3:15: "block_size" must be an integer; got "eight"', "    block_size: eight", "                ^"]);
+  });
+
+  it("reports every schema error of a file, in file order", () => {
+    const dir = tempFiles({ "a.yaml": `name: t\nmodel:\n  block_size: 0\n  n_embd: -1\n${GOOD_LAYERS}` });
+    const lines = diagnosticsOf(() => loadSpec("a.yaml", { cwd: dir })).map((l) => l.split("\n")[0]);
+    expect(lines).toEqual(['a.yaml:3:15: "block_size" must be >= 1; got 0', 'a.yaml:4:11: "n_embd" must be >= 1; got -1']);
+  });
+});

@@ -1,0 +1,108 @@
+// The IR's shapes, parameter names and counts, FLOPs and memory, against hand-computed values.
+import { describe, expect, it } from "vitest";
+import { activationBytes, costs, countParams, namedParams, summaryRows } from "../../compiler/ir/analysis.js";
+import { lowerSpec } from "../../compiler/ir/lower.js";
+import { nodeDef } from "../../compiler/ir/nodes/index.js";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
+
+const ir = (spec: string, sets: string[] = []) => lowerSpec(loadSpec(spec, { cwd: PROJECT_ROOT, sets }));
+
+describe("parameter counts", () => {
+  it("the lecture GPT has exactly 10,788,929 parameters with the 65-character vocabulary", () => {
+    expect(countParams(ir("specs/11-gpt.yaml"), 65)).toBe(10_788_929);
+  });
+
+  it.each([
+    // vocab² table
+    ["specs/01-bigram.yaml", 65 * 65],
+    // token table + position table + head (weights and bias)
+    ["specs/02-position.yaml", 65 * 32 + 8 * 32 + 32 * 65 + 65],
+    // + one head: key, query, value of 32 × 32, no bias
+    ["specs/04-single-head.yaml", 65 * 32 + 8 * 32 + 3 * 32 * 32 + 32 * 65 + 65],
+    // four heads of 8 have the same key/query/value weights in total as one head of 32
+    ["specs/05-multi-head.yaml", 65 * 32 + 8 * 32 + 4 * 3 * 8 * 32 + 32 * 65 + 65],
+  ])("%s has %i parameters", (spec, want) => {
+    expect(countParams(ir(spec), 65)).toBe(want);
+  });
+
+  it("scales the vocabulary-sized tables with the vocabulary", () => {
+    const gpt = ir("specs/11-gpt.yaml");
+    // token embedding (V × 384) and lm_head (384 × V + V) grow with V
+    expect(countParams(gpt, 50_257) - countParams(gpt, 65)).toBe((50_257 - 65) * (384 + 384 + 1));
+  });
+});
+
+describe("parameter names", () => {
+  it("names nested parameters with stable dotted paths", () => {
+    const names = namedParams(ir("specs/11-gpt.yaml")).map((p) => p.name);
+    expect(names.slice(0, 5)).toEqual([
+      "token_embedding.weight",
+      "position_embedding.weight",
+      "blocks.0.ln1.gamma",
+      "blocks.0.ln1.beta",
+      "blocks.0.attn.heads.0.key.weight",
+    ]);
+    expect(names).toContain("blocks.0.attn.heads.1.query.weight");
+    expect(names).toContain("blocks.5.ffwd.proj.bias");
+    expect(names.slice(-4)).toEqual(["ln_f.gamma", "ln_f.beta", "lm_head.weight", "lm_head.bias"]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("numbers default names that repeat in one scope and keeps explicit ones", () => {
+    const dir = tempFiles({
+      "a.yaml": `name: t\nmodel:\n  block_size: 4\n  n_embd: 8\n  layers:\n    - kind: token_embedding\n    - kind: layer_norm\n    - kind: layer_norm\n    - kind: layer_norm\n      name: final\n    - kind: linear\n      out: vocab\n`,
+    });
+    const names = namedParams(lowerSpec(loadSpec("a.yaml", { cwd: dir }))).map((p) => p.name);
+    expect(names).toEqual(["token_embedding.weight", "ln1.gamma", "ln1.beta", "ln2.gamma", "ln2.beta", "final.gamma", "final.beta", "lm_head.weight", "lm_head.bias"]);
+  });
+});
+
+describe("shape inference", () => {
+  it("infers each layer's output width", () => {
+    const model = ir("specs/05-multi-head.yaml");
+    const widths = model.layers.map((n) => nodeDef(n.kind).outWidth(n as never));
+    expect(widths).toEqual([32, 32, 32, "vocab"]);
+  });
+
+  it("derives head_size from the input width and the number of heads", () => {
+    const attn = ir("specs/11-gpt.yaml").layers[2];
+    expect(attn?.kind).toBe("repeat");
+    if (attn?.kind !== "repeat") return;
+    const residual = attn.block.body[0];
+    expect(residual?.kind === "residual" && residual.body[1]).toMatchObject({ kind: "multi_head_attention", heads: 6, headSize: 64 });
+  });
+
+  it("concatenated heads without a projection are heads × head_size wide", () => {
+    const model = ir("specs/05-multi-head.yaml", ["model.layers.2.head_size=4"]);
+    expect(nodeDef("multi_head_attention").outWidth(model.layers[2] as never)).toBe(16);
+  });
+
+  it("summarizes layers with their shapes, like Keras' summary()", () => {
+    const rows = summaryRows(ir("specs/11-gpt.yaml"), 65);
+    expect(rows[0]).toMatchObject({ path: "token_embedding", output: "(B, T, 384)", params: 24_960 });
+    expect(rows.at(-1)).toMatchObject({ path: "lm_head", output: "(B, T, vocab)", params: 25_025 });
+    expect(rows.find((r) => r.path === "blocks")).toMatchObject({ kind: "repeat ×6", params: 6 * 1_773_312 });
+  });
+});
+
+describe("costs", () => {
+  it("counts two FLOPs per multiply-add of the bigram-free matmuls", () => {
+    // token embedding (no FLOPs) + position add (C) + linear head (2·C·V + V) + loss (4V)
+    const c = costs(ir("specs/02-position.yaml"), { vocab: 65, T: 8 });
+    expect(c.flopsPerToken).toBe(32 + 2 * 32 * 65 + 65 + 4 * 65);
+  });
+
+  it("activation memory grows linearly with the batch", () => {
+    const model = ir("specs/12-baby-gpt.yaml");
+    expect(activationBytes(model, 65, 24)).toBe(2 * activationBytes(model, 65, 12));
+  });
+
+  it("puts the lecture GPT near 23.8 MFLOPs per token forward", () => {
+    const c = costs(ir("specs/11-gpt.yaml"), { vocab: 65, T: 256 });
+    // 2 FLOPs per weight of the 6 blocks (2 · 10.6M ≈ 21.3M) + attention scores and sums (6 · 4·T·C ≈ 2.4M)
+    // + the head and elementwise work: about 23.8M; a formula off by a layer would leave this band.
+    expect(c.flopsPerToken).toBeGreaterThan(20e6);
+    expect(c.flopsPerToken).toBeLessThan(28e6);
+  });
+});
