@@ -47,23 +47,32 @@ const sha256 = (chunks: readonly Uint8Array[]): string => {
   return h.digest("hex");
 };
 
+/** How files are written; tests substitute a writer that fails like a full disk. */
+export type FileWriter = (file: string, data: string | readonly Uint8Array[]) => void;
+
 /** Writes a checkpoint; on failure the previous one is untouched and the error says why. */
-export function saveCheckpoint(runDir: string, model: TensorMap, optimizer: TensorMap, meta: Omit<CheckpointMeta, "files" | "format" | "savedAt">): void {
+export function saveCheckpoint(
+  runDir: string,
+  model: TensorMap,
+  optimizer: TensorMap,
+  meta: Omit<CheckpointMeta, "files" | "format" | "savedAt">,
+  write: FileWriter = writeFileAtomic,
+): void {
   const next = join(runDir, ".next");
   try {
     rmSync(next, { recursive: true, force: true });
     mkdirSync(next, { recursive: true });
     const modelBytes = encodeSafetensors(model, { format: "pt", step: String(meta.step) });
     const optBytes = encodeSafetensors(optimizer, { step: String(meta.optimizerStep) });
-    writeFileAtomic(join(next, "model.safetensors"), modelBytes);
-    writeFileAtomic(join(next, "optimizer.safetensors"), optBytes);
+    write(join(next, "model.safetensors"), modelBytes);
+    write(join(next, "optimizer.safetensors"), optBytes);
     const full: CheckpointMeta = {
       format: CHECKPOINT_FORMAT,
       ...meta,
       files: { model: sha256(modelBytes), optimizer: sha256(optBytes) },
       savedAt: new Date().toISOString(),
     };
-    writeFileAtomic(join(next, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
+    write(join(next, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
   } catch (e) {
     rmSync(next, { recursive: true, force: true });
     const code = (e as NodeJS.ErrnoException).code;
