@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerCompile } from "./compile.js";
 import { registerData } from "./data.js";
+import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerInspect } from "./inspect.js";
 import { registerPlot } from "./plot.js";
@@ -10,6 +11,7 @@ import { registerSample } from "./sample.js";
 import { registerTrain } from "./train.js";
 
 export function registerCommands(program: Command): void {
+  registerDemo(program);
   registerTrain(program);
   registerSample(program);
   registerEval(program);
