@@ -1,4 +1,5 @@
 // Line charts as standalone SVG (no browser, no dependency): loss curves for a run and the ladder.
+import type { MetricsRecord } from "./train/metrics.js";
 
 export interface Series {
   readonly name: string;
@@ -80,14 +81,6 @@ export function lineChart(chart: Chart): string {
   });
   out.push("</svg>");
   return `${out.join("\n")}\n`;
-}
-
-export interface MetricsRecord {
-  readonly type: "train" | "eval" | "nan";
-  readonly step: number;
-  readonly loss?: number;
-  readonly train_loss?: number;
-  readonly val_loss?: number;
 }
 
 /** The loss chart of one run from its metrics.jsonl records. */

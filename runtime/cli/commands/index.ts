@@ -3,8 +3,10 @@ import type { Command } from "commander";
 import { registerCompile } from "./compile.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
+import { registerDiff } from "./diff.js";
 import { registerEval } from "./eval.js";
 import { registerInspect } from "./inspect.js";
+import { registerLadder } from "./ladder.js";
 import { registerPlot } from "./plot.js";
 import { registerResolve } from "./resolve.js";
 import { registerSample } from "./sample.js";
@@ -15,9 +17,11 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerSample(program);
   registerEval(program);
+  registerLadder(program);
   registerPlot(program);
   registerData(program);
   registerCompile(program);
   registerInspect(program);
+  registerDiff(program);
   registerResolve(program);
 }

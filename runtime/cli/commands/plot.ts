@@ -1,25 +1,10 @@
 // `babygpt plot <run>`: loss.svg from the run's metrics.jsonl.
-import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../../compiler/write-atomic.js";
 import { UserError } from "../../errors.js";
-import { lossChart, type MetricsRecord } from "../../plot.js";
-
-export function readMetrics(runDir: string): MetricsRecord[] {
-  const path = join(runDir, "metrics.jsonl");
-  if (!existsSync(path)) throw new UserError(`${runDir} has no metrics.jsonl`);
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as MetricsRecord];
-      } catch {
-        return []; // a line cut short by a crash
-      }
-    });
-}
+import { lossChart } from "../../plot.js";
+import { readMetrics } from "../../train/metrics.js";
 
 export function registerPlot(program: Command): void {
   program

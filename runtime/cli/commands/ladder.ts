@@ -1,0 +1,70 @@
+// `babygpt ladder`: train every spec of the ladder and write docs/ladder.md.
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { runLadder } from "../../ladder/ladder.js";
+import { writeLadderReport } from "../../ladder/report.js";
+import { parseFloatOption } from "../parse.js";
+import { progress, type Progress } from "../progress.js";
+
+function parseCap(value: string, previous: Map<string, number> = new Map()): Map<string, number> {
+  const m = /^([a-z][a-z0-9_-]*)=(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`--cap needs name=iterations, e.g. --cap gpt=300; got "${value}"`);
+  return new Map(previous).set(m[1]!, Number(m[2]));
+}
+
+export function registerLadder(program: Command): void {
+  program
+    .command("ladder")
+    .description("train every spec in specs/ in order and write the report docs/ladder.md (resumes where it stopped)")
+    .option("--only <names...>", "run only these steps (spec names or file names)")
+    .option("--iters-scale <f>", "multiply every spec's max_iters", parseFloatOption("--iters-scale", 0), 1)
+    .option("--cap <name=iters>", "cap a step's iterations where its budget does not fit this machine (repeatable)", parseCap)
+    .option("--quick", "20 steps per spec at a small batch (a smoke test); writes runs/ladder-quick, no report")
+    .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
+    .option("--data <path>", "corpus file or directory")
+    .option("--no-report", "train only; do not write docs/")
+    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; data?: string; report: boolean }) => {
+      let stop = false;
+      const onSigint = (): void => {
+        if (stop) process.exit(130);
+        stop = true;
+        console.error("stopping after this step's checkpoint; run the ladder again to continue");
+      };
+      process.on("SIGINT", onSigint);
+      try {
+        const state = await runLadder({
+          ...(opts.only ? { only: opts.only } : {}),
+          itersScale: opts.itersScale,
+          ...(opts.cap ? { caps: opts.cap } : {}),
+          quick: opts.quick ?? false,
+          backend: opts.backend,
+          data: opts.data,
+          shouldStop: () => stop,
+          log: (line) => console.error(line),
+          reporter: (name) => {
+            let bar: Progress | undefined;
+            return {
+              log: (line) => (bar ? bar.log(`${name}: ${line}`) : undefined),
+              step: (step, max, loss, tps) => {
+                bar ??= progress(name, max);
+                bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
+              },
+              done: () => bar?.done(),
+            };
+          },
+        });
+        if (stop) return;
+        if (opts.report && !opts.quick) {
+          const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
+          const file = await writeLadderReport(state, { command });
+          console.log(`wrote ${file}`);
+        }
+        for (const s of Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1))) {
+          console.log(`${s.name.padEnd(14)} val ${s.valLoss.toFixed(4)}  train ${s.trainLoss.toFixed(4)}  ${s.iters} iters  ${Math.round(s.tokensPerSec)} tok/s`);
+        }
+      } finally {
+        process.off("SIGINT", onSigint);
+      }
+    });
+}

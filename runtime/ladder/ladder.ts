@@ -1,0 +1,191 @@
+// `babygpt ladder`: every spec in specs/ trained in order with its own budget, evaluated exactly, sampled,
+// and recorded in <dir>/ladder.json. It resumes where it stopped: a finished step is not trained again,
+// an interrupted one continues from its checkpoint.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
+import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
+import { listSpecs, projectAt } from "../../compiler/compile.js";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import type { BackendChoice } from "../backend/select.js";
+import { hasCheckpoint } from "../checkpoint/checkpoint.js";
+import { loadCorpus } from "../data/corpus.js";
+import { buildDataset } from "../data/dataset.js";
+import { UserError } from "../errors.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { Prng } from "../random.js";
+import { openRun } from "../run.js";
+import { generate } from "../sample.js";
+import { exactLoss } from "../train/evaluate.js";
+import { readMetrics } from "../train/metrics.js";
+import { train, type Reporter } from "../train/trainer.js";
+
+export interface LadderOptions {
+  /** Spec names (or file names) to run; default all. */
+  readonly only?: readonly string[];
+  /** Multiplies every spec's max_iters. */
+  readonly itersScale?: number;
+  /** Per-step iteration caps for budgets that do not fit this machine (name → iterations). */
+  readonly caps?: ReadonlyMap<string, number>;
+  /** 20 steps per spec at a small batch: a smoke test of the whole ladder. */
+  readonly quick?: boolean;
+  readonly backend?: BackendChoice;
+  readonly data?: string | undefined;
+  /** Where runs and ladder.json go (default runs/ladder, or runs/ladder-quick). */
+  readonly dir?: string;
+  readonly reporter?: (name: string) => Reporter;
+  /** Polled between steps (Ctrl-C): the current step checkpoints and the ladder stops. */
+  readonly shouldStop?: () => boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface StepResult {
+  readonly name: string;
+  readonly spec: string;
+  readonly description: string;
+  readonly params: number;
+  readonly flopsPerToken: number;
+  readonly activationBytes: number;
+  readonly batchSize: number;
+  readonly blockSize: number;
+  readonly tokenizer: string;
+  readonly vocab: number;
+  /** Iterations trained, and what the spec asks for. */
+  readonly iters: number;
+  readonly specIters: number;
+  readonly evalIters: number;
+  readonly backend: string;
+  readonly msPerIter: number;
+  readonly tokensPerSec: number;
+  readonly wallSeconds: number;
+  /** The last loss estimates (eval_iters random batches), and the exact val loss. */
+  readonly trainLoss: number;
+  readonly valEstimate: number;
+  readonly valLoss: number;
+  readonly curve: readonly { readonly step: number; readonly train: number; readonly val: number }[];
+  readonly losses: readonly number[];
+  readonly sample: string;
+  readonly runDir: string;
+  readonly key: string;
+}
+
+export interface LadderState {
+  readonly steps: Record<string, StepResult>;
+}
+
+export const QUICK_ITERS = 20;
+
+export function ladderDir(quick: boolean): string {
+  return join(PROJECT_ROOT, "runs", quick ? "ladder-quick" : "ladder");
+}
+
+export function readLadderState(dir: string): LadderState {
+  const file = join(dir, "ladder.json");
+  if (!existsSync(file)) return { steps: {} };
+  return JSON.parse(readFileSync(file, "utf8")) as LadderState;
+}
+
+export async function runLadder(options: LadderOptions): Promise<LadderState> {
+  const quick = options.quick ?? false;
+  const dir = options.dir ?? ladderDir(quick);
+  mkdirSync(dir, { recursive: true });
+  const log = options.log ?? (() => {});
+  const all = listSpecs(projectAt(PROJECT_ROOT));
+  const wanted = options.only && options.only.length > 0 ? options.only : undefined;
+  const specs = wanted
+    ? wanted.map((w) => {
+        const hit = all.find((s) => basename(s, ".yaml") === w || basename(s) === w || loadSpec(s, { cwd: PROJECT_ROOT }).spec.name === w);
+        if (!hit) throw new UserError(`--only ${w}: no spec in specs/ has that name or file name`);
+        return hit;
+      })
+    : all;
+  const state: { steps: Record<string, StepResult> } = { steps: { ...readLadderState(dir).steps } };
+  const corpus = await loadCorpus({ data: options.data });
+
+  for (const specPath of specs) {
+    const base = loadSpec(specPath, { cwd: PROJECT_ROOT });
+    const name = base.spec.name;
+    const t = base.spec.training;
+    const cap = options.caps?.get(name);
+    const iters = quick ? QUICK_ITERS : Math.max(1, Math.min(cap ?? Infinity, Math.round(t.max_iters * (options.itersScale ?? 1))));
+    const reduced = !quick && iters < t.max_iters;
+    // Reduced budgets also estimate the loss on fewer batches (the lecture GPT's 200 batches cost minutes each here).
+    const evalIters = quick ? 2 : reduced && cap !== undefined ? Math.min(t.eval_iters, 20) : t.eval_iters;
+    const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / 10)));
+    const sets = [`training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${Math.min(t.batch_size, 4)}`] : [])];
+    const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
+    const key = sha256(canonicalJson({ spec: loaded.spec, iters, backend: options.backend ?? "auto" }));
+    if (state.steps[name]?.key === key) {
+      log(`${name}: done earlier (val ${state.steps[name]!.valLoss.toFixed(4)}), skipped`);
+      continue;
+    }
+    const runDir = join(dir, name);
+    const keyFile = join(dir, `${name}.key`);
+    const resumable = existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && hasCheckpoint(runDir);
+    if (!resumable) {
+      rmSync(runDir, { recursive: true, force: true });
+      writeFileSync(keyFile, key);
+    }
+    log(`${name}: ${resumable ? "resuming" : "training"} ${iters} iterations${reduced ? ` (of ${t.max_iters}: reduced to fit this machine)` : ""}`);
+    const started = performance.now();
+    const reporter = options.reporter?.(name);
+    const result = await train({
+      spec: specPath,
+      sets,
+      iters,
+      data: options.data,
+      backend: options.backend ?? "auto",
+      ...(resumable ? { resume: runDir } : { out: runDir }),
+      ...(reporter ? { reporter } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    if (result.status === "interrupted") {
+      log(`${name}: interrupted at step ${result.step}; run the ladder again to continue`);
+      break;
+    }
+
+    const run = await openRun(runDir, options.backend ?? "auto");
+    const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
+    const exact = exactLoss(run.model, ds.val, 32);
+    const sampleIds = generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
+    const ir = lowerSpec(loaded);
+    const vocab = run.tokenizer.vocabSize;
+    const history = readMetrics(runDir);
+    const evals = history.filter((r) => r.type === "eval");
+    const last = evals.at(-1);
+    const step: StepResult = {
+      name,
+      spec: specPath,
+      description: (base.spec.description ?? "").trim(),
+      params: countParams(ir, vocab),
+      flopsPerToken: costs(ir, { vocab, T: ir.blockSize }).flopsPerToken,
+      activationBytes: activationBytes(ir, vocab, loaded.spec.training.batch_size),
+      batchSize: loaded.spec.training.batch_size,
+      blockSize: ir.blockSize,
+      tokenizer: run.tokenizer.kind,
+      vocab,
+      iters: result.step,
+      specIters: t.max_iters,
+      evalIters,
+      backend: result.backend.name,
+      msPerIter: result.msPerIter,
+      tokensPerSec: result.tokensPerSec,
+      wallSeconds: (resumable ? (state.steps[name]?.wallSeconds ?? 0) : 0) + wallSeconds,
+      trainLoss: last?.train_loss ?? NaN,
+      valEstimate: last?.val_loss ?? NaN,
+      valLoss: exact.loss,
+      curve: evals.map((r) => ({ step: r.step, train: r.train_loss!, val: r.val_loss! })),
+      losses: result.losses,
+      sample: run.tokenizer.decode(sampleIds),
+      runDir: runDir.slice(PROJECT_ROOT.length + 1),
+      key,
+    };
+    run.model.dispose();
+    state.steps[name] = step;
+    writeFileAtomic(join(dir, "ladder.json"), `${JSON.stringify(state, null, 2)}\n`);
+    log(`${name}: val ${exact.loss.toFixed(4)} (exact), ${Math.round(result.tokensPerSec)} tokens/s, ${wallSeconds.toFixed(0)} s`);
+  }
+  return state;
+}
