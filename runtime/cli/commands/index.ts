@@ -1,5 +1,6 @@
 // Every subcommand, registered on the program.
 import type { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerCompile } from "./compile.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerSample(program);
   registerEval(program);
   registerLadder(program);
+  registerBench(program);
   registerPlot(program);
   registerData(program);
   registerCompile(program);

@@ -1,0 +1,74 @@
+// One benchmark measurement in a process of its own (the backend is process-wide, and peak RSS must be
+// this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling.
+// Prints one JSON line per event on stdout; the parent (bench/bench.ts) enforces the time budget.
+//
+//   node --import tsx bench/child.ts --spec specs/12-baby-gpt.yaml --backend native --iters 20 --warmup 3
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { loadSpec } from "../compiler/spec/load.js";
+import { selectBackend, type BackendChoice } from "../runtime/backend/select.js";
+import { resolveModel } from "../runtime/model-source.js";
+import { tf } from "../runtime/nn/tf.js";
+import { PROJECT_ROOT } from "../runtime/paths.js";
+import { Prng } from "../runtime/random.js";
+import { generate } from "../runtime/sample.js";
+import { clipByGlobalNorm } from "../runtime/train/clip.js";
+import { Optimizer } from "../runtime/train/optimizer.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    spec: { type: "string" },
+    backend: { type: "string", default: "auto" },
+    iters: { type: "string", default: "20" },
+    warmup: { type: "string", default: "3" },
+    "sample-tokens": { type: "string", default: "64" },
+    vocab: { type: "string", default: "65" },
+  },
+});
+
+const emit = (record: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(record)}\n`);
+const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
+
+const specPath = join(PROJECT_ROOT, opts.spec!);
+const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT });
+const t = loaded.spec.training;
+const backend = await selectBackend(opts.backend as BackendChoice);
+const { module } = await resolveModel(specPath, loaded, { compile: false, sets: [] });
+const vocab = Number(opts.vocab);
+const rssBefore = rssMiB();
+const model = module.createModel({ vocabSize: vocab, seed: 1 });
+const params = model.namedParameters();
+const vars = params.map(([, v]) => v);
+const names = params.map(([n]) => n);
+// The reference uses AdamW with the spec's hyperparameters for every config; so do we.
+const optimizer = new Optimizer({ ...t.optimizer, type: "adamw" });
+const rng = new Prng(1);
+const B = t.batch_size;
+const T = loaded.spec.model.block_size;
+emit({ type: "start", backend: backend.name, batch: B, block: T, params: model.parameterCount(), rssBeforeModelMiB: rssBefore });
+
+const total = Number(opts.warmup) + Number(opts.iters);
+for (let i = 0; i < total; i++) {
+  const xs = Int32Array.from({ length: B * T }, () => rng.nextInt(vocab));
+  const ys = Int32Array.from({ length: B * T }, () => rng.nextInt(vocab));
+  const started = performance.now();
+  const x = tf.tensor2d(xs, [B, T], "int32");
+  const y = tf.tensor2d(ys, [B, T], "int32");
+  const { value, grads } = tf.variableGrads(() => model.forward(x, y).loss!, vars);
+  const loss = value.dataSync()[0]!;
+  const gradMap = new Map(names.map((n, j) => [n, grads[vars[j]!.name]!]));
+  if (t.grad_clip > 0) clipByGlobalNorm(gradMap, t.grad_clip);
+  optimizer.apply(params, gradMap, t.optimizer.lr);
+  tf.dispose([x, y, value, ...gradMap.values()]);
+  const ms = performance.now() - started;
+  emit({ type: "iter", i, warmup: i < Number(opts.warmup), ms, loss, rssMiB: rssMiB() });
+}
+
+// Sampling: one token at a time from the last block_size tokens, as `babygpt sample` does.
+model.eval();
+const sampleTokens = Number(opts["sample-tokens"]);
+generate(model, [0], { tokens: 4, temperature: 1, rng: new Prng(2) }); // warm-up
+const started = performance.now();
+generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
+const seconds = (performance.now() - started) / 1000;
+emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, numTensors: tf.memory().numTensors });

@@ -1,0 +1,38 @@
+// `babygpt bench`: ours against PyTorch on this machine; writes bench/results/<date>.json and docs/bench.md.
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { BACKENDS, runBench, writeBenchReport } from "../../../bench/bench.js";
+import { parseIntOption } from "../parse.js";
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("time training and sampling per backend against the PyTorch reference (writes docs/bench.md)")
+    .option("--quick", "a few iterations of the small configs; results JSON only (a CI smoke test)")
+    .option("--only <configs...>", "configs to run: bigram, baby, lecture")
+    .option("--backends <names...>", `backends to try (default: ${BACKENDS.join(", ")})`)
+    .option("--no-torch", "skip the PyTorch reference")
+    .option("--budget <seconds>", "time limit of one measurement", parseIntOption("--budget", 1), 600)
+    .option("--results <dir>", "where the results JSON goes (default: bench/results)")
+    .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string }) => {
+      const quick = opts.quick ?? false;
+      const report = await runBench({
+        quick,
+        ...(opts.only ? { configs: opts.only } : quick ? { configs: ["bigram", "baby"] } : {}),
+        ...(opts.backends ? { backends: opts.backends } : {}),
+        torch: opts.torch,
+        budget: quick ? Math.min(opts.budget, 120) : opts.budget,
+        log: (line) => console.error(line),
+      });
+      const command = ["npx babygpt bench", ...process.argv.slice(3)].join(" ");
+      const written = opts.results ? writeBenchReport(report, command, resolve(opts.results)) : writeBenchReport(report, command);
+      for (const c of report.configs) {
+        for (const o of c.ours) {
+          const t = c.torch.best;
+          const ratio = o.tokensPerSec && t ? ` = ${(o.tokensPerSec / t.tokens_per_sec).toFixed(2)}× PyTorch (${t.tokens_per_sec.toFixed(0)} tokens/s, ${t.setting})` : "";
+          console.log(`${c.name.padEnd(12)} ${o.backend.padEnd(15)} ${o.msPerIter !== undefined ? `${o.msPerIter.toFixed(1)} ms/iter, ${o.tokensPerSec!.toFixed(0)} tokens/s${ratio}` : `${o.status}${o.note ? `: ${o.note}` : ""}`}`);
+        }
+      }
+      console.log(`wrote ${written.json}${written.markdown ? ` and ${written.markdown}` : ""}`);
+    });
+}
