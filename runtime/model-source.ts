@@ -1,10 +1,10 @@
 // Getting the model class for a spec: the committed generated file when it matches the spec, else the
 // freshly emitted code. `train` compiles a missing or stale generated file first (and says so), and code
-// for a spec changed by --set is emitted to a cache file of its own, so generated/ only ever holds what
-// the spec files say.
+// for a spec changed by --set, or a spec outside specs/, is emitted to a cache file of its own, so
+// generated/ only ever holds what the files in specs/ say.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { generatedPathFor, projectAt } from "../compiler/compile.js";
 import { emitModelFile } from "../compiler/emit/model-file.js";
@@ -58,7 +58,14 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
     return { module, ir, source, from: "code emitted for the --set overrides", note: "--set changes the model, so it trains code emitted for this run (kept as model.ts in the run directory)" };
   }
-  const generated = generatedPathFor(project, resolve(PROJECT_ROOT, loaded.files[0]!.path));
+  const specFile = resolve(PROJECT_ROOT, loaded.files[0]!.path);
+  if (dirname(specFile) !== project.specsDir) {
+    // generated/ holds the code of specs/ alone: a spec from elsewhere must not add to it, nor overwrite
+    // the generated file of a spec in specs/ that has the same file name.
+    const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
+    return { module, ir, source, from: "code emitted for a spec outside specs/" };
+  }
+  const generated = generatedPathFor(project, specFile);
   const current = existsSync(generated) ? readFileSync(generated, "utf8") : undefined;
   let note: string | undefined;
   if (current !== source) {

@@ -25,6 +25,19 @@ function walk(nodes: readonly IrNode[], prefix: string, visit: (node: IrNode, pa
   }
 }
 
+/**
+ * Like walk, for totals: a repeat's body is visited once with its number of copies instead of once per
+ * copy, so counting stays cheap whatever `times` a spec asks for (a million copies must be refused by
+ * size, not hang the counting).
+ */
+function walkCounted(nodes: readonly IrNode[], visit: (node: IrNode, copies: number) => void, copies = 1): void {
+  for (const node of nodes) {
+    visit(node, copies);
+    if (node.kind === "repeat") walkCounted(node.block.body, visit, copies * node.times);
+    else for (const group of nodeDef(node.kind).children(node as never)) walkCounted(group.nodes, visit, copies);
+  }
+}
+
 export function namedParams(ir: ModelIR): NamedParam[] {
   const out: NamedParam[] = [];
   walk(ir.layers, "", (node, path) => {
@@ -35,7 +48,11 @@ export function namedParams(ir: ModelIR): NamedParam[] {
 
 export function countParams(ir: ModelIR, vocab: number): number {
   const dims: Dims = { vocab, T: ir.blockSize };
-  return namedParams(ir).reduce((n, p) => n + p.shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1), 0);
+  let n = 0;
+  walkCounted(ir.layers, (node, copies) => {
+    for (const p of nodeDef(node.kind).params(node as never)) n += copies * p.shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1);
+  });
+  return n;
 }
 
 export interface Costs {
@@ -48,10 +65,10 @@ export interface Costs {
 export function costs(ir: ModelIR, dims: Dims): Costs {
   let flops = 0;
   let activations = 0;
-  walk(ir.layers, "", (node) => {
+  walkCounted(ir.layers, (node, copies) => {
     const c = nodeDef(node.kind).cost(node as never, dims);
-    flops += c.flops;
-    activations += c.activations;
+    flops += copies * c.flops;
+    activations += copies * c.activations;
   });
   // softmax cross-entropy over the logits: exp, sum, log per entry; keeps the probabilities
   flops += 4 * dims.vocab;
@@ -111,8 +128,8 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
 
 function subtreeParams(nodes: readonly IrNode[], size: (shape: readonly Width[]) => number): number {
   let n = 0;
-  walk(nodes, "", (node) => {
-    for (const p of nodeDef(node.kind).params(node as never)) n += size(p.shape);
+  walkCounted(nodes, (node, copies) => {
+    for (const p of nodeDef(node.kind).params(node as never)) n += copies * size(p.shape);
   });
   return n;
 }

@@ -10,9 +10,26 @@ import type { ModelIR } from "./model.js";
 import { nodeDef, type BlockNode, type IrNode, type NodeKind } from "./nodes/index.js";
 import { showWidth, type Width } from "./width.js";
 
+/**
+ * Members every generated layer class inherits (runtime/nn's Module and LanguageModel): a layer whose
+ * property would be one of these shadows it (a layer named forward replaces the forward method).
+ */
+const INHERITED_MEMBERS = new Set(["constructor", "forward", "train", "eval", "training", "dispose", "namedParameters", "parameterCount", "param", "buffer", "module", "modules", "vocabSize", "blockSize"]);
+/** Top-level names a generated file already uses: what it imports from runtime/nn and the globals it calls. */
+const TAKEN_CLASS_NAMES = new Set(["Module", "LanguageModel", "Linear", "Embedding", "AttentionHead", "ModelOptions", "ModelOutput", "Array", "Boolean", "Error", "JSON", "Map", "Math", "Number", "Object", "Set", "String"]);
+
+/** The property a layer name becomes in generated code (as emit's propertyName: snake_case → camelCase). */
+function propertyOf(layerName: string): string {
+  return layerName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
 export function lowerSpec(loaded: LoadedSpec): ModelIR {
   const { spec, locs } = loaded;
-  const env: Env = { spec, locs, classes: new Map() };
+  const className = `${pascalCase(spec.name)}Model`;
+  if (TAKEN_CLASS_NAMES.has(className)) {
+    throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
+  }
+  const env: Env = { spec, locs, classes: new Map(), className };
   const top = lowerList(env, spec.model.layers, "/model/layers", "tokens");
   const lastIndex = spec.model.layers.length - 1;
   if (top.output !== "vocab") {
@@ -27,7 +44,7 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
   return {
     kind: "model",
     name: spec.name,
-    className: `${pascalCase(spec.name)}Model`,
+    className,
     description: spec.description ?? "",
     files: loaded.files,
     blockSize: spec.model.block_size,
@@ -43,6 +60,8 @@ interface Env {
   readonly locs: LocMap;
   /** Block classes seen so far, by class name, with their structure, to catch two different `Block`s. */
   readonly classes: Map<string, { structure: string; pointer: Pointer }>;
+  /** The model's own class name, which no block may take. */
+  readonly className: string;
 }
 
 function lowerList(env: Env, specs: readonly LayerSpec[], pointer: Pointer, input: Width | "tokens"): LoweredList {
@@ -104,17 +123,23 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
   collect(specs, pointer);
 
   const names = new Map<Pointer, string>();
+  // keyed by the property each name becomes, so ln_1 and ln1 (both ln1 in the class) collide too
   const taken = new Map<string, Pointer>();
   for (const { pointer: p, spec } of entries) {
     const name = "name" in spec ? spec.name : undefined;
     if (name === undefined) continue;
-    const first = taken.get(name);
+    const first = taken.get(propertyOf(name));
     if (first) {
       const line = locate(env.locs, first);
       const where = line.kind === "file" ? ` (line ${line.line})` : "";
-      throw located(env.locs, childPointer(p, "name"), `another layer in this scope is already named "${name}"${where}`);
+      const other = names.get(first)!;
+      const clash = other === name ? `already named "${name}"` : `named "${other}", and both would be the property ${propertyOf(name)}`;
+      throw located(env.locs, childPointer(p, "name"), `another layer in this scope is ${clash}${where}`);
     }
-    taken.set(name, p);
+    if (INHERITED_MEMBERS.has(propertyOf(name))) {
+      throw located(env.locs, childPointer(p, "name"), `a layer named "${name}" would hide the class's own ${propertyOf(name)}; choose another name`);
+    }
+    taken.set(propertyOf(name), p);
     names.set(p, name);
   }
   const defaults = new Map<string, Pointer[]>();
@@ -127,10 +152,10 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
   for (const [base, pointers] of defaults) {
     pointers.forEach((p, i) => {
       const name = pointers.length === 1 ? base : `${base}${i + 1}`;
-      if (taken.has(name)) {
+      if (taken.has(propertyOf(name))) {
         throw located(env.locs, p, `this layer's default name "${name}" is taken by another layer; give it a name`);
       }
-      taken.set(name, p);
+      taken.set(propertyOf(name), p);
       names.set(p, name);
     });
   }
@@ -138,6 +163,10 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
 }
 
 function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
+  if (TAKEN_CLASS_NAMES.has(node.className) || node.className === env.className) {
+    const what = node.className === env.className ? "the model's own class" : "a name generated code already uses";
+    throw located(env.locs, childPointer(pointer, "class"), `a block class named ${node.className} would clash with ${what}; choose another class name`);
+  }
   const structure = canonicalJson(node.body);
   const seen = env.classes.get(node.className);
   if (seen && seen.structure !== structure) {

@@ -1,7 +1,7 @@
 // Spec loading: read the file, follow its `extends` chain (catching cycles and missing files), merge,
 // apply `--set` overrides, then validate against the schema. The result is a typed, defaulted spec plus
 // the location of everything in it.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fail, type Loc } from "../diagnostics/diagnostic.js";
 import { locate, type Located, type LocMap } from "./located.js";
@@ -41,6 +41,7 @@ export function loadSpec(file: string, options: LoadOptions = {}): LoadedSpec {
   if (!existsSync(absolute)) {
     fail({ kind: "cli", arg: displayPath(absolute, cwd) }, "spec file not found");
   }
+  if (!statSync(absolute).isFile()) fail({ kind: "cli", arg: displayPath(absolute, cwd) }, "is not a spec file (a directory?)");
   const { located, files } = readChain(absolute, [], cwd);
   let merged = located;
   for (const arg of options.sets ?? []) merged = applySet(merged, arg);
@@ -64,6 +65,7 @@ function readChain(absolute: string, chain: readonly string[], cwd: string): { l
     fail(at, `extends cycle: ${cycle.join(" → ")}`);
   }
   if (!existsSync(parentPath)) fail(at, `extends a spec that does not exist: ${displayPath(parentPath, cwd)}`);
+  if (!statSync(parentPath).isFile()) fail(at, `extends ${displayPath(parentPath, cwd)}, which is not a spec file (a directory?)`);
   const parent = readChain(parentPath, seen, cwd);
   const merged = mergeLocated(parent.located, parsed);
   const { extends: _resolved, ...rest } = merged.value as Record<string, unknown>;

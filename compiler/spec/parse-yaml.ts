@@ -33,7 +33,11 @@ export function parseSpecText(text: string, displayPath: string): ParsedFile {
     locs.set(pointer, key ? { key, value } : { value });
     if (isMap(node)) {
       for (const pair of node.items) {
-        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        if (!isPair(pair)) continue;
+        if (!isScalar(pair.key)) {
+          const keyNode = pair.key as YamlNode | null;
+          fail(keyNode?.range ? at(keyNode.range[0]) : value, "a key must be a plain name, not a list or a mapping");
+        }
         const keyLoc = pair.key.range ? at(pair.key.range[0]) : value;
         visit(pair.value as YamlNode | null, childPointer(pointer, String(pair.key.value)), keyLoc);
       }
@@ -47,7 +51,14 @@ export function parseSpecText(text: string, displayPath: string): ParsedFile {
   }
   visit(root, "");
   const sha256 = createHash("sha256").update(text).digest("hex");
-  return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, locs, displayPath, sha256 };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses anchors whose aliases multiply out of all proportion (a "billion laughs" file)
+    fail(at(root.range?.[0] ?? 0), `YAML error: ${firstSentence((e as Error).message)}`);
+  }
+  return { value, locs, displayPath, sha256 };
 }
 
 /** yaml's messages carry a code excerpt after the first line; we print our own. */

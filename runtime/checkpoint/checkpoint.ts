@@ -61,7 +61,8 @@ export function saveCheckpoint(
   const next = join(runDir, ".next");
   try {
     rmSync(next, { recursive: true, force: true });
-    mkdirSync(next, { recursive: true });
+    // Not recursive: the run directory exists, and a recursive mkdir reports a read-only disk as ENOENT.
+    mkdirSync(next);
     const modelBytes = encodeSafetensors(model, { format: "pt", step: String(meta.step) });
     const optBytes = encodeSafetensors(optimizer, { step: String(meta.optimizerStep) });
     write(join(next, "model.safetensors"), modelBytes);
@@ -74,12 +75,23 @@ export function saveCheckpoint(
     };
     write(join(next, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
   } catch (e) {
-    rmSync(next, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOSPC" ? "the disk is full" : code === "EACCES" || code === "EROFS" || code === "EPERM" ? "the run directory is not writable" : (e as Error).message;
+    try {
+      rmSync(next, { recursive: true, force: true });
+    } catch {
+      // a read-only directory: nothing was written into it either
+    }
+    const why = whyWriteFailed(e) ?? (e as Error).message;
     throw new UserError(`could not write the checkpoint in ${runDir} (${why}); the previous checkpoint is intact`);
   }
   promote(runDir);
+}
+
+/** A write error the user can fix (full disk, read-only directory) in plain words; undefined for others. */
+export function whyWriteFailed(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT") return "the disk is full";
+  if (code === "EACCES" || code === "EROFS" || code === "EPERM") return "the run directory is not writable";
+  return undefined;
 }
 
 /** Moves a complete .next over the live files; idempotent, so recovery can call it after a crash. */
@@ -117,7 +129,11 @@ export function loadCheckpoint(runDir: string): Checkpoint {
   } catch {
     throw new UserError(`${metaPath} is not valid JSON`);
   }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new UserError(`${metaPath} is not a babygpt checkpoint (format ${JSON.stringify(meta.format)})`);
+  if (typeof meta !== "object" || meta === null || meta.format !== CHECKPOINT_FORMAT) {
+    throw new UserError(`${metaPath} is not a babygpt checkpoint (format ${JSON.stringify((meta as Partial<CheckpointMeta> | null)?.format)})`);
+  }
+  const damaged = missingMetaField(meta);
+  if (damaged) throw new UserError(`${metaPath} is damaged: ${damaged} is missing or has the wrong type`);
   const read = (file: string, expected: string): Map<string, NamedTensor> => {
     const path = join(runDir, file);
     if (!existsSync(path)) throw new UserError(`${runDir} is missing ${file}`);
@@ -128,4 +144,28 @@ export function loadCheckpoint(runDir: string): Checkpoint {
     return decoded.tensors;
   };
   return { meta, model: read("model.safetensors", meta.files.model), optimizer: read("optimizer.safetensors", meta.files.optimizer) };
+}
+
+/** The first field that loading, resuming or sampling relies on and that meta.json lacks (a hand-edited file). */
+function missingMetaField(meta: CheckpointMeta): string | undefined {
+  const m = meta as unknown as Record<string, unknown>;
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const int = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  const str = (v: unknown): boolean => typeof v === "string";
+  const state = (v: unknown): boolean => Array.isArray(v) && v.length === 4 && v.every((x) => Number.isInteger(x));
+  const spec = m["spec"];
+  const tok = m["tokenizer"];
+  const rng = m["rng"];
+  const files = m["files"];
+  const checks: [string, boolean][] = [
+    ["step", int(m["step"])],
+    ["optimizerStep", int(m["optimizerStep"])],
+    ["vocabSize", int(m["vocabSize"]) && (m["vocabSize"] as number) > 0],
+    ["spec", obj(spec) && str(spec["name"]) && str(spec["path"]) && str(spec["modelHash"])],
+    ["tokenizer", obj(tok) && ((tok["kind"] === "char" && str(tok["chars"])) || (tok["kind"] === "gpt2" && (tok["compact"] === null || (Array.isArray(tok["compact"]) && tok["compact"].every((x) => int(x))))))],
+    ["rng", obj(rng) && state(rng["batches"]) && state(rng["dropout"])],
+    ["overrides", Array.isArray(m["overrides"]) && (m["overrides"] as unknown[]).every(str)],
+    ["files", obj(files) && str(files["model"]) && str(files["optimizer"])],
+  ];
+  return checks.find(([, ok]) => !ok)?.[0];
 }

@@ -19,10 +19,11 @@ const BYTES: Record<DType, number> = { F32: 4, I32: 4 };
 /** Serializes tensors (sorted by name, so the bytes are deterministic) with optional string metadata. */
 export function encodeSafetensors(tensors: TensorMap, metadata: Readonly<Record<string, string>> = {}): Uint8Array[] {
   const names = [...tensors.keys()].sort();
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // so "__proto__" is a name like any other
   if (Object.keys(metadata).length > 0) header["__metadata__"] = metadata;
   let offset = 0;
   for (const name of names) {
+    if (name === "__metadata__") throw new Error(`a tensor cannot be named "__metadata__": the format reserves that key`);
     const t = tensors.get(name)!;
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) throw new Error(`tensor ${name}: shape [${t.shape.join(", ")}] holds ${size} values, data has ${t.data.length}`);
@@ -30,9 +31,9 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Readonly<Record<
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (json.length % 8)) % 8); // keep the data 8-byte aligned, as the reference writer does
-  const headerBytes = Buffer.from(json, "utf8");
+  const json = JSON.stringify(header);
+  // keep the data 8-byte aligned, as the reference writer does (in bytes: names need not be ASCII)
+  const headerBytes = Buffer.from(json + " ".repeat((8 - (Buffer.byteLength(json, "utf8") % 8)) % 8), "utf8");
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
   const chunks: Uint8Array[] = [prefix, headerBytes];
@@ -72,9 +73,13 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): DecodedSafet
   const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
+      if (entry !== null && (typeof entry !== "object" || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === "string"))) {
+        throw bad("its __metadata__ is not a map of strings");
+      }
       metadata = (entry ?? {}) as Record<string, string>;
       continue;
     }
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw bad(`the header entry for ${name} is not an object`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (e.dtype !== "F32" && e.dtype !== "I32") throw bad(`tensor ${name} has dtype ${String(e.dtype)}; only F32 and I32 are supported`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name} has an invalid shape`);
@@ -90,8 +95,10 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): DecodedSafet
     }
     if (end > dataLength) throw bad(`tensor ${name} ends at byte ${end} but the data section has ${dataLength} bytes (truncated?)`);
     ranges.push([begin, end, name]);
-    // Copy into an aligned buffer: the data section need not be 4-byte aligned in memory.
-    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    // Copy into an aligned buffer: the data section need not be 4-byte aligned in memory (and a Buffer's
+    // slice() is a view, not a copy).
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
     const data = e.dtype === "F32" ? new Float32Array(raw.buffer, raw.byteOffset, (end - begin) / 4) : new Int32Array(raw.buffer, raw.byteOffset, (end - begin) / 4);
     tensors.set(name, { dtype: e.dtype, shape, data });
   }

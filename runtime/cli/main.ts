@@ -17,13 +17,23 @@ program
   .description("Declare a GPT in YAML, compile it to readable TypeScript, train it on TensorFlow.js.")
   .option("--debug", "print stack traces of internal errors")
   .showSuggestionAfterError(true)
-  .showHelpAfterError("(run `babygpt --help` for usage)")
+  // Commander's own messages are printed by report(), on one line like every other error.
+  .configureOutput({ outputError: () => {} })
   .exitOverride();
 registerCommands(program);
 
+/** "error: unknown option '--itres'\n(Did you mean --iters?)" → one line, with where to find usage. */
+function commanderMessage(error: CommanderError): string {
+  const text = error.message.replace(/\s*\n\s*\(Did you mean (.*)\?\)\s*$/s, "; did you mean $1?").replace(/\s*\n\s*/g, " ");
+  const sub = program.commands.find((c) => process.argv.slice(2).find((a) => !a.startsWith("-")) === c.name());
+  return `${text.startsWith("error:") ? text : `error: ${text}`} (see \`babygpt ${sub ? `${sub.name()} ` : ""}--help\`)`;
+}
+
 function report(error: unknown): number {
   if (error instanceof CommanderError) {
-    return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+    console.error(commanderMessage(error));
+    return 2;
   }
   if (error instanceof SpecError) {
     console.error(error.diagnostics.map(formatDiagnostic).join("\n"));

@@ -2,6 +2,7 @@
 // owning the moment tensors lets checkpoints save and restore them by parameter name. Semantics follow
 // PyTorch's SGD, Adam and AdamW (bias-corrected moments; AdamW decays every parameter by lr·wd).
 import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
+import { UserError } from "../errors.js";
 import { tf } from "../nn/tf.js";
 
 export interface OptimizerState {
@@ -70,14 +71,17 @@ export class Optimizer {
     return { step: this.#step, slots };
   }
 
-  /** Restores moments saved by state(); unknown slot names are an error, so a mismatch is loud. */
+  /** Restores moments saved by state(); unknown slot names and wrong shapes are a UserError, so a mismatch is loud. */
   restore(step: number, slots: ReadonlyMap<string, tf.Tensor>, params: ReadonlyArray<readonly [string, tf.Variable]>): void {
     const byName = new Map(params);
     this.#step = step;
     for (const [key, value] of slots) {
       const match = /^(.*)\.(exp_avg|exp_avg_sq)$/.exec(key);
       const param = match ? byName.get(match[1]!) : undefined;
-      if (!match || !param) throw new Error(`optimizer state has ${key}, which matches no parameter of this model`);
+      if (!match || !param) throw new UserError(`it has ${key}, which matches no parameter of this model`);
+      if (value.shape.length !== param.shape.length || value.shape.some((d, i) => d !== param.shape[i])) {
+        throw new UserError(`${key} has shape [${value.shape.join(", ")}], the parameter has [${param.shape.join(", ")}]`);
+      }
       const map = match[2] === "exp_avg" ? this.#m : this.#v;
       this.#slot(map, match[1]!, param).assign(value);
     }

@@ -1,20 +1,22 @@
 // The training loop: spec → generated model → batches → forward/backward → clip → optimizer, with loss
 // estimates every eval_interval steps, metrics.jsonl, atomic checkpoints, resume, NaN handling and a
 // clean stop on request (Ctrl-C).
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
+import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
-import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
 import { loadCorpus } from "../data/corpus.js";
 import { buildDataset, checkSplits } from "../data/dataset.js";
 import { tokenizerFromState } from "../data/tokenizer.js";
+import { formatBytes } from "../cli/output.js";
 import { UserError } from "../errors.js";
 import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional.js";
 import { tf } from "../nn/tf.js";
@@ -25,7 +27,7 @@ import { versions } from "../versions.js";
 import { clipByGlobalNorm } from "./clip.js";
 import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
-import { newRunDir } from "./run-dir.js";
+import { checkOutDir, newRunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 
 export interface TrainOptions {
@@ -82,9 +84,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
   const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
   const { spec } = loaded;
-  const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
-  if (model.note) report.log(model.note);
-  if (previous && previous.meta.spec.modelHash !== model.ir.modelHash) {
+  // Everything that can refuse the job does so before anything is compiled, allocated or written.
+  if (!options.resume) checkOutDir(options.out);
+  const ir = lowerSpec(loaded);
+  if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
     const m = previous.meta.spec;
     throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);
   }
@@ -95,11 +98,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkSplits(dataset, spec.model.block_size, corpus.path);
   const vocab = dataset.tokenizer.vocabSize;
   const t = spec.training;
-  const needed = trainingBytes(model.ir, vocab, t.batch_size);
-  if (needed > totalmem() * 0.8) {
-    const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
-    throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs about ${gib(needed)} (weights, gradients, Adam moments and activations), more than this machine's ${gib(totalmem())}; shrink the model or the batch`);
+  const needed = trainingBytes(ir, vocab, t.batch_size);
+  if (!(needed <= totalmem() * 0.8)) {
+    const amount = Number.isFinite(needed) ? `about ${formatBytes(needed)}` : "more bytes than can be counted";
+    throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs ${amount} (weights, gradients, Adam moments and activations), more than this machine's ${formatBytes(totalmem())}; shrink the model or the batch`);
   }
+
+  const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
+  if (model.note) report.log(model.note);
 
   const backend = await selectBackend(options.backend ?? "auto");
   report.log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
@@ -109,23 +115,49 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const batchRng = new Prng(t.seed);
   seedDropout(t.seed ^ 0x5bd1e995);
   let step = 0;
-  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out, PROJECT_ROOT);
+  /** The step of the checkpoint on disk, once there is one. */
+  let savedStep = previous?.meta.step;
+  // Writes outside the checkpoint protocol (run directory, model.ts, metrics): a full disk or a
+  // read-only directory is said plainly, with what is still safe.
+  const writing = <T>(what: string, write: () => T): T => {
+    try {
+      return write();
+    } catch (e) {
+      const why = whyWriteFailed(e);
+      if (why === undefined) throw e;
+      throw new UserError(`could not write ${what} (${why})${savedStep === undefined ? "" : `; the checkpoint from step ${savedStep} is intact`}`);
+    }
+  };
+  const runDir = options.resume ? resolve(options.resume) : writing(`the run directory ${options.out ?? ""}`.trimEnd(), () => newRunDir(spec.name, options.out, PROJECT_ROOT));
   if (previous) {
     loadParameters(net, previous.model, join(runDir, "model.safetensors"));
     const slots = toTensorMap(previous.optimizer);
-    optimizer.restore(previous.meta.optimizerStep, slots, params);
-    tf.dispose([...slots.values()]);
+    try {
+      optimizer.restore(previous.meta.optimizerStep, slots, params);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${join(runDir, "optimizer.safetensors")} does not fit this model's optimizer: ${e.message}`);
+      throw e;
+    } finally {
+      tf.dispose([...slots.values()]);
+    }
     batchRng.state = previous.meta.rng.batches;
     restoreDropoutState(previous.meta.rng.dropout);
     step = previous.meta.step;
     report.log(`resuming ${runDir} at step ${step}`);
   } else {
-    writeFileAtomic(join(runDir, "spec.resolved.yaml"), `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`);
+    const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
+    writing(join(runDir, "spec.resolved.yaml"), () => writeFileAtomic(join(runDir, "spec.resolved.yaml"), resolvedSpec));
   }
-  writeFileAtomic(join(runDir, "model.ts"), model.source);
+  const modelFile = join(runDir, "model.ts");
+  if (!existsSync(modelFile) || readFileSync(modelFile, "utf8") !== model.source) writing(modelFile, () => writeFileAtomic(modelFile, model.source));
   const metricsPath = join(runDir, "metrics.jsonl");
-  if (!existsSync(metricsPath)) writeFileSync(metricsPath, "");
-  const metric = (record: Record<string, unknown>): void => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+  writing(metricsPath, () => {
+    if (!existsSync(metricsPath)) return writeFileSync(metricsPath, "");
+    // A crash can cut the last record short; start the next one on a line of its own.
+    const written = readFileSync(metricsPath);
+    if (written.length > 0 && written[written.length - 1] !== 0x0a) appendFileSync(metricsPath, "\n");
+  });
+  const metric = (record: Record<string, unknown>): void => writing(metricsPath, () => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`));
   report.log(`run directory: ${runDir}`);
   report.log(`${spec.name}: ${net.parameterCount().toLocaleString("en-US")} parameters, vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens`);
 
@@ -144,14 +176,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(lastEval ? { lastEval } : {}),
       overrides: sets,
     });
+    savedStep = step;
   };
+  const nanStop = (loss: number): UserError => {
+    const last =
+      savedStep === undefined
+        ? "no checkpoint was written yet"
+        : savedStep < step
+          ? `the last good checkpoint is in ${runDir} (step ${savedStep})`
+          : `the last checkpoint, in ${runDir} (step ${savedStep}), holds the weights that gave this loss`;
+    return new UserError(`the loss became ${loss} at step ${step}; ${last}. Lower the learning rate, set training.grad_clip, or set training.on_nan: skip`);
+  };
+  /** Estimates the losses before a checkpoint; with on_nan: stop, weights whose loss is not finite are not checkpointed. */
   const evaluate = (): void => {
     const train = estimateLoss(net, dataset.train, t.batch_size, t.eval_iters, t.seed, step);
     const val = estimateLoss(net, dataset.val, t.batch_size, t.eval_iters, t.seed + 1, step);
-    lastEval = { step, train, val };
-    evals.push(lastEval);
     metric({ type: "eval", step, train_loss: train, val_loss: val, time: new Date().toISOString() });
     report.log(`step ${step}: train loss ${train.toFixed(4)}, val loss ${val.toFixed(4)}`);
+    if (t.on_nan === "stop" && !(Number.isFinite(train) && Number.isFinite(val))) throw nanStop(Number.isFinite(train) ? val : train);
+    lastEval = { step, train, val };
+    evals.push(lastEval);
   };
 
   const vars = params.map(([, v]) => v);
@@ -178,10 +222,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (!Number.isFinite(loss)) {
       tf.dispose([...gradMap.values()]);
       metric({ type: "nan", step, loss: String(loss) });
-      if (t.on_nan === "stop") {
-        const last = existsSync(join(runDir, "meta.json")) ? `the last good checkpoint is in ${runDir} (step ${lastEval?.step ?? "?"})` : "no checkpoint was written yet";
-        throw new UserError(`the loss became ${loss} at step ${step}; ${last}. Lower the learning rate, set training.grad_clip, or set training.on_nan: skip`);
-      }
+      if (t.on_nan === "stop") throw nanStop(loss);
       report.log(`step ${step}: loss ${loss}, batch skipped (training.on_nan: skip)`);
       step += 1;
       continue;

@@ -22,7 +22,12 @@ export function registerSample(program: Command): void {
       const run = await openRun(runDir, opts.backend);
       const prompt = opts.prompt ?? "\n";
       if (prompt.length === 0) throw new UserError("--prompt is empty; leave it out to start from a newline");
-      const context = Array.from(run.tokenizer.encode(prompt));
+      let context: number[];
+      try {
+        context = Array.from(run.tokenizer.encode(prompt));
+      } catch (e) {
+        throw e instanceof UserError ? new UserError(`--prompt: ${e.message}`) : e;
+      }
       process.stdout.write(opts.prompt ?? "");
       const produced: number[] = [];
       let printed = "";

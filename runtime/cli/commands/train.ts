@@ -60,7 +60,9 @@ export function registerTrain(program: Command): void {
           },
         });
         const last = result.evals.at(-1);
-        const summary = last ? `train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}` : "";
+        const losses = last ? `train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}` : "";
+        // an interrupted run was last evaluated before the step it stopped at: say when
+        const summary = last && last.step !== result.step ? `${losses} at step ${last.step}` : losses;
         console.log(
           `${result.status === "interrupted" ? "interrupted" : "finished"} at step ${result.step}${summary ? `: ${summary}` : ""}; ` +
             `${Number.isFinite(result.msPerIter) ? `${result.msPerIter.toFixed(1)} ms/iter, ${Math.round(result.tokensPerSec).toLocaleString("en-US")} tokens/s on ${result.backend.name}; ` : ""}` +
