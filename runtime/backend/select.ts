@@ -1,27 +1,35 @@
-// Picks the tensor backend at run time. `auto` takes the fastest that loads: TensorFlow with CUDA
-// (tfjs-node-gpu), TensorFlow on the CPU (tfjs-node), then the npm-bundled WebAssembly and pure-JS
-// backends. The GPU packages are optional dependencies whose install downloads libtensorflow; where that
-// failed they are simply absent, and auto moves on.
+// Picks the tensor backend at run time. `auto` takes the fastest that loads: this project's native CPU
+// backend (runtime/native: OpenBLAS and C++ kernels, built by `npm ci` where g++ and OpenBLAS exist),
+// TensorFlow with CUDA (tfjs-node-gpu), TensorFlow on the CPU (tfjs-node), then the npm-bundled
+// WebAssembly and pure-JS backends. The native addon and the tfjs-node packages are optional: where their
+// build or download failed they are simply absent, and auto moves on, noting why in `skipped`.
 import { tf } from "../nn/tf.js";
 import { UserError } from "../errors.js";
 import { registerWasmKernels } from "./wasm-kernels.js";
 
-export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["auto", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export type BackendName = Exclude<BackendChoice, "auto">;
 
 export interface BackendInfo {
   readonly name: BackendName;
-  /** The tfjs backend name (tensorflow, wasm, cpu). */
+  /** The tfjs backend name (native, tensorflow, wasm, cpu). */
   readonly tfjsName: string;
   /** Why faster backends were skipped, for the run log. */
   readonly skipped: readonly string[];
 }
 
-const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const AUTO_ORDER: readonly BackendName[] = ["native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 async function tryLoad(name: BackendName): Promise<string> {
   switch (name) {
+    case "native": {
+      // Loading it = the addon loads and the backend registers; its module is only imported here so
+      // that the other backends never touch it.
+      const { registerNativeBackend, NATIVE_BACKEND } = await import("../native/backend.js");
+      registerNativeBackend();
+      return NATIVE_BACKEND;
+    }
     case "tensorflow-gpu":
       await import("@tensorflow/tfjs-node-gpu" as string);
       return "tensorflow";

@@ -1,5 +1,19 @@
-// Stateless pieces the generated code calls: dropout, the causal mask, GELU, sinusoidal positions and the
-// cross-entropy loss.
+// Stateless pieces the generated code calls: dropout, the causal mask, GELU, sinusoidal positions, the
+// cross-entropy loss, layer normalization and causal attention (one head, or all heads of a layer).
+//
+// On the native backend (runtime/native) gelu, crossEntropy, layerNorm, causalAttention and
+// multiHeadCausalAttention run as one fused kernel each, with a fused gradient; on every other backend
+// they are the plain tfjs ops below. Both compute the same function to float32 rounding.
+import {
+  canFuse,
+  canFuseHeads,
+  fusedCausalAttention,
+  fusedCrossEntropy,
+  fusedGelu,
+  fusedLayerNorm,
+  fusedMultiHeadAttention,
+} from "../native/fused.js";
+import type { Linear } from "./linear.js";
 import { Prng, type PrngState } from "../random.js";
 import { tf } from "./tf.js";
 
@@ -44,6 +58,7 @@ export function causalMask(scores: tf.Tensor3D): tf.Tensor3D {
 
 /** GELU with the exact erf form, as PyTorch's nn.GELU(). */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (canFuse(x)) return fusedGelu(x);
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))) as T;
 }
 
@@ -61,10 +76,81 @@ export function sinusoidalTable(positions: number, width: number): tf.Tensor2D {
 
 /** Mean negative log-likelihood of the targets: logits (B, T, V), targets (B, T) int32 → scalar. */
 export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+  if (canFuse(logits) && targets.dtype === "int32") return fusedCrossEntropy(logits, targets);
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const logProbs = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
     const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.reshape(targets, [B * T]), V)), -1); // (B*T)
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
+}
+
+/**
+ * Layer normalization over the last axis: (x - mean) / sqrt(variance + eps) * gamma + beta, with the
+ * (biased) variance of each row, as PyTorch's nn.LayerNorm. x (..., C), gamma and beta (C).
+ */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  if (canFuse(x, gamma, beta)) return fusedLayerNorm(x, gamma, beta, eps);
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each: statistics over the features
+    const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))); // (..., C)
+    return tf.add(tf.mul(xhat, gamma), beta);
+  }) as T;
+}
+
+/**
+ * One head of causal self-attention from its projections: softmax(mask(q kᵀ · scale)) v, where the
+ * mask lets each position attend to itself and the positions before it. q, k, v (B, T, hs) → (B, T, hs).
+ * With dropoutRate > 0 in training, dropout is applied to the attention weights (then the plain tfjs
+ * ops run on every backend, since the fused kernel has no dropout).
+ */
+export function causalAttention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  scale: number,
+  dropoutRate = 0,
+  training = false,
+): tf.Tensor3D {
+  const dropping = training && dropoutRate > 0;
+  if (!dropping && canFuse(q, k, v)) return fusedCausalAttention(q, k, v, scale);
+  return tf.tidy(() => {
+    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), scale); // (B, T, T)
+    wei = causalMask(wei);
+    wei = tf.softmax(wei);
+    if (dropping) wei = dropout(wei, dropoutRate, training);
+    return tf.matMul(wei, v); // (B, T, hs)
+  });
+}
+
+/** The three projections of one attention head, as the generated Head classes hold them. */
+export interface AttentionHead {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+}
+
+/**
+ * Every head of a multi-head causal self-attention on x (B, T, C): for each head
+ * causalAttention(query(x), key(x), value(x), scale), and the heads' outputs concatenated on the last
+ * axis: (B, T, heads * headSize), as tf.concat(heads.map(h => h.forward(x)), -1) gives. One scale for
+ * all heads (headSize ** -0.5 when they share a size). On the native backend it is one kernel, whose
+ * single matrix product projects x for all heads at once (when the heads share a size and all or none
+ * of their projections have biases; otherwise, and with dropout in training, the plain ops run).
+ */
+export function multiHeadCausalAttention(
+  x: tf.Tensor3D,
+  heads: readonly AttentionHead[],
+  scale: number,
+  dropoutRate = 0,
+  training = false,
+): tf.Tensor3D {
+  const dropping = training && dropoutRate > 0;
+  if (!dropping && canFuseHeads(x, heads)) return fusedMultiHeadAttention(x, heads, scale);
+  return tf.tidy(() =>
+    tf.concat(
+      heads.map((h) => causalAttention(h.query.forward(x), h.key.forward(x), h.value.forward(x), scale, dropoutRate, training)),
+      -1,
+    ),
+  );
 }

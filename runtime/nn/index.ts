@@ -4,4 +4,14 @@ export { Module } from "./module.js";
 export { LanguageModel, type ModelOptions, type ModelOutput } from "./language-model.js";
 export { Linear } from "./linear.js";
 export { Embedding } from "./embedding.js";
-export { causalMask, crossEntropy, dropout, gelu, sinusoidalTable } from "./functional.js";
+export {
+  causalAttention,
+  causalMask,
+  crossEntropy,
+  dropout,
+  gelu,
+  layerNorm,
+  multiHeadCausalAttention,
+  sinusoidalTable,
+  type AttentionHead,
+} from "./functional.js";

@@ -1,6 +1,7 @@
 // nn.Linear: y = x Wᵀ + b on the last dimension. W is stored (out, in) as in PyTorch, so checkpoints
 // load into a torch state_dict as they are.
 import { linearBiasInit, linearWeightInit } from "./init.js";
+import { canFuse, fusedLinear } from "../native/fused.js";
 import { Module } from "./module.js";
 import { tf } from "./tf.js";
 
@@ -19,6 +20,8 @@ export class Linear extends Module {
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
+    // On the native backend one fused kernel does the product and the bias, forward and backward.
+    if (canFuse(x, this.weight, this.bias)) return fusedLinear(x, this.weight, this.bias);
     const [B, T] = x.shape;
     const flat = tf.reshape(x, [B * T, this.nIn]); // (B*T, in)
     const y = tf.fused.matMul({ a: flat, b: this.weight as tf.Tensor2D, transposeB: true, bias: this.bias }); // (B*T, out)

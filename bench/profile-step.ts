@@ -1,0 +1,157 @@
+// Profiles one training step (forward + backward, no optimizer) of a generated model on each backend
+// asked for, and prints a table per backend: kernel, calls, total ms, share of the kernel time. Then it
+// times a few unprofiled steps, so the table can be set against the real step time (the difference is
+// the engine's per-op bookkeeping, which no kernel timer sees).
+//
+//   node --import tsx bench/profile-step.ts [--backends native,wasm,cpu] [--model baby-gpt]
+//                                           [--module path/to/model.ts] [--batch 12] [--iters 10] [--top 40]
+//
+// --module loads a model file instead of a generated one (any module exporting createModel and config,
+// such as a hand-edited copy of a generated model).
+//
+// Kernels that run inside another kernel (a tf.customGrad op such as fusedMatMul runs its kernels inside
+// its own scope) are timed twice by tf.profile: once themselves and once in the scope that ran them. The
+// table lists such scopes apart, marked "(scope)", and leaves them out of the share column's total.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { selectBackend, type BackendName } from "../runtime/backend/select.js";
+import { tf } from "../runtime/nn/tf.js";
+import { models, type ModelName } from "../generated/index.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    backends: { type: "string", default: "native,wasm,cpu" },
+    model: { type: "string", default: "baby-gpt" },
+    module: { type: "string" },
+    batch: { type: "string", default: "12" },
+    iters: { type: "string", default: "10" },
+    top: { type: "string", default: "40" },
+  },
+});
+
+type ModelEntry = (typeof models)[ModelName];
+const modelName = opts.module ?? opts.model;
+const found: ModelEntry | undefined = opts.module
+  ? ((await import(pathToFileURL(resolve(opts.module)).href)) as ModelEntry)
+  : models[opts.model as ModelName];
+if (!found) throw new Error(`unknown model ${opts.model}; one of ${Object.keys(models).join(", ")}`);
+const entry: ModelEntry = found;
+const batch = Number(opts.batch);
+const iters = Number(opts.iters);
+const top = Number(opts.top);
+const vocabSize = 65;
+
+/**
+ * CPU time (in clock ticks) that other processes used, so far: busy time of the whole machine minus this
+ * process's. A step during which it grew was shared with someone else's work; on a small machine such
+ * steps are slower for reasons of no concern here. Undefined where /proc is missing.
+ */
+function othersCpuTicks(): number | undefined {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3]! - cpu[4]!; // all but idle and iowait
+    const self = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return busy - Number(self[11]) - Number(self[12]); // utime, stime (all threads)
+  } catch {
+    return undefined;
+  }
+}
+
+interface Row {
+  name: string;
+  calls: number;
+  ms: number;
+  scope: boolean;
+}
+
+/** One forward + backward; returns the loss and disposes everything it made. */
+function step(model: ReturnType<typeof entry.createModel>, vars: tf.Variable[], x: tf.Tensor2D, y: tf.Tensor2D): number {
+  const { value, grads } = tf.variableGrads(() => model.forward(x, y).loss!, vars);
+  const loss = value.dataSync()[0]!;
+  tf.dispose([value, ...Object.values(grads)]);
+  return loss;
+}
+
+async function profileBackend(name: BackendName): Promise<void> {
+  let info;
+  try {
+    info = await selectBackend(name);
+  } catch (e) {
+    console.log(`\n## ${name}: not available (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`);
+    return;
+  }
+  const model = entry.createModel({ vocabSize });
+  const vars = model.namedParameters().map(([, v]) => v);
+  const T = entry.config.blockSize;
+  const x = tf.randomUniformInt([batch, T], 0, vocabSize, "int32") as tf.Tensor2D;
+  const y = tf.randomUniformInt([batch, T], 0, vocabSize, "int32") as tf.Tensor2D;
+
+  // Warm up: first calls compile JS, allocate caches (the causal mask, the native backend's array pool)
+  // and initialize the backend.
+  for (let i = 0; i < 3; i++) step(model, vars, x, y);
+
+  const t0 = performance.now();
+  const prof = await tf.profile(() => {
+    step(model, vars, x, y);
+  });
+  const profiledMs = performance.now() - t0;
+
+  const rows = new Map<string, Row>();
+  for (const k of prof.kernels) {
+    // A name with no kernel registered for this backend is a customGrad scope (its kernels are
+    // listed on their own as well).
+    const scope = tf.getKernel(k.name, info.tfjsName) === undefined;
+    const row = rows.get(k.name) ?? { name: k.name, calls: 0, ms: 0, scope };
+    row.calls++;
+    row.ms += k.kernelTimeMs as number;
+    rows.set(k.name, row);
+  }
+  const sorted = [...rows.values()].sort((a, b) => b.ms - a.ms);
+  const kernelMs = sorted.filter((r) => !r.scope).reduce((s, r) => s + r.ms, 0);
+  const kernelCalls = sorted.filter((r) => !r.scope).reduce((s, r) => s + r.calls, 0);
+
+  step(model, vars, x, y); // settle after profiling, which keeps extra tensors alive
+  const times: number[] = [];
+  const quiet: number[] = [];
+  let loss = 0;
+  for (let i = 0; i < iters; i++) {
+    const before = othersCpuTicks();
+    const s = performance.now();
+    loss = step(model, vars, x, y);
+    const ms = performance.now() - s;
+    times.push(ms);
+    const after = othersCpuTicks();
+    // At most one tick (10 ms) of other processes' CPU time during the step: the tick counters are coarse.
+    if (before !== undefined && after !== undefined && after - before <= 1) quiet.push(ms);
+  }
+  const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  times.sort((a, b) => a - b);
+  const median = medianOf(times);
+  const mean = times.reduce((s, t) => s + t, 0) / times.length;
+  const quietNote = quiet.length > 0 ? `; median of the ${quiet.length} steps the machine was otherwise idle ${medianOf(quiet).toFixed(1)} ms` : "";
+
+  console.log(`\n## ${info.name} (tfjs backend "${info.tfjsName}")${info.skipped.length ? `; skipped: ${info.skipped.join("; ")}` : ""}`);
+  console.log(`model ${modelName}, batch ${batch}, block ${T}; loss ${loss.toFixed(4)}`);
+  console.log(
+    `fwd+bwd: median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms over ${iters} steps` +
+      `${quietNote} | profiled step ${profiledMs.toFixed(1)} ms, ${kernelCalls} kernel calls, kernel time ${kernelMs.toFixed(1)} ms`,
+  );
+  console.log("");
+  console.log(`${"kernel".padEnd(32)} ${"calls".padStart(6)} ${"total ms".padStart(10)} ${"share".padStart(7)}`);
+  for (const r of sorted.slice(0, top)) {
+    const share = r.scope ? "" : `${((100 * r.ms) / kernelMs).toFixed(1)}%`;
+    console.log(`${(r.scope ? `${r.name} (scope)` : r.name).padEnd(32)} ${String(r.calls).padStart(6)} ${r.ms.toFixed(2).padStart(10)} ${share.padStart(7)}`);
+  }
+  if (sorted.length > top) {
+    const rest = sorted.slice(top).filter((r) => !r.scope);
+    const ms = rest.reduce((s, r) => s + r.ms, 0);
+    const calls = rest.reduce((s, r) => s + r.calls, 0);
+    console.log(`${`(${rest.length} more)`.padEnd(32)} ${String(calls).padStart(6)} ${ms.toFixed(2).padStart(10)} ${`${((100 * ms) / kernelMs).toFixed(1)}%`.padStart(7)}`);
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+}
+
+for (const name of opts.backends.split(",")) await profileBackend(name.trim() as BackendName);

@@ -1,0 +1,180 @@
+// Loads build/babygpt_native.node (built by runtime/native/build.mjs) and types its functions. Every
+// function works in place on the typed arrays it is given; shapes and other integer lists travel in one
+// Int32Array. See runtime/native/src/addon.cc for the exact layouts.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../paths.js";
+
+/** Where build.mjs writes the addon. */
+export const ADDON_PATH = join(PROJECT_ROOT, "build", "babygpt_native.node");
+
+/** Element-wise functions of one tensor, numbered as in kernels.h. */
+export const UnaryOp = {
+  Exp: 0,
+  Log: 1,
+  Neg: 2,
+  Sqrt: 3,
+  Rsqrt: 4,
+  Square: 5,
+  Relu: 6,
+  Relu6: 7,
+  Erf: 8,
+  Abs: 9,
+  Sigmoid: 10,
+  Tanh: 11,
+  Reciprocal: 12,
+  Elu: 13,
+  LeakyRelu: 14,
+  Log1p: 15,
+  Expm1: 16,
+  Softplus: 17,
+  Step: 18,
+  Sign: 19,
+  Floor: 20,
+  Ceil: 21,
+  Sin: 22,
+  Cos: 23,
+  Gelu: 24,
+} as const;
+
+export const BinaryOp = {
+  Add: 0,
+  Sub: 1,
+  Mul: 2,
+  Div: 3,
+  Maximum: 4,
+  Minimum: 5,
+  SquaredDifference: 6,
+  Pow: 7,
+} as const;
+
+export const ReduceOp = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
+
+/** Activation codes of matmul / activation. */
+export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu: 5 } as const;
+
+/** Arrays of 4-byte elements, which the data-movement functions accept whatever their type. */
+export type Word32Array = Float32Array | Int32Array | Uint32Array;
+
+/** The interface version this file expects; kAbi in addon.cc. */
+export const ADDON_ABI = 2;
+
+export interface NativeAddon {
+  readonly abi: number;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** params: [rank, outShape, aShape, bShape], each shape `rank` long (a's and b's padded with 1s). */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  argReduce(isMax: boolean, x: Float32Array, out: Int32Array, outer: number, mid: number, inner: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
+  softmaxGrad(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** params: [batch, aCount, bCount, M, N, K, transA, transB, act, accumulate]. */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    bias: Float32Array | null,
+    aIdx: Int32Array | null,
+    bIdx: Int32Array | null,
+    params: Int32Array,
+    alpha: number,
+  ): void;
+  activation(act: number, x: Float32Array, alpha: number): void;
+  /** params: [rank, size, srcShape, srcBegin, dstShape, dstBegin]. */
+  copyRegion(src: Word32Array, dst: Word32Array, params: Int32Array): void;
+  /** params: [rank, shape, perm]. */
+  transpose(x: Word32Array, out: Word32Array, params: Int32Array): void;
+  /** Returns -1, or the position of the first index out of range. */
+  gather(x: Word32Array, idx: Int32Array, out: Word32Array, outer: number, axisDim: number, inner: number): number;
+  segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, inner: number, numSegments: number): void;
+  oneHot(idx: Int32Array, out: Float32Array, depth: number, on: number, off: number): void;
+  fill(out: Float32Array, value: number): void;
+  colSum(x: Float32Array, out: Float32Array, cols: number, accumulate: boolean): void;
+  layerNorm(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    C: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+    C: number,
+  ): void;
+  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Returns the mean loss; writes the softmax of each row to probs. */
+  crossEntropy(logits: Float32Array, targets: Int32Array, probs: Float32Array, V: number): number;
+  crossEntropyGrad(probs: Float32Array, targets: Int32Array, dlogits: Float32Array, V: number, scale: number): void;
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    p: Float32Array,
+    B: number,
+    T: number,
+    D: number,
+    scale: number,
+  ): void;
+  attentionGrad(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    p: Float32Array,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    scratch: Float32Array,
+    B: number,
+    T: number,
+    D: number,
+    scale: number,
+  ): void;
+  /** All heads from a fused projection qkv [B*T, 3*H*D] (per head: q, k, v columns); out [B, T, H*D]. */
+  mhaAttention(qkv: Float32Array, out: Float32Array, p: Float32Array, B: number, T: number, H: number, D: number, scale: number): void;
+  mhaAttentionGrad(
+    qkv: Float32Array,
+    p: Float32Array,
+    dout: Float32Array,
+    dqkv: Float32Array,
+    scratch: Float32Array,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+  /** Sets OpenBLAS's thread count (0 keeps it) and returns the count in effect. */
+  setThreads(n: number): number;
+  /** OpenBLAS's build and core, for the run log. */
+  info(): string;
+}
+
+let cached: NativeAddon | undefined;
+
+/** The addon, loaded once. Throws an Error whose first line says why it cannot be loaded. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(`the native addon is not built (${ADDON_PATH} is missing; run \`node runtime/native/build.mjs\`)`);
+  }
+  const require = createRequire(import.meta.url);
+  const addon = require(ADDON_PATH) as NativeAddon;
+  if (addon.abi !== ADDON_ABI) {
+    throw new Error(`the native addon is out of date (interface ${addon.abi}, expected ${ADDON_ABI}); rebuild it: npm run build:native`);
+  }
+  cached = addon;
+  return cached;
+}

@@ -1,0 +1,847 @@
+// Compute kernels of the native backend. Built for x86-64-v3 (AVX2 + FMA) on x86-64; addon.cc checks
+// the CPU before any of this runs. The loops are written so that GCC vectorizes them (no calls, no
+// branches in the bodies; `omp simd` where a reduction needs permission to reorder). Matrix products go
+// to OpenBLAS. Everything else here runs on the calling thread: the tensors of a small GPT are too small
+// for a second thread to pay for its wake-up, and OpenBLAS's own threads are spinning on the other core
+// right after each sgemm anyway.
+//
+// No C++ standard library templates are used in this file, so that no inline function compiled for
+// AVX2 here can be picked by the linker for the baseline-compiled addon.cc (see kernels.h).
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+extern "C" {
+// OpenBLAS extensions; declared here because a generic cblas.h does not have them.
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace bk {
+namespace {
+
+inline float as_float(int32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// exp for float32 that vectorizes: Cephes' polynomial after x = n*ln2 + r, within 1-2 ulp. 2^n is applied
+// as two factors so that results down to the subnormal range stay right; below -104 the answer is 0.
+inline float fexp(float x) {
+  const float hi = 88.72283935546875f;
+  const float lo = -103.972084f;
+  float xc = x < hi ? x : hi;
+  xc = xc > lo ? xc : lo;
+  const float fx = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
+  float r = xc - fx * 0.693359375f;
+  r = r + fx * 2.12194440e-4f;
+  const float z = r * r;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * z + r + 1.0f;
+  const int32_t n = static_cast<int32_t>(fx);
+  const int32_t n1 = n >> 1;
+  const int32_t n2 = n - n1;
+  float res = y * as_float((n1 + 127) << 23) * as_float((n2 + 127) << 23);
+  res = x > hi ? HUGE_VALF : res;
+  res = x < lo ? 0.0f : res;
+  return x != x ? x : res;  // NaN stays NaN
+}
+
+// erf as the tfjs cpu backend computes it (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), so that
+// results match that backend's.
+inline float ferf(float x) {
+  const float v = std::fabs(x);
+  const float t = 1.0f / (1.0f + 0.3275911f * v);
+  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  const float r = 1.0f - poly * fexp(-v * v);
+  const float s = x > 0.0f ? r : -r;
+  return x == 0.0f ? x : s;
+}
+
+inline float fgelu(float x) { return x * 0.5f * (1.0f + ferf(x * 0.70710678118654752f)); }
+
+template <typename F>
+inline void map1(const float* __restrict x, float* __restrict out, int64_t n, F f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+
+// In place (x == out) must work too, so no __restrict here.
+template <typename F>
+inline void map1_inplace(float* x, int64_t n, F f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
+}
+
+// ---- broadcasting binary ops ----
+
+struct BroadcastPlan {
+  int n;  // collapsed rank
+  int64_t dim[kMaxRank];
+  int64_t sa[kMaxRank];  // element strides of a and b per collapsed dim (0 where broadcast)
+  int64_t sb[kMaxRank];
+};
+
+// Drops size-1 output dims and merges neighbours that broadcast the same way, so that [B,T,C] + [C]
+// becomes a [B*T, C] loop and equal shapes become one flat loop.
+void plan_broadcast(int32_t rank, const int32_t* outShape, const int32_t* aShape, const int32_t* bShape,
+                    BroadcastPlan* p) {
+  int n = 0;
+  int prevClass = -1;
+  int64_t strideA = 1, strideB = 1;
+  int64_t dim[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+  for (int d = rank - 1; d >= 0; --d) {
+    const int64_t o = outShape[d];
+    if (o == 1) continue;
+    const bool aB = aShape[d] == 1;
+    const bool bB = bShape[d] == 1;
+    const int cls = (aB ? 1 : 0) | (bB ? 2 : 0);
+    if (cls == prevClass) {
+      dim[n - 1] *= o;
+    } else {
+      dim[n] = o;
+      sa[n] = aB ? 0 : strideA;
+      sb[n] = bB ? 0 : strideB;
+      ++n;
+      prevClass = cls;
+    }
+    if (!aB) strideA *= o;
+    if (!bB) strideB *= o;
+  }
+  p->n = n;
+  for (int i = 0; i < n; ++i) {  // reverse into outer-to-inner order
+    p->dim[i] = dim[n - 1 - i];
+    p->sa[i] = sa[n - 1 - i];
+    p->sb[i] = sb[n - 1 - i];
+  }
+}
+
+template <typename F>
+void run_binary(const BroadcastPlan& p, const float* __restrict a, const float* __restrict b, float* __restrict out,
+                F f) {
+  if (p.n == 0) {
+    out[0] = f(a[0], b[0]);
+    return;
+  }
+  const int last = p.n - 1;
+  const int64_t L = p.dim[last];
+  const bool va = p.sa[last] != 0;
+  const bool vb = p.sb[last] != 0;
+  int64_t outer = 1;
+  for (int i = 0; i < last; ++i) outer *= p.dim[i];
+  int64_t idx[kMaxRank] = {0};
+  int64_t offA = 0, offB = 0;
+  for (int64_t o = 0; o < outer; ++o) {
+    float* __restrict dst = out + o * L;
+    const float* __restrict pa = a + offA;
+    const float* __restrict pb = b + offB;
+    if (va && vb) {
+#pragma omp simd
+      for (int64_t i = 0; i < L; ++i) dst[i] = f(pa[i], pb[i]);
+    } else if (!va && !vb) {
+      // Both broadcast along this run: an output shape larger than both inputs (a broadcastTo).
+      const float v = f(pa[0], pb[0]);
+      for (int64_t i = 0; i < L; ++i) dst[i] = v;
+    } else if (va) {
+      const float s = pb[0];
+#pragma omp simd
+      for (int64_t i = 0; i < L; ++i) dst[i] = f(pa[i], s);
+    } else {
+      const float s = pa[0];
+#pragma omp simd
+      for (int64_t i = 0; i < L; ++i) dst[i] = f(s, pb[i]);
+    }
+    for (int d = last - 1; d >= 0; --d) {  // odometer over the outer dims
+      offA += p.sa[d];
+      offB += p.sb[d];
+      if (++idx[d] < p.dim[d]) break;
+      offA -= p.sa[d] * p.dim[d];
+      offB -= p.sb[d] * p.dim[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Row-major strides of a shape.
+void strides_of(int32_t rank, const int32_t* shape, int64_t* strides) {
+  int64_t s = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+}
+
+}  // namespace
+
+void set_blas_threads(int n) {
+  if (n > 0) openblas_set_num_threads(n);
+}
+
+int get_blas_threads() { return openblas_get_num_threads(); }
+
+const char* blas_info() {
+  static char buf[256];
+  std::snprintf(buf, sizeof buf, "%s (core %s, %d threads)", openblas_get_config(), openblas_get_corename(),
+                openblas_get_num_threads());
+  return buf;
+}
+
+void unary(int32_t op, const float* x, float* out, int64_t n, float alpha) {
+  switch (op) {
+    case kExp: map1(x, out, n, [](float v) { return fexp(v); }); break;
+    case kLog: for (int64_t i = 0; i < n; ++i) out[i] = std::log(x[i]); break;
+    case kNeg: map1(x, out, n, [](float v) { return -v; }); break;
+    case kSqrt: map1(x, out, n, [](float v) { return std::sqrt(v); }); break;
+    case kRsqrt: map1(x, out, n, [](float v) { return 1.0f / std::sqrt(v); }); break;
+    case kSquare: map1(x, out, n, [](float v) { return v * v; }); break;
+    case kRelu: map1(x, out, n, [](float v) { return v < 0.0f ? 0.0f : v; }); break;
+    case kRelu6: map1(x, out, n, [](float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); }); break;
+    case kErf: map1(x, out, n, [](float v) { return ferf(v); }); break;
+    case kAbs: map1(x, out, n, [](float v) { return std::fabs(v); }); break;
+    case kSigmoid: map1(x, out, n, [](float v) { return 1.0f / (1.0f + fexp(-v)); }); break;
+    case kTanh: for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(x[i]); break;
+    case kReciprocal: map1(x, out, n, [](float v) { return 1.0f / v; }); break;
+    case kElu: map1(x, out, n, [](float v) { return v >= 0.0f ? v : fexp(v) - 1.0f; }); break;
+    case kLeakyRelu: map1(x, out, n, [alpha](float v) { return v < 0.0f ? alpha * v : v; }); break;
+    case kLog1p: for (int64_t i = 0; i < n; ++i) out[i] = std::log1p(x[i]); break;
+    case kExpm1: for (int64_t i = 0; i < n; ++i) out[i] = std::expm1(x[i]); break;
+    case kSoftplus: {
+      // The tfjs cpu backend's thresholds, so that both give the same values.
+      const double threshold = std::log(1.1920928955078125e-7) + 2.0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = x[i];
+        const double e = std::exp(v);
+        out[i] = static_cast<float>(v < threshold ? e : (v > -threshold ? v : std::log(1.0 + e)));
+      }
+      break;
+    }
+    case kStep: map1(x, out, n, [alpha](float v) { return v != v ? v : (v > 0.0f ? 1.0f : alpha); }); break;
+    case kSign: map1(x, out, n, [](float v) { return v < 0.0f ? -1.0f : (v > 0.0f ? 1.0f : 0.0f); }); break;
+    case kFloor: map1(x, out, n, [](float v) { return __builtin_floorf(v); }); break;
+    case kCeil: map1(x, out, n, [](float v) { return __builtin_ceilf(v); }); break;
+    case kSin: for (int64_t i = 0; i < n; ++i) out[i] = std::sin(x[i]); break;
+    case kCos: for (int64_t i = 0; i < n; ++i) out[i] = std::cos(x[i]); break;
+    case kGelu: map1(x, out, n, [](float v) { return fgelu(v); }); break;
+    default: break;
+  }
+}
+
+void binary(int32_t op, const float* a, const float* b, float* out, int32_t rank, const int32_t* outShape,
+            const int32_t* aShape, const int32_t* bShape) {
+  BroadcastPlan p;
+  plan_broadcast(rank, outShape, aShape, bShape, &p);
+  switch (op) {
+    case kAdd: run_binary(p, a, b, out, [](float x, float y) { return x + y; }); break;
+    case kSub: run_binary(p, a, b, out, [](float x, float y) { return x - y; }); break;
+    case kMul: run_binary(p, a, b, out, [](float x, float y) { return x * y; }); break;
+    case kDiv: run_binary(p, a, b, out, [](float x, float y) { return x / y; }); break;
+    // NaN in either operand gives NaN, as Math.max / Math.min do.
+    case kMaximum: run_binary(p, a, b, out, [](float x, float y) { return (x > y || x != x) ? x : y; }); break;
+    case kMinimum: run_binary(p, a, b, out, [](float x, float y) { return (x < y || x != x) ? x : y; }); break;
+    case kSquaredDifference:
+      run_binary(p, a, b, out, [](float x, float y) { return (x - y) * (x - y); });
+      break;
+    case kPow: run_binary(p, a, b, out, [](float x, float y) { return std::pow(x, y); }); break;
+    default: break;
+  }
+}
+
+void reduce(int32_t op, const float* x, float* out, int64_t outer, int64_t mid, int64_t inner) {
+  if (inner == 1) {
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* __restrict row = x + o * mid;
+      switch (op) {
+        case kSum:
+        case kMean: {
+          // Sums accumulate in double, as the cpu backend's JavaScript numbers do.
+          double s = 0.0;
+#pragma omp simd reduction(+ : s)
+          for (int64_t i = 0; i < mid; ++i) s += row[i];
+          out[o] = static_cast<float>(op == kMean ? s / static_cast<double>(mid) : s);
+          break;
+        }
+        // A NaN anywhere makes the max / min NaN, as in the cpu backend.
+        case kMax: {
+          float m = -HUGE_VALF;
+          int nan = 0;
+#pragma omp simd reduction(max : m) reduction(| : nan)
+          for (int64_t i = 0; i < mid; ++i) {
+            m = row[i] > m ? row[i] : m;
+            nan |= row[i] != row[i];
+          }
+          out[o] = nan ? NAN : m;
+          break;
+        }
+        case kMin: {
+          float m = HUGE_VALF;
+          int nan = 0;
+#pragma omp simd reduction(min : m) reduction(| : nan)
+          for (int64_t i = 0; i < mid; ++i) {
+            m = row[i] < m ? row[i] : m;
+            nan |= row[i] != row[i];
+          }
+          out[o] = nan ? NAN : m;
+          break;
+        }
+        case kProd: {
+          double s = 1.0;
+          for (int64_t i = 0; i < mid; ++i) s *= row[i];
+          out[o] = static_cast<float>(s);
+          break;
+        }
+        default: break;
+      }
+    }
+    return;
+  }
+  // Reducing a middle axis: accumulate whole rows of `inner`, which vectorizes across the row.
+  double* acc = static_cast<double*>(std::malloc(sizeof(double) * inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* __restrict base = x + o * mid * inner;
+    float* __restrict dst = out + o * inner;
+    switch (op) {
+      case kSum:
+      case kMean:
+      case kProd: {
+        const bool prod = op == kProd;
+        for (int64_t i = 0; i < inner; ++i) acc[i] = prod ? 1.0 : 0.0;
+        for (int64_t m = 0; m < mid; ++m) {
+          const float* __restrict row = base + m * inner;
+          if (prod) {
+            for (int64_t i = 0; i < inner; ++i) acc[i] *= row[i];
+          } else {
+#pragma omp simd
+            for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
+          }
+        }
+        if (op == kMean) {
+          for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(acc[i] / static_cast<double>(mid));
+        } else {
+          for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(acc[i]);
+        }
+        break;
+      }
+      case kMax:
+      case kMin: {
+        const bool isMax = op == kMax;
+        for (int64_t i = 0; i < inner; ++i) dst[i] = isMax ? -HUGE_VALF : HUGE_VALF;
+        for (int64_t m = 0; m < mid; ++m) {
+          const float* __restrict row = base + m * inner;
+          // Once a NaN is in dst it stays: no comparison with it is true.
+          if (isMax) {
+#pragma omp simd
+            for (int64_t i = 0; i < inner; ++i) dst[i] = (row[i] > dst[i] || row[i] != row[i]) ? row[i] : dst[i];
+          } else {
+#pragma omp simd
+            for (int64_t i = 0; i < inner; ++i) dst[i] = (row[i] < dst[i] || row[i] != row[i]) ? row[i] : dst[i];
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  std::free(acc);
+}
+
+void arg_reduce(bool isMax, const float* x, int32_t* out, int64_t outer, int64_t mid, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      const float* p = x + o * mid * inner + i;
+      float best = p[0];
+      int32_t at = 0;
+      for (int64_t m = 1; m < mid; ++m) {
+        const float v = p[m * inner];
+        if (isMax ? v > best : v < best) {
+          best = v;
+          at = static_cast<int32_t>(m);
+        }
+      }
+      out[o * inner + i] = at;
+    }
+  }
+}
+
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict in = x + r * cols;
+    float* __restrict o = out + r * cols;
+    float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < cols; ++j) m = in[j] > m ? in[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < cols; ++j) {
+      const float e = fexp(in[j] - m);
+      o[j] = e;
+      s += e;
+    }
+    if (log) {
+      const float lse = m + std::log(s);
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) o[j] = in[j] - lse;
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) o[j] = o[j] / s;
+    }
+  }
+}
+
+void softmax_grad(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict yr = y + r * cols;
+    const float* __restrict gr = dy + r * cols;
+    float* __restrict o = dx + r * cols;
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < cols; ++j) dot += yr[j] * gr[j];
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) o[j] = yr[j] * (gr[j] - dot);
+  }
+}
+
+void activation(int32_t act, float* x, int64_t n, float alpha) {
+  switch (act) {
+    case 1: map1_inplace(x, n, [](float v) { return v < 0.0f ? 0.0f : v; }); break;
+    case 2: map1_inplace(x, n, [](float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); }); break;
+    case 3: map1_inplace(x, n, [](float v) { return 1.0f / (1.0f + fexp(-v)); }); break;
+    case 4: map1_inplace(x, n, [alpha](float v) { return v < 0.0f ? alpha * v : v; }); break;
+    case 5: map1_inplace(x, n, [](float v) { return v >= 0.0f ? v : fexp(v) - 1.0f; }); break;
+    default: break;
+  }
+}
+
+void matmul(const float* a, const float* b, float* c, const float* bias, int64_t batch, int64_t aCount,
+            int64_t bCount, const int32_t* aIdx, const int32_t* bIdx, int64_t M, int64_t N, int64_t K,
+            bool transA, bool transB, int32_t act, float alpha, bool accumulate) {
+  if (batch == 0 || M == 0 || N == 0) return;
+  const int64_t cStride = M * N;
+  float beta = accumulate ? 1.0f : 0.0f;
+  if (bias != nullptr && !accumulate) {
+    // Start every output row from the bias and let sgemm add the product (beta = 1).
+    for (int64_t r = 0; r < batch * M; ++r) std::memcpy(c + r * N, bias, sizeof(float) * N);
+    beta = 1.0f;
+  } else if (!accumulate && K == 0) {
+    std::memset(c, 0, sizeof(float) * batch * cStride);
+  }
+  if (K > 0) {
+    const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tb = transB ? CblasTrans : CblasNoTrans;
+    const int lda = static_cast<int>(transA ? M : K);
+    const int ldb = static_cast<int>(transB ? K : N);
+    if (batch > 1 && !transA && bCount == 1 && aCount == batch && aIdx == nullptr) {
+      // One shared right-hand matrix: the left batches stack into one tall matrix, one sgemm.
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(batch * M), static_cast<int>(N), static_cast<int>(K),
+                  1.0f, a, lda, b, ldb, beta, c, static_cast<int>(N));
+    } else {
+      for (int64_t i = 0; i < batch; ++i) {
+        const int64_t ia = aIdx != nullptr ? aIdx[i] : (aCount == 1 ? 0 : i);
+        const int64_t ib = bIdx != nullptr ? bIdx[i] : (bCount == 1 ? 0 : i);
+        cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f,
+                    a + ia * M * K, lda, b + ib * K * N, ldb, beta, c + i * cStride, static_cast<int>(N));
+      }
+    }
+  }
+  if (act != 0 && !accumulate) activation(act, c, batch * cStride, alpha);
+}
+
+void copy_region(const uint32_t* src, uint32_t* dst, int32_t rank, const int32_t* size, const int32_t* srcShape,
+                 const int32_t* srcBegin, const int32_t* dstShape, const int32_t* dstBegin) {
+  for (int d = 0; d < rank; ++d)
+    if (size[d] == 0) return;
+  if (rank == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  int64_t ss[kMaxRank], ds[kMaxRank];
+  strides_of(rank, srcShape, ss);
+  strides_of(rank, dstShape, ds);
+  // Trailing dims that are whole in both arrays are contiguous, and so is the range of the first
+  // dim before them: copy those as one chunk.
+  int j = rank - 1;
+  int64_t chunk = 1;
+  while (j >= 0) {
+    chunk *= size[j];
+    if (size[j] == srcShape[j] && size[j] == dstShape[j] && j > 0) {
+      --j;
+    } else {
+      break;
+    }
+  }
+  int64_t srcOff = 0, dstOff = 0;
+  for (int d = 0; d <= j; ++d) {
+    srcOff += static_cast<int64_t>(srcBegin[d]) * ss[d];
+    dstOff += static_cast<int64_t>(dstBegin[d]) * ds[d];
+  }
+  int64_t outer = 1;
+  for (int d = 0; d < j; ++d) outer *= size[d];
+  int64_t idx[kMaxRank] = {0};
+  for (int64_t o = 0; o < outer; ++o) {
+    std::memcpy(dst + dstOff, src + srcOff, sizeof(uint32_t) * chunk);
+    for (int d = j - 1; d >= 0; --d) {
+      srcOff += ss[d];
+      dstOff += ds[d];
+      if (++idx[d] < size[d]) break;
+      srcOff -= ss[d] * size[d];
+      dstOff -= ds[d] * size[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void transpose(const uint32_t* x, uint32_t* out, int32_t rank, const int32_t* shape, const int32_t* perm) {
+  int64_t inStride[kMaxRank];
+  strides_of(rank, shape, inStride);
+  // Output dims (in output order) with their input strides; size-1 dims dropped, and an output dim
+  // merged into the previous one when they are also adjacent, in the same order, in the input.
+  int64_t dim[kMaxRank], st[kMaxRank];
+  int n = 0;
+  for (int j = 0; j < rank; ++j) {
+    const int d = perm[j];
+    const int64_t size = shape[d];
+    if (size == 1) continue;
+    if (n > 0 && st[n - 1] == size * inStride[d]) {
+      dim[n - 1] *= size;
+      st[n - 1] = inStride[d];
+    } else {
+      dim[n] = size;
+      st[n] = inStride[d];
+      ++n;
+    }
+  }
+  int64_t total = 1;
+  for (int i = 0; i < n; ++i) total *= dim[i];
+  if (total == 0) return;
+  if (n == 0) {
+    out[0] = x[0];
+    return;
+  }
+  if (st[n - 1] == 1 || n == 1) {
+    // Rows stay contiguous: copy them whole.
+    const int64_t L = dim[n - 1];
+    int64_t outer = total / L;
+    int64_t idx[kMaxRank] = {0};
+    int64_t off = 0;
+    for (int64_t o = 0; o < outer; ++o) {
+      std::memcpy(out + o * L, x + off, sizeof(uint32_t) * L);
+      for (int d = n - 2; d >= 0; --d) {
+        off += st[d];
+        if (++idx[d] < dim[d]) break;
+        off -= st[d] * dim[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
+  // A real transpose of the last two output dims, in 32x32 tiles so both sides stay in cache.
+  const int64_t R = dim[n - 2], C = dim[n - 1];
+  const int64_t sr = st[n - 2], sc = st[n - 1];
+  int64_t outer = total / (R * C);
+  int64_t idx[kMaxRank] = {0};
+  int64_t off = 0;
+  const int64_t kTile = 32;
+  for (int64_t o = 0; o < outer; ++o) {
+    uint32_t* base = out + o * R * C;
+    for (int64_t i0 = 0; i0 < R; i0 += kTile) {
+      const int64_t i1 = i0 + kTile < R ? i0 + kTile : R;
+      for (int64_t j0 = 0; j0 < C; j0 += kTile) {
+        const int64_t j1 = j0 + kTile < C ? j0 + kTile : C;
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t jj = j0; jj < j1; ++jj) base[i * C + jj] = x[off + i * sr + jj * sc];
+      }
+    }
+    for (int d = n - 3; d >= 0; --d) {
+      off += st[d];
+      if (++idx[d] < dim[d]) break;
+      off -= st[d] * dim[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+int64_t gather(const uint32_t* x, const int32_t* idx, uint32_t* out, int64_t outer, int64_t axisDim, int64_t inner,
+               int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= axisDim) return i;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(out + (o * n + i) * inner, x + (o * axisDim + idx[i]) * inner, sizeof(uint32_t) * inner);
+  return -1;
+}
+
+void unsorted_segment_sum(const float* x, const int32_t* ids, float* out, int64_t rows, int64_t inner,
+                          int64_t numSegments) {
+  std::memset(out, 0, sizeof(float) * numSegments * inner);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t s = ids[r];
+    if (s < 0 || s >= numSegments) continue;
+    float* __restrict dst = out + s * inner;
+    const float* __restrict src = x + r * inner;
+#pragma omp simd
+    for (int64_t k = 0; k < inner; ++k) dst[k] += src[k];
+  }
+}
+
+void one_hot(const int32_t* idx, float* out, int64_t n, int64_t depth, float on, float off) {
+  for (int64_t i = 0; i < n * depth; ++i) out[i] = off;
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] >= 0 && idx[i] < depth) out[i * depth + idx[i]] = on;
+}
+
+void fill(float* out, int64_t n, float value) {
+  for (int64_t i = 0; i < n; ++i) out[i] = value;
+}
+
+void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
+  double* acc = static_cast<double*>(std::malloc(sizeof(double) * cols));
+  for (int64_t j = 0; j < cols; ++j) acc[j] = accumulate ? out[j] : 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict row = x + r * cols;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) acc[j] += row[j];
+  }
+  for (int64_t j = 0; j < cols; ++j) out[j] = static_cast<float>(acc[j]);
+  std::free(acc);
+}
+
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                int64_t rows, int64_t C, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * C;
+    float* __restrict yr = y + r * C;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < C; ++j) s += xr[j];
+    const float mu = s / static_cast<float>(C);
+    // Two passes, as tf.moments does: the variance of the centred values.
+    float v = 0.0f;
+#pragma omp simd reduction(+ : v)
+    for (int64_t j = 0; j < C; ++j) v += (xr[j] - mu) * (xr[j] - mu);
+    const float var = v / static_cast<float>(C);
+    const float rs = 1.0f / std::sqrt(var + eps);
+#pragma omp simd
+    for (int64_t j = 0; j < C; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+}
+
+void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                     float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C) {
+  float* acc = static_cast<float*>(std::malloc(sizeof(float) * 2 * C));
+  float* __restrict ag = acc;
+  float* __restrict ab = acc + C;
+  for (int64_t j = 0; j < 2 * C; ++j) acc[j] = 0.0f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * C;
+    const float* __restrict gr = dy + r * C;
+    float* __restrict o = dx + r * C;
+    const float mu = mean[r], rs = rstd[r];
+    // With xhat = (x - mu) * rs and g = dy * gamma: dx = rs * (g - mean(g) - xhat * mean(g * xhat)).
+    float sg = 0.0f, sgx = 0.0f;
+#pragma omp simd reduction(+ : sg, sgx)
+    for (int64_t j = 0; j < C; ++j) {
+      const float xh = (xr[j] - mu) * rs;
+      const float g = gr[j] * gamma[j];
+      sg += g;
+      sgx += g * xh;
+      ag[j] += gr[j] * xh;
+      ab[j] += gr[j];
+    }
+    const float mg = sg / static_cast<float>(C), mgx = sgx / static_cast<float>(C);
+    if (dx != nullptr) {
+#pragma omp simd
+      for (int64_t j = 0; j < C; ++j) {
+        const float xh = (xr[j] - mu) * rs;
+        o[j] = rs * (gr[j] * gamma[j] - mg - xh * mgx);
+      }
+    }
+  }
+  if (dgamma != nullptr) std::memcpy(dgamma, ag, sizeof(float) * C);
+  if (dbeta != nullptr) std::memcpy(dbeta, ab, sizeof(float) * C);
+  std::free(acc);
+}
+
+void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
+  const float* __restrict xs = x;
+  const float* __restrict g = dy;
+  float* __restrict o = dx;
+  // gelu'(x) = Phi(x) + x * phi(x). erf(x / sqrt 2) in tfjs's form needs exp(-x^2 / 2), which is also
+  // the normal density phi(x) up to its constant: one exp serves both.
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = xs[i];
+    const float a = std::fabs(v) * 0.70710678118654752f;
+    const float e = fexp(-a * a);
+    const float t = 1.0f / (1.0f + 0.3275911f * a);
+    const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+    const float erfa = 1.0f - poly * e;
+    const float cdf = 0.5f * (1.0f + (v > 0.0f ? erfa : -erfa));
+    o[i] = g[i] * (cdf + v * (0.39894228040143268f * e));
+  }
+}
+
+double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V) {
+  double total = 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict in = logits + r * V;
+    float* __restrict p = probs + r * V;
+    float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < V; ++j) m = in[j] > m ? in[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < V; ++j) {
+      const float e = fexp(in[j] - m);
+      p[j] = e;
+      s += e;
+    }
+    const float inv = 1.0f / s;
+#pragma omp simd
+    for (int64_t j = 0; j < V; ++j) p[j] *= inv;
+    const int32_t t = targets[r];
+    // A target outside the vocabulary one-hot encodes to zeros: it adds nothing to the loss.
+    if (t >= 0 && t < V) total += static_cast<double>(m) + std::log(static_cast<double>(s)) - in[t];
+  }
+  return rows > 0 ? total / static_cast<double>(rows) : 0.0;
+}
+
+void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
+                        float scale) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict p = probs + r * V;
+    float* __restrict o = dlogits + r * V;
+    const int32_t t = targets[r];
+    if (t < 0 || t >= V) {
+      std::memset(o, 0, sizeof(float) * V);
+      continue;
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < V; ++j) o[j] = p[j] * scale;
+    o[t] -= scale;
+  }
+}
+
+namespace {
+
+// Where each batch's matrices live: row strides (ld*) and batch strides (s*) of q, k, v, out and p.
+// Contiguous [B, T, D] tensors have ld = D and s = T * D; the heads of a fused QKV projection
+// [B*T, 3*H*D] are column blocks with ld = 3*H*D.
+struct AttnLayout {
+  int64_t ldq, ldk, ldv, ldo;
+  int64_t sq, sk, sv, so, sp;
+};
+
+void attention_fwd(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T,
+                   int64_t D, float scale, const AttnLayout& L) {
+  const int t = static_cast<int>(T), d = static_cast<int>(D);
+  for (int64_t b = 0; b < B; ++b) {
+    float* pb = p + b * L.sp;
+    // Scores q k^T * scale, then a softmax over the positions up to and including each row's own.
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, scale, q + b * L.sq, static_cast<int>(L.ldq),
+                k + b * L.sk, static_cast<int>(L.ldk), 0.0f, pb, t);
+    for (int64_t i = 0; i < T; ++i) {
+      float* __restrict row = pb + i * T;
+      const int64_t n = i + 1;
+      float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+      for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < n; ++j) {
+        const float e = fexp(row[j] - m);
+        row[j] = e;
+        s += e;
+      }
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+      for (int64_t j = n; j < T; ++j) row[j] = 0.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, pb, t, v + b * L.sv, static_cast<int>(L.ldv),
+                0.0f, out + b * L.so, static_cast<int>(L.ldo));
+  }
+}
+
+// dq, dk, dv are laid out as q, k, v; dout as out. scratch holds T*T floats.
+void attention_bwd(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
+                   float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale,
+                   const AttnLayout& L) {
+  const int t = static_cast<int>(T), d = static_cast<int>(D);
+  const int ldq = static_cast<int>(L.ldq), ldk = static_cast<int>(L.ldk), ldv = static_cast<int>(L.ldv),
+            ldo = static_cast<int>(L.ldo);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* pb = p + b * L.sp;
+    const float* dob = dout + b * L.so;
+    float* ds = scratch;
+    // dv = p^T dout; dp = dout v^T; ds = p * (dp - rowsum(dp * p)) * scale; dq = ds k; dk = ds^T q.
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, pb, t, dob, ldo, 0.0f, dv + b * L.sv, ldv);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, dob, ldo, v + b * L.sv, ldv, 0.0f, ds, t);
+    for (int64_t i = 0; i < T; ++i) {
+      const float* __restrict pr = pb + i * T;
+      float* __restrict dr = ds + i * T;
+      const int64_t n = i + 1;  // p is zero past the diagonal, and so is ds
+      float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+      for (int64_t j = n; j < T; ++j) dr[j] = 0.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, ds, t, k + b * L.sk, ldk, 0.0f, dq + b * L.sq,
+                ldq);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, ds, t, q + b * L.sq, ldq, 0.0f, dk + b * L.sk,
+                ldk);
+  }
+}
+
+AttnLayout contiguous(int64_t T, int64_t D) { return AttnLayout{D, D, D, D, T * D, T * D, T * D, T * D, T * T}; }
+
+AttnLayout fused_heads(int64_t T, int64_t H, int64_t D) {
+  const int64_t w = 3 * H * D;
+  return AttnLayout{w, w, w, H * D, T * w, T * w, T * w, T * H * D, H * T * T};
+}
+
+}  // namespace
+
+void attention(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T, int64_t D,
+               float scale) {
+  attention_fwd(q, k, v, out, p, B, T, D, scale, contiguous(T, D));
+}
+
+void attention_grad(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
+                    float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale) {
+  attention_bwd(q, k, v, p, dout, dq, dk, dv, scratch, B, T, D, scale, contiguous(T, D));
+}
+
+void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
+  const AttnLayout L = fused_heads(T, H, D);
+  for (int64_t h = 0; h < H; ++h) {
+    const float* q = qkv + 3 * h * D;
+    attention_fwd(q, q + D, q + 2 * D, out + h * D, p + h * T * T, B, T, D, scale, L);
+  }
+}
+
+void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
+                        int64_t T, int64_t H, int64_t D, float scale) {
+  const AttnLayout L = fused_heads(T, H, D);
+  for (int64_t h = 0; h < H; ++h) {
+    const float* q = qkv + 3 * h * D;
+    float* dq = dqkv + 3 * h * D;
+    attention_bwd(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, scratch, B, T, D, scale, L);
+  }
+}
+
+}  // namespace bk

@@ -1,0 +1,156 @@
+// The compute kernels of the native tfjs backend, on raw float32 / 4-byte buffers. addon.cc binds them
+// to JavaScript. This header is shared by two translation units built with different instruction sets
+// (kernels.cc for x86-64-v3, addon.cc for the baseline), so it declares plain functions only: an inline
+// function or template defined here would be compiled twice and the linker could keep the AVX2 copy
+// for the baseline code that runs before the CPU check.
+#pragma once
+
+#include <cstdint>
+
+namespace bk {
+
+constexpr int kMaxRank = 8;
+
+// Element-wise functions of one tensor. The numbering is shared with runtime/native/backend.ts.
+enum UnaryOp : int32_t {
+  kExp = 0,
+  kLog,
+  kNeg,
+  kSqrt,
+  kRsqrt,
+  kSquare,
+  kRelu,
+  kRelu6,
+  kErf,
+  kAbs,
+  kSigmoid,
+  kTanh,
+  kReciprocal,
+  kElu,
+  kLeakyRelu,  // uses alpha
+  kLog1p,
+  kExpm1,
+  kSoftplus,
+  kStep,  // uses alpha
+  kSign,
+  kFloor,
+  kCeil,
+  kSin,
+  kCos,
+  kGelu,  // exact erf form, x * 0.5 * (1 + erf(x / sqrt 2)), with tfjs's erf
+  kNumUnary
+};
+
+// Element-wise functions of two tensors, with broadcasting.
+enum BinaryOp : int32_t {
+  kAdd = 0,
+  kSub,
+  kMul,
+  kDiv,
+  kMaximum,
+  kMinimum,
+  kSquaredDifference,
+  kPow,
+  kNumBinary
+};
+
+enum ReduceOp : int32_t { kSum = 0, kMean, kMax, kMin, kProd, kNumReduce };
+
+// Sets the number of threads OpenBLAS uses; 0 leaves its default.
+void set_blas_threads(int n);
+int get_blas_threads();
+// A short description of the BLAS build, for the run log.
+const char* blas_info();
+
+void unary(int32_t op, const float* x, float* out, int64_t n, float alpha);
+
+// out = op(a, b) broadcast to outShape. All three shapes have `rank` entries (a's and b's padded with
+// leading 1s); a dimension of a or b is either 1 or equal to outShape's. outShape may be larger than
+// both (broadcasting to a given shape).
+void binary(int32_t op, const float* a, const float* b, float* out, int32_t rank, const int32_t* outShape,
+            const int32_t* aShape, const int32_t* bShape);
+
+// x seen as [outer, mid, inner]; out [outer, inner] = reduction over mid.
+void reduce(int32_t op, const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);
+// Index of the max (isMax) or min along mid, as int32.
+void arg_reduce(bool isMax, const float* x, int32_t* out, int64_t outer, int64_t mid, int64_t inner);
+
+// Row-wise softmax / log-softmax of x [rows, cols].
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log);
+// dx = y * (dy - sum(dy * y)) row-wise: the gradient of softmax given its output y.
+void softmax_grad(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+
+// c[batch] = act(op(a[ia]) x op(b[ib]) + bias). a holds matrices of M x K (K x M when transA), b of
+// K x N (N x K when transB). aIdx / bIdx give for each output batch the input batch to use; null means
+// "the same index" for a batched operand (count > 1) and "always 0" for a single matrix (count == 1).
+// bias, when not null, has N values and is added to every row. act: 0 none, 1 relu, 2 relu6,
+// 3 sigmoid, 4 leakyrelu(alpha), 5 elu. With accumulate, c += op(a) x op(b) instead (no bias/act).
+void matmul(const float* a, const float* b, float* c, const float* bias, int64_t batch, int64_t aCount,
+            int64_t bCount, const int32_t* aIdx, const int32_t* bIdx, int64_t M, int64_t N, int64_t K,
+            bool transA, bool transB, int32_t act, float alpha, bool accumulate);
+
+// Applies a fused-matmul activation in place (the same codes as matmul's act).
+void activation(int32_t act, float* x, int64_t n, float alpha);
+
+// Copies a box of `size` from src (shape srcShape, starting at srcBegin) into dst (shape dstShape,
+// starting at dstBegin). Elements are 4 bytes of any type. Slice, pad, concat and split all use it.
+void copy_region(const uint32_t* src, uint32_t* dst, int32_t rank, const int32_t* size, const int32_t* srcShape,
+                 const int32_t* srcBegin, const int32_t* dstShape, const int32_t* dstBegin);
+
+// out = x transposed by perm (4-byte elements).
+void transpose(const uint32_t* x, uint32_t* out, int32_t rank, const int32_t* shape, const int32_t* perm);
+
+// x seen as [outer, axisDim, inner]; out [outer, n, inner] picks rows idx[0..n). Returns -1 when all
+// indices are in range, else the position of the first bad one (out is then unspecified).
+int64_t gather(const uint32_t* x, const int32_t* idx, uint32_t* out, int64_t outer, int64_t axisDim,
+               int64_t inner, int64_t n);
+
+// out [numSegments, inner] = sum of rows of x [rows, inner] by segment id; ids outside the range are
+// dropped, as TensorFlow does.
+void unsorted_segment_sum(const float* x, const int32_t* ids, float* out, int64_t rows, int64_t inner,
+                          int64_t numSegments);
+
+void one_hot(const int32_t* idx, float* out, int64_t n, int64_t depth, float on, float off);
+
+void fill(float* out, int64_t n, float value);
+
+// --- Fused training ops (runtime/native/fused.ts) ---
+
+// Layer normalization over the last axis of x [rows, C]: y = (x - mean) * rstd * gamma + beta. Saves
+// mean and rstd (rows each) for the backward pass.
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                int64_t rows, int64_t C, float eps);
+// dx, and dgamma/dbeta summed over rows (either may be null).
+void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                     float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C);
+
+// GELU (exact erf form) gradient: dx = dy * gelu'(x).
+void gelu_grad(const float* x, const float* dy, float* dx, int64_t n);
+
+// Mean cross-entropy of logits [rows, V] against integer targets. Writes the row-wise softmax to
+// probs (kept for the backward pass) and returns the loss.
+double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V);
+// dlogits = (probs - onehot(targets)) * scale.
+void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
+                        float scale);
+
+// Causal scaled dot-product attention for q, k, v [B, T, D]: out = softmax(mask(q k^T * scale)) v.
+// Saves the probabilities p [B, T, T] (zero above the diagonal).
+void attention(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T,
+               int64_t D, float scale);
+// Gradients of attention given dout; scratch needs T*T floats.
+void attention_grad(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
+                    float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale);
+
+// All heads of causal attention at once, from a fused projection qkv [B*T, 3*H*D] whose columns are, per
+// head h, its q, k and v (D each). out [B, T, H*D] holds the heads side by side (their concatenation);
+// p [B, H, T, T] the probabilities.
+void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+// dqkv [B*T, 3*H*D] from dout [B, T, H*D]; scratch needs T*T floats.
+void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
+                        int64_t T, int64_t H, int64_t D, float scale);
+
+// Column sums: out[j] = sum_i x[i, j] for x [rows, cols] (the bias gradient of a linear layer).
+void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
+
+}  // namespace bk
