@@ -5,7 +5,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/05-multi-head.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -61,15 +61,20 @@ class Head extends Module {
 /** Several heads of attention in parallel, their outputs concatenated. */
 class MultiHeadAttention extends Module {
   readonly heads: Head[];
+  /** 1/sqrt(head_size): keeps the scores' variance near 1. */
+  readonly scale: number;
 
   constructor(o: { nIn: number; heads: number; headSize: number }) {
     super();
     const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize });
     this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));
+    this.scale = o.headSize ** -0.5;
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    return tf.concat(this.heads.map((h) => h.forward(x)), -1); // (B, T, nh*hs)
+    // Every head at once: the same as tf.concat(this.heads.map((h) => h.forward(x)), -1), computed
+    // with one projection for all heads on backends that fuse it (runtime/nn/functional.ts).
+    return multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)
   }
 }
 

@@ -8,7 +8,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/08-residual.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -67,6 +67,8 @@ class Head extends Module {
  */
 class MultiHeadAttention extends Module {
   readonly heads: Head[];
+  /** 1/sqrt(head_size): keeps the scores' variance near 1. */
+  readonly scale: number;
   /** Mixes what the heads found, back into the residual stream's width. */
   readonly proj: Linear;
 
@@ -74,11 +76,14 @@ class MultiHeadAttention extends Module {
     super();
     const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize });
     this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));
+    this.scale = o.headSize ** -0.5;
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    const out = tf.concat(this.heads.map((h) => h.forward(x)), -1); // (B, T, nh*hs)
+    // Every head at once: the same as tf.concat(this.heads.map((h) => h.forward(x)), -1), computed
+    // with one projection for all heads on backends that fuse it (runtime/nn/functional.ts).
+    const out = multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)
     return this.proj.forward(out); // (B, T, C)
   }
 }

@@ -22,7 +22,20 @@ const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./template
 });
 
 /** Names the runtime exports; only those the file uses are imported. */
-const RUNTIME_VALUES = ["Embedding", "LanguageModel", "Linear", "Module", "causalMask", "crossEntropy", "dropout", "gelu", "sinusoidalTable", "tf"];
+const RUNTIME_VALUES = [
+  "Embedding",
+  "LanguageModel",
+  "Linear",
+  "Module",
+  "causalMask",
+  "crossEntropy",
+  "dropout",
+  "gelu",
+  "layerNorm",
+  "multiHeadCausalAttention",
+  "sinusoidalTable",
+  "tf",
+];
 const RUNTIME_TYPES = ["ModelOptions", "ModelOutput"];
 
 export function emitModelFile(ir: ModelIR, options: EmitOptions = {}): string {

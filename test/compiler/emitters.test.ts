@@ -69,7 +69,7 @@ const cases: Record<string, Case> = {
     given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: false, scale: true, dropout: 0 },
     members: ['attn: MultiHeadAttention = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }))'],
     forward: "this.attn.forward(x)",
-    declares: "return tf.concat(this.heads.map((h) => h.forward(x)), -1); // (B, T, nh*hs)",
+    declares: "return multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)",
   },
   feed_forward: {
     given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", dropout: 0 },

@@ -35,13 +35,17 @@ export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
             name: "forward",
             params: [{ name: "x", type: "tf.Tensor3D" }],
             returns: "tf.Tensor3D",
-            body: [
-              "const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each: statistics over the features",
-              node.affine
-                ? "const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)"
-                : "return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)",
-              ...(node.affine ? ["return tf.add(tf.mul(xhat, this.gamma), this.beta); // (B, T, C)"] : []),
-            ],
+            body: node.affine
+              ? [
+                  "// (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and variance of each token's",
+                  "// features. layerNorm writes this out in tf ops (runtime/nn/functional.ts) and runs it as one",
+                  "// fused kernel, forward and backward, on backends that have one.",
+                  "return layerNorm(x, this.gamma, this.beta, this.eps); // (B, T, C)",
+                ]
+              : [
+                  "const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each: statistics over the features",
+                  "return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)",
+                ],
           },
         ],
       }),
