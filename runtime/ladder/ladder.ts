@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
+import { emitModelFile } from "../../compiler/emit/model-file.js";
 import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
 import { listSpecs, projectAt } from "../../compiler/compile.js";
 import { loadSpec } from "../../compiler/spec/load.js";
@@ -115,7 +116,9 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / 10)));
     const sets = [`training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${Math.min(t.batch_size, 4)}`] : [])];
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
-    const key = sha256(canonicalJson({ spec: loaded.spec, iters, backend: options.backend ?? "auto" }));
+    // The key covers the emitted code too: a compiler change that alters the model retrains the step.
+    const code = sha256(emitModelFile(lowerSpec(loaded)));
+    const key = sha256(canonicalJson({ spec: loaded.spec, iters, backend: options.backend ?? "auto", code }));
     if (state.steps[name]?.key === key) {
       log(`${name}: done earlier (val ${state.steps[name]!.valLoss.toFixed(4)}), skipped`);
       continue;
