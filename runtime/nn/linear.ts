@@ -24,7 +24,10 @@ export class Linear extends Module {
     if (canFuse(x, this.weight, this.bias)) return fusedLinear(x, this.weight, this.bias);
     const [B, T] = x.shape;
     const flat = tf.reshape(x, [B * T, this.nIn]); // (B*T, in)
-    const y = tf.fused.matMul({ a: flat, b: this.weight as tf.Tensor2D, transposeB: true, bias: this.bias }); // (B*T, out)
+    // Product then bias as two ops, not tf.fused.matMul: tfjs 4.22's wasm kernel adds the bias wrongly
+    // to every row but the first when an operand is transposed (test/parity caught it).
+    const product = tf.matMul(flat, this.weight as tf.Tensor2D, false, true); // (B*T, out)
+    const y = this.bias ? tf.add(product, this.bias) : product;
     return tf.reshape(y, [B, T, this.nOut]); // (B, T, out)
   }
 }

@@ -4,28 +4,17 @@
 // across steps, and arrays handed out by dataSync staying intact while the backend recycles memory.
 //
 // Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { models } from "../../generated/index.js";
 import { selectBackend } from "../../runtime/backend/select.js";
-import { ADDON_PATH } from "../../runtime/native/addon.js";
-import { nativeFallbackCounts, nativeKernelNames, registerNativeBackend } from "../../runtime/native/backend.js";
+import { nativeFallbackCounts, nativeKernelNames } from "../../runtime/native/backend.js";
 import { causalAttention, crossEntropy, gelu, layerNorm, multiHeadCausalAttention, seedDropout } from "../../runtime/nn/functional.js";
 import { Linear } from "../../runtime/nn/linear.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { Prng } from "../../runtime/random.js";
+import { nativeUnavailable } from "../helpers/native.js";
 
-let skipReason: string | undefined;
-if (!existsSync(ADDON_PATH)) {
-  skipReason = `the addon is not built (${ADDON_PATH} missing: run node runtime/native/build.mjs)`;
-} else {
-  try {
-    registerNativeBackend();
-  } catch (e) {
-    skipReason = `the addon does not load: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
-  }
-}
-if (skipReason) console.warn(`native backend tests skipped: ${skipReason}`);
+const skipReason = nativeUnavailable();
 
 type Values = Float32Array | Int32Array | Uint8Array;
 interface Result {

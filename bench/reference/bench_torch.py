@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""PyTorch's speed on a babygpt spec: the CPU baseline that babygpt's own numbers are compared with.
+
+    /usr/bin/python3 bench/reference/bench_torch.py specs/12-baby-gpt.yaml [--quick] [--out result.json]
+    /usr/bin/python3 bench/reference/bench_torch.py resolved.json --settings 2x1 --iters 50
+
+The spec is a resolved spec JSON (`npx babygpt resolve specs/X.yaml --json`) or a YAML spec, which is
+resolved by babygpt's own resolver first. The model is bench/reference/model.py's, trained on random
+tokens (vocabulary 65, tinyshakespeare's characters) at the spec's batch size and block size.
+
+For each thread setting OMP_NUM_THREADS x OPENBLAS_NUM_THREADS in {1, 2} x {1, 2} a fresh worker
+process (this script with --worker) measures:
+
+  ms_per_iter            median time of one training iteration after warm-up: forward, backward,
+                         gradient clipping when the spec sets grad_clip (babygpt's trainer does it
+                         too), and an AdamW step with the spec's hyperparameters
+  tokens_per_sec         batch_size * block_size / that median
+  sample_tokens_per_sec  generating tokens one at a time, each from the last block_size tokens
+  sgemm_gflops           a 768x768x768 float32 product through torch.mm (which calls the BLAS sgemm)
+  peak_rss_mib           the worker's peak resident memory, torch itself included
+  other_cpu_load         CPU the rest of the machine used meanwhile, in cores: a busy machine skews
+                         every number here, a thread pool sharing a busy core the most
+
+Each setting needs its own process: OpenMP (torch's intra-op threads) and OpenBLAS size their thread
+pools from these variables once, when the libraries load. Iterations stop early once a setting has
+spent --budget seconds (at least 3 are timed), so a big spec stays affordable. The JSON report
+(stdout, and --out) lists every setting and the best (fastest median iteration), with the torch
+version and the BLAS torch calls into. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT_ROOT = os.path.dirname(os.path.dirname(HERE))
+THREAD_SETTINGS = [(omp, blas) for omp in (1, 2) for blas in (1, 2)]
+MIN_TIMED_ITERS = 3
+
+
+# --------------------------------------------------------------------------------------------------
+# Orchestrator: one worker process per thread setting
+# --------------------------------------------------------------------------------------------------
+
+
+def resolve_spec(path: str) -> Dict[str, Any]:
+    if path.endswith((".yaml", ".yml")):
+        # babygpt's own resolver (extends, defaults), so there is one source of truth for specs.
+        cli = os.path.join(PROJECT_ROOT, "bin", "babygpt.mjs")
+        out = subprocess.run(["node", cli, "resolve", os.path.abspath(path), "--json"], check=True, capture_output=True, text=True)
+        return json.loads(out.stdout)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def parse_setting(text: str) -> Tuple[int, int]:
+    omp, blas = (int(n) for n in text.lower().split("x"))
+    return omp, blas
+
+
+def cpu_busy_seconds() -> float:
+    """Busy CPU time of the whole machine so far, from /proc/stat (every field but idle and iowait)."""
+    with open("/proc/stat", encoding="utf-8") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def blas_summary(details: Dict[str, Any]) -> str:
+    """One line for tables: what OpenBLAS says of itself (or the libraries loaded), and torch's build."""
+    what = details.get("openblas_config") or ", ".join(os.path.basename(p) for p in details.get("loaded", [])) or "unknown"
+    return f"{what} (torch BLAS_INFO={details.get('build_blas_info')})"
+
+
+def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, Any]:
+    settings = [parse_setting(s) for s in args.settings] if args.settings else THREAD_SETTINGS
+    results: List[Dict[str, Any]] = []
+    shared: Dict[str, Any] = {}
+    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--sample-tokens", str(args.sample_tokens)]
+    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+    for omp, blas in settings:
+        name = f"{omp}x{blas}"
+        env = {**os.environ, "OMP_NUM_THREADS": str(omp), "OPENBLAS_NUM_THREADS": str(blas)}
+        # torch sizes its intra-op pool from MKL_NUM_THREADS in preference to OMP_NUM_THREADS
+        # (ATen's intraop_default_num_threads), so a stray one would silently override the setting.
+        env.pop("MKL_NUM_THREADS", None)
+        print(f"bench_torch: {spec.get('name')}: OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas} ...", file=sys.stderr, flush=True)
+        busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--worker", *worker_args],
+            input=json.dumps(spec),
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            results.append({"setting": name, "omp_num_threads": omp, "openblas_num_threads": blas, "error": last})
+            print(proc.stderr, file=sys.stderr)
+            continue
+        result = {"setting": name, **json.loads(proc.stdout)}
+        # Facts about the installation are the same in every worker: reported once, at the top.
+        shared = {k: result.pop(k) for k in ("torch_version", "blas_details", "parameters")}
+        result["openblas_threads_seen"] = shared["blas_details"].pop("openblas_num_threads", None)
+        others = (cpu_busy_seconds() - busy_before) - (children_cpu_seconds() - children_before)
+        result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
+        print(
+            f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
+            f"sampling {result['sample_tokens_per_sec']:.1f} tokens/s, sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
+            f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
+            file=sys.stderr,
+            flush=True,
+        )
+        results.append(result)
+    ok = [r for r in results if "error" not in r]
+    best = min(ok, key=lambda r: r["ms_per_iter"]) if ok else None
+    details = shared.get("blas_details")
+    return {
+        "spec": spec.get("name"),
+        "batch_size": spec["training"]["batch_size"],
+        "block_size": spec["model"]["block_size"],
+        "vocab_size": args.vocab,
+        "parameters": shared.get("parameters"),
+        "grad_clip": spec["training"].get("grad_clip", 0),
+        "torch_version": shared.get("torch_version"),
+        "blas": blas_summary(details) if details else None,
+        "blas_details": details,
+        "cpu_count": os.cpu_count(),
+        "quick": args.quick,
+        "settings": results,
+        "best": best,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker: measures one thread setting (the orchestrator has set its environment)
+# --------------------------------------------------------------------------------------------------
+
+
+def blas_info() -> Dict[str, Any]:
+    """Which BLAS torch really calls: the build's BLAS_INFO, the libraries mapped into this process, and
+    OpenBLAS's description of itself and its thread count when it is the one loaded. (Debian's torch
+    says BLAS_INFO=generic: it links libblas.so.3, which the alternatives system points at a BLAS.)"""
+    import torch
+
+    config = torch.__config__.show()
+    build = next((w.split("=", 1)[1] for w in config.replace(",", " ").split() if w.startswith("BLAS_INFO=")), None)
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        paths = {line.split()[-1] for line in f if len(line.split()) >= 6}
+    loaded = sorted({os.path.realpath(p) for p in paths if any(k in os.path.basename(p) for k in ("blas", "mkl", "lapack"))})
+    info: Dict[str, Any] = {"build_blas_info": build, "loaded": loaded}
+    candidate = next((p for p in loaded if "openblas" in p), None) or next((p for p in loaded if "libblas" in p), None)
+    if candidate:
+        try:
+            lib = ctypes.CDLL(candidate)
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            info["openblas_config"] = lib.openblas_get_config().decode()
+            info["openblas_num_threads"] = lib.openblas_get_num_threads()
+        except (OSError, AttributeError):
+            pass  # the reference BLAS, or another implementation without these entry points
+    return info
+
+
+def sgemm_gflops(reps: int) -> float:
+    import torch
+
+    n = 768
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        torch.mm(a, b)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def worker(args: argparse.Namespace) -> Dict[str, Any]:
+    import torch
+    import torch.nn as nn
+
+    sys.dont_write_bytecode = True  # no __pycache__ in the checkout
+    sys.path.insert(0, HERE)
+    from model import SpecModel
+
+    spec = json.load(sys.stdin)
+    training = spec["training"]
+    B, T = training["batch_size"], spec["model"]["block_size"]
+    torch.manual_seed(training.get("seed", 1337))
+
+    model = SpecModel(spec, args.vocab)
+    model.train()  # as in training: dropout where the spec has it
+    opt = training.get("optimizer", {})
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=opt.get("lr", 1e-3),
+        betas=tuple(opt.get("betas", (0.9, 0.999))),
+        eps=opt.get("eps", 1e-8),
+        weight_decay=opt.get("weight_decay", 0.01),
+    )
+    clip = training.get("grad_clip", 0)
+    # Batches drawn up front, so that the timing is the model's alone.
+    batches = [(torch.randint(0, args.vocab, (B, T)), torch.randint(0, args.vocab, (B, T))) for _ in range(4)]
+
+    def step(i: int) -> float:
+        x, y = batches[i % len(batches)]
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        _, loss = model(x, y)
+        loss.backward()
+        if clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return time.perf_counter() - start
+
+    # Warm-up (allocator, thread pools, first-call dispatch), capped at a quarter of the budget.
+    began = time.perf_counter()
+    warmed = 0
+    while warmed < max(1, args.warmup) and (warmed == 0 or time.perf_counter() - began < args.budget / 4):
+        step(warmed)
+        warmed += 1
+    times: List[float] = []
+    began = time.perf_counter()
+    while len(times) < args.iters and (len(times) < MIN_TIMED_ITERS or time.perf_counter() - began < args.budget):
+        times.append(step(len(times)))
+    ms = statistics.median(times) * 1000
+
+    # Sampling as babygpt's `sample` does it: one token per forward pass, context cropped to block_size.
+    model.eval()
+    idx = model.generate(torch.zeros((1, 1), dtype=torch.long), 2)  # warm-up
+    began = time.perf_counter()
+    sampled = 0
+    while sampled < args.sample_tokens and (sampled < 2 or time.perf_counter() - began < args.budget / 4):
+        idx = model.generate(idx, 1)
+        sampled += 1
+    sample_rate = sampled / (time.perf_counter() - began)
+
+    return {
+        "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
+        "openblas_num_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
+        "torch_num_threads": torch.get_num_threads(),
+        "ms_per_iter": ms,
+        "ms_per_iter_min": min(times) * 1000,
+        "iters_timed": len(times),
+        "warmup_iters": warmed,
+        "tokens_per_sec": B * T / (ms / 1000),
+        "sample_tokens_per_sec": sample_rate,
+        "sample_tokens": sampled,
+        "sgemm_gflops": sgemm_gflops(5 if args.quick else 20),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # ru_maxrss is KiB on Linux
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "torch_version": torch.__version__,
+        "blas_details": blas_info(),
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("spec", nargs="?", help="resolved spec JSON, or a YAML spec to resolve")
+    parser.add_argument("--quick", action="store_true", help="a few iterations only (CI smoke test)")
+    parser.add_argument("--iters", type=int, default=None, help="timed iterations at most (default 30, quick 3)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed iterations first (default 5, quick 1)")
+    parser.add_argument("--sample-tokens", type=int, default=None, help="tokens to generate at most (default 256, quick 16)")
+    parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
+    parser.add_argument("--vocab", type=int, default=65)
+    parser.add_argument("--settings", nargs="+", metavar="OMPxBLAS", help="thread settings to try, e.g. 1x1 2x1 (default: all four)")
+    parser.add_argument("--out", help="also write the JSON report here")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.iters = args.iters if args.iters is not None else (3 if args.quick else 30)
+    args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
+    args.sample_tokens = args.sample_tokens if args.sample_tokens is not None else (16 if args.quick else 256)
+    args.budget = args.budget if args.budget is not None else (10.0 if args.quick else 60.0)
+
+    if args.worker:
+        json.dump(worker(args), sys.stdout)
+        return
+    if not args.spec:
+        parser.error("give a spec")
+    report = run_settings(args, resolve_spec(args.spec))
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    if report["best"] is None:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

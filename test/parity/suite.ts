@@ -1,0 +1,268 @@
+// Numeric parity with PyTorch: every spec in specs/ is built twice, as babygpt's TypeScript model on a
+// tfjs CPU backend and as bench/reference/model.py's torch.nn.Module loaded with the same weights, and
+// the two must agree on the logits and loss, on every parameter's gradient, and on the losses of a few
+// SGD, Adam and AdamW steps (PyTorch's own torch.optim classes on the Python side). Both run in eval
+// mode, so dropout is off: random masks cannot match across frameworks.
+//
+// The reference runs under /usr/bin/python3 with Debian's python3-torch (bench/reference/setup.sh
+// installs it). Where that interpreter cannot import torch, the whole suite is skipped and says why.
+//
+// The suite runs once per backend (test/parity/parity-<backend>.test.ts, each its own process), and
+// BABYGPT_PARITY_VERBOSE=1 prints the worst error of each kind per spec.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSpec } from "../../compiler/spec/load.js";
+import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
+import { selectBackend, type BackendChoice } from "../../runtime/backend/select.js";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../../runtime/checkpoint/safetensors.js";
+import { loadParameters, tensorsOf } from "../../runtime/checkpoint/model-state.js";
+import { resolveModel } from "../../runtime/model-source.js";
+import type { LanguageModel } from "../../runtime/nn/language-model.js";
+import { tf } from "../../runtime/nn/tf.js";
+import { PROJECT_ROOT } from "../../runtime/paths.js";
+import { Prng } from "../../runtime/random.js";
+import { clipByGlobalNorm } from "../../runtime/train/clip.js";
+import { Optimizer } from "../../runtime/train/optimizer.js";
+
+const PYTHON = "/usr/bin/python3";
+const PARITY_PY = join(PROJECT_ROOT, "bench/reference/parity.py");
+const SPECS_DIR = join(PROJECT_ROOT, "specs");
+
+/**
+ * Tolerances, as relative errors (see relativeError). Measured against PyTorch 1.13 with OpenBLAS, the
+ * worst errors over all specs are about 6e-7 for logits and loss, 1e-4 for a gradient (a deep stack
+ * without residuals, where terms cancel) and 4e-6 for the losses after optimizer steps (Adam amplifies
+ * rounding in near-zero gradients). Logits are held to 1e-5 and step losses to 1e-4, tighter than 1e-4
+ * and 1e-3, which would let real differences through: GELU's tanh approximation moves the logits by 2e-5,
+ * and AdamW sparing biases and LayerNorm gains from weight decay moves the losses by 3e-4 to 7e-4 within
+ * five steps.
+ */
+const TOL = { logits: 1e-5, loss: 1e-5, grad: 1e-3, stepLoss: 1e-4 };
+/** Sequences per batch, and the most positions per sequence: small, since the pure-JS backend is slow and
+ * CI has two cores. Specs with a longer context run on its first MAX_T positions (which also checks that
+ * a shorter sequence takes the first rows of the position table). */
+const BATCH = 2;
+const MAX_T = 32;
+/** Optimizer steps per run. */
+const STEPS = 5;
+/** Hyperparameters of the three runs: learning rates large enough that five steps visibly move the loss. */
+const OPTIMIZERS: readonly OptimizerSpec[] = [
+  { type: "sgd", lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0 },
+  { type: "adam", lr: 3e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0 },
+  { type: "adamw", lr: 3e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 },
+];
+
+/**
+ * Specs too big for the pure-JS backend at their own size: the same architecture (depth, heads, layer
+ * kinds, names) at a reduced width and context, through the spec's --set overrides. 11-gpt is 10.8M
+ * parameters with a 256-token context; at n_embd 48 (6 heads of 8) and block_size 32 it keeps its 6
+ * blocks of 6 heads and checks the same code paths in well under a second.
+ */
+const REDUCED: Readonly<Record<string, readonly string[]>> = {
+  "11-gpt.yaml": ["model.n_embd=48", "model.block_size=32"],
+};
+
+/** Vocabulary sizes: tinyshakespeare's 65 characters; a compacted GPT-2 vocabulary is larger. */
+const vocabFor = (tokenizer: string): number => (tokenizer === "gpt2" ? 300 : 65);
+
+const probe = spawnSync(PYTHON, ["-c", "import numpy, torch; print(torch.__version__)"], { encoding: "utf8" });
+const TORCH = probe.status === 0 ? probe.stdout.trim() : undefined;
+const WHY_SKIPPED =
+  `${PYTHON} cannot import torch and numpy (${(probe.error?.message ?? probe.stderr ?? "").trim().split("\n").pop()}); ` +
+  "run bench/reference/setup.sh (Debian: apt-get install python3-torch python3-numpy) to enable the PyTorch parity tests";
+if (!TORCH) console.warn(`skipping PyTorch parity: ${WHY_SKIPPED}`);
+
+const specFiles = readdirSync(SPECS_DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+
+/**
+ * Declares the parity tests for one backend. `skip` (a reason) skips them, as when the native addon was
+ * not built on this machine.
+ */
+export function parityTests(backend: BackendChoice, skip?: string): void {
+  describe.skipIf(!TORCH || skip !== undefined)(`numeric parity with PyTorch on ${backend} ${TORCH ? `(torch ${TORCH})` : `(skipped: ${WHY_SKIPPED})`}${skip ? ` (skipped: ${skip})` : ""}`, () => {
+    let work: string;
+
+    beforeAll(async () => {
+      await selectBackend(backend);
+      work = mkdtempSync(join(tmpdir(), "babygpt-parity-"));
+    });
+
+    afterAll(() => {
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it("finds specs to check", () => {
+      expect(specFiles.length).toBeGreaterThan(0);
+    });
+
+    for (const file of specFiles) {
+      const sets = REDUCED[file] ?? [];
+      const title = sets.length > 0 ? `${file} (reduced: ${sets.join(" ")})` : file;
+
+      it(title, { timeout: 120_000 }, async () => {
+        const specPath = join(SPECS_DIR, file);
+        const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
+        const { spec } = loaded;
+        const { module } = await resolveModel(specPath, loaded, { compile: false, sets });
+        const vocab = vocabFor(spec.data.tokenizer);
+        const T = Math.min(spec.model.block_size, MAX_T);
+        const dir = join(work, file.replace(/\.yaml$/, ""));
+        mkdirSync(dir, { recursive: true });
+
+        const model = module.createModel({ vocabSize: vocab, seed: 1234 });
+        try {
+          model.eval(); // dropout off on both sides
+          perturbVectors(model, 99);
+          const initial = tensorsOf(model.namedParameters());
+          const rng = new Prng(7);
+          const ids = (): Int32Array => Int32Array.from({ length: BATCH * T }, () => rng.nextInt(vocab));
+          const batch = new Map<string, NamedTensor>([
+            ["x", { dtype: "I32", shape: [BATCH, T], data: ids() }],
+            ["y", { dtype: "I32", shape: [BATCH, T], data: ids() }],
+          ]);
+          const files = { spec: join(dir, "spec.json"), weights: join(dir, "model.safetensors"), batch: join(dir, "batch.safetensors"), out: join(dir, "torch.safetensors") };
+          writeFileSync(files.spec, JSON.stringify(spec));
+          writeFileSync(files.weights, Buffer.concat(encodeSafetensors(initial)));
+          writeFileSync(files.batch, Buffer.concat(encodeSafetensors(batch)));
+
+          // PyTorch works on its side while this process computes babygpt's.
+          const reference = runParity(files, spec.training.grad_clip);
+          reference.catch(() => undefined); // awaited below; this only keeps a failure here from going unhandled
+          const ours = computeOurs(model, initial, batch, spec.training.grad_clip);
+          const theirs = decodeSafetensors(readFileSync(await reference), files.out).tensors;
+
+          const problems: string[] = [];
+          const worst = new Map<string, number>(); // largest error per kind of check, for BABYGPT_PARITY_VERBOSE
+          const check = (what: string, actual: ArrayLike<number>, expected: NamedTensor | undefined, tol: number): void => {
+            if (!expected) return void problems.push(`${what}: missing from PyTorch's output`);
+            if (expected.data.length !== actual.length) return void problems.push(`${what}: ${actual.length} values here, ${expected.data.length} in PyTorch`);
+            const err = relativeError(actual, expected.data);
+            const kind = what.split(/[. ]/)[0]!;
+            worst.set(kind, Math.max(worst.get(kind) ?? 0, err));
+            if (!(err <= tol)) problems.push(`${what}: relative error ${err.toExponential(2)} > ${tol}`);
+          };
+          check("logits", ours.logits, theirs.get("logits"), TOL.logits);
+          check("loss", [ours.loss], theirs.get("loss"), TOL.loss);
+          for (const [name, grad] of ours.grads) check(`grad.${name}`, grad, theirs.get(`grad.${name}`), TOL.grad);
+          const extra = [...theirs.keys()].filter((k) => k.startsWith("grad.") && !ours.grads.has(k.slice(5)));
+          if (extra.length > 0) problems.push(`PyTorch has parameters babygpt lacks: ${extra.join(", ")}`);
+          for (const [type, losses] of ours.stepLosses) {
+            const expected = theirs.get(`losses.${type}`);
+            check(`${type} losses [${[...losses].map((l) => l.toFixed(5)).join(", ")}] vs [${[...(expected?.data ?? [])].map((l) => l.toFixed(5)).join(", ")}]`, losses, expected, TOL.stepLoss);
+          }
+          if (process.env["BABYGPT_PARITY_VERBOSE"]) {
+            console.log(`${title}: worst relative errors ${[...worst].map(([k, e]) => `${k} ${e.toExponential(1)}`).join(", ")}`);
+          }
+          expect(problems, `${title} differs from PyTorch`).toEqual([]);
+          // The steps must actually have moved the loss, or the comparison above proves little.
+          for (const [type, losses] of ours.stepLosses) expect(losses[STEPS]!, `${type} did not change the loss`).not.toBeCloseTo(losses[0]!, 4);
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+
+  interface Ours {
+    readonly logits: Float32Array;
+    readonly loss: number;
+    readonly grads: Map<string, Float32Array>;
+    /** Per optimizer type: the loss before each of the STEPS steps and after the last. */
+    readonly stepLosses: Map<string, Float32Array>;
+  }
+
+  /** babygpt's side: forward, one backward, and STEPS steps of each optimizer from the same weights. */
+  function computeOurs(model: LanguageModel, initial: ReadonlyMap<string, NamedTensor>, batch: ReadonlyMap<string, NamedTensor>, gradClip: number): Ours {
+    const [x, y] = ["x", "y"].map((k) => {
+      const t = batch.get(k)!;
+      return tf.tensor2d(t.data, t.shape as [number, number], "int32");
+    }) as [tf.Tensor2D, tf.Tensor2D];
+    const params = model.namedParameters();
+    const vars = params.map(([, v]) => v);
+    const lossAndGrads = (): { loss: number; grads: Map<string, tf.Tensor> } => {
+      const { value, grads } = tf.variableGrads(() => model.forward(x, y).loss!, vars);
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      return { loss, grads: new Map(params.map(([n, v]) => [n, grads[v.name]!])) };
+    };
+    try {
+      const { logits, loss } = model.forward(x, y);
+      const out = { logits: logits.dataSync() as Float32Array, loss: loss!.dataSync()[0]! };
+      tf.dispose([logits, loss!]);
+      const first = lossAndGrads();
+      const grads = new Map([...first.grads].map(([n, g]) => [n, g.dataSync() as Float32Array]));
+      tf.dispose([...first.grads.values()]);
+
+      const stepLosses = new Map<string, Float32Array>();
+      for (const config of OPTIMIZERS) {
+        loadParameters(model, initial, "the initial weights");
+        const optimizer = new Optimizer(config);
+        const losses = new Float32Array(STEPS + 1);
+        for (let step = 0; step < STEPS; step++) {
+          const { loss: l, grads: g } = lossAndGrads();
+          if (gradClip > 0) clipByGlobalNorm(g, gradClip);
+          optimizer.apply(params, g, config.lr);
+          tf.dispose([...g.values()]);
+          losses[step] = l;
+        }
+        losses[STEPS] = tf.tidy(() => model.forward(x, y).loss!.dataSync()[0]!);
+        optimizer.dispose();
+        stepLosses.set(config.type, losses);
+      }
+      return { ...out, grads, stepLosses };
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+
+  /** Runs bench/reference/parity.py; resolves to the output path, or rejects with its stderr. */
+  function runParity(files: { spec: string; weights: string; batch: string; out: string }, gradClip: number): Promise<string> {
+    const args = [
+      PARITY_PY,
+      ...["--spec", files.spec, "--weights", files.weights, "--batch", files.batch, "--out", files.out],
+      ...["--steps", String(STEPS), "--grad-clip", String(gradClip), "--threads", "1"],
+      ...OPTIMIZERS.flatMap((o) => ["--optimizer", JSON.stringify(o)]),
+    ];
+    return new Promise((resolve, reject) => {
+      // One thread each for OpenMP and OpenBLAS: this process needs the other core.
+      const child = spawn(PYTHON, args, { env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve(files.out) : reject(new Error(`parity.py exited with ${code}:\n${stderr}`))));
+    });
+  }
+
+  /**
+   * max |a - e| / max |e| over a tensor: the error relative to the tensor's scale. Elementwise relative
+   * error would be meaningless for entries near zero (a logit of 1e-7, a gradient that cancels out).
+   */
+  function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < expected.length; i++) {
+      diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+      scale = Math.max(scale, Math.abs(expected[i]!));
+    }
+    if (Number.isNaN(diff)) return Number.NaN;
+    return scale === 0 ? diff : diff / scale;
+  }
+
+  /**
+   * Moves every 1-D parameter (biases, LayerNorm gamma and beta) off its initial value. GPT-2 style
+   * initialization makes biases 0, gamma 1 and beta 0, where a mixed-up bias or gain would go unnoticed.
+   */
+  function perturbVectors(model: LanguageModel, seed: number): void {
+    const rng = new Prng(seed);
+    for (const [, v] of model.namedParameters()) {
+      if (v.shape.length !== 1) continue;
+      const noise = Float32Array.from({ length: v.size }, () => 0.1 * rng.nextNormal());
+      tf.tidy(() => v.assign(tf.add(v, tf.tensor1d(noise))));
+    }
+  }
+}
