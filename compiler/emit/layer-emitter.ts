@@ -1,6 +1,6 @@
 // The contract of an emitter: for one IR node, the field it adds to the enclosing class, the code that
 // builds it, and the forward code that applies it.
-import type { EmitContext, Scope } from "./context.js";
+import { propertyName, type EmitContext, type Scope } from "./context.js";
 
 /** A property of the enclosing class and the constructor statement that builds it. */
 export interface Member {
@@ -17,6 +17,20 @@ export interface LayerEmitter<N> {
   members(node: N, ctx: EmitContext, scope: Scope): readonly Member[];
   /** Applies the layer to `input` (a variable name). */
   forward(node: N, input: string, ctx: EmitContext, scope: Scope): Step;
+}
+
+/**
+ * The field for a child module: `name: Class = this.module("name", new Class(args))`. Arguments are
+ * positional (a string) or named (an object literal from key/value pairs, rates of 0 left out by callers).
+ */
+export function moduleMember(layerName: string, className: string, args: string | readonly (readonly [string, string])[]): Member {
+  const list = typeof args === "string" ? args : `{ ${args.map(([k, v]) => `${k}: ${v}`).join(", ")} }`;
+  return { property: propertyName(layerName), type: className, init: `this.module("${layerName}", new ${className}(${list}))` };
+}
+
+/** Forward through a child module: `this.name.forward(input)`. */
+export function callForward(layerName: string, input: string): Step {
+  return expr(`this.${propertyName(layerName)}.forward(${input})`);
 }
 
 export const expr = (e: string, comment?: string): Step => (comment === undefined ? { kind: "expr", expr: e } : { kind: "expr", expr: e, comment });

@@ -4,24 +4,22 @@ export function formatInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+/** n in the largest unit it reaches (each unit `base` times the last), with two decimals past the first. */
+function scaled(n: number, base: number, units: readonly string[], decimals: number): string {
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
+  while (n >= base && i < units.length - 1) {
+    n /= base;
     i++;
   }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  return `${n.toFixed(i === 0 ? 0 : decimals)} ${units[i]}`;
+}
+
+export function formatBytes(n: number): string {
+  return scaled(n, 1024, ["B", "KiB", "MiB", "GiB", "TiB", "PiB"], 1);
 }
 
 export function formatFlops(n: number): string {
-  const units = ["", "K", "M", "G", "T", "P"];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 2)} ${units[i]}FLOP`;
+  return scaled(n, 1000, ["FLOP", "KFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP"], 2);
 }
 
 /** Left-aligned text columns, right-aligned where `align` says so. */

@@ -1,8 +1,8 @@
 // attention_head → the Head class (one head of causal self-attention) and a field holding one.
 import type { AttentionHeadNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
-import { num, propertyName, type EmitContext } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { type EmitContext, num } from "../context.js";
+import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 /** Declares the Head variant these options need and returns its class name. */
 export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: boolean): string {
@@ -55,9 +55,12 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
 export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
   members(node, ctx, scope) {
     const cls = useHeadClass(ctx, node.scale, node.dropout > 0);
-    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `headSize: ${node.headSize}`];
-    if (node.dropout > 0) args.push(`dropout: ${num(node.dropout)}`);
-    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
+    const args: [string, string][] = [
+      ["nIn", ctx.size(node.inWidth, scope)],
+      ["headSize", String(node.headSize)],
+    ];
+    if (node.dropout > 0) args.push(["dropout", num(node.dropout)]);
+    return [moduleMember(node.name, cls, args)];
   },
-  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+  forward: (node, input) => callForward(node.name, input),
 };

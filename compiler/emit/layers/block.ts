@@ -3,8 +3,8 @@
 import type { BlockNode } from "../../ir/nodes/index.js";
 import { canonicalJson } from "../../ir/lower.js";
 import { buildClass } from "../class-builder.js";
-import { propertyName, type EmitContext } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import type { EmitContext } from "../context.js";
+import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 import { sequenceForward, sequenceMembers } from "../sequence.js";
 
 export interface BlockClass {
@@ -44,7 +44,7 @@ export const emitBlock: LayerEmitter<BlockNode> = {
   members(node, ctx, scope) {
     const cls = useBlockClass(node, ctx);
     const arg = cls.takesVocab ? ctx.size("vocab", scope) : "";
-    return [{ property: propertyName(node.name), type: cls.name, init: `this.module("${node.name}", new ${cls.name}(${arg}))` }];
+    return [moduleMember(node.name, cls.name, arg)];
   },
-  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+  forward: (node, input) => callForward(node.name, input),
 };

@@ -1,8 +1,8 @@
 // feed_forward → the FeedForward class: linear, activation, linear (, dropout), per token.
 import type { FeedForwardNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
-import { num, propertyName } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { num } from "../context.js";
+import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
   members(node, ctx, scope) {
@@ -38,9 +38,12 @@ export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
         ],
       }),
     );
-    const args = [`nIn: ${ctx.size(node.width, scope)}`, `hidden: ${node.hidden}`];
-    if (withDropout) args.push(`dropout: ${num(node.dropout)}`);
-    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
+    const args: [string, string][] = [
+      ["nIn", ctx.size(node.width, scope)],
+      ["hidden", String(node.hidden)],
+    ];
+    if (withDropout) args.push(["dropout", num(node.dropout)]);
+    return [moduleMember(node.name, cls, args)];
   },
-  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+  forward: (node, input) => callForward(node.name, input),
 };

@@ -1,7 +1,7 @@
-// One emitter per IR node kind, behind an exhaustive switch: a kind without an emitter fails to compile.
+// One emitter per IR node kind, behind one exhaustive switch: a kind without an emitter fails to compile.
 import type { IrNode } from "../../ir/nodes/index.js";
 import type { EmitContext, Scope } from "../context.js";
-import type { Member, Step } from "../layer-emitter.js";
+import type { LayerEmitter, Member, Step } from "../layer-emitter.js";
 import { emitAttentionHead } from "./attention-head.js";
 import { emitBlock } from "./block.js";
 import { emitDropout } from "./dropout.js";
@@ -14,62 +14,42 @@ import { emitRepeat } from "./repeat.js";
 import { emitResidual } from "./residual.js";
 import { emitTokenEmbedding } from "./token-embedding.js";
 
-export function emitMembers(node: IrNode, ctx: EmitContext, scope: Scope): readonly Member[] {
+/** Calls `use` with the node and its kind's emitter, typed together. */
+function withEmitter<R>(node: IrNode, use: <N extends IrNode>(emitter: LayerEmitter<N>, node: N) => R): R {
   switch (node.kind) {
     case "token_embedding":
-      return emitTokenEmbedding.members(node, ctx, scope);
+      return use(emitTokenEmbedding, node);
     case "position_embedding":
-      return emitPositionEmbedding.members(node, ctx, scope);
+      return use(emitPositionEmbedding, node);
     case "attention_head":
-      return emitAttentionHead.members(node, ctx, scope);
+      return use(emitAttentionHead, node);
     case "multi_head_attention":
-      return emitMultiHeadAttention.members(node, ctx, scope);
+      return use(emitMultiHeadAttention, node);
     case "feed_forward":
-      return emitFeedForward.members(node, ctx, scope);
+      return use(emitFeedForward, node);
     case "layer_norm":
-      return emitLayerNorm.members(node, ctx, scope);
+      return use(emitLayerNorm, node);
     case "dropout":
-      return emitDropout.members(node, ctx, scope);
+      return use(emitDropout, node);
     case "linear":
-      return emitLinear.members(node, ctx, scope);
+      return use(emitLinear, node);
     case "residual":
-      return emitResidual.members(node, ctx, scope);
+      return use(emitResidual, node);
     case "repeat":
-      return emitRepeat.members(node, ctx, scope);
+      return use(emitRepeat, node);
     case "block":
-      return emitBlock.members(node, ctx, scope);
+      return use(emitBlock, node);
     default:
       return unreachable(node);
   }
 }
 
+export function emitMembers(node: IrNode, ctx: EmitContext, scope: Scope): readonly Member[] {
+  return withEmitter(node, (emitter, n) => emitter.members(n, ctx, scope));
+}
+
 export function emitForward(node: IrNode, input: string, ctx: EmitContext, scope: Scope): Step {
-  switch (node.kind) {
-    case "token_embedding":
-      return emitTokenEmbedding.forward(node, input, ctx, scope);
-    case "position_embedding":
-      return emitPositionEmbedding.forward(node, input, ctx, scope);
-    case "attention_head":
-      return emitAttentionHead.forward(node, input, ctx, scope);
-    case "multi_head_attention":
-      return emitMultiHeadAttention.forward(node, input, ctx, scope);
-    case "feed_forward":
-      return emitFeedForward.forward(node, input, ctx, scope);
-    case "layer_norm":
-      return emitLayerNorm.forward(node, input, ctx, scope);
-    case "dropout":
-      return emitDropout.forward(node, input, ctx, scope);
-    case "linear":
-      return emitLinear.forward(node, input, ctx, scope);
-    case "residual":
-      return emitResidual.forward(node, input, ctx, scope);
-    case "repeat":
-      return emitRepeat.forward(node, input, ctx, scope);
-    case "block":
-      return emitBlock.forward(node, input, ctx, scope);
-    default:
-      return unreachable(node);
-  }
+  return withEmitter(node, (emitter, n) => emitter.forward(n, input, ctx, scope));
 }
 
 function unreachable(node: never): never {

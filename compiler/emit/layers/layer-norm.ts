@@ -1,8 +1,8 @@
 // layer_norm → the project's own LayerNorm class (epsilon, gamma, beta), written out in the file.
 import type { LayerNormNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
-import { num, propertyName } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { num } from "../context.js";
+import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
   members(node, ctx, scope) {
@@ -50,7 +50,7 @@ export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
         ],
       }),
     );
-    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}(${ctx.size(node.width, scope)}, ${num(node.eps)}))` }];
+    return [moduleMember(node.name, cls, `${ctx.size(node.width, scope)}, ${num(node.eps)}`)];
   },
-  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+  forward: (node, input) => callForward(node.name, input),
 };

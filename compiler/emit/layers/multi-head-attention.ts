@@ -1,8 +1,8 @@
 // multi_head_attention → the MultiHeadAttention class (heads side by side, concatenated, projected).
 import type { MultiHeadAttentionNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
-import { num, propertyName } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { num } from "../context.js";
+import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 import { useHeadClass } from "./attention-head.js";
 
 export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
@@ -49,9 +49,13 @@ export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
         ],
       }),
     );
-    const args = [`nIn: ${ctx.size(node.inWidth, scope)}`, `heads: ${node.heads}`, `headSize: ${node.headSize}`];
-    if (withDropout) args.push(`dropout: ${num(node.dropout)}`);
-    return [{ property: propertyName(node.name), type: cls, init: `this.module("${node.name}", new ${cls}({ ${args.join(", ")} }))` }];
+    const args: [string, string][] = [
+      ["nIn", ctx.size(node.inWidth, scope)],
+      ["heads", String(node.heads)],
+      ["headSize", String(node.headSize)],
+    ];
+    if (withDropout) args.push(["dropout", num(node.dropout)]);
+    return [moduleMember(node.name, cls, args)];
   },
-  forward: (node, input) => expr(`this.${propertyName(node.name)}.forward(${input})`),
+  forward: (node, input) => callForward(node.name, input),
 };

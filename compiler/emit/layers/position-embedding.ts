@@ -2,14 +2,14 @@
 // adds the first T rows to every sequence of the batch.
 import type { PositionEmbeddingNode } from "../../ir/nodes/index.js";
 import { propertyName } from "../context.js";
-import { expr, type LayerEmitter } from "../layer-emitter.js";
+import { expr, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitPositionEmbedding: LayerEmitter<PositionEmbeddingNode> = {
   members(node, ctx, scope) {
     const width = ctx.size(node.width, scope);
     const rows = node.blockSize === ctx.ir.blockSize ? "config.blockSize" : String(node.blockSize);
     return node.encoding === "learned"
-      ? [{ property: propertyName(node.name), type: "Embedding", init: `this.module("${node.name}", new Embedding(${rows}, ${width}))` }]
+      ? [moduleMember(node.name, "Embedding", `${rows}, ${width}`)]
       : [{ property: propertyName(node.name), type: "tf.Tensor2D", init: `this.buffer("${node.name}", sinusoidalTable(${rows}, ${width}))` }];
   },
   forward(node, input, ctx) {
