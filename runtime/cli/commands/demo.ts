@@ -18,7 +18,7 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description(`train ${DEMO_SPEC} briefly and print a sample (what \`npm start\` runs)`)
     .argument("[spec]", "spec to train", join(PROJECT_ROOT, DEMO_SPEC))
-    .option("--iters <n>", "optimizer steps", parseIntOption("--iters", 1), 300)
+    .option("--iters <n>", "optimizer steps", parseIntOption("--iters", 1), 500)
     .option("--tokens <n>", "characters to sample", parseIntOption("--tokens", 1), 300)
     .option("--data <path>", "corpus file or directory")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
