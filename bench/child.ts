@@ -12,8 +12,8 @@ import { tf } from "../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { Prng } from "../runtime/random.js";
 import { generate } from "../runtime/sample.js";
-import { clipByGlobalNorm } from "../runtime/train/clip.js";
 import { Optimizer } from "../runtime/train/optimizer.js";
+import { trainStep } from "../runtime/train/step.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -38,8 +38,6 @@ const vocab = Number(opts.vocab);
 const rssBefore = rssMiB();
 const model = module.createModel({ vocabSize: vocab, seed: 1 });
 const params = model.namedParameters();
-const vars = params.map(([, v]) => v);
-const names = params.map(([n]) => n);
 // The reference uses AdamW with the spec's hyperparameters for every config; so do we.
 const optimizer = new Optimizer({ ...t.optimizer, type: "adamw" });
 const rng = new Prng(1);
@@ -54,12 +52,9 @@ for (let i = 0; i < total; i++) {
   const started = performance.now();
   const x = tf.tensor2d(xs, [B, T], "int32");
   const y = tf.tensor2d(ys, [B, T], "int32");
-  const { value, grads } = tf.variableGrads(() => model.forward(x, y).loss!, vars);
-  const loss = value.dataSync()[0]!;
-  const gradMap = new Map(names.map((n, j) => [n, grads[vars[j]!.name]!]));
-  if (t.grad_clip > 0) clipByGlobalNorm(gradMap, t.grad_clip);
-  optimizer.apply(params, gradMap, t.optimizer.lr);
-  tf.dispose([x, y, value, ...gradMap.values()]);
+  // The trainer's own step (runtime/train/step.ts): forward, backward, clipping, AdamW.
+  const { loss } = trainStep(model, params, x, y, optimizer, t.optimizer.lr, t.grad_clip);
+  tf.dispose([x, y]);
   const ms = performance.now() - started;
   emit({ type: "iter", i, warmup: i < Number(opts.warmup), ms, loss, rssMiB: rssMiB() });
 }

@@ -1,7 +1,9 @@
 // Profiles one training step (forward + backward, no optimizer) of a generated model on each backend
 // asked for, and prints a table per backend: kernel, calls, total ms, share of the kernel time. Then it
 // times a few unprofiled steps, so the table can be set against the real step time (the difference is
-// the engine's per-op bookkeeping, which no kernel timer sees).
+// the engine's per-op bookkeeping, which no kernel timer sees), and a few whole training steps as the
+// trainer and the benchmark run them (runtime/train/step.ts: forward, backward, clipping at norm 1,
+// AdamW), so the optimizer's share shows too.
 //
 //   node --import tsx bench/profile-step.ts [--backends native,wasm,cpu] [--model baby-gpt]
 //                                           [--module path/to/model.ts] [--batch 12] [--iters 10] [--top 40]
@@ -18,6 +20,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { selectBackend, type BackendName } from "../runtime/backend/select.js";
 import { tf } from "../runtime/nn/tf.js";
+import { Optimizer } from "../runtime/train/optimizer.js";
+import { trainStep } from "../runtime/train/step.js";
 import { models, type ModelName } from "../generated/index.js";
 
 const { values: opts } = parseArgs({
@@ -132,12 +136,31 @@ async function profileBackend(name: BackendName): Promise<void> {
   const mean = times.reduce((s, t) => s + t, 0) / times.length;
   const quietNote = quiet.length > 0 ? `; median of the ${quiet.length} steps the machine was otherwise idle ${medianOf(quiet).toFixed(1)} ms` : "";
 
+  // Whole training steps: what the trainer and bench/child.ts time.
+  const params = model.namedParameters();
+  const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
+  trainStep(model, params, x, y, optimizer, 1e-3, 1); // moments allocated, first-step paths taken
+  const full: number[] = [];
+  const fullQuiet: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const before = othersCpuTicks();
+    const s = performance.now();
+    trainStep(model, params, x, y, optimizer, 1e-3, 1);
+    const ms = performance.now() - s;
+    full.push(ms);
+    const after = othersCpuTicks();
+    if (before !== undefined && after !== undefined && after - before <= 1) fullQuiet.push(ms);
+  }
+  optimizer.dispose();
+  const fullNote = `whole step (forward, backward, clip, AdamW): median ${medianOf(full).toFixed(1)} ms, min ${Math.min(...full).toFixed(1)} ms` + (fullQuiet.length > 0 ? `; quiet-step median ${medianOf(fullQuiet).toFixed(1)} ms (${fullQuiet.length} steps)` : "");
+
   console.log(`\n## ${info.name} (tfjs backend "${info.tfjsName}")${info.skipped.length ? `; skipped: ${info.skipped.join("; ")}` : ""}`);
   console.log(`model ${modelName}, batch ${batch}, block ${T}; loss ${loss.toFixed(4)}`);
   console.log(
     `fwd+bwd: median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms over ${iters} steps` +
       `${quietNote} | profiled step ${profiledMs.toFixed(1)} ms, ${kernelCalls} kernel calls, kernel time ${kernelMs.toFixed(1)} ms`,
   );
+  console.log(fullNote);
   console.log("");
   console.log(`${"kernel".padEnd(32)} ${"calls".padStart(6)} ${"total ms".padStart(10)} ${"share".padStart(7)}`);
   for (const r of sorted.slice(0, top)) {

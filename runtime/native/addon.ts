@@ -58,7 +58,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 2;
+export const ADDON_ABI = 3;
 
 export interface NativeAddon {
   readonly abi: number;
@@ -156,9 +156,45 @@ export interface NativeAddon {
     D: number,
     scale: number,
   ): void;
-  /** Sets OpenBLAS's thread count (0 keeps it) and returns the count in effect. */
+  /**
+   * mhaAttention with dropout on the attention weights: mask [B, H, T, T] holds tf.dropout's keep flags
+   * (headDropoutMasks), p the weights before dropout. A null mask is plain mhaAttention.
+   */
+  mhaAttentionDropout(qkv: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, B: number, T: number, H: number, D: number, scale: number): void;
+  mhaAttentionDropoutGrad(
+    qkv: Float32Array,
+    p: Float32Array,
+    mask: Uint8Array | null,
+    keep: number,
+    dout: Float32Array,
+    dqkv: Float32Array,
+    scratch: Float32Array,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+  ): void;
+  /** Each head's tf.dropout keep flags for its weights [B, T, T], head h drawn from seeds[h]: mask [B, H, T, T]. */
+  headDropoutMasks(seeds: Float64Array, mask: Uint8Array, B: number, H: number, T: number, keep: number): void;
+  /** y = tf.dropout(x, 1 - keep, undefined, seed), bit for bit; mask gets the keep flags. */
+  dropout(x: Float32Array, y: Float32Array, mask: Uint8Array, seed: number, keep: number): void;
+  dropoutGrad(dy: Float32Array, mask: Uint8Array, dx: Float32Array, keep: number): void;
+  /** The values of tf.randomUniform([out.length], 0, 1, "float32", seed). */
+  aleaFill(seed: number, out: Float32Array): void;
+  /** dx = dy * step(x): ReLU's gradient (x may be ReLU's input or its output). */
+  reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * One SGD / Adam / AdamW step over all parameters, in place, as optimizer.ts's tf ops compute it.
+   * config: [type (0 sgd, 1 adam), decoupled, scaled, lr, b1, 1 - b1, b2, 1 - b2, sqrt(bc2), eps, lr / bc1,
+   * 1 - lr * wd, gradScale], each used as the float32 a tf op would make of it. m and v: adam only.
+   */
+  optimizerStep(config: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float32Array[] | null, v: Float32Array[] | null): void;
+  /** out[k] = the float32 sum of arrays[k]'s squares (summed in double), as tf.sum(tf.square(x)). */
+  sumSquares(arrays: Float32Array[], out: Float32Array): void;
+  /** Sets the kernels' thread count (0 keeps it) and returns the count in effect; OpenBLAS runs single-threaded. */
   setThreads(n: number): number;
-  /** OpenBLAS's build and core, for the run log. */
+  /** OpenBLAS's build and core and the thread count, for the run log. */
   info(): string;
 }
 

@@ -7,8 +7,13 @@
 //
 // Training a small GPT spends much of its time in the tfjs engine's per-op bookkeeping rather than in the
 // kernels, so runtime/native/fused.ts adds fused kernels (linear layer, layer norm, GELU, causal
-// attention, multi-head attention, cross-entropy) with their gradients, which the runtime/nn building
-// blocks use on this backend.
+// attention, multi-head attention, cross-entropy, embedding, dropout) with their gradients, which the
+// runtime/nn building blocks use on this backend, and runtime/native/train.ts does the optimizer's update
+// and the gradient norm in one call each, which runtime/train uses.
+//
+// The kernels use every core through the addon's own thread pool (src/threads.cc); OpenBLAS itself runs
+// single-threaded inside it. The pool takes the thread count OpenBLAS would have taken
+// (OPENBLAS_NUM_THREADS, else the number of cores).
 //
 // Outputs are allocated through runtime/native/pool.ts, which recycles the arrays of disposed tensors;
 // the overrides of NativeBackend below feed it.
@@ -18,6 +23,7 @@ import { tf } from "../nn/tf.js";
 import { Act, BinaryOp, loadAddon, ReduceOp, UnaryOp, type NativeAddon, type Word32Array } from "./addon.js";
 import { registerFusedKernels } from "./fused.js";
 import { registerNativeGradients } from "./gradients.js";
+import { registerNativeTraining } from "./train.js";
 import { allocF32, clearPool, noteHeld, noteRead, noteReleased } from "./pool.js";
 import { f32, i32, sameShape, sizeOf, word32 } from "./storage.js";
 
@@ -608,13 +614,14 @@ export function registerNativeBackend(): boolean {
   for (const k of natives) tf.registerKernel(k);
   registerFusedKernels(addon);
   registerNativeGradients(addon);
+  registerNativeTraining(addon);
   // Priority 0: chosen only on request (selectBackend), never silently in place of the default.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registered = true;
   return true;
 }
 
-/** OpenBLAS's build and thread count, for the run log; undefined before registration. */
+/** OpenBLAS's build and the kernels' thread count, for the run log; undefined before registration. */
 export function nativeBackendInfo(): string | undefined {
   return registered ? addon.info() : undefined;
 }

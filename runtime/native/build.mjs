@@ -24,7 +24,7 @@ const srcDir = join(here, "src");
 const outDir = join(root, "build");
 const output = join(outDir, "babygpt_native.node");
 const stamp = join(outDir, "babygpt_native.stamp");
-const sources = ["kernels.cc", "addon.cc", "kernels.h"].map((f) => join(srcDir, f));
+const sources = ["kernels.cc", "exact.cc", "threads.cc", "addon.cc", "kernels.h"].map((f) => join(srcDir, f));
 const force = process.argv.includes("--force");
 const verbose = process.argv.includes("--verbose");
 
@@ -88,7 +88,7 @@ const kernelFlags = [
   ...(x64 ? ["-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2", "-mlzcnt", "-mmovbe"] : []),
   ...blasCflags,
 ];
-const flagKey = JSON.stringify({ cxx, kernelFlags, blasLibs, version: probe.stdout.split("\n")[0] });
+const flagKey = JSON.stringify({ cxx, kernelFlags, blasLibs, version: probe.stdout.split("\n")[0], units: ["kernels", "exact:-ffp-contract=off", "threads:-pthread", "addon"] });
 
 // Up to date: the addon is newer than every source and was built with the same flags.
 if (!force && existsSync(output) && existsSync(stamp) && readFileSync(stamp, "utf8") === flagKey) {
@@ -101,10 +101,16 @@ const kernelsObj = join(outDir, "kernels.o");
 const addonObj = join(outDir, "addon.o");
 const tmpOut = `${output}.tmp`;
 
+const exactObj = join(outDir, "exact.o");
+const threadsObj = join(outDir, "threads.o");
 const steps = [
   [cxx, [...kernelFlags, "-c", join(srcDir, "kernels.cc"), "-o", kernelsObj]],
+  // exact.cc reproduces tfjs's float32 arithmetic step by step (the optimizers, dropout's random
+  // numbers): no fused multiply-adds, which round differently.
+  [cxx, [...kernelFlags, "-ffp-contract=off", "-c", join(srcDir, "exact.cc"), "-o", exactObj]],
+  [cxx, [...common, "-pthread", "-c", join(srcDir, "threads.cc"), "-o", threadsObj]],
   [cxx, [...common, `-I${napiInclude}`, "-c", join(srcDir, "addon.cc"), "-o", addonObj]],
-  [cxx, ["-shared", "-o", tmpOut, kernelsObj, addonObj, ...blasLibs, "-lm"]],
+  [cxx, ["-shared", "-pthread", "-o", tmpOut, kernelsObj, exactObj, threadsObj, addonObj, ...blasLibs, "-lm"]],
 ];
 for (const [cmd, args] of steps) {
   const r = run(cmd, args);

@@ -1,13 +1,24 @@
 // Fused kernels of the native backend, each with its gradient: a linear layer, layer normalization,
-// GELU, causal self-attention (one head, or all heads of a layer at once) and the cross-entropy loss.
-// Written as separate tfjs ops they cost tens of kernel calls each, forward and backward, and on a model
-// as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects) weighs as much
-// as the arithmetic. One kernel forward and one backward per layer removes most of that. The multi-head
-// kernel also projects x for all heads with one matrix product instead of three per head.
+// GELU, causal self-attention (one head, or all heads of a layer at once, with or without dropout on
+// the attention weights), the cross-entropy loss, the embedding lookup and dropout. Written as separate
+// tfjs ops they cost tens of kernel calls each, forward and backward, and on a model as small as the baby
+// GPT the engine's work per call (tape, bookkeeping, tensor objects) weighs as much as the arithmetic.
+// One kernel forward and one backward per layer removes most of that. The multi-head kernel also
+// projects x for all heads with one matrix product instead of three per head.
 //
 // The kernels exist only on the native backend. The functions at the end (fusedLinear, ...) run them;
 // the runtime/nn building blocks call those when the native backend is active and keep their plain-tfjs
-// code for every other backend (see runtime/nn/functional.ts and linear.ts).
+// code for every other backend (see runtime/nn/functional.ts, linear.ts and embedding.ts).
+//
+// What a gradient needs is not kept as tensors on the tape. The engine would keep a clone of each such
+// tensor (one Identity kernel call apiece), and every extra output of a kernel (the probabilities,
+// layer norm's statistics, the projections) would get a gradient of zeros made in JavaScript during
+// backprop: 8 MB of fresh zeros per baby GPT step, gigabytes for the lecture GPT. Instead, when the tape
+// is recording, the forward kernel leaves the arrays in a `saved` holder inside its attrs (the engine
+// hands the same attrs object to the gradient function): its inputs' arrays, marked in the pool so that
+// they are not recycled when their tensors are disposed (pool.ts's retain), and arrays it computed for
+// the purpose. The gradient kernel reads them and gives them back. Outside a gradient tape nothing is
+// kept.
 //
 // Gradients that come out of one kernel together (dx, dW, db) are computed when the engine calls the
 // node's gradFunc, which it does once per tape node before asking for each input's gradient; the
@@ -18,7 +29,7 @@ import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, NamedTensorMap, TensorInfo } from "@tensorflow/tfjs";
 import { tf } from "../nn/tf.js";
 import { UnaryOp, type NativeAddon } from "./addon.js";
-import { allocF32, noteReleased } from "./pool.js";
+import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
 import { f32, i32, sizeOf } from "./storage.js";
 
 const BACKEND = "native";
@@ -37,12 +48,75 @@ export const FusedKernel = {
   MultiHeadAttentionGrad: "BabygptMultiHeadAttentionGrad",
   CrossEntropy: "BabygptCrossEntropy",
   CrossEntropyGrad: "BabygptCrossEntropyGrad",
+  Embedding: "BabygptEmbedding",
+  EmbeddingGrad: "BabygptEmbeddingGrad",
+  Dropout: "BabygptDropout",
+  DropoutGrad: "BabygptDropoutGrad",
 } as const;
 
 interface Args {
   inputs: NamedTensorInfoMap;
   backend: object;
   attrs?: NamedAttrMap;
+}
+
+/** What a forward kernel leaves for its gradient; see the file comment. */
+interface Saved {
+  /** Input arrays marked with retain(), given back with release(). */
+  readonly retained: Float32Array[];
+  /** Arrays the kernel allocated for the gradient, freed by it. */
+  readonly owned: Float32Array[];
+  readonly bytes: Uint8Array[];
+  /** The id of the kernel's output tensor: gradients with a larger id were made during backprop. */
+  outId?: number;
+  /** Named views of the above, and shapes. */
+  readonly f: Record<string, Float32Array>;
+  readonly i: Record<string, Int32Array>;
+  readonly u: Record<string, Uint8Array>;
+  readonly shapes: Record<string, number[]>;
+}
+
+function newSaved(): Saved {
+  return { retained: [], owned: [], bytes: [], f: {}, i: {}, u: {}, shapes: {} };
+}
+
+/** The holder in attrs when the tape is recording this kernel call, else undefined. */
+function savedOf(attrs: NamedAttrMap | undefined): Saved | undefined {
+  return (attrs as { saved?: Saved } | undefined)?.saved;
+}
+
+function keepInput(s: Saved, name: string, values: Float32Array, shape: number[]): void {
+  retain(values);
+  s.retained.push(values);
+  s.f[name] = values;
+  s.shapes[name] = shape.slice();
+}
+
+function keepOwned(s: Saved, name: string, values: Float32Array): void {
+  s.owned.push(values);
+  s.f[name] = values;
+}
+
+/** Gives back everything a Saved holds (after the gradient kernel ran). */
+function releaseSaved(s: Saved): void {
+  for (const v of s.retained) release(v);
+  for (const v of s.owned) noteReleased(v);
+  for (const v of s.bytes) releaseU8(v);
+  s.retained.length = 0;
+  s.owned.length = 0;
+  s.bytes.length = 0;
+}
+
+/** True when the engine records the op about to run on a gradient tape (so its gradient may be asked). */
+function recording(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; kernelDepth: number } }).state;
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+/** Attributes for a forward kernel: with a fresh `saved` holder when the tape records it. */
+function forwardAttrs(attrs: Record<string, unknown>): NamedAttrMap {
+  if (recording()) attrs["saved"] = newSaved();
+  return attrs as NamedAttrMap;
 }
 
 let addon: NativeAddon;
@@ -72,7 +146,16 @@ function gemm(
   transA: boolean,
   transB: boolean,
 ): void {
-  MATMUL.set([1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, 0, 0]);
+  MATMUL[0] = 1;
+  MATMUL[1] = 1;
+  MATMUL[2] = 1;
+  MATMUL[3] = M;
+  MATMUL[4] = N;
+  MATMUL[5] = K;
+  MATMUL[6] = transA ? 1 : 0;
+  MATMUL[7] = transB ? 1 : 0;
+  MATMUL[8] = 0;
+  MATMUL[9] = 0;
   addon.matmul(a, b, c, bias, null, null, MATMUL, 0);
 }
 
@@ -88,28 +171,46 @@ function make(b: MathBackendCPU, shape: number[], v: Float32Array): TensorInfo {
   return b.makeTensorInfo(shape, "float32", v);
 }
 
+/** The forward attrs a gradient kernel was given, with their saved arrays. */
+function gradSaved(attrs: NamedAttrMap | undefined, kernel: string): Saved {
+  const s = savedOf(attrs);
+  if (!s) throw new Error(`${kernel}: the forward kernel kept nothing for its gradient (it ran outside a gradient tape)`);
+  return s;
+}
+
+// ---- linear ----
+
 // y = x W^T + b over the last axis of x; W is (out, in) as in PyTorch.
-const linear = define(FusedKernel.Linear, (b, { inputs }) => {
+const linear = define(FusedKernel.Linear, (b, { inputs, attrs }) => {
   const { x, weight, bias } = inputs as Record<string, TensorInfo | undefined>;
   const [nOut, nIn] = weight!.shape as [number, number];
   if (x!.shape[x!.shape.length - 1] !== nIn) throw new Error(`linear: input width ${x!.shape} does not match weight ${weight!.shape}`);
   const rows = sizeOf(x!.shape) / nIn;
   const y = allocF32(rows * nOut);
-  gemm(values(b, x, "x"), values(b, weight, "weight"), y, bias ? values(b, bias, "bias") : null, rows, nOut, nIn, false, true);
+  const xv = values(b, x, "x");
+  const wv = values(b, weight, "weight");
+  gemm(xv, wv, y, bias ? values(b, bias, "bias") : null, rows, nOut, nIn, false, true);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "x", xv, x!.shape);
+    keepInput(s, "weight", wv, weight!.shape);
+  }
   return make(b, [...x!.shape.slice(0, -1), nOut], y);
 });
 
 // dx = dy W, dW = dy^T x, db = column sums of dy.
 const linearGrad = define(FusedKernel.LinearGrad, (b, { inputs, attrs }) => {
-  const { dy, x, weight } = inputs as Record<string, TensorInfo>;
-  const [nOut, nIn] = weight!.shape as [number, number];
-  const rows = sizeOf(x!.shape) / nIn;
+  const s = gradSaved(attrs, FusedKernel.LinearGrad);
+  const dy = inputs["dy"]!;
+  const xShape = s.shapes["x"]!;
+  const [nOut, nIn] = s.shapes["weight"] as [number, number];
+  const rows = sizeOf(xShape) / nIn;
   const dyv = values(b, dy, "dy");
   const dx = allocF32(rows * nIn);
   const dw = allocF32(nOut * nIn);
-  gemm(dyv, values(b, weight, "weight"), dx, null, rows, nIn, nOut, false, false);
-  gemm(dyv, values(b, x, "x"), dw, null, nOut, nIn, rows, true, false);
-  const outs = [make(b, x!.shape.slice(), dx), make(b, [nOut, nIn], dw)];
+  gemm(dyv, s.f["weight"]!, dx, null, rows, nIn, nOut, false, false);
+  gemm(dyv, s.f["x"]!, dw, null, nOut, nIn, rows, true, false);
+  const outs = [make(b, xShape.slice(), dx), make(b, [nOut, nIn], dw)];
   if (attrs?.["hasBias"]) {
     const db = allocF32(nOut);
     addon.colSum(dyv, db, nOut, false);
@@ -118,6 +219,8 @@ const linearGrad = define(FusedKernel.LinearGrad, (b, { inputs, attrs }) => {
   return outs;
 });
 
+// ---- layer norm ----
+
 const layerNorm = define(FusedKernel.LayerNorm, (b, { inputs, attrs }) => {
   const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
   const C = x!.shape[x!.shape.length - 1]!;
@@ -125,46 +228,56 @@ const layerNorm = define(FusedKernel.LayerNorm, (b, { inputs, attrs }) => {
   const y = allocF32(rows * C);
   const mean = allocF32(rows);
   const rstd = allocF32(rows);
-  addon.layerNorm(values(b, x, "x"), values(b, gamma, "gamma"), values(b, beta, "beta"), y, mean, rstd, C, Number(attrs?.["eps"]));
-  const statShape = x!.shape.slice(0, -1);
-  return [make(b, x!.shape.slice(), y), make(b, statShape, mean), make(b, statShape.slice(), rstd)];
+  const xv = values(b, x, "x");
+  const gv = values(b, gamma, "gamma");
+  addon.layerNorm(xv, gv, values(b, beta, "beta"), y, mean, rstd, C, Number(attrs?.["eps"]));
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "x", xv, x!.shape);
+    keepInput(s, "gamma", gv, gamma!.shape);
+    keepOwned(s, "mean", mean);
+    keepOwned(s, "rstd", rstd);
+  } else {
+    noteReleased(mean);
+    noteReleased(rstd);
+  }
+  return make(b, x!.shape.slice(), y);
 });
 
-const layerNormGrad = define(FusedKernel.LayerNormGrad, (b, { inputs }) => {
-  const { x, gamma, mean, rstd, dy } = inputs as Record<string, TensorInfo>;
-  const C = x!.shape[x!.shape.length - 1]!;
-  const dx = allocF32(sizeOf(x!.shape));
+const layerNormGrad = define(FusedKernel.LayerNormGrad, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, FusedKernel.LayerNormGrad);
+  const xShape = s.shapes["x"]!;
+  const C = xShape[xShape.length - 1]!;
+  const dx = allocF32(sizeOf(xShape));
   const dgamma = allocF32(C);
   const dbeta = allocF32(C);
-  addon.layerNormGrad(
-    values(b, x, "x"),
-    values(b, gamma, "gamma"),
-    values(b, mean, "mean"),
-    values(b, rstd, "rstd"),
-    values(b, dy, "dy"),
-    dx,
-    dgamma,
-    dbeta,
-    C,
-  );
-  return [make(b, x!.shape.slice(), dx), make(b, [C], dgamma), make(b, [C], dbeta)];
+  addon.layerNormGrad(s.f["x"]!, s.f["gamma"]!, s.f["mean"]!, s.f["rstd"]!, values(b, inputs["dy"], "dy"), dx, dgamma, dbeta, C);
+  return [make(b, xShape.slice(), dx), make(b, [C], dgamma), make(b, [C], dbeta)];
 });
 
-const gelu = define(FusedKernel.Gelu, (b, { inputs }) => {
+// ---- GELU ----
+
+const gelu = define(FusedKernel.Gelu, (b, { inputs, attrs }) => {
   const x = inputs["x"]!;
   const xv = values(b, x, "x");
   const y = allocF32(xv.length);
   addon.unary(UnaryOp.Gelu, xv, y, 0);
+  const s = savedOf(attrs);
+  if (s) keepInput(s, "x", xv, x.shape);
   return make(b, x.shape.slice(), y);
 });
 
-const geluGrad = define(FusedKernel.GeluGrad, (b, { inputs }) => {
-  const { x, dy } = inputs as Record<string, TensorInfo>;
-  const xv = values(b, x, "x");
+// Recomputing erf and exp from x costs less here than keeping gelu'(x) from the forward pass and
+// multiplying: both read and write as much memory, and this kernel runs on every core.
+const geluGrad = define(FusedKernel.GeluGrad, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, FusedKernel.GeluGrad);
+  const xv = s.f["x"]!;
   const dx = allocF32(xv.length);
-  addon.geluGrad(xv, values(b, dy, "dy"), dx);
-  return make(b, x!.shape.slice(), dx);
+  addon.geluGrad(xv, values(b, inputs["dy"], "dy"), dx);
+  return make(b, s.shapes["x"]!.slice(), dx);
 });
+
+// ---- attention ----
 
 /** [..., T, D] → B (the product of the leading dims), T, D. */
 function btd(shape: number[]): [number, number, number] {
@@ -178,35 +291,34 @@ const attention = define(FusedKernel.Attention, (b, { inputs, attrs }) => {
   const [B, T, D] = btd(q!.shape);
   const o = allocF32(B * T * D);
   const p = allocF32(B * T * T);
-  addon.attention(values(b, q, "q"), values(b, k, "k"), values(b, v, "v"), o, p, B, T, D, Number(attrs?.["scale"]));
-  return [make(b, q!.shape.slice(), o), make(b, [...q!.shape.slice(0, -1), T], p)];
+  const qv = values(b, q, "q");
+  const kv = values(b, k, "k");
+  const vv = values(b, v, "v");
+  addon.attention(qv, kv, vv, o, p, B, T, D, Number(attrs?.["scale"]));
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "q", qv, q!.shape);
+    keepInput(s, "k", kv, k!.shape);
+    keepInput(s, "v", vv, v!.shape);
+    keepOwned(s, "p", p);
+  } else {
+    noteReleased(p);
+  }
+  return make(b, q!.shape.slice(), o);
 });
 
 const attentionGrad = define(FusedKernel.AttentionGrad, (b, { inputs, attrs }) => {
-  const { q, k, v, p, dy } = inputs as Record<string, TensorInfo>;
-  const [B, T, D] = btd(q!.shape);
+  const s = gradSaved(attrs, FusedKernel.AttentionGrad);
+  const shape = s.shapes["q"]!;
+  const [B, T, D] = btd(shape);
   const n = B * T * D;
   const dq = allocF32(n);
   const dk = allocF32(n);
   const dv = allocF32(n);
   const scratch = allocF32(T * T);
-  addon.attentionGrad(
-    values(b, q, "q"),
-    values(b, k, "k"),
-    values(b, v, "v"),
-    values(b, p, "p"),
-    values(b, dy, "dy"),
-    dq,
-    dk,
-    dv,
-    scratch,
-    B,
-    T,
-    D,
-    Number(attrs?.["scale"]),
-  );
+  addon.attentionGrad(s.f["q"]!, s.f["k"]!, s.f["v"]!, s.f["p"]!, values(b, inputs["dy"], "dy"), dq, dk, dv, scratch, B, T, D, Number(attrs?.["scale"]));
   noteReleased(scratch);
-  return [make(b, q!.shape.slice(), dq), make(b, k!.shape.slice(), dk), make(b, v!.shape.slice(), dv)];
+  return [make(b, shape.slice(), dq), make(b, shape.slice(), dk), make(b, shape.slice(), dv)];
 });
 
 interface MhaAttrs {
@@ -214,6 +326,9 @@ interface MhaAttrs {
   headSize: number;
   scale: number;
   hasBias: boolean;
+  /** Dropout on the attention weights: the keep probability (1: none) and one seed per head. */
+  keep: number;
+  seeds: number[];
 }
 
 function mhaAttrs(attrs: NamedAttrMap | undefined): MhaAttrs {
@@ -222,10 +337,12 @@ function mhaAttrs(attrs: NamedAttrMap | undefined): MhaAttrs {
 
 // All heads of a multi-head causal self-attention, from x and every head's projections: inputs x, w0..,
 // b0.. in the order q0, k0, v0, q1, ... One GEMM projects x to every head's q, k and v at once (instead
-// of 3 per head); the heads' outputs come out side by side, already concatenated. Also outputs, for the
-// gradient: the projections qkv [rows, 3HD], the probabilities p [B, H, T, T] and the stacked weights.
+// of 3 per head); the heads' outputs come out side by side, already concatenated. With keep < 1, dropout
+// on the attention weights, each head's keep flags drawn as tf.dropout draws them from its seed. Keeps
+// for the gradient: x, the projections qkv [rows, 3HD], the weights p [B, H, T, T] (before dropout),
+// the stacked weights and the keep flags.
 const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, attrs }) => {
-  const { heads: H, headSize: D, scale, hasBias } = mhaAttrs(attrs);
+  const { heads: H, headSize: D, scale, hasBias, keep, seeds } = mhaAttrs(attrs);
   const x = inputs["x"]!;
   const C = x.shape[x.shape.length - 1]!;
   const T = x.shape[x.shape.length - 2]!;
@@ -238,38 +355,56 @@ const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, 
     wcat.set(values(b, inputs[`w${i}`], "weight"), i * D * C);
     if (bcat) bcat.set(values(b, inputs[`b${i}`], "bias"), i * D);
   }
+  const xv = values(b, x, "x");
   const qkv = allocF32(rows * W);
-  gemm(values(b, x, "x"), wcat, qkv, bcat, rows, W, C, false, true);
+  gemm(xv, wcat, qkv, bcat, rows, W, C, false, true);
   if (bcat) noteReleased(bcat);
   const o = allocF32(rows * H * D);
   const p = allocF32(B * H * T * T);
-  addon.mhaAttention(qkv, o, p, B, T, H, D, scale);
-  return [
-    make(b, [...x.shape.slice(0, -1), H * D], o),
-    make(b, [rows, W], qkv),
-    make(b, [B, H, T, T], p),
-    make(b, [W, C], wcat),
-  ];
+  let mask: Uint8Array | null = null;
+  if (keep < 1) {
+    mask = allocU8(B * H * T * T);
+    addon.headDropoutMasks(Float64Array.from(seeds), mask, B, H, T, keep);
+  }
+  addon.mhaAttentionDropout(qkv, o, p, mask, keep, B, T, H, D, scale);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "x", xv, x.shape);
+    keepOwned(s, "qkv", qkv);
+    keepOwned(s, "p", p);
+    keepOwned(s, "wcat", wcat);
+    if (mask) {
+      s.bytes.push(mask);
+      s.u["mask"] = mask;
+    }
+  } else {
+    noteReleased(qkv);
+    noteReleased(p);
+    noteReleased(wcat);
+    if (mask) releaseU8(mask);
+  }
+  return make(b, [...x.shape.slice(0, -1), H * D], o);
 });
 
 // dx = dqkv W, and each head's dW (rows of dqkv^T x) and db (column sums of dqkv).
 const multiHeadAttentionGrad = define(FusedKernel.MultiHeadAttentionGrad, (b, { inputs, attrs }) => {
-  const { heads: H, headSize: D, scale, hasBias } = mhaAttrs(attrs);
-  const { x, qkv, p, wcat, dy } = inputs as Record<string, TensorInfo>;
-  const C = x!.shape[x!.shape.length - 1]!;
-  const T = x!.shape[x!.shape.length - 2]!;
-  const rows = sizeOf(x!.shape) / C;
+  const s = gradSaved(attrs, FusedKernel.MultiHeadAttentionGrad);
+  const { heads: H, headSize: D, scale, hasBias, keep } = mhaAttrs(attrs);
+  const xShape = s.shapes["x"]!;
+  const C = xShape[xShape.length - 1]!;
+  const T = xShape[xShape.length - 2]!;
+  const rows = sizeOf(xShape) / C;
   const B = rows / T;
   const W = 3 * H * D;
   const dqkv = allocF32(rows * W);
   const scratch = allocF32(T * T);
-  addon.mhaAttentionGrad(values(b, qkv, "qkv"), values(b, p, "p"), values(b, dy, "dy"), dqkv, scratch, B, T, H, D, scale);
+  addon.mhaAttentionDropoutGrad(s.f["qkv"]!, s.f["p"]!, s.u["mask"] ?? null, keep, values(b, inputs["dy"], "dy"), dqkv, scratch, B, T, H, D, scale);
   noteReleased(scratch);
   const dx = allocF32(rows * C);
-  gemm(dqkv, values(b, wcat, "wcat"), dx, null, rows, C, W, false, false);
+  gemm(dqkv, s.f["wcat"]!, dx, null, rows, C, W, false, false);
   const dw = allocF32(W * C);
-  gemm(dqkv, values(b, x, "x"), dw, null, W, C, rows, true, false);
-  const outs = [make(b, x!.shape.slice(), dx)];
+  gemm(dqkv, s.f["x"]!, dw, null, W, C, rows, true, false);
+  const outs = [make(b, xShape.slice(), dx)];
   for (let i = 0; i < 3 * H; i++) {
     const w = allocF32(D * C);
     w.set(dw.subarray(i * D * C, (i + 1) * D * C));
@@ -285,26 +420,93 @@ const multiHeadAttentionGrad = define(FusedKernel.MultiHeadAttentionGrad, (b, { 
   return outs;
 });
 
-const crossEntropy = define(FusedKernel.CrossEntropy, (b, { inputs }) => {
+// ---- cross-entropy ----
+
+const crossEntropy = define(FusedKernel.CrossEntropy, (b, { inputs, attrs }) => {
   const { logits, targets } = inputs as Record<string, TensorInfo>;
   const V = logits!.shape[logits!.shape.length - 1]!;
   const lv = values(b, logits, "logits");
+  const tv = ints(b, targets, "targets");
   const probs = allocF32(lv.length);
-  const loss = addon.crossEntropy(lv, ints(b, targets, "targets"), probs, V);
-  return [make(b, [], Float32Array.of(loss)), make(b, logits!.shape.slice(), probs)];
+  const loss = addon.crossEntropy(lv, tv, probs, V);
+  const s = savedOf(attrs);
+  if (s) {
+    keepOwned(s, "probs", probs);
+    s.i["targets"] = tv.slice();
+    s.shapes["logits"] = logits!.shape.slice();
+  } else {
+    noteReleased(probs);
+  }
+  return make(b, [], Float32Array.of(loss));
 });
 
-const crossEntropyGrad = define(FusedKernel.CrossEntropyGrad, (b, { inputs }) => {
-  const { probs, targets, dy } = inputs as Record<string, TensorInfo>;
-  const V = probs!.shape[probs!.shape.length - 1]!;
-  const pv = values(b, probs, "probs");
-  const tv = ints(b, targets, "targets");
+const crossEntropyGrad = define(FusedKernel.CrossEntropyGrad, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, FusedKernel.CrossEntropyGrad);
+  const pv = s.f["probs"]!;
+  const tv = s.i["targets"]!;
+  const V = s.shapes["logits"]![s.shapes["logits"]!.length - 1]!;
   const dl = allocF32(pv.length);
   // d(mean loss)/dlogits = (softmax - onehot) / rows, times the incoming scalar gradient.
-  const scale = values(b, dy, "dy")[0]! / Math.max(tv.length, 1);
+  const scale = values(b, inputs["dy"], "dy")[0]! / Math.max(tv.length, 1);
   addon.crossEntropyGrad(pv, tv, dl, V, scale);
-  return [make(b, probs!.shape.slice(), dl)];
+  return make(b, s.shapes["logits"]!.slice(), dl);
 });
+
+// ---- embedding ----
+
+// Rows of weight [count, dim] picked by int32 indices: out [...indices.shape, dim].
+const embedding = define(FusedKernel.Embedding, (b, { inputs, attrs }) => {
+  const { weight, indices } = inputs as Record<string, TensorInfo>;
+  const [count, dim] = weight!.shape as [number, number];
+  const iv = ints(b, indices, "indices");
+  const o = allocF32(iv.length * dim);
+  const bad = addon.gather(values(b, weight, "weight"), iv, o, 1, count, dim);
+  if (bad >= 0) throw new Error(`GatherV2: the index value ${iv[bad]} is not in [0, ${count - 1}]`);
+  const s = savedOf(attrs);
+  if (s) s.i["indices"] = iv.slice();
+  return make(b, [...indices!.shape, dim], o);
+});
+
+// dweight [count, dim]: each row of dy added into the row its index names.
+const embeddingGrad = define(FusedKernel.EmbeddingGrad, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, FusedKernel.EmbeddingGrad);
+  const count = Number(attrs?.["count"]);
+  const dim = Number(attrs?.["dim"]);
+  const o = allocF32(count * dim);
+  addon.segmentSum(values(b, inputs["dy"], "dy"), s.i["indices"]!, o, dim, count);
+  return make(b, [count, dim], o);
+});
+
+// ---- dropout ----
+
+// tf.dropout(x, 1 - keep, undefined, seed), bit for bit (the addon runs tf.randomUniform's generator);
+// the gradient keeps one byte per element.
+const dropoutKernel = define(FusedKernel.Dropout, (b, { inputs, attrs }) => {
+  const x = inputs["x"]!;
+  const xv = values(b, x, "x");
+  const y = allocF32(xv.length);
+  const mask = allocU8(xv.length);
+  addon.dropout(xv, y, mask, Number(attrs?.["seed"]), Number(attrs?.["keep"]));
+  const s = savedOf(attrs);
+  if (s) {
+    s.bytes.push(mask);
+    s.u["mask"] = mask;
+    s.shapes["x"] = x.shape.slice();
+  } else {
+    releaseU8(mask);
+  }
+  return make(b, x.shape.slice(), y);
+});
+
+const dropoutGrad = define(FusedKernel.DropoutGrad, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, FusedKernel.DropoutGrad);
+  const dv = values(b, inputs["dy"], "dy");
+  const o = allocF32(dv.length);
+  addon.dropoutGrad(dv, s.u["mask"]!, o, Number(attrs?.["keep"]));
+  return make(b, s.shapes["x"]!.slice(), o);
+});
+
+// ---- gradients ----
 
 type GradThunks = Record<string, () => tf.Tensor>;
 
@@ -313,78 +515,63 @@ function run(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Named
   return Array.isArray(r) ? r : [r];
 }
 
+/** Runs a forward kernel; notes its output's id for the gradient (see gradient()). */
+function runForward(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap): tf.Tensor {
+  const out = run(kernelName, inputs, attrs)[0]!;
+  const s = savedOf(attrs);
+  if (s) s.outId = out.id;
+  return out;
+}
+
+/**
+ * Registers a fused kernel's gradient: gradKernel gets dy and the forward's attrs (with its saved
+ * arrays, given back once it ran), and returns the inputs' gradients in the order of `names`.
+ *
+ * dy is disposed once used when it was made during backprop (its id is larger than the forward output's,
+ * so it is not a dy the caller passed to tf.grads): tfjs keeps every intermediate gradient until the
+ * whole backward pass ends, and each is read exactly once, by the node that made the tensor it is the
+ * gradient of. Freed here, its memory serves the next layer's gradients (a lecture GPT step held
+ * gigabytes of spent gradients). Tensors sharing its data keep the data.
+ */
+function gradient(kernelName: string, gradKernel: string, names: (attrs: NamedAttrMap) => string[]): void {
+  tf.registerGradient({
+    kernelName,
+    gradFunc: (dy, _saved, attrs): GradThunks => {
+      const s = gradSaved(attrs, gradKernel);
+      const d = dy as tf.Tensor;
+      let outs: tf.Tensor[];
+      try {
+        outs = run(gradKernel, { dy: d }, attrs);
+      } finally {
+        releaseSaved(s);
+      }
+      if (s.outId !== undefined && d.id > s.outId) d.dispose();
+      const g: GradThunks = {};
+      names(attrs).forEach((name, i) => {
+        const t = outs[i];
+        if (t) g[name] = () => t;
+      });
+      return g;
+    },
+  });
+}
+
 function registerGradients(): void {
-  tf.registerGradient({
-    kernelName: FusedKernel.Linear,
-    inputsToSave: ["x", "weight"],
-    gradFunc: (dy, saved, attrs): GradThunks => {
-      const [x, weight] = saved as [tf.Tensor, tf.Tensor];
-      const hasBias = Boolean(attrs["hasBias"]);
-      const [dx, dw, db] = run(FusedKernel.LinearGrad, { dy: dy as tf.Tensor, x, weight }, { hasBias });
-      const g: GradThunks = { x: () => dx!, weight: () => dw! };
-      if (hasBias) g["bias"] = () => db!;
-      return g;
-    },
+  gradient(FusedKernel.Linear, FusedKernel.LinearGrad, (a) => (a["hasBias"] ? ["x", "weight", "bias"] : ["x", "weight"]));
+  gradient(FusedKernel.LayerNorm, FusedKernel.LayerNormGrad, () => ["x", "gamma", "beta"]);
+  gradient(FusedKernel.Gelu, FusedKernel.GeluGrad, () => ["x"]);
+  gradient(FusedKernel.Attention, FusedKernel.AttentionGrad, () => ["q", "k", "v"]);
+  gradient(FusedKernel.MultiHeadAttention, FusedKernel.MultiHeadAttentionGrad, (a) => {
+    const { heads, hasBias } = mhaAttrs(a);
+    const names = ["x"];
+    for (let i = 0; i < 3 * heads; i++) names.push(`w${i}`);
+    if (hasBias) for (let i = 0; i < 3 * heads; i++) names.push(`b${i}`);
+    return names;
   });
-  tf.registerGradient({
-    kernelName: FusedKernel.LayerNorm,
-    inputsToSave: ["x", "gamma"],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys, saved): GradThunks => {
-      const [x, gamma, mean, rstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const dy = (dys as tf.Tensor[])[0]!;
-      const [dx, dgamma, dbeta] = run(FusedKernel.LayerNormGrad, { x, gamma, mean, rstd, dy });
-      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
-    },
-  });
-  tf.registerGradient({
-    kernelName: FusedKernel.Gelu,
-    inputsToSave: ["x"],
-    gradFunc: (dy, saved): GradThunks => {
-      const [x] = saved as [tf.Tensor];
-      return { x: () => run(FusedKernel.GeluGrad, { x, dy: dy as tf.Tensor })[0]! };
-    },
-  });
-  tf.registerGradient({
-    kernelName: FusedKernel.Attention,
-    inputsToSave: ["q", "k", "v"],
-    outputsToSave: [false, true],
-    gradFunc: (dys, saved, attrs): GradThunks => {
-      const [q, k, v, p] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const dy = (dys as tf.Tensor[])[0]!;
-      const [dq, dk, dv] = run(FusedKernel.AttentionGrad, { q, k, v, p, dy }, { scale: attrs["scale"] as number });
-      return { q: () => dq!, k: () => dk!, v: () => dv! };
-    },
-  });
-  tf.registerGradient({
-    kernelName: FusedKernel.MultiHeadAttention,
-    inputsToSave: ["x"],
-    outputsToSave: [false, true, true, true],
-    gradFunc: (dys, saved, attrs): GradThunks => {
-      const [x, qkv, p, wcat] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const dy = (dys as tf.Tensor[])[0]!;
-      const { heads, hasBias } = mhaAttrs(attrs);
-      const [dx, ...rest] = run(FusedKernel.MultiHeadAttentionGrad, { x, qkv, p, wcat, dy }, attrs);
-      const g: GradThunks = { x: () => dx! };
-      for (let i = 0; i < 3 * heads; i++) g[`w${i}`] = () => rest[i]!;
-      if (hasBias) for (let i = 0; i < 3 * heads; i++) g[`b${i}`] = () => rest[3 * heads + i]!;
-      return g;
-    },
-  });
-  tf.registerGradient({
-    kernelName: FusedKernel.CrossEntropy,
-    inputsToSave: ["targets"],
-    outputsToSave: [false, true],
-    gradFunc: (dys, saved): GradThunks => {
-      const [targets, probs] = saved as [tf.Tensor, tf.Tensor];
-      const dy = (dys as tf.Tensor[])[0]!;
-      return {
-        logits: () => run(FusedKernel.CrossEntropyGrad, { probs, targets, dy })[0]!,
-        // Integer targets get no gradient; the engine asks only if they depend on a variable.
-        targets: () => tf.zeros(targets.shape),
-      };
-    },
-  });
+  // Integer targets and indices get no gradient; the engine asks only if they depend on a variable.
+  gradient(FusedKernel.CrossEntropy, FusedKernel.CrossEntropyGrad, () => ["logits"]);
+  gradient(FusedKernel.Embedding, FusedKernel.EmbeddingGrad, () => ["weight"]);
+  gradient(FusedKernel.Dropout, FusedKernel.DropoutGrad, () => ["x"]);
 }
 
 let registered = false;
@@ -395,6 +582,7 @@ export function registerFusedKernels(a: NativeAddon): void {
   if (registered) return;
   const kernels = [linear, linearGrad, layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad];
   kernels.push(multiHeadAttention, multiHeadAttentionGrad, crossEntropy, crossEntropyGrad);
+  kernels.push(embedding, embeddingGrad, dropoutKernel, dropoutGrad);
   for (const k of kernels) {
     tf.registerKernel(k);
   }
@@ -412,27 +600,21 @@ export function canFuse(...ts: Array<tf.Tensor | undefined>): boolean {
 /** x [..., in] → x W^T + b [..., out]; W is (out, in). */
 export function fusedLinear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor): T {
   const inputs: Record<string, tf.Tensor> = bias ? { x, weight, bias } : { x, weight };
-  return run(FusedKernel.Linear, inputs, { hasBias: bias !== undefined })[0] as T;
+  return runForward(FusedKernel.Linear, inputs, forwardAttrs({ hasBias: bias !== undefined })) as T;
 }
 
-/** Layer norm over the last axis. The kernel's mean and rstd outputs are for the gradient only. */
+/** Layer norm over the last axis. */
 export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
-  const [y, mean, rstd] = run(FusedKernel.LayerNorm, { x, gamma, beta }, { eps });
-  // The tape keeps its own references when it records; these handles are not needed.
-  mean!.dispose();
-  rstd!.dispose();
-  return y as T;
+  return runForward(FusedKernel.LayerNorm, { x, gamma, beta }, forwardAttrs({ eps })) as T;
 }
 
 export function fusedGelu<T extends tf.Tensor>(x: T): T {
-  return run(FusedKernel.Gelu, { x })[0] as T;
+  return runForward(FusedKernel.Gelu, { x }, forwardAttrs({})) as T;
 }
 
 /** softmax(mask(q k^T * scale)) v for q, k, v [..., T, D], each position seeing itself and earlier ones. */
 export function fusedCausalAttention<T extends tf.Tensor>(q: T, k: T, v: T, scale: number): T {
-  const [o, p] = run(FusedKernel.Attention, { q, k, v }, { scale });
-  p!.dispose();
-  return o as T;
+  return runForward(FusedKernel.Attention, { q, k, v }, forwardAttrs({ scale })) as T;
 }
 
 /** The projections of one attention head: (out, in) weights and optional biases. */
@@ -457,8 +639,12 @@ export function canFuseHeads(x: tf.Tensor, heads: readonly HeadWeights[]): boole
   return canFuse(x);
 }
 
-/** x [..., T, C] → every head's causal attention output, side by side: [..., T, H * headSize]. */
-export function fusedMultiHeadAttention<T extends tf.Tensor>(x: T, heads: readonly HeadWeights[], scale: number): T {
+/**
+ * x [..., T, C] → every head's causal attention output, side by side: [..., T, H * headSize]. With
+ * dropoutSeeds (one per head) dropout at dropoutRate on each head's attention weights, the values
+ * tf.dropout(weights, dropoutRate, undefined, seed) would give.
+ */
+export function fusedMultiHeadAttention<T extends tf.Tensor>(x: T, heads: readonly HeadWeights[], scale: number, dropoutRate = 0, dropoutSeeds: readonly number[] = []): T {
   const inputs: Record<string, tf.Tensor> = { x };
   const hasBias = heads[0]!.query.bias !== undefined;
   heads.forEach((h, i) => {
@@ -467,15 +653,31 @@ export function fusedMultiHeadAttention<T extends tf.Tensor>(x: T, heads: readon
       if (hasBias) inputs[`b${3 * i + j}`] = l.bias!;
     });
   });
-  const attrs = { heads: heads.length, headSize: heads[0]!.query.weight.shape[0]!, scale, hasBias };
-  const [o, qkv, p, wcat] = run(FusedKernel.MultiHeadAttention, inputs, attrs);
-  tf.dispose([qkv!, p!, wcat!]);
-  return o as T;
+  const dropping = dropoutRate > 0;
+  if (dropping && dropoutSeeds.length !== heads.length) throw new Error("fusedMultiHeadAttention: one dropout seed per head");
+  const attrs = {
+    heads: heads.length,
+    headSize: heads[0]!.query.weight.shape[0]!,
+    scale,
+    hasBias,
+    keep: dropping ? 1 - dropoutRate : 1,
+    seeds: dropping ? dropoutSeeds.slice() : [],
+  };
+  return runForward(FusedKernel.MultiHeadAttention, inputs, forwardAttrs(attrs)) as T;
 }
 
 /** Mean cross-entropy of logits [..., V] against int32 targets [...]. */
 export function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  const [loss, probs] = run(FusedKernel.CrossEntropy, { logits, targets });
-  probs!.dispose();
-  return loss as tf.Scalar;
+  return runForward(FusedKernel.CrossEntropy, { logits, targets }, forwardAttrs({})) as tf.Scalar;
+}
+
+/** weight [count, dim] rows picked by int32 indices: [...indices.shape, dim] (tf.gather on axis 0). */
+export function fusedEmbedding(weight: tf.Tensor, indices: tf.Tensor): tf.Tensor {
+  const [count, dim] = weight.shape as [number, number];
+  return runForward(FusedKernel.Embedding, { weight, indices }, forwardAttrs({ count, dim }));
+}
+
+/** tf.dropout(x, rate, undefined, seed): the same values. */
+export function fusedDropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
+  return runForward(FusedKernel.Dropout, { x }, forwardAttrs({ keep: 1 - rate, seed })) as T;
 }

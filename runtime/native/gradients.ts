@@ -1,4 +1,5 @@
-// Faster gradients for three tfjs kernels that generated models use a lot, on the native backend only.
+// Faster gradients for tfjs kernels that generated models use a lot: Mean, Sum, Softmax, GatherV2 (the
+// embedding lookup) and Relu, each one native kernel on the native backend.
 //
 // tfjs's gradient of Mean and of Sum multiplies dy by a tensor of ones the size of the input, made fresh
 // in JavaScript each time (tf.ones fills it element by element), and its gradient of Softmax is four
@@ -19,6 +20,8 @@ import { f32, sizeOf } from "./storage.js";
 const BACKEND = "native";
 const BROADCAST_DIV = "BabygptBroadcastDiv";
 const SOFTMAX_GRAD = "BabygptSoftmaxGrad";
+const GATHER_GRAD = "BabygptGatherGrad";
+const RELU_GRAD = "BabygptReluGrad";
 
 interface Args {
   inputs: NamedTensorInfoMap;
@@ -63,6 +66,39 @@ const softmaxGrad: KernelConfig = {
     const o = allocF32(yv.length);
     if (cols > 0) addon.softmaxGrad(yv, f32(b, dy)!, o, yv.length / cols, cols);
     return b.makeTensorInfo(y!.shape.slice(), "float32", o);
+  }) as unknown as KernelFunc,
+};
+
+// The gradient of a gather along axis 0 of x [rows, ...inner]: out (attrs.shape, x's) = the rows of dy
+// [indices.size, ...inner] summed into the rows the indices name (UnsortedSegmentSum, without the two
+// transposes and reshapes tfjs's gradient wraps it in).
+const gatherGrad: KernelConfig = {
+  kernelName: GATHER_GRAD,
+  backendName: BACKEND,
+  kernelFunc: ((args: Args) => {
+    const b = args.backend as MathBackendCPU;
+    const { dy, indices } = args.inputs as Record<string, TensorInfo>;
+    const shape = args.attrs?.["shape"] as number[];
+    const ids = b.data.get(indices!.dataId).values as Int32Array;
+    const inner = sizeOf(shape.slice(1));
+    const o = allocF32(sizeOf(shape));
+    addon.segmentSum(f32(b, dy)!, ids, o, inner, shape[0]!);
+    return b.makeTensorInfo(shape, "float32", o);
+  }) as unknown as KernelFunc,
+};
+
+// dx = dy * step(x) (tfjs's ReLU gradient), from x or from y = relu(x), which agree: y > 0 exactly where
+// x > 0, and both are NaN where x is.
+const reluGrad: KernelConfig = {
+  kernelName: RELU_GRAD,
+  backendName: BACKEND,
+  kernelFunc: ((args: Args) => {
+    const b = args.backend as MathBackendCPU;
+    const { x, dy } = args.inputs as Record<string, TensorInfo>;
+    const xv = f32(b, x)!;
+    const o = allocF32(xv.length);
+    addon.reluGrad(xv, f32(b, dy)!, o);
+    return b.makeTensorInfo(x!.shape.slice(), "float32", o);
   }) as unknown as KernelFunc,
 };
 
@@ -113,6 +149,47 @@ function registerSoftmaxGrad(): void {
   });
 }
 
+function registerGatherGrad(): void {
+  const original = tf.getGradient("GatherV2");
+  if (!original) return;
+  tf.registerGradient({
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, indices] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      const axis = tf.util.parseAxisParam(attrs["axis"] as number, x.shape)[0];
+      const simple = axis === 0 && Number(attrs["batchDims"] ?? 0) === 0 && indices.dtype === "int32" && x.rank >= 1;
+      if (!simple || !onNative(x, g) || g.size !== indices.size * (x.size / Math.max(x.shape[0]!, 1))) return original.gradFunc(dy, saved, attrs);
+      return { x: () => run(GATHER_GRAD, { dy: g, indices }, { shape: x.shape }), indices: () => indices };
+    },
+  });
+}
+
+/**
+ * ReLU's gradient from its output rather than its input, on every backend: dy * step(relu(x)) equals
+ * dy * step(x) exactly, and the output is usually kept anyway (the next layer's input), while the input
+ * would be kept for this alone; on the native backend it is one kernel instead of three.
+ */
+function registerReluGrad(): void {
+  const original = tf.getGradient("Relu");
+  if (!original) return;
+  tf.registerGradient({
+    kernelName: "Relu",
+    inputsToSave: [],
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved as [tf.Tensor];
+      const g = dy as tf.Tensor;
+      if (!onNative(y, g)) return { x: () => tf.mul(g, tf.cast(tf.step(y), "float32")) };
+      const dx = run(RELU_GRAD, { x: y, dy: g });
+      // dy was made during backprop (it is younger than the saved output) and nothing reads it again:
+      // freed now rather than at the end of the backward pass (see fused.ts's gradient()).
+      if (g.id > y.id) g.dispose();
+      return { x: () => dx };
+    },
+  });
+}
+
 let registered = false;
 
 /** Registers the kernels on the native backend and the backend-checking gradients (once). */
@@ -121,8 +198,12 @@ export function registerNativeGradients(a: NativeAddon): void {
   if (registered) return;
   tf.registerKernel(broadcastDiv);
   tf.registerKernel(softmaxGrad);
+  tf.registerKernel(gatherGrad);
+  tf.registerKernel(reluGrad);
   reductionGrad("Mean", (n) => n);
   reductionGrad("Sum", () => 1);
   registerSoftmaxGrad();
+  registerGatherGrad();
+  registerReluGrad();
   registered = true;
 }

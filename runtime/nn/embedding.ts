@@ -1,4 +1,5 @@
 // nn.Embedding: a table of `count` learned vectors, looked up by index.
+import { canFuse, fusedEmbedding } from "../native/fused.js";
 import { embeddingInit } from "./init.js";
 import { Module } from "./module.js";
 import { tf } from "./tf.js";
@@ -16,6 +17,8 @@ export class Embedding extends Module {
 
   /** (B, T) int32 indices → (B, T, dim) */
   forward(idx: tf.Tensor2D): tf.Tensor3D {
+    // On the native backend one kernel each way, which keeps only the indices for the gradient.
+    if (canFuse(this.weight) && idx.dtype === "int32") return fusedEmbedding(this.weight, idx) as tf.Tensor3D;
     return tf.gather(this.weight, idx) as tf.Tensor3D;
   }
 

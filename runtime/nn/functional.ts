@@ -1,14 +1,16 @@
 // Stateless pieces the generated code calls: dropout, the causal mask, GELU, sinusoidal positions, the
 // cross-entropy loss, layer normalization and causal attention (one head, or all heads of a layer).
 //
-// On the native backend (runtime/native) gelu, crossEntropy, layerNorm, causalAttention and
-// multiHeadCausalAttention run as one fused kernel each, with a fused gradient; on every other backend
-// they are the plain tfjs ops below. Both compute the same function to float32 rounding.
+// On the native backend (runtime/native) gelu, crossEntropy, layerNorm, causalAttention,
+// multiHeadCausalAttention and dropout run as one fused kernel each, with a fused gradient; on every
+// other backend they are the plain tfjs ops below. Both compute the same function to float32 rounding
+// (dropout: the same masks from the same seeds).
 import {
   canFuse,
   canFuseHeads,
   fusedCausalAttention,
   fusedCrossEntropy,
+  fusedDropout,
   fusedGelu,
   fusedLayerNorm,
   fusedMultiHeadAttention,
@@ -32,10 +34,15 @@ export function restoreDropoutState(state: PrngState): void {
   dropoutRng.state = state;
 }
 
-/** Zeroes each entry with probability `rate` and scales the rest by 1/(1-rate), in training only. */
+/**
+ * Zeroes each entry with probability `rate` and scales the rest by 1/(1-rate), in training only. On the
+ * native backend one kernel computes exactly what tf.dropout computes with the same seed.
+ */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean): T {
   if (!training || rate === 0) return x;
-  return tf.dropout(x, rate, undefined, dropoutRng.nextUint32()) as T;
+  const seed = dropoutRng.nextUint32();
+  if (canFuse(x) && x.dtype === "float32") return fusedDropout(x, rate, seed);
+  return tf.dropout(x, rate, undefined, seed) as T;
 }
 
 // A large negative number rather than -Infinity: softmax gives the masked entries exactly 0 either way,
@@ -136,7 +143,9 @@ export interface AttentionHead {
  * axis: (B, T, heads * headSize), as tf.concat(heads.map(h => h.forward(x)), -1) gives. One scale for
  * all heads (headSize ** -0.5 when they share a size). On the native backend it is one kernel, whose
  * single matrix product projects x for all heads at once (when the heads share a size and all or none
- * of their projections have biases; otherwise, and with dropout in training, the plain ops run).
+ * of their projections have biases; otherwise the plain ops run). With dropout in training, the kernel
+ * draws each head's mask from the seed that head's dropout() would take, in the same order, and gives
+ * the same values.
  */
 export function multiHeadCausalAttention(
   x: tf.Tensor3D,
@@ -146,7 +155,11 @@ export function multiHeadCausalAttention(
   training = false,
 ): tf.Tensor3D {
   const dropping = training && dropoutRate > 0;
-  if (!dropping && canFuseHeads(x, heads)) return fusedMultiHeadAttention(x, heads, scale);
+  if (canFuseHeads(x, heads)) {
+    if (!dropping) return fusedMultiHeadAttention(x, heads, scale);
+    const seeds = heads.map(() => dropoutRng.nextUint32());
+    return fusedMultiHeadAttention(x, heads, scale, dropoutRate, seeds);
+  }
   return tf.tidy(() =>
     tf.concat(
       heads.map((h) => causalAttention(h.query.forward(x), h.key.forward(x), h.value.forward(x), scale, dropoutRate, training)),

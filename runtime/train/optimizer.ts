@@ -1,8 +1,12 @@
 // Optimizers written out rather than taken from tfjs: tfjs has no AdamW (decoupled weight decay), and
 // owning the moment tensors lets checkpoints save and restore them by parameter name. Semantics follow
 // PyTorch's SGD, Adam and AdamW (bias-corrected moments; AdamW decays every parameter by lr·wd).
+//
+// On the native backend one addon call updates every parameter (runtime/native/train.ts), computing
+// exactly what the tf ops below compute, in place; elsewhere the tf ops run.
 import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
 import { UserError } from "../errors.js";
+import { nativeOptimizerStep, nativeTrainingActive, nativeZerosVariable } from "../native/train.js";
 import { tf } from "../nn/tf.js";
 
 export interface OptimizerState {
@@ -26,21 +30,36 @@ export class Optimizer {
     return this.#step;
   }
 
-  /** Applies one update to each named parameter from its gradient, at learning rate `lr`. */
-  apply(params: ReadonlyArray<readonly [string, tf.Variable]>, grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  /**
+   * Applies one update to each named parameter from its gradient, at learning rate `lr`. With gradScale,
+   * each gradient is first multiplied by it (as clipping by the global norm scales them).
+   */
+  apply(params: ReadonlyArray<readonly [string, tf.Variable]>, grads: ReadonlyMap<string, tf.Tensor>, lr: number, gradScale = 1): void {
+    this.applyGradients(
+      params,
+      params.map(([name]) => grads.get(name)),
+      lr,
+      gradScale,
+    );
+  }
+
+  /** As apply, with the gradients in the parameters' order (undefined: no gradient, no update). */
+  applyGradients(params: ReadonlyArray<readonly [string, tf.Variable]>, grads: ReadonlyArray<tf.Tensor | undefined>, lr: number, gradScale = 1): void {
     this.#step += 1;
     const { type, betas, eps, weight_decay } = this.config;
+    if (nativeTrainingActive() && this.#applyNative(params, grads, lr, gradScale)) return;
     const [b1, b2] = betas;
     const t = this.#step;
     const bc1 = 1 - b1 ** t;
     const bc2 = 1 - b2 ** t;
     tf.tidy(() => {
-      for (const [name, p] of params) {
-        const g = grads.get(name);
-        if (!g) continue;
+      params.forEach(([name, p], i) => {
+        let g = grads[i];
+        if (!g) return;
+        if (gradScale !== 1) g = tf.mul(g, gradScale);
         if (type === "sgd") {
           p.assign(tf.sub(p, tf.mul(g, lr)));
-          continue;
+          return;
         }
         const m = this.#slot(this.#m, name, p);
         const v = this.#slot(this.#v, name, p);
@@ -51,14 +70,55 @@ export class Optimizer {
         const update = tf.mul(tf.div(m, denom), lr / bc1);
         const decayed = type === "adamw" && weight_decay > 0 ? tf.mul(p, 1 - lr * weight_decay) : p;
         p.assign(tf.sub(decayed, update));
-      }
+      });
     });
   }
+
+  /** The native backend's one-call update; false (nothing changed) when some tensor is not native float32. */
+  #applyNative(params: ReadonlyArray<readonly [string, tf.Variable]>, grads: ReadonlyArray<tf.Tensor | undefined>, lr: number, gradScale: number): boolean {
+    const { type, betas, eps, weight_decay } = this.config;
+    const adam = type !== "sgd";
+    const slots = adam ? this.#slotsFor(params) : undefined;
+    const ps: tf.Variable[] = [];
+    const gs: tf.Tensor[] = [];
+    const ms: tf.Variable[] = [];
+    const vs: tf.Variable[] = [];
+    for (let i = 0; i < params.length; i++) {
+      const g = grads[i];
+      if (!g) continue;
+      const p = params[i]![1];
+      if (p.dtype !== "float32" || g.dtype !== "float32" || g.size !== p.size) return false;
+      ps.push(p);
+      gs.push(g);
+      if (slots) {
+        const name = params[i]![0];
+        ms.push((slots.m[i] ??= this.#slot(this.#m, name, p)));
+        vs.push((slots.v[i] ??= this.#slot(this.#v, name, p)));
+      }
+    }
+    return nativeOptimizerStep({ type, lr, betas, eps, weightDecay: weight_decay, step: this.#step, gradScale }, ps, gs, ms, vs);
+  }
+
+  /**
+   * The moments by the parameters' positions in this list, filled as parameters first get a gradient
+   * (so that a step looks them up by index rather than by name).
+   */
+  #slotsFor(params: ReadonlyArray<readonly [string, tf.Variable]>): { m: Array<tf.Variable | undefined>; v: Array<tf.Variable | undefined> } {
+    const cached = this.#slotCache;
+    if (cached && cached.params === params && cached.length === params.length) return cached;
+    const fresh = { params, length: params.length, m: params.map(([name]) => this.#m.get(name)), v: params.map(([name]) => this.#v.get(name)) };
+    this.#slotCache = fresh;
+    return fresh;
+  }
+
+  #slotCache:
+    | { params: ReadonlyArray<readonly [string, tf.Variable]>; length: number; m: Array<tf.Variable | undefined>; v: Array<tf.Variable | undefined> }
+    | undefined;
 
   #slot(map: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
     let s = map.get(name);
     if (!s) {
-      s = tf.variable(tf.zerosLike(like), false);
+      s = nativeTrainingActive() ? nativeZerosVariable(like) : tf.variable(tf.zerosLike(like), false);
       map.set(name, s);
     }
     return s;
@@ -91,5 +151,6 @@ export class Optimizer {
     for (const s of [...this.#m.values(), ...this.#v.values()]) s.dispose();
     this.#m.clear();
     this.#v.clear();
+    this.#slotCache = undefined;
   }
 }

@@ -1,6 +1,6 @@
-// The training loop: spec → generated model → batches → forward/backward → clip → optimizer, with loss
-// estimates every eval_interval steps, metrics.jsonl, atomic checkpoints, resume, NaN handling and a
-// clean stop on request (Ctrl-C).
+// The training loop: spec → generated model → batches → training steps (runtime/train/step.ts: forward,
+// backward, clip, optimizer), with loss estimates every eval_interval steps, metrics.jsonl, atomic
+// checkpoints, resume, NaN handling and a clean stop on request (Ctrl-C).
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,11 +24,11 @@ import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { Prng } from "../random.js";
 import { versions } from "../versions.js";
-import { clipByGlobalNorm } from "./clip.js";
 import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
 import { checkOutDir, newRunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
+import { trainStep, type StepResult } from "./step.js";
 
 export interface TrainOptions {
   /** Spec file; optional with `resume` (the run's own spec is used). */
@@ -198,8 +198,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     evals.push(lastEval);
   };
 
-  const vars = params.map(([, v]) => v);
-  const names = params.map(([n]) => n);
   const losses: number[] = [];
   const tokensPerStep = t.batch_size * spec.model.block_size;
   const logEvery = Math.max(1, Math.round(t.eval_interval / 10));
@@ -215,21 +213,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const started = performance.now();
     const lr = learningRate(step, t.optimizer.lr, t.schedule, t.max_iters);
     const { x, y } = getBatch(dataset.train, t.batch_size, spec.model.block_size, batchRng);
-    const { value, grads } = tf.variableGrads(() => net.forward(x, y).loss!, vars);
-    const loss = value.dataSync()[0]!;
-    const gradMap = new Map(names.map((n, i) => [n, grads[vars[i]!.name]!]));
-    tf.dispose([x, y, value]);
-    if (!Number.isFinite(loss)) {
-      tf.dispose([...gradMap.values()]);
+    let result: StepResult;
+    try {
+      result = trainStep(net, params, x, y, optimizer, lr, t.grad_clip);
+    } finally {
+      tf.dispose([x, y]);
+    }
+    const { loss } = result;
+    if (!result.applied) {
       metric({ type: "nan", step, loss: String(loss) });
       if (t.on_nan === "stop") throw nanStop(loss);
       report.log(`step ${step}: loss ${loss}, batch skipped (training.on_nan: skip)`);
       step += 1;
       continue;
     }
-    if (t.grad_clip > 0) clipByGlobalNorm(gradMap, t.grad_clip);
-    optimizer.apply(params, gradMap, lr);
-    tf.dispose([...gradMap.values()]);
     losses.push(loss);
     step += 1;
     const ms = performance.now() - started;

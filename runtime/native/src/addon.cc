@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #include "kernels.h"
 
@@ -99,6 +100,57 @@ int32_t* i32(Args* a, size_t i, int64_t need) {
 }
 
 int32_t* i32_or_null(Args* a, size_t i, int64_t need) { return is_null(a, i) ? nullptr : i32(a, i, need); }
+
+uint8_t* u8(Args* a, size_t i, int64_t need) {
+  View v = view(a, i);
+  if (a->failed) return nullptr;
+  if (v.type != napi_uint8_array) fail(a, "babygpt native: expected a Uint8Array");
+  else if (static_cast<int64_t>(v.length) < need) fail(a, "babygpt native: Uint8Array too short");
+  return static_cast<uint8_t*>(v.data);
+}
+
+uint8_t* u8_or_null(Args* a, size_t i, int64_t need) { return is_null(a, i) ? nullptr : u8(a, i, need); }
+
+double* f64(Args* a, size_t i, int64_t need) {
+  View v = view(a, i);
+  if (a->failed) return nullptr;
+  if (v.type != napi_float64_array) fail(a, "babygpt native: expected a Float64Array");
+  else if (static_cast<int64_t>(v.length) < need) fail(a, "babygpt native: Float64Array too short");
+  return static_cast<double*>(v.data);
+}
+
+// A JavaScript array of Float32Arrays: each one's data and length, at most `max` of them.
+int64_t f32_list(Args* a, size_t i, float** data, int64_t* sizes, int64_t max) {
+  if (a->failed) return 0;
+  bool isArray = false;
+  uint32_t n = 0;
+  if (napi_is_array(a->env, a->argv[i], &isArray) != napi_ok || !isArray ||
+      napi_get_array_length(a->env, a->argv[i], &n) != napi_ok) {
+    fail(a, "babygpt native: expected an array of Float32Arrays");
+    return 0;
+  }
+  if (n > max) {
+    fail(a, "babygpt native: too many arrays");
+    return 0;
+  }
+  for (uint32_t k = 0; k < n; ++k) {
+    napi_value e;
+    bool ok = false;
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void* ptr = nullptr;
+    napi_value buffer;
+    if (napi_get_element(a->env, a->argv[i], k, &e) != napi_ok || napi_is_typedarray(a->env, e, &ok) != napi_ok || !ok ||
+        napi_get_typedarray_info(a->env, e, &type, &length, &ptr, &buffer, &offset) != napi_ok ||
+        type != napi_float32_array) {
+      fail(a, "babygpt native: expected an array of Float32Arrays");
+      return 0;
+    }
+    data[k] = static_cast<float*>(ptr);
+    sizes[k] = static_cast<int64_t>(length);
+  }
+  return n;
+}
 
 // Any array of 4-byte elements (float32, int32, uint32): for the ops that only move data.
 uint32_t* u32(Args* a, size_t i, int64_t need) {
@@ -535,7 +587,173 @@ napi_value MhaAttentionGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
-// setThreads(n): OpenBLAS threads (0 leaves the default); returns the count in effect.
+// mhaAttentionDropout(qkv, out, p, mask|null, keep, B, T, H, D, scale)
+napi_value MhaAttentionDropout(napi_env env, napi_callback_info info) {
+  BEGIN(10);
+  const int64_t B = num(&a, 5), T = num(&a, 6), H = num(&a, 7), D = num(&a, 8);
+  const float* qkv = f32(&a, 0, B * T * 3 * H * D);
+  float* out = f32(&a, 1, B * T * H * D);
+  float* p = f32(&a, 2, B * H * T * T);
+  const uint8_t* mask = u8_or_null(&a, 3, B * H * T * T);
+  const float keep = static_cast<float>(real(&a, 4));
+  const float scale = static_cast<float>(real(&a, 9));
+  if (!a.failed && !(keep > 0.0f && keep <= 1.0f)) fail(&a, "babygpt native: keep probability out of (0, 1]");
+  if (!a.failed && B * T * H * D > 0) bk::mha_attention_dropout(qkv, out, p, mask, keep, B, T, H, D, scale);
+  END();
+}
+
+// mhaAttentionDropoutGrad(qkv, p, mask|null, keep, dout, dqkv, scratch, B, T, H, D, scale)
+napi_value MhaAttentionDropoutGrad(napi_env env, napi_callback_info info) {
+  BEGIN(12);
+  const int64_t B = num(&a, 7), T = num(&a, 8), H = num(&a, 9), D = num(&a, 10);
+  const float* qkv = f32(&a, 0, B * T * 3 * H * D);
+  const float* p = f32(&a, 1, B * H * T * T);
+  const uint8_t* mask = u8_or_null(&a, 2, B * H * T * T);
+  const float keep = static_cast<float>(real(&a, 3));
+  const float* dout = f32(&a, 4, B * T * H * D);
+  float* dqkv = f32(&a, 5, B * T * 3 * H * D);
+  float* scratch = f32(&a, 6, T * T);
+  const float scale = static_cast<float>(real(&a, 11));
+  if (!a.failed && !(keep > 0.0f && keep <= 1.0f)) fail(&a, "babygpt native: keep probability out of (0, 1]");
+  if (!a.failed && B * T * H * D > 0)
+    bk::mha_attention_dropout_grad(qkv, p, mask, keep, dout, dqkv, scratch, B, T, H, D, scale);
+  END();
+}
+
+// headDropoutMasks(seeds, mask, B, H, T, keep): seeds a Float64Array of H
+napi_value HeadDropoutMasks(napi_env env, napi_callback_info info) {
+  BEGIN(6);
+  const int64_t B = num(&a, 2), H = num(&a, 3), T = num(&a, 4);
+  const double* seeds = f64(&a, 0, H);
+  uint8_t* mask = u8(&a, 1, B * H * T * T);
+  const float keep = static_cast<float>(real(&a, 5));
+  if (!a.failed) bk::head_dropout_masks(seeds, mask, B, H, T, keep);
+  END();
+}
+
+// dropout(x, y, mask, seed, keep)
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  BEGIN(5);
+  const int64_t n = length(&a, 0);
+  const float* x = f32(&a, 0, n);
+  float* y = f32(&a, 1, n);
+  uint8_t* mask = u8(&a, 2, n);
+  const double seed = real(&a, 3);
+  const float keep = static_cast<float>(real(&a, 4));
+  if (!a.failed && !(keep > 0.0f && keep <= 1.0f)) fail(&a, "babygpt native: keep probability out of (0, 1]");
+  if (!a.failed) bk::dropout(x, y, mask, n, seed, keep);
+  END();
+}
+
+// dropoutGrad(dy, mask, dx, keep)
+napi_value DropoutGrad(napi_env env, napi_callback_info info) {
+  BEGIN(4);
+  const int64_t n = length(&a, 0);
+  const float* dy = f32(&a, 0, n);
+  const uint8_t* mask = u8(&a, 1, n);
+  float* dx = f32(&a, 2, n);
+  const float keep = static_cast<float>(real(&a, 3));
+  if (!a.failed && !(keep > 0.0f && keep <= 1.0f)) fail(&a, "babygpt native: keep probability out of (0, 1]");
+  if (!a.failed) bk::dropout_grad(dy, mask, dx, n, keep);
+  END();
+}
+
+// aleaFill(seed, out): tf.randomUniform(shape, 0, 1, 'float32', seed)'s values
+napi_value AleaFill(napi_env env, napi_callback_info info) {
+  BEGIN(2);
+  const double seed = real(&a, 0);
+  const int64_t n = length(&a, 1);
+  float* out = f32(&a, 1, n);
+  if (a.failed) return nullptr;
+  bk::AleaState st;
+  bk::alea_init(seed, &st);
+  bk::alea_fill(&st, out, n);
+  END();
+}
+
+// reluGrad(x, dy, dx)
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  BEGIN(3);
+  const int64_t n = length(&a, 0);
+  const float* x = f32(&a, 0, n);
+  const float* dy = f32(&a, 1, n);
+  float* dx = f32(&a, 2, n);
+  if (!a.failed) bk::relu_grad(x, dy, dx, n);
+  END();
+}
+
+constexpr int64_t kMaxParams = 1 << 16;
+
+// optimizerStep(config, params, grads, m|null, v|null): config a Float64Array of [type (0 sgd, 1 adam),
+// decoupled, scaled, lr, b1, 1 - b1, b2, 1 - b2, sqrt(bc2), eps, lr / bc1, 1 - lr * wd, gradScale]
+napi_value OptimizerStep(napi_env env, napi_callback_info info) {
+  BEGIN(5);
+  const double* c = f64(&a, 0, 13);
+  if (a.failed) return nullptr;
+  bk::OptimConfig cfg;
+  cfg.type = c[0] != 0 ? 1 : 0;
+  cfg.decoupled = c[1] != 0;
+  cfg.scaled = c[2] != 0;
+  cfg.lr = static_cast<float>(c[3]);
+  cfg.b1 = static_cast<float>(c[4]);
+  cfg.oneMinusB1 = static_cast<float>(c[5]);
+  cfg.b2 = static_cast<float>(c[6]);
+  cfg.oneMinusB2 = static_cast<float>(c[7]);
+  cfg.sqrtBc2 = static_cast<float>(c[8]);
+  cfg.eps = static_cast<float>(c[9]);
+  cfg.stepSize = static_cast<float>(c[10]);
+  cfg.decay = static_cast<float>(c[11]);
+  cfg.gradScale = static_cast<float>(c[12]);
+  uint32_t count = 0;
+  if (napi_get_array_length(env, a.argv[1], &count) != napi_ok || count > kMaxParams) {
+    fail(&a, "babygpt native: expected an array of parameters");
+    return nullptr;
+  }
+  const size_t n = count > 0 ? count : 1;
+  float** lists = static_cast<float**>(std::malloc(sizeof(float*) * n * 4));
+  int64_t* sizes = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * n * 4));
+  float** p = lists;
+  float** g = lists + n;
+  float** m = lists + 2 * n;
+  float** v = lists + 3 * n;
+  const int64_t np = f32_list(&a, 1, p, sizes, count);
+  const int64_t ng = f32_list(&a, 2, g, sizes + n, count);
+  int64_t nm = np, nv = np;
+  if (cfg.type == 1) {
+    nm = f32_list(&a, 3, m, sizes + 2 * n, count);
+    nv = f32_list(&a, 4, v, sizes + 3 * n, count);
+  }
+  if (!a.failed && (np != count || ng != count || nm != count || nv != count)) fail(&a, "babygpt native: list lengths differ");
+  for (uint32_t k = 0; !a.failed && k < count; ++k) {
+    if (sizes[n + k] != sizes[k] || (cfg.type == 1 && (sizes[2 * n + k] != sizes[k] || sizes[3 * n + k] != sizes[k])))
+      fail(&a, "babygpt native: a gradient or moment differs in size from its parameter");
+  }
+  if (!a.failed) bk::optimizer_step(cfg, count, p, g, m, v, sizes);
+  std::free(lists);
+  std::free(sizes);
+  END();
+}
+
+// sumSquares(arrays, out): out[k] = float32 sum of arrays[k]'s squares
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  BEGIN(2);
+  uint32_t count = 0;
+  if (napi_get_array_length(env, a.argv[0], &count) != napi_ok || count > kMaxParams) {
+    fail(&a, "babygpt native: expected an array of Float32Arrays");
+    return nullptr;
+  }
+  const size_t n = count > 0 ? count : 1;
+  float** x = static_cast<float**>(std::malloc(sizeof(float*) * n));
+  int64_t* sizes = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * n));
+  f32_list(&a, 0, x, sizes, count);
+  float* out = f32(&a, 1, count);
+  if (!a.failed) bk::sum_squares(count, x, sizes, out);
+  std::free(x);
+  std::free(sizes);
+  END();
+}
+
+// setThreads(n): the kernels' threads (0 leaves the count); returns the count in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   BEGIN(1);
   const int64_t n = num(&a, 0);
@@ -552,13 +770,14 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 2;
+constexpr int32_t kAbi = 3;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {
     napi_throw_error(env, nullptr, "babygpt native: this CPU lacks AVX2/FMA, which the addon was built for");
     return nullptr;
   }
+  bk::init_threads();
   struct Fn {
     const char* name;
     napi_callback cb;
@@ -588,6 +807,15 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionGrad", AttentionGrad},
       {"mhaAttention", MhaAttention},
       {"mhaAttentionGrad", MhaAttentionGrad},
+      {"mhaAttentionDropout", MhaAttentionDropout},
+      {"mhaAttentionDropoutGrad", MhaAttentionDropoutGrad},
+      {"headDropoutMasks", HeadDropoutMasks},
+      {"dropout", Dropout},
+      {"dropoutGrad", DropoutGrad},
+      {"aleaFill", AleaFill},
+      {"reluGrad", ReluGrad},
+      {"optimizerStep", OptimizerStep},
+      {"sumSquares", SumSquares},
       {"setThreads", SetThreads},
       {"info", Info},
   };

@@ -1,9 +1,10 @@
 // Compute kernels of the native backend. Built for x86-64-v3 (AVX2 + FMA) on x86-64; addon.cc checks
 // the CPU before any of this runs. The loops are written so that GCC vectorizes them (no calls, no
 // branches in the bodies; `omp simd` where a reduction needs permission to reorder). Matrix products go
-// to OpenBLAS. Everything else here runs on the calling thread: the tensors of a small GPT are too small
-// for a second thread to pay for its wake-up, and OpenBLAS's own threads are spinning on the other core
-// right after each sgemm anyway.
+// to OpenBLAS, single-threaded: the kernels here split their work over the addon's own thread pool
+// (threads.cc) when it is big enough to pay for the hand-off, matrix products by blocks of rows or
+// columns, attention by (batch, head), element-wise loops by ranges. Every split is into fixed parts, so
+// results do not depend on timing.
 //
 // No C++ standard library templates are used in this file, so that no inline function compiled for
 // AVX2 here can be picked by the linker for the baseline-compiled addon.cc (see kernels.h).
@@ -26,6 +27,26 @@ char* openblas_get_corename(void);
 
 namespace bk {
 namespace {
+
+// Runs f(begin, end, part) over [0, n) in `parts` parts on the thread pool (see parallel_for).
+template <typename F>
+void par(int64_t n, int64_t parts, const F& f) {
+  struct Call {
+    static void run(void* c, int64_t b, int64_t e, int64_t p) { (*static_cast<const F*>(c))(b, e, p); }
+  };
+  parallel_for(n, parts, &Call::run, const_cast<F*>(&f));
+}
+
+// How many parts to cut `work` units into so that each has at least `minPerPart`: 1 up to the pool size.
+inline int64_t parts_for(int64_t work, int64_t minPerPart) {
+  const int64_t t = pool_threads();
+  if (t <= 1 || work < 2 * minPerPart) return 1;
+  const int64_t p = work / minPerPart;
+  return p < t ? p : t;
+}
+
+// Element-wise loops below this many elements run on one thread.
+constexpr int64_t kElementsPerPart = 32 * 1024;
 
 inline float as_float(int32_t bits) {
   float f;
@@ -186,20 +207,30 @@ void strides_of(int32_t rank, const int32_t* shape, int64_t* strides) {
 
 }  // namespace
 
-void set_blas_threads(int n) {
-  if (n > 0) openblas_set_num_threads(n);
+void init_threads() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  set_pool_threads(openblas_get_num_threads());
+  openblas_set_num_threads(1);
 }
 
-int get_blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int n) {
+  if (n > 0) set_pool_threads(n);
+}
+
+int get_blas_threads() { return pool_threads(); }
 
 const char* blas_info() {
   static char buf[256];
-  std::snprintf(buf, sizeof buf, "%s (core %s, %d threads)", openblas_get_config(), openblas_get_corename(),
-                openblas_get_num_threads());
+  std::snprintf(buf, sizeof buf, "%s (core %s; %d threads, each calling OpenBLAS single-threaded)", openblas_get_config(),
+                openblas_get_corename(), pool_threads());
   return buf;
 }
 
-void unary(int32_t op, const float* x, float* out, int64_t n, float alpha) {
+namespace {
+
+void unary_serial(int32_t op, const float* x, float* out, int64_t n, float alpha) {
   switch (op) {
     case kExp: map1(x, out, n, [](float v) { return fexp(v); }); break;
     case kLog: for (int64_t i = 0; i < n; ++i) out[i] = std::log(x[i]); break;
@@ -237,6 +268,12 @@ void unary(int32_t op, const float* x, float* out, int64_t n, float alpha) {
     case kGelu: map1(x, out, n, [](float v) { return fgelu(v); }); break;
     default: break;
   }
+}
+
+}  // namespace
+
+void unary(int32_t op, const float* x, float* out, int64_t n, float alpha) {
+  par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { unary_serial(op, x + b, out + b, e - b, alpha); });
 }
 
 void binary(int32_t op, const float* a, const float* b, float* out, int32_t rank, const int32_t* outShape,
@@ -375,8 +412,10 @@ void arg_reduce(bool isMax, const float* x, int32_t* out, int64_t outer, int64_t
   }
 }
 
-void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
-  for (int64_t r = 0; r < rows; ++r) {
+namespace {
+
+void softmax_rows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols, bool log) {
+  for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict in = x + r * cols;
     float* __restrict o = out + r * cols;
     float m = -HUGE_VALF;
@@ -400,8 +439,8 @@ void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
   }
 }
 
-void softmax_grad(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
+void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t r0, int64_t r1, int64_t cols) {
+  for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict yr = y + r * cols;
     const float* __restrict gr = dy + r * cols;
     float* __restrict o = dx + r * cols;
@@ -411,6 +450,18 @@ void softmax_grad(const float* y, const float* dy, float* dx, int64_t rows, int6
 #pragma omp simd
     for (int64_t j = 0; j < cols; ++j) o[j] = yr[j] * (gr[j] - dot);
   }
+}
+
+}  // namespace
+
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
+  par(rows, parts_for(rows * cols, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { softmax_rows(x, out, r0, r1, cols, log); });
+}
+
+void softmax_grad(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  par(rows, parts_for(rows * cols, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { softmax_grad_rows(y, dy, dx, r0, r1, cols); });
 }
 
 void activation(int32_t act, float* x, int64_t n, float alpha) {
@@ -424,38 +475,94 @@ void activation(int32_t act, float* x, int64_t n, float alpha) {
   }
 }
 
+namespace {
+
+// Products smaller than this (M*N*K) run on one thread: below it the hand-off costs more than it saves.
+constexpr int64_t kGemmWorkPerPart = 1 << 18;
+
+// One single-threaded sgemm on C's rows [m0, m1) and columns [n0, n1), with the bias (beta = 1 over
+// rows that start from it) and the activation applied to that block.
+void gemm_block(const float* a, const float* b, float* c, const float* bias, int64_t M, int64_t N, int64_t K,
+                bool transA, bool transB, int64_t lda, int64_t ldb, int64_t ldc, int64_t m0, int64_t m1, int64_t n0,
+                int64_t n1, int32_t act, float alpha, bool accumulate) {
+  const int64_t rows = m1 - m0, cols = n1 - n0;
+  if (rows <= 0 || cols <= 0) return;
+  float* cb = c + m0 * ldc + n0;
+  float beta = accumulate ? 1.0f : 0.0f;
+  if (bias != nullptr && !accumulate) {
+    // Start every output row from the bias and let sgemm add the product (beta = 1).
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(cb + r * ldc, bias + n0, sizeof(float) * cols);
+    beta = 1.0f;
+  } else if (!accumulate && K == 0) {
+    for (int64_t r = 0; r < rows; ++r) std::memset(cb + r * ldc, 0, sizeof(float) * cols);
+  }
+  if (K > 0) {
+    const float* ab = transA ? a + m0 : a + m0 * lda;
+    const float* bb = transB ? b + n0 * ldb : b + n0;
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(K), 1.0f, ab, static_cast<int>(lda), bb,
+                static_cast<int>(ldb), beta, cb, static_cast<int>(ldc));
+  }
+  if (act != 0 && !accumulate) {
+    for (int64_t r = 0; r < rows; ++r) activation(act, cb + r * ldc, cols, alpha);
+  }
+}
+
+// One product split over the pool: by blocks of rows when there are enough, else by blocks of columns.
+// Block edges fall on multiples of 16 (OpenBLAS's register tile) where the size allows.
+void gemm(const float* a, const float* b, float* c, const float* bias, int64_t M, int64_t N, int64_t K, bool transA,
+          bool transB, int32_t act, float alpha, bool accumulate) {
+  const int64_t lda = transA ? M : K, ldb = transB ? K : N, ldc = N;
+  const int64_t work = M * N * (K > 0 ? K : 1);
+  int64_t parts = parts_for(work, kGemmWorkPerPart);
+  const bool byRows = M >= N || M >= 32 * parts;
+  const int64_t units = ((byRows ? M : N) + 15) / 16;
+  if (parts > units) parts = units;
+  if (parts <= 1) {
+    gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, 0, M, 0, N, act, alpha, accumulate);
+    return;
+  }
+  par(units, parts, [&](int64_t u0, int64_t u1, int64_t) {
+    const int64_t lim = byRows ? M : N;
+    const int64_t e0 = u0 * 16, e1 = u1 * 16 < lim ? u1 * 16 : lim;
+    if (byRows) gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, e0, e1, 0, N, act, alpha, accumulate);
+    else gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, 0, M, e0, e1, act, alpha, accumulate);
+  });
+}
+
+}  // namespace
+
 void matmul(const float* a, const float* b, float* c, const float* bias, int64_t batch, int64_t aCount,
             int64_t bCount, const int32_t* aIdx, const int32_t* bIdx, int64_t M, int64_t N, int64_t K,
             bool transA, bool transB, int32_t act, float alpha, bool accumulate) {
   if (batch == 0 || M == 0 || N == 0) return;
+  if (batch == 1 || (!transA && bCount == 1 && aCount == batch && aIdx == nullptr)) {
+    // One product; batches of a sharing one right-hand matrix stack into one tall left-hand matrix.
+    gemm(a, b, c, bias, batch * M, N, K, transA, transB, act, alpha, accumulate);
+    return;
+  }
   const int64_t cStride = M * N;
-  float beta = accumulate ? 1.0f : 0.0f;
-  if (bias != nullptr && !accumulate) {
-    // Start every output row from the bias and let sgemm add the product (beta = 1).
-    for (int64_t r = 0; r < batch * M; ++r) std::memcpy(c + r * N, bias, sizeof(float) * N);
-    beta = 1.0f;
-  } else if (!accumulate && K == 0) {
-    std::memset(c, 0, sizeof(float) * batch * cStride);
+  auto item = [&](int64_t i) {
+    const int64_t ia = aIdx != nullptr ? aIdx[i] : (aCount == 1 ? 0 : i);
+    const int64_t ib = bIdx != nullptr ? bIdx[i] : (bCount == 1 ? 0 : i);
+    return [=](bool split) {
+      const float* ai = a + ia * M * K;
+      const float* bi = b + ib * K * N;
+      float* ci = c + i * cStride;
+      if (split) gemm(ai, bi, ci, bias, M, N, K, transA, transB, act, alpha, accumulate);
+      else gemm_block(ai, bi, ci, bias, M, N, K, transA, transB, transA ? M : K, transB ? K : N, N, 0, M, 0, N, act, alpha,
+                      accumulate);
+    };
+  };
+  const int64_t parts = parts_for(batch * M * N * (K > 0 ? K : 1), kGemmWorkPerPart);
+  if (parts > 1 && batch >= 2 * parts) {
+    // Many small products: whole products per part.
+    par(batch, parts, [&](int64_t i0, int64_t i1, int64_t) {
+      for (int64_t i = i0; i < i1; ++i) item(i)(false);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) item(i)(true);
   }
-  if (K > 0) {
-    const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans;
-    const CBLAS_TRANSPOSE tb = transB ? CblasTrans : CblasNoTrans;
-    const int lda = static_cast<int>(transA ? M : K);
-    const int ldb = static_cast<int>(transB ? K : N);
-    if (batch > 1 && !transA && bCount == 1 && aCount == batch && aIdx == nullptr) {
-      // One shared right-hand matrix: the left batches stack into one tall matrix, one sgemm.
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(batch * M), static_cast<int>(N), static_cast<int>(K),
-                  1.0f, a, lda, b, ldb, beta, c, static_cast<int>(N));
-    } else {
-      for (int64_t i = 0; i < batch; ++i) {
-        const int64_t ia = aIdx != nullptr ? aIdx[i] : (aCount == 1 ? 0 : i);
-        const int64_t ib = bIdx != nullptr ? bIdx[i] : (bCount == 1 ? 0 : i);
-        cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f,
-                    a + ia * M * K, lda, b + ib * K * N, ldb, beta, c + i * cStride, static_cast<int>(N));
-      }
-    }
-  }
-  if (act != 0 && !accumulate) activation(act, c, batch * cStride, alpha);
 }
 
 void copy_region(const uint32_t* src, uint32_t* dst, int32_t rank, const int32_t* size, const int32_t* srcShape,
@@ -605,21 +712,25 @@ void fill(float* out, int64_t n, float value) {
   for (int64_t i = 0; i < n; ++i) out[i] = value;
 }
 
-void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
-  double* acc = static_cast<double*>(std::malloc(sizeof(double) * cols));
-  for (int64_t j = 0; j < cols; ++j) acc[j] = accumulate ? out[j] : 0.0;
+namespace {
+
+// Columns [j0, j1) of col_sum: all rows in order.
+void col_sum_block(const float* x, float* out, int64_t rows, int64_t cols, int64_t j0, int64_t j1, bool accumulate) {
+  const int64_t w = j1 - j0;
+  double* __restrict acc = static_cast<double*>(std::malloc(sizeof(double) * w));
+  for (int64_t j = 0; j < w; ++j) acc[j] = accumulate ? out[j0 + j] : 0.0;
   for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict row = x + r * cols;
+    const float* __restrict row = x + r * cols + j0;
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) acc[j] += row[j];
+    for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
   }
-  for (int64_t j = 0; j < cols; ++j) out[j] = static_cast<float>(acc[j]);
+  for (int64_t j = 0; j < w; ++j) out[j0 + j] = static_cast<float>(acc[j]);
   std::free(acc);
 }
 
-void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                int64_t rows, int64_t C, float eps) {
-  for (int64_t r = 0; r < rows; ++r) {
+void layer_norm_rows(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                     int64_t r0, int64_t r1, int64_t C, float eps) {
+  for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict xr = x + r * C;
     float* __restrict yr = y + r * C;
     float s = 0.0f;
@@ -639,16 +750,43 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
   }
 }
 
-void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
-                     float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C) {
-  float* acc = static_cast<float*>(std::malloc(sizeof(float) * 2 * C));
-  float* __restrict ag = acc;
-  float* __restrict ab = acc + C;
-  for (int64_t j = 0; j < 2 * C; ++j) acc[j] = 0.0f;
-  for (int64_t r = 0; r < rows; ++r) {
+}  // namespace
+
+void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
+  // Blocks of columns in parallel, each summed over all rows in order: the same sums as one thread's.
+  const int64_t blocks = (cols + 15) / 16;
+  par(blocks, parts_for(rows * cols, kElementsPerPart), [&](int64_t k0, int64_t k1, int64_t) {
+    col_sum_block(x, out, rows, cols, k0 * 16, k1 * 16 < cols ? k1 * 16 : cols, accumulate);
+  });
+}
+
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                int64_t rows, int64_t C, float eps) {
+  par(rows, parts_for(rows * C, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { layer_norm_rows(x, gamma, beta, y, mean, rstd, r0, r1, C, eps); });
+}
+
+namespace {
+
+// Parts of a reduction over rows: fixed by the size alone (not by the thread count), so that the partial
+// sums, added in order, give the same result on every machine.
+inline int64_t reduction_parts(int64_t rows, int64_t work) {
+  int64_t p = work / (64 * 1024);
+  if (p > 8) p = 8;
+  if (p > rows) p = rows;
+  return p < 1 ? 1 : p;
+}
+
+}  // namespace
+
+namespace {
+
+// Rows [r0, r1) of layer_norm_grad, adding into ag (dgamma) and ab (dbeta).
+void layer_norm_grad_rows(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                          float* dx, float* __restrict ag, float* __restrict ab, int64_t r0, int64_t r1, int64_t C) {
+  for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict xr = x + r * C;
     const float* __restrict gr = dy + r * C;
-    float* __restrict o = dx + r * C;
     const float mu = mean[r], rs = rstd[r];
     // With xhat = (x - mu) * rs and g = dy * gamma: dx = rs * (g - mean(g) - xhat * mean(g * xhat)).
     float sg = 0.0f, sgx = 0.0f;
@@ -663,6 +801,7 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
     }
     const float mg = sg / static_cast<float>(C), mgx = sgx / static_cast<float>(C);
     if (dx != nullptr) {
+      float* __restrict o = dx + r * C;
 #pragma omp simd
       for (int64_t j = 0; j < C; ++j) {
         const float xh = (xr[j] - mu) * rs;
@@ -670,12 +809,32 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
       }
     }
   }
-  if (dgamma != nullptr) std::memcpy(dgamma, ag, sizeof(float) * C);
-  if (dbeta != nullptr) std::memcpy(dbeta, ab, sizeof(float) * C);
+}
+
+}  // namespace
+
+void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                     float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C) {
+  const int64_t parts = reduction_parts(rows, rows * C);
+  // Per part: C sums for dgamma, then C for dbeta.
+  float* acc = static_cast<float*>(std::malloc(sizeof(float) * 2 * C * parts));
+  for (int64_t j = 0; j < 2 * C * parts; ++j) acc[j] = 0.0f;
+  par(rows, parts, [&](int64_t r0, int64_t r1, int64_t part) {
+    float* ag = acc + 2 * C * part;
+    layer_norm_grad_rows(x, gamma, mean, rstd, dy, dx, ag, ag + C, r0, r1, C);
+  });
+  for (int64_t q = 1; q < parts; ++q) {
+    const float* src = acc + 2 * C * q;
+    for (int64_t j = 0; j < 2 * C; ++j) acc[j] += src[j];
+  }
+  if (dgamma != nullptr) std::memcpy(dgamma, acc, sizeof(float) * C);
+  if (dbeta != nullptr) std::memcpy(dbeta, acc + C, sizeof(float) * C);
   std::free(acc);
 }
 
-void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
+namespace {
+
+void gelu_grad_serial(const float* x, const float* dy, float* dx, int64_t n) {
   const float* __restrict xs = x;
   const float* __restrict g = dy;
   float* __restrict o = dx;
@@ -694,28 +853,71 @@ void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
   }
 }
 
-double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V) {
+}  // namespace
+
+void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
+  par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { gelu_grad_serial(x + b, dy + b, dx + b, e - b); });
+}
+
+namespace {
+
+double cross_entropy_rows(const float* logits, const int32_t* targets, float* probs, int64_t r0, int64_t r1, int64_t V) {
+  // Rows in chunks, each loop over the whole chunk (row maxima, exponentials, sums and scaling, losses):
+  // with a short row (65 characters) the loops' set-up cost is what a row-at-a-time loop spends most on.
+  constexpr int64_t kChunk = 256;
+  float mx[kChunk], sm[kChunk];
   double total = 0.0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict in = logits + r * V;
-    float* __restrict p = probs + r * V;
-    float m = -HUGE_VALF;
+  for (int64_t c0 = r0; c0 < r1; c0 += kChunk) {
+    const int64_t n = r1 - c0 < kChunk ? r1 - c0 : kChunk;
+    for (int64_t r = 0; r < n; ++r) {
+      const float* __restrict in = logits + (c0 + r) * V;
+      float m = -HUGE_VALF;
 #pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < V; ++j) m = in[j] > m ? in[j] : m;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < V; ++j) {
-      const float e = fexp(in[j] - m);
-      p[j] = e;
-      s += e;
+      for (int64_t j = 0; j < V; ++j) m = in[j] > m ? in[j] : m;
+      mx[r] = m;
     }
-    const float inv = 1.0f / s;
+    for (int64_t r = 0; r < n; ++r) {
+      const float* __restrict in = logits + (c0 + r) * V;
+      float* __restrict p = probs + (c0 + r) * V;
+      const float m = mx[r];
 #pragma omp simd
-    for (int64_t j = 0; j < V; ++j) p[j] *= inv;
-    const int32_t t = targets[r];
-    // A target outside the vocabulary one-hot encodes to zeros: it adds nothing to the loss.
-    if (t >= 0 && t < V) total += static_cast<double>(m) + std::log(static_cast<double>(s)) - in[t];
+      for (int64_t j = 0; j < V; ++j) p[j] = fexp(in[j] - m);
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      float* __restrict p = probs + (c0 + r) * V;
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < V; ++j) s += p[j];
+      sm[r] = s;
+      const float inv = 1.0f / s;
+#pragma omp simd
+      for (int64_t j = 0; j < V; ++j) p[j] *= inv;
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      const int32_t t = targets[c0 + r];
+      // A target outside the vocabulary one-hot encodes to zeros: it adds nothing to the loss.
+      if (t >= 0 && t < V) total += static_cast<double>(mx[r]) + std::log(static_cast<double>(sm[r])) - logits[(c0 + r) * V + t];
+    }
   }
+  return total;
+}
+
+}  // namespace
+
+double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V) {
+  // Parts fixed by the size (so the sum is the same on every machine). Below 32K values one thread: the
+  // bigram's loss (16K) is done in a few microseconds, less than it would cost to keep a second thread
+  // awake for it, which competes with V8's own background threads.
+  const int64_t work = rows * V;
+  int64_t parts = work >= 32 * 1024 ? work / (16 * 1024) : 1;
+  if (parts > 8) parts = 8;
+  if (parts > rows) parts = rows;
+  double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  par(rows, parts, [&](int64_t r0, int64_t r1, int64_t part) {
+    partial[part] = cross_entropy_rows(logits, targets, probs, r0, r1, V);
+  });
+  double total = 0.0;
+  for (int64_t q = 0; q < parts; ++q) total += partial[q];
   return rows > 0 ? total / static_cast<double>(rows) : 0.0;
 }
 
@@ -745,65 +947,123 @@ struct AttnLayout {
   int64_t sq, sk, sv, so, sp;
 };
 
-void attention_fwd(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T,
-                   int64_t D, float scale, const AttnLayout& L) {
-  const int t = static_cast<int>(T), d = static_cast<int>(D);
-  for (int64_t b = 0; b < B; ++b) {
-    float* pb = p + b * L.sp;
-    // Scores q k^T * scale, then a softmax over the positions up to and including each row's own.
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, scale, q + b * L.sq, static_cast<int>(L.ldq),
-                k + b * L.sk, static_cast<int>(L.ldk), 0.0f, pb, t);
-    for (int64_t i = 0; i < T; ++i) {
-      float* __restrict row = pb + i * T;
-      const int64_t n = i + 1;
-      float m = -HUGE_VALF;
-#pragma omp simd reduction(max : m)
-      for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
-      float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < n; ++j) {
-        const float e = fexp(row[j] - m);
-        row[j] = e;
-        s += e;
-      }
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
-      for (int64_t j = n; j < T; ++j) row[j] = 0.0f;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, pb, t, v + b * L.sv, static_cast<int>(L.ldv),
-                0.0f, out + b * L.so, static_cast<int>(L.ldo));
+// The attention weights after dropout: pd = p * (mask ? 1/keep : 0), row by row over the causal part.
+void apply_dropout(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t T) {
+  for (int64_t i = 0; i < T; ++i) {
+    const float* __restrict pr = p + i * T;
+    const uint8_t* __restrict mr = mask + i * T;
+    float* __restrict o = pd + i * T;
+    for (int64_t j = 0; j <= i; ++j) o[j] = pr[j] * (mr[j] ? keepScale : 0.0f);
+    for (int64_t j = i + 1; j < T; ++j) o[j] = 0.0f;
   }
 }
 
-// dq, dk, dv are laid out as q, k, v; dout as out. scratch holds T*T floats.
-void attention_bwd(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
-                   float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale,
-                   const AttnLayout& L) {
-  const int t = static_cast<int>(T), d = static_cast<int>(D);
-  const int ldq = static_cast<int>(L.ldq), ldk = static_cast<int>(L.ldk), ldv = static_cast<int>(L.ldv),
-            ldo = static_cast<int>(L.ldo);
-  for (int64_t b = 0; b < B; ++b) {
-    const float* pb = p + b * L.sp;
-    const float* dob = dout + b * L.so;
-    float* ds = scratch;
-    // dv = p^T dout; dp = dout v^T; ds = p * (dp - rowsum(dp * p)) * scale; dq = ds k; dk = ds^T q.
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, pb, t, dob, ldo, 0.0f, dv + b * L.sv, ldv);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, dob, ldo, v + b * L.sv, ldv, 0.0f, ds, t);
-    for (int64_t i = 0; i < T; ++i) {
-      const float* __restrict pr = pb + i * T;
-      float* __restrict dr = ds + i * T;
-      const int64_t n = i + 1;  // p is zero past the diagonal, and so is ds
-      float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-      for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
-      for (int64_t j = n; j < T; ++j) dr[j] = 0.0f;
+// The products below skip what causality zeroes: the rows are cut into blocks of `attn_block(T)`, and
+// for the rows of block [i0, i1) only the first i1 columns of the scores (and of the weights) exist,
+// which saves a quarter of the work at T = 64 and more for longer contexts. (Inside a block, the few
+// entries above the diagonal are computed and then set to zero.)
+int64_t attn_block(int64_t T) { return T >= 128 ? 64 : (T >= 64 ? 32 : T); }
+
+// c[rows, cols] (ldc) = alpha * a b^T or a b, single-threaded; thin wrapper for the attention products.
+inline void sg(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float* c, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+              static_cast<int>(N), static_cast<int>(K), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c,
+              static_cast<int>(ldc));
+}
+
+// One batch entry b of causal attention. With a mask (dropout on the weights), scratch holds T*T floats.
+void attention_fwd_one(const float* q, const float* k, const float* v, float* out, float* p, int64_t b, int64_t T,
+                       int64_t D, float scale, const AttnLayout& L, const uint8_t* mask = nullptr,
+                       float keepScale = 1.0f, float* scratch = nullptr) {
+  float* pb = p + b * L.sp;
+  const float* qb = q + b * L.sq;
+  const float* kb = k + b * L.sk;
+  const float* vb = v + b * L.sv;
+  float* ob = out + b * L.so;
+  const int64_t bs = attn_block(T);
+  // Scores q k^T * scale, then a softmax over the positions up to and including each row's own.
+  for (int64_t i0 = 0; i0 < T; i0 += bs) {
+    const int64_t i1 = i0 + bs < T ? i0 + bs : T;
+    sg(false, true, i1 - i0, i1, D, scale, qb + i0 * L.ldq, L.ldq, kb, L.ldk, pb + i0 * T, T);
+  }
+  for (int64_t i = 0; i < T; ++i) {
+    float* __restrict row = pb + i * T;
+    const int64_t n = i + 1;
+    float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < n; ++j) {
+      const float e = fexp(row[j] - m);
+      row[j] = e;
+      s += e;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, ds, t, k + b * L.sk, ldk, 0.0f, dq + b * L.sq,
-                ldq);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, ds, t, q + b * L.sq, ldq, 0.0f, dk + b * L.sk,
-                ldk);
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+    for (int64_t j = n; j < T; ++j) row[j] = 0.0f;
+  }
+  const float* weights = pb;
+  if (mask != nullptr) {
+    apply_dropout(pb, mask, keepScale, scratch, T);
+    weights = scratch;
+  }
+  for (int64_t i0 = 0; i0 < T; i0 += bs) {
+    const int64_t i1 = i0 + bs < T ? i0 + bs : T;
+    sg(false, false, i1 - i0, D, i1, 1.0f, weights + i0 * T, T, vb, L.ldv, ob + i0 * L.ldo, L.ldo);
+  }
+}
+
+// dq, dk, dv are laid out as q, k, v; dout as out. ds holds T*T floats (2*T*T with a mask).
+void attention_bwd_one(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
+                       float* dk, float* dv, float* ds, int64_t b, int64_t T, int64_t D, float scale,
+                       const AttnLayout& L, const uint8_t* mask = nullptr, float keepScale = 1.0f) {
+  const float* pb = p + b * L.sp;
+  const float* dob = dout + b * L.so;
+  const float* qb = q + b * L.sq;
+  const float* kb = k + b * L.sk;
+  const float* vb = v + b * L.sv;
+  const float* weights = pb;
+  if (mask != nullptr) {
+    apply_dropout(pb, mask, keepScale, ds + T * T, T);
+    weights = ds + T * T;
+  }
+  const int64_t bs = attn_block(T);
+  // dv = w^T dout (w: the weights after dropout); dw = dout v^T; dp = dw * mask / keep;
+  // ds = p * (dp - rowsum(dp * p)) * scale; dq = ds k; dk = ds^T q. Column block [j0, j1) of w and ds
+  // is nonzero only in rows j0 and after.
+  for (int64_t j0 = 0; j0 < T; j0 += bs) {
+    const int64_t j1 = j0 + bs < T ? j0 + bs : T;
+    sg(true, false, j1 - j0, D, T - j0, 1.0f, weights + j0 * T + j0, T, dob + j0 * L.ldo, L.ldo, dv + b * L.sv + j0 * L.ldv, L.ldv);
+  }
+  for (int64_t i0 = 0; i0 < T; i0 += bs) {
+    const int64_t i1 = i0 + bs < T ? i0 + bs : T;
+    sg(false, true, i1 - i0, i1, D, 1.0f, dob + i0 * L.ldo, L.ldo, vb, L.ldv, ds + i0 * T, T);
+  }
+  for (int64_t i = 0; i < T; ++i) {
+    const float* __restrict pr = pb + i * T;
+    float* __restrict dr = ds + i * T;
+    const int64_t n = i + 1;  // p is zero past the diagonal, and so is ds
+    if (mask != nullptr) {
+      const uint8_t* __restrict mr = mask + i * T;
+      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
+    }
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    for (int64_t j = n; j < T; ++j) dr[j] = 0.0f;
+  }
+  for (int64_t i0 = 0; i0 < T; i0 += bs) {
+    const int64_t i1 = i0 + bs < T ? i0 + bs : T;
+    sg(false, false, i1 - i0, D, i1, 1.0f, ds + i0 * T, T, kb, L.ldk, dq + b * L.sq + i0 * L.ldq, L.ldq);
+  }
+  for (int64_t j0 = 0; j0 < T; j0 += bs) {
+    const int64_t j1 = j0 + bs < T ? j0 + bs : T;
+    sg(true, false, j1 - j0, D, T - j0, 1.0f, ds + j0 * T + j0, T, qb + j0 * L.ldq, L.ldq, dk + b * L.sk + j0 * L.ldk, L.ldk);
   }
 }
 
@@ -814,34 +1074,114 @@ AttnLayout fused_heads(int64_t T, int64_t H, int64_t D) {
   return AttnLayout{w, w, w, H * D, T * w, T * w, T * w, T * H * D, H * T * T};
 }
 
+// Parts for `items` independent (batch, head) problems of T x T x D each.
+int64_t attention_parts(int64_t items, int64_t T, int64_t D) {
+  const int64_t per = 4 * T * T * D;  // multiply-adds of one item, forward
+  int64_t parts = parts_for(items * per, kGemmWorkPerPart);
+  return parts;
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T, int64_t D,
                float scale) {
-  attention_fwd(q, k, v, out, p, B, T, D, scale, contiguous(T, D));
+  const AttnLayout L = contiguous(T, D);
+  par(B, attention_parts(B, T, D), [&](int64_t b0, int64_t b1, int64_t) {
+    for (int64_t b = b0; b < b1; ++b) attention_fwd_one(q, k, v, out, p, b, T, D, scale, L);
+  });
 }
 
 void attention_grad(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
                     float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale) {
-  attention_bwd(q, k, v, p, dout, dq, dk, dv, scratch, B, T, D, scale, contiguous(T, D));
+  const AttnLayout L = contiguous(T, D);
+  const int64_t parts = attention_parts(B, T, D);
+  par(B, parts, [&](int64_t b0, int64_t b1, int64_t part) {
+    float* ds = part == 0 ? scratch : static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    for (int64_t b = b0; b < b1; ++b) attention_bwd_one(q, k, v, p, dout, dq, dk, dv, ds, b, T, D, scale, L);
+    if (ds != scratch) std::free(ds);
+  });
 }
 
 void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
   const AttnLayout L = fused_heads(T, H, D);
-  for (int64_t h = 0; h < H; ++h) {
-    const float* q = qkv + 3 * h * D;
-    attention_fwd(q, q + D, q + 2 * D, out + h * D, p + h * T * T, B, T, D, scale, L);
+  par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const float* q = qkv + 3 * h * D;
+      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L);
+    }
+  });
+}
+
+void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t* mask, float keep, int64_t B,
+                           int64_t T, int64_t H, int64_t D, float scale) {
+  if (mask == nullptr) return mha_attention(qkv, out, p, B, T, H, D, scale);
+  const AttnLayout L = fused_heads(T, H, D);
+  const float keepScale = 1.0f / keep;
+  par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
+    float* pd = static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const float* q = qkv + 3 * h * D;
+      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L, mask + i * T * T, keepScale,
+                        pd);
+    }
+    std::free(pd);
+  });
+}
+
+void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t* mask, float keep, const float* dout,
+                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
+  if (mask == nullptr) return mha_attention_grad(qkv, p, dout, dqkv, scratch, B, T, H, D, scale);
+  const AttnLayout L = fused_heads(T, H, D);
+  const float keepScale = 1.0f / keep;
+  par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
+    float* ds = static_cast<float*>(std::malloc(sizeof(float) * 2 * T * T));
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const float* q = qkv + 3 * h * D;
+      float* dq = dqkv + 3 * h * D;
+      attention_bwd_one(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, ds, b, T, D, scale, L,
+                        mask + i * T * T, keepScale);
+    }
+    std::free(ds);
+  });
+}
+
+namespace {
+
+void relu_grad_serial(const float* x, const float* dy, float* dx, int64_t n) {
+  const float* __restrict xs = x;
+  const float* __restrict g = dy;
+  float* __restrict o = dx;
+  // tfjs: dy * step(x), step(x) = x > 0 ? 1 : 0, NaN for NaN.
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = xs[i];
+    const float st = v != v ? v : (v > 0.0f ? 1.0f : 0.0f);
+    o[i] = g[i] * st;
   }
+}
+
+}  // namespace
+
+void relu_grad(const float* x, const float* dy, float* dx, int64_t n) {
+  par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { relu_grad_serial(x + b, dy + b, dx + b, e - b); });
 }
 
 void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
                         int64_t T, int64_t H, int64_t D, float scale) {
   const AttnLayout L = fused_heads(T, H, D);
-  for (int64_t h = 0; h < H; ++h) {
-    const float* q = qkv + 3 * h * D;
-    float* dq = dqkv + 3 * h * D;
-    attention_bwd(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, scratch, B, T, D, scale, L);
-  }
+  par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t part) {
+    float* ds = part == 0 ? scratch : static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const float* q = qkv + 3 * h * D;
+      float* dq = dqkv + 3 * h * D;
+      attention_bwd_one(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, ds, b, T, D, scale, L);
+    }
+    if (ds != scratch) std::free(ds);
+  });
 }
 
 }  // namespace bk

@@ -56,7 +56,22 @@ enum BinaryOp : int32_t {
 
 enum ReduceOp : int32_t { kSum = 0, kMean, kMax, kMin, kProd, kNumReduce };
 
-// Sets the number of threads OpenBLAS uses; 0 leaves its default.
+// ---- threads (threads.cc) ----
+
+// One part of a parallel loop: [begin, end) of the range, and the part's number.
+typedef void (*RangeFn)(void* ctx, int64_t begin, int64_t end, int64_t part);
+// Runs fn over [0, n) cut into `parts` fixed ranges (part i = [n*i/parts, n*(i+1)/parts)), spread over the
+// pool's threads, the caller's included. Returns when every part has run. The ranges are the same however
+// many threads run them, so per-part partial results combined in order are deterministic.
+void parallel_for(int64_t n, int64_t parts, RangeFn fn, void* ctx);
+// Threads a parallel loop uses (the caller included); set_pool_threads changes it (at least 1).
+int pool_threads();
+void set_pool_threads(int n);
+
+// Called once when the addon loads: the pool takes the thread count OpenBLAS would have used (its
+// environment variables, else the core count), and OpenBLAS itself is set to one thread.
+void init_threads();
+// Sets the number of threads the kernels use; 0 leaves it. OpenBLAS stays at one.
 void set_blas_threads(int n);
 int get_blas_threads();
 // A short description of the BLAS build, for the run log.
@@ -150,7 +165,51 @@ void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T,
 void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
                         int64_t T, int64_t H, int64_t D, float scale);
 
+// All heads with dropout on the attention weights (as tf.dropout after the softmax): mask [B, H, T, T]
+// holds the keep flags (head_dropout_masks); out = (p * mask / keep) v. p is saved undropped. Without a
+// mask (null), as mha_attention.
+void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t* mask, float keep, int64_t B,
+                           int64_t T, int64_t H, int64_t D, float scale);
+void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t* mask, float keep, const float* dout,
+                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+
 // Column sums: out[j] = sum_i x[i, j] for x [rows, cols] (the bias gradient of a linear layer).
 void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
+
+// dx = dy where x > 0, else 0 (NaN where x is NaN): ReLU's gradient, from its input or its output.
+void relu_grad(const float* x, const float* dy, float* dx, int64_t n);
+
+// ---- exact.cc: bit-for-bit reproductions of tfjs op sequences ----
+
+// seedrandom's Alea generator (what tf.randomUniform(shape, 0, 1, 'float32', seed) draws from).
+struct AleaState {
+  uint64_t s0, s1, s2, c;
+};
+void alea_init(double seed, AleaState* st);
+// The next n numbers as tf.randomUniform stores them (float32).
+void alea_fill(AleaState* st, float* out, int64_t n);
+// tf.dropout's keep flags (1 = kept): floor(u + keep) over the next n numbers.
+void dropout_mask(AleaState* st, uint8_t* mask, int64_t n, float keep);
+// Each head's flags for its attention weights [B, T, T] (head h from seeds[h]), into mask [B, H, T, T].
+void head_dropout_masks(const double* seeds, uint8_t* mask, int64_t B, int64_t H, int64_t T, float keep);
+// y = tf.dropout(x, 1 - keep, undefined, seed), saving the flags; and its gradient.
+void dropout(const float* x, float* y, uint8_t* mask, int64_t n, double seed, float keep);
+void dropout_grad(const float* dy, const uint8_t* mask, float* dx, int64_t n, float keep);
+
+// The constants of one optimizer step, each the float32 its tf op would use.
+struct OptimConfig {
+  int32_t type;     // 0 sgd, 1 adam / adamw
+  int32_t decoupled;  // AdamW's weight decay applies
+  int32_t scaled;   // gradients are multiplied by gradScale first
+  float lr;         // sgd
+  float b1, oneMinusB1, b2, oneMinusB2, sqrtBc2, eps, stepSize, decay;
+  float gradScale;
+};
+// Updates `count` parameters p[k] (sizes[k] elements) in place from gradients g[k], with moments m[k],
+// v[k] (adam only), as runtime/train/optimizer.ts's tf ops do.
+void optimizer_step(const OptimConfig& cfg, int64_t count, float* const* p, const float* const* g, float* const* m,
+                    float* const* v, const int64_t* sizes);
+// out[k] = float32(sum of float32 squares of x[k], summed in double).
+void sum_squares(int64_t count, const float* const* x, const int64_t* sizes, float* out);
 
 }  // namespace bk

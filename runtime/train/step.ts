@@ -1,0 +1,78 @@
+// One training step: forward, backward, clipping by the global norm, the optimizer's update. The trainer
+// (runtime/train/trainer.ts) and the benchmark (bench/child.ts) both run exactly this, so the benchmark
+// times what training runs.
+import type { LanguageModel } from "../nn/language-model.js";
+import { tf } from "../nn/tf.js";
+import { clipScale, globalNorm } from "./clip.js";
+import type { Optimizer } from "./optimizer.js";
+
+export type NamedParameters = ReadonlyArray<readonly [string, tf.Variable]>;
+
+export interface StepResult {
+  /** The batch's loss before the update. */
+  readonly loss: number;
+  /** False when the loss was not finite: the gradients were dropped and no parameter changed. */
+  readonly applied: boolean;
+  /** The gradients' global norm before clipping, when clipping is on and the step was applied. */
+  readonly gradNorm?: number;
+}
+
+const varLists = new WeakMap<NamedParameters, tf.Variable[]>();
+
+function variablesOf(params: NamedParameters): tf.Variable[] {
+  let vars = varLists.get(params);
+  if (!vars) {
+    vars = params.map(([, v]) => v);
+    varLists.set(params, vars);
+  }
+  return vars;
+}
+
+/**
+ * Trains `model` one step on inputs x and targets y (B, T): gradients of the loss with respect to
+ * `params` (the model's namedParameters()), clipped to a global norm of gradClip when it is > 0, then
+ * one optimizer update at learning rate lr. A loss that is not finite leaves the parameters and the
+ * optimizer alone (the caller decides what to do). Disposes every tensor it makes; x and y stay the
+ * caller's.
+ */
+export function trainStep(
+  model: LanguageModel,
+  params: NamedParameters,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  optimizer: Optimizer,
+  lr: number,
+  gradClip: number,
+): StepResult {
+  const vars = variablesOf(params);
+  const f = (): tf.Scalar => model.forward(x, y).loss!;
+  let value: tf.Tensor;
+  let gradList: Array<tf.Tensor | undefined>;
+  if (vars.every((v) => v.trainable)) {
+    // What tf.variableGrads(f, vars) does, less its argument checks and its map by variable name: the
+    // engine's gradients come in the order of vars.
+    const r = tf.engine().gradients(f, vars, undefined, true);
+    value = r.value;
+    gradList = r.grads.map((g) => g ?? undefined);
+  } else {
+    const r = tf.variableGrads(f, vars);
+    value = r.value;
+    gradList = vars.map((v) => r.grads[v.name] ?? undefined);
+  }
+  try {
+    if (value.rank !== 0) throw new Error(`the loss must be a scalar, got shape [${value.shape.join(", ")}]`);
+    const loss = value.dataSync()[0]!;
+    if (!Number.isFinite(loss)) return { loss, applied: false };
+    let scale = 1;
+    let gradNorm: number | undefined;
+    if (gradClip > 0) {
+      gradNorm = globalNorm(gradList.filter((g): g is tf.Tensor => g !== undefined));
+      scale = clipScale(gradNorm, gradClip);
+    }
+    optimizer.applyGradients(params, gradList, lr, scale);
+    return gradNorm === undefined ? { loss, applied: true } : { loss, applied: true, gradNorm };
+  } finally {
+    value.dispose();
+    for (const g of gradList) g?.dispose();
+  }
+}
