@@ -87,6 +87,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     let start: Record<string, number> | undefined;
     let done: Record<string, number> | undefined;
     let stderr = "";
+    let failure: string | undefined;
     let buffer = "";
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -103,21 +104,22 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         if (rec["type"] === "start") start = rec as Record<string, number>;
         if (rec["type"] === "iter" && !rec["warmup"]) times.push(rec["ms"] as number);
         if (rec["type"] === "done") done = rec as Record<string, number>;
+        if (rec["type"] === "error") failure = String(rec["reason"]);
       }
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (code) => {
       clearTimeout(timer);
       const base = { backend, iters: times.length };
+      const reason = failure ?? (stderr.trim().split("\n").at(-1) || `exit code ${code}`);
       if (!start) {
-        const reason = stderr.split("\n").find((l) => l.startsWith("error:") || l.includes("not available")) ?? stderr.trim().split("\n").at(-1) ?? `exit ${code}`;
-        const unavailable = /not available|no backend/.test(stderr);
-        resolve({ ...base, status: timedOut ? "timeout" : unavailable ? "unavailable" : "failed", note: timedOut ? `no result within ${options.budget} s` : reason.replace(/^error: /, "") });
+        const unavailable = /not available|no backend/.test(reason);
+        resolve({ ...base, status: timedOut ? "timeout" : unavailable ? "unavailable" : "failed", note: timedOut ? `no result within ${options.budget} s` : reason });
         return;
       }
       const tokens = (start["batch"] ?? 0) * (start["block"] ?? 0);
       if (times.length === 0) {
-        resolve({ ...base, status: timedOut ? "timeout" : "failed", note: timedOut ? `not one timed iteration within ${options.budget} s` : `exit ${code}` });
+        resolve({ ...base, status: timedOut ? "timeout" : "failed", note: timedOut ? `not one timed iteration within ${options.budget} s` : reason });
         return;
       }
       const ms = median(times);

@@ -29,10 +29,19 @@ const { values: opts } = parseArgs({
 const emit = (record: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(record)}\n`);
 const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 
+// Whatever stops the measurement (a backend that is not installed, wasm's 4 GiB heap running out) is
+// reported to the parent as one line, not as a stack trace on stderr.
+const fail = (e: unknown): never => {
+  emit({ type: "error", reason: (e instanceof Error ? e.message : String(e)).split("\n")[0] });
+  process.exit(1);
+};
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
+
 const specPath = join(PROJECT_ROOT, opts.spec!);
 const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT });
 const t = loaded.spec.training;
-const backend = await selectBackend(opts.backend as BackendChoice);
+const backend = await selectBackend(opts.backend as BackendChoice).catch(fail);
 const { module } = await resolveModel(specPath, loaded, { compile: false, sets: [] });
 const vocab = Number(opts.vocab);
 const rssBefore = rssMiB();
