@@ -3,11 +3,9 @@
 // a process of its own (bench/child.ts, bench/reference/bench_torch.py). Results go to
 // bench/results/<date>.json and docs/bench.md.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import Handlebars from "handlebars";
 import { compileSpec, listSpecs, projectAt } from "../compiler/compile.js";
 import { countParams, trainingBytes } from "../compiler/ir/analysis.js";
 import { lowerSpec } from "../compiler/ir/lower.js";
@@ -15,6 +13,7 @@ import { loadSpec } from "../compiler/spec/load.js";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { versions } from "../runtime/versions.js";
+import { writeBenchMarkdown } from "./report.js";
 
 export interface BenchConfig {
   readonly name: string;
@@ -235,59 +234,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
 }
 
-const template = Handlebars.compile(readFileSync(fileURLToPath(new URL("./templates/bench.md.hbs", import.meta.url)), "utf8"), { noEscape: true });
-
-const fmt = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
-
-/** Writes bench/results/<date>.json and, for full runs, regenerates docs/bench.md. */
+/** Writes bench/results/<date>.json and, for full runs, regenerates docs/bench.md from it. */
 export function writeBenchReport(report: BenchReport, command: string, resultsDir = join(PROJECT_ROOT, "bench/results")): { json: string; markdown?: string } {
-  const dir = resultsDir;
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, `${report.date.slice(0, 10)}${report.quick ? "-quick" : ""}.json`);
+  mkdirSync(resultsDir, { recursive: true });
+  const json = join(resultsDir, `${report.date.slice(0, 10)}${report.quick ? "-quick" : ""}.json`);
   writeFileAtomic(json, `${JSON.stringify({ command, ...report }, null, 2)}\n`);
   if (report.quick) return { json };
-  const torchVersion = report.configs.map((c) => c.torch.raw?.["torch_version"]).find(Boolean);
-  const blas = report.configs.map((c) => c.torch.raw?.["blas"]).find(Boolean);
-  const rows = report.configs.flatMap((c) =>
-    c.ours.map((o) => {
-      const t = c.torch.best;
-      const ratio = o.tokensPerSec !== undefined && t ? o.tokensPerSec / t.tokens_per_sec : undefined;
-      return {
-        config: c.name,
-        backend: o.backend,
-        ms: o.msPerIter !== undefined ? fmt(o.msPerIter) : o.status === "unavailable" ? "not available" : `${o.status}`,
-        tokens: fmt(o.tokensPerSec, 0),
-        rss: fmt(o.peakRssMiB, 0),
-        sample: fmt(o.sampleTokensPerSec, 1),
-        torchMs: t ? fmt(t.ms_per_iter) : "–",
-        torchTokens: t ? fmt(t.tokens_per_sec, 0) : "–",
-        ratio: ratio === undefined ? "–" : `**${ratio.toFixed(2)}×**`,
-        note: o.note ?? "",
-      };
-    }),
-  );
-  const memory = report.configs.map((c) => {
-    const o = c.ours.find((x) => x.peakRssMiB !== undefined && x.rssBeforeModelMiB !== undefined);
-    const measured = o ? o.peakRssMiB! - o.rssBeforeModelMiB! : undefined;
-    return { config: c.name, backend: o?.backend ?? "–", estimate: fmt(c.estimateMiB, 0), measured: fmt(measured, 0), ratio: measured ? (measured / c.estimateMiB).toFixed(2) : "–" };
-  });
-  const torchSettings = report.configs.flatMap((c) => (c.torch.settings ?? []).map((s) => ({ config: c.name, setting: s.setting, ms: fmt(s.ms_per_iter), tokens: fmt(s.tokens_per_sec, 0), sample: fmt(s.sample_tokens_per_sec, 1), gflops: fmt(s.sgemm_gflops, 0), best: s.setting === c.torch.best?.setting ? "best" : "" })));
-  const markdown = template({
-    command,
-    date: report.date.slice(0, 10),
-    machine: report.machine,
-    versions: Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(", "),
-    torch: torchVersion ? `PyTorch ${String(torchVersion)}` : "PyTorch not measured",
-    blas: blas ? JSON.stringify(blas) : "–",
-    rows,
-    torchSettings,
-    memory,
-    compile: report.compile.perSpec.map((c) => ({ spec: c.spec, ms: fmt(c.ms, 0) })),
-    compileTotal: fmt(report.compile.totalMs, 0),
-    profile: report.profile,
-  });
-  const md = join(PROJECT_ROOT, "docs/bench.md");
-  mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
-  writeFileAtomic(md, markdown);
-  return { json, markdown: md };
+  return { json, markdown: writeBenchMarkdown({ command, ...report }) };
 }

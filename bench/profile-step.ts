@@ -6,7 +6,10 @@
 // AdamW), so the optimizer's share shows too.
 //
 //   node --import tsx bench/profile-step.ts [--backends native,wasm,cpu] [--model baby-gpt]
-//                                           [--module path/to/model.ts] [--batch 12] [--iters 10] [--top 40]
+//                                           [--module path/to/model.ts] [--batch 12] [--iters 10] [--seconds 2] [--top 40]
+//
+// Timing runs at least --iters steps and, for fast backends, goes on until --seconds have passed (at most
+// 500 steps), so that a 30 ms step is timed over dozens of steps and a 5 s one over a few.
 //
 // --module loads a model file instead of a generated one (any module exporting createModel and config,
 // such as a hand-edited copy of a generated model).
@@ -31,6 +34,7 @@ const { values: opts } = parseArgs({
     module: { type: "string" },
     batch: { type: "string", default: "12" },
     iters: { type: "string", default: "10" },
+    seconds: { type: "string", default: "2" },
     top: { type: "string", default: "40" },
   },
 });
@@ -44,6 +48,9 @@ if (!found) throw new Error(`unknown model ${opts.model}; one of ${Object.keys(m
 const entry: ModelEntry = found;
 const batch = Number(opts.batch);
 const iters = Number(opts.iters);
+const seconds = Number(opts.seconds);
+/** Whether a timing loop that started at `since` and ran `done` steps should go on. */
+const keepTiming = (done: number, since: number): boolean => done < iters || (done < 500 && performance.now() - since < seconds * 1000);
 const top = Number(opts.top);
 const vocabSize = 65;
 
@@ -120,7 +127,7 @@ async function profileBackend(name: BackendName): Promise<void> {
   const times: number[] = [];
   const quiet: number[] = [];
   let loss = 0;
-  for (let i = 0; i < iters; i++) {
+  for (const since = performance.now(); keepTiming(times.length, since); ) {
     const before = othersCpuTicks();
     const s = performance.now();
     loss = step(model, vars, x, y);
@@ -142,7 +149,7 @@ async function profileBackend(name: BackendName): Promise<void> {
   trainStep(model, params, x, y, optimizer, 1e-3, 1); // moments allocated, first-step paths taken
   const full: number[] = [];
   const fullQuiet: number[] = [];
-  for (let i = 0; i < iters; i++) {
+  for (const since = performance.now(); keepTiming(full.length, since); ) {
     const before = othersCpuTicks();
     const s = performance.now();
     trainStep(model, params, x, y, optimizer, 1e-3, 1);
@@ -152,12 +159,12 @@ async function profileBackend(name: BackendName): Promise<void> {
     if (before !== undefined && after !== undefined && after - before <= 1) fullQuiet.push(ms);
   }
   optimizer.dispose();
-  const fullNote = `whole step (forward, backward, clip, AdamW): median ${medianOf(full).toFixed(1)} ms, min ${Math.min(...full).toFixed(1)} ms` + (fullQuiet.length > 0 ? `; quiet-step median ${medianOf(fullQuiet).toFixed(1)} ms (${fullQuiet.length} steps)` : "");
+  const fullNote = `whole step (forward, backward, clip, AdamW): median ${medianOf(full).toFixed(1)} ms, min ${Math.min(...full).toFixed(1)} ms` + (fullQuiet.length > 0 ? `; quiet-step median ${medianOf(fullQuiet).toFixed(1)} ms (${fullQuiet.length} of ${full.length} steps)` : "");
 
   console.log(`\n## ${info.name} (tfjs backend "${info.tfjsName}")${info.skipped.length ? `; skipped: ${info.skipped.join("; ")}` : ""}`);
   console.log(`model ${modelName}, batch ${batch}, block ${T}; loss ${loss.toFixed(4)}`);
   console.log(
-    `fwd+bwd: median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms over ${iters} steps` +
+    `fwd+bwd: median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms over ${times.length} steps` +
       `${quietNote} | profiled step ${profiledMs.toFixed(1)} ms, ${kernelCalls} kernel calls, kernel time ${kernelMs.toFixed(1)} ms`,
   );
   console.log(fullNote);

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, runBench, writeBenchReport } from "../../../bench/bench.js";
+import { readBenchResults, writeBenchMarkdown } from "../../../bench/report.js";
 import { parseIntOption } from "../parse.js";
 
 export function registerBench(program: Command): void {
@@ -14,7 +15,12 @@ export function registerBench(program: Command): void {
     .option("--no-torch", "skip the PyTorch reference")
     .option("--budget <seconds>", "time limit of one measurement", parseIntOption("--budget", 1), 600)
     .option("--results <dir>", "where the results JSON goes (default: bench/results)")
-    .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string }) => {
+    .option("--render <json>", "measure nothing: rewrite docs/bench.md from a results file (after editing the template)")
+    .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string; render?: string }) => {
+      if (opts.render !== undefined) {
+        console.log(`wrote ${writeBenchMarkdown(readBenchResults(resolve(opts.render)))} from ${opts.render}`);
+        return;
+      }
       const quick = opts.quick ?? false;
       const report = await runBench({
         quick,

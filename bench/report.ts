@@ -1,0 +1,157 @@
+// docs/bench.md from a benchmark's results (bench/results/<date>.json): the tables, the before/after
+// figures, and a plain reason next to every number that is missing or off. Rendering is separate from
+// measuring so that `babygpt bench --render <json>` can rewrite the report without timing anything again.
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { UserError } from "../runtime/errors.js";
+import { PROJECT_ROOT } from "../runtime/paths.js";
+import type { BenchReport, OurResult } from "./bench.js";
+
+/** A results file: the report plus the command that produced it. */
+export type BenchResults = BenchReport & { readonly command: string };
+
+type Config = BenchReport["configs"][number];
+
+const template = Handlebars.compile(readFileSync(fileURLToPath(new URL("./templates/bench.md.hbs", import.meta.url)), "utf8"), { noEscape: true });
+
+const fmt = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+/** Milliseconds with three significant figures where they are small (the bigram's step is 0.1 ms). */
+const fmtMs = (ms: number | undefined): string => fmt(ms, ms !== undefined && ms < 1 ? 3 : ms !== undefined && ms < 10 ? 2 : 1);
+
+/** Backends that were in tfjs before this project added its own: the "before" of the performance work. */
+const TFJS_BACKENDS = new Set(["wasm", "cpu", "tensorflow", "tensorflow-gpu"]);
+
+/** Why a measurement has no number, in words a reader can act on (the raw message stays in the JSON). */
+export function explainMissing(o: OurResult, config: Config): string {
+  const note = o.note ?? "";
+  const pkg = /Cannot find package '([^']+)'/.exec(note)?.[1];
+  if (o.status === "unavailable" && pkg) {
+    return `${pkg} is not installed: its install downloads libtensorflow, which failed or was not possible on this machine`;
+  }
+  if (o.status === "failed" && o.backend === "wasm" && /Aborted/.test(note)) {
+    return `the wasm module aborted (${note.split(".")[0]}): its heap cannot grow past 4 GiB, and training this model needs about ${fmt(config.estimateMiB / 1024, 1)} GiB by the IR's estimate before tfjs's temporary copies`;
+  }
+  return note;
+}
+
+/** Why a memory estimate is more than 2× off the measurement, or nothing when it is within 2×. */
+export function explainMemory(estimateMiB: number, measuredMiB: number): string {
+  const ratio = measuredMiB / estimateMiB;
+  if (ratio <= 2 && ratio >= 0.5) return "";
+  if (estimateMiB < 1) return `the model's training state is ${fmt(estimateMiB * 1024, 0)} KiB: what grows is the backend's own buffers and compiled code, not the model`;
+  return ratio > 2 ? "measured is over twice the estimate: allocations the IR does not model" : "measured is under half the estimate: the backend frees activations the estimate keeps";
+}
+
+function tokensRatio(o: OurResult, c: Config): number | undefined {
+  const t = c.torch.best;
+  return o.tokensPerSec !== undefined && t ? o.tokensPerSec / t.tokens_per_sec : undefined;
+}
+
+const ratioCell = (r: number | undefined): string => (r === undefined ? "–" : `**${r.toFixed(2)}×**`);
+
+/** Per config: the fastest tfjs backend that ran (all a user had before) against the native backend. */
+function beforeAfter(report: BenchReport): Record<string, string>[] {
+  return report.configs.flatMap((c) => {
+    const ran = c.ours.filter((o) => o.msPerIter !== undefined);
+    const before = ran.filter((o) => TFJS_BACKENDS.has(o.backend)).sort((a, b) => a.msPerIter! - b.msPerIter!)[0];
+    const after = ran.find((o) => o.backend === "native");
+    if (!after) return [];
+    return [
+      {
+        config: c.name,
+        before: before ? `${before.backend}: ${fmtMs(before.msPerIter)} ms/iter (${ratioCell(tokensRatio(before, c))} PyTorch)` : "no tfjs backend finished one iteration",
+        after: `native: ${fmtMs(after.msPerIter)} ms/iter (${ratioCell(tokensRatio(after, c))} PyTorch)`,
+        speedup: before ? `${fmt(before.msPerIter! / after.msPerIter!, 0)}×` : "–",
+        sampling: before ? `${fmt(before.sampleTokensPerSec, 0)} → ${fmt(after.sampleTokensPerSec, 0)} tokens/s (PyTorch ${fmt(c.torch.best?.sample_tokens_per_sec, 0)})` : `${fmt(after.sampleTokensPerSec, 0)} tokens/s`,
+      },
+    ];
+  });
+}
+
+export function renderBenchMarkdown(results: BenchResults): string {
+  const torchVersion = results.configs.map((c) => c.torch.raw?.["torch_version"]).find(Boolean);
+  const blas = results.configs.map((c) => c.torch.raw?.["blas"]).find(Boolean);
+  const rows = results.configs.flatMap((c) =>
+    c.ours.map((o) => {
+      const t = c.torch.best;
+      return {
+        config: c.name,
+        backend: o.backend,
+        ms: o.msPerIter !== undefined ? fmtMs(o.msPerIter) : o.status === "unavailable" ? "not available" : o.status,
+        tokens: fmt(o.tokensPerSec, 0),
+        rss: fmt(o.peakRssMiB, 0),
+        sample: fmt(o.sampleTokensPerSec, 1),
+        torchMs: t ? fmtMs(t.ms_per_iter) : "–",
+        torchTokens: t ? fmt(t.tokens_per_sec, 0) : "–",
+        ratio: ratioCell(tokensRatio(o, c)),
+        note: explainMissing(o, c),
+      };
+    }),
+  );
+  const memory = results.configs.map((c) => {
+    const o = c.ours.find((x) => x.peakRssMiB !== undefined && x.rssBeforeModelMiB !== undefined);
+    const measured = o ? o.peakRssMiB! - o.rssBeforeModelMiB! : undefined;
+    return {
+      config: c.name,
+      backend: o?.backend ?? "–",
+      estimate: fmt(c.estimateMiB, c.estimateMiB < 1 ? 2 : 0),
+      measured: fmt(measured, 0),
+      ratio: measured ? (measured / c.estimateMiB).toFixed(2) : "–",
+      note: measured ? explainMemory(c.estimateMiB, measured) : "",
+    };
+  });
+  const torchSettings = results.configs.flatMap((c) =>
+    (c.torch.settings ?? []).map((s) => ({
+      config: c.name,
+      setting: s.setting,
+      ms: fmtMs(s.ms_per_iter),
+      tokens: fmt(s.tokens_per_sec, 0),
+      sample: fmt(s.sample_tokens_per_sec, 1),
+      gflops: fmt(s.sgemm_gflops, 0),
+      best: s.setting === c.torch.best?.setting ? "best" : "",
+    })),
+  );
+  return template({
+    command: results.command,
+    date: results.date.slice(0, 10),
+    machine: results.machine,
+    versions: Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(", "),
+    torch: torchVersion ? `PyTorch ${String(torchVersion)}` : "PyTorch not measured",
+    blas: blas ? JSON.stringify(blas) : "–",
+    rows,
+    beforeAfter: beforeAfter(results),
+    torchSettings,
+    memory,
+    compile: results.compile.perSpec.map((c) => ({ spec: c.spec, ms: fmt(c.ms, 0) })),
+    compileTotal: fmt(results.compile.totalMs, 0),
+    profile: results.profile,
+  });
+}
+
+/** Writes docs/bench.md atomically; returns its path. */
+export function writeBenchMarkdown(results: BenchResults): string {
+  const md = join(PROJECT_ROOT, "docs/bench.md");
+  mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
+  writeFileAtomic(md, renderBenchMarkdown(results));
+  return md;
+}
+
+/** Reads a results file written by `babygpt bench`, refusing anything else with a clear message. */
+export function readBenchResults(path: string): BenchResults {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new UserError(`${path}: cannot read benchmark results: ${(e as Error).message}`);
+  }
+  const r = parsed as Partial<BenchResults> | null;
+  if (!r || typeof r !== "object" || typeof r.command !== "string" || !Array.isArray(r.configs) || typeof r.date !== "string" || !r.compile) {
+    throw new UserError(`${path}: not a results file of \`babygpt bench\` (expected command, date, configs and compile)`);
+  }
+  if (r.quick) throw new UserError(`${path}: a --quick run; docs/bench.md is written from full runs only`);
+  return r as BenchResults;
+}
