@@ -12,17 +12,31 @@ export interface MetricsRecord {
   readonly val_loss?: number;
 }
 
+/**
+ * The records of a run, as the training that produced its checkpoint saw them. A run that crashed and
+ * was resumed has logged the steps after its last checkpoint twice; the resumed lines win: a record
+ * whose step is not past the last one of its type replaces every earlier record of that type from its
+ * step on. Lines cut short by a crash are skipped.
+ */
 export function readMetrics(runDir: string): MetricsRecord[] {
   const path = join(runDir, "metrics.jsonl");
   if (!existsSync(path)) throw new UserError(`${runDir} has no metrics.jsonl`);
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as MetricsRecord];
-      } catch {
-        return []; // a line cut short by a crash
-      }
-    });
+  const records: MetricsRecord[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    let record: MetricsRecord;
+    try {
+      record = JSON.parse(line) as MetricsRecord;
+    } catch {
+      continue; // a line cut short by a crash
+    }
+    const last = records.findLast((r) => r.type === record.type);
+    if (last !== undefined && record.step <= last.step) {
+      const kept = records.filter((r) => r.type !== record.type || r.step < record.step);
+      records.length = 0;
+      records.push(...kept);
+    }
+    records.push(record);
+  }
+  return records;
 }
