@@ -30,6 +30,9 @@ import { checkOutDir, newRunDir } from "./run-dir.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
 
+/** The most a model's training may need on the wasm backend (a 4 GiB heap, a quarter kept for temporaries). */
+const WASM_TRAINING_LIMIT = 3 * 2 ** 30;
+
 export interface TrainOptions {
   /** Spec file; optional with `resume` (the run's own spec is used). */
   readonly spec?: string | undefined;
@@ -104,10 +107,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs ${amount} (weights, gradients, Adam moments and activations), more than this machine's ${formatBytes(totalmem())}; shrink the model or the batch`);
   }
 
+  const backend = await selectBackend(options.backend ?? "auto");
+  // wasm memory is 32-bit: its heap stops at 4 GiB, and a model that does not fit aborts mid-step with
+  // no message. A quarter is left for tfjs's temporaries, which the estimate does not count.
+  if (backend.name === "wasm" && needed > WASM_TRAINING_LIMIT) {
+    throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs about ${formatBytes(needed)}, more than the wasm backend can hold (its heap stops at 4 GiB); use the native backend (install g++ and libopenblas-dev, then npm ci), --backend cpu, or a smaller model or batch`);
+  }
   const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
   if (model.note) report.log(model.note);
 
-  const backend = await selectBackend(options.backend ?? "auto");
   report.log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
   const net = model.module.createModel({ vocabSize: vocab, seed: t.seed });
   const params = net.namedParameters();

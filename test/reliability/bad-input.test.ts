@@ -318,6 +318,19 @@ describe("a model too large for this machine", () => {
   });
 });
 
+describe("a model too large for the wasm backend", () => {
+  it.concurrent("is refused before its first step, with the memory it needs and what to use instead", async () => {
+    const dir = tempFiles({});
+    const before = snapshot(dir, GENERATED);
+    // The lecture GPT at batch 64 needs about 3.6 GiB: it fits this machine but not wasm's 4 GiB heap.
+    const r = await runCli(["train", "specs/11-gpt.yaml", "--backend", "wasm", "--out", join(dir, "run")]);
+    expect(r.code).toBe(2);
+    expect(stackLines(r.stderr)).toEqual([]);
+    expect(r.stderr).toMatch(/^error: specs\/11-gpt\.yaml: training this model at batch 64 needs about 3\.\d GiB, more than the wasm backend can hold \(its heap stops at 4 GiB\); use the native backend/m);
+    expect(snapshot(dir, GENERATED)).toEqual(before);
+  });
+});
+
 describe("training a spec from outside specs/", () => {
   it.concurrent("leaves generated/ alone, even when the file name matches a spec there", async () => {
     const dir = tempFiles({ "01-bigram.yaml": readFileSync(join(PROJECT_ROOT, "specs/01-bigram.yaml"), "utf8").replace("block_size: 8", "block_size: 4") });
