@@ -82,7 +82,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
   const specArg = options.spec ?? previous?.meta.spec.path;
   if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
-  const specPath = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
+  let specPath = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
+  // A run carries its own resolved spec: resuming does not need the original file where it was.
+  const ownCopy = options.resume ? join(resolve(options.resume), "spec.resolved.yaml") : undefined;
+  if (options.spec === undefined && !existsSync(specPath) && ownCopy && existsSync(ownCopy)) {
+    report.log(`${specArg} is gone; resuming from the run's own copy, ${ownCopy}`);
+    specPath = ownCopy;
+  }
   const recorded = previous?.meta.overrides ?? [];
   const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
   const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });

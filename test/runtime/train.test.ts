@@ -1,6 +1,7 @@
 // Training end to end on tinyshakespeare, small enough for CI: the loss falls, a resumed run repeats an
 // uninterrupted one exactly, no tensors leak, evaluation is deterministic, sampling is reproducible, and
 // the bigram reaches the loss PyTorch reaches.
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../runtime/nn/tf.js";
@@ -11,7 +12,7 @@ import { openRun } from "../../runtime/run.js";
 import { generate } from "../../runtime/sample.js";
 import { exactLoss } from "../../runtime/train/evaluate.js";
 import { train } from "../../runtime/train/trainer.js";
-import { tempFiles, useSharedData } from "../helpers/project.js";
+import { PROJECT_ROOT, tempFiles, useSharedData } from "../helpers/project.js";
 
 useSharedData();
 const small = ["training.eval_interval=1000", "training.eval_iters=2", "training.batch_size=8"];
@@ -35,6 +36,20 @@ describe("training", () => {
     expect(secondHalf.step).toBe(16);
     expect([...firstHalf.losses, ...secondHalf.losses]).toEqual(whole.losses);
     expect(secondHalf.evals.at(-1)).toEqual(whole.evals.at(-1));
+  });
+
+  it("resumes from the run's own copy of the spec when the spec file is gone, as exactly", async () => {
+    const sets = [...small, "training.eval_interval=5"];
+    const whole = await train({ spec: "specs/02-position.yaml", sets, iters: 8, out: join(tempFiles({}), "whole") });
+    const specDir = tempFiles({ "moved.yaml": `extends: ${join(PROJECT_ROOT, "specs/02-position.yaml")}\n` });
+    const dir = join(tempFiles({}), "halves");
+    const firstHalf = await train({ spec: join(specDir, "moved.yaml"), sets, iters: 4, out: dir });
+    rmSync(specDir, { recursive: true });
+    const logs: string[] = [];
+    const secondHalf = await train({ resume: dir, iters: 8, reporter: { log: (l) => logs.push(l), step: () => {}, done: () => {} } });
+    expect(logs.join("\n")).toMatch(/moved\.yaml is gone; resuming from the run's own copy, .*spec\.resolved\.yaml/);
+    expect(secondHalf.step).toBe(8);
+    expect([...firstHalf.losses, ...secondHalf.losses]).toEqual(whole.losses);
   });
 
   it("holds the number of live tensors flat from step 10 to step 100", async () => {
