@@ -24,7 +24,7 @@ const srcDir = join(here, "src");
 const outDir = join(root, "build");
 const output = join(outDir, "babygpt_native.node");
 const stamp = join(outDir, "babygpt_native.stamp");
-const sources = ["kernels.cc", "exact.cc", "threads.cc", "addon.cc", "kernels.h"].map((f) => join(srcDir, f));
+const sources = ["kernels.cc", "exact.cc", "threads.cc", "addon.cc", "kernels.h", "parallel.h"].map((f) => join(srcDir, f));
 const force = process.argv.includes("--force");
 const verbose = process.argv.includes("--verbose");
 

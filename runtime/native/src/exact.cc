@@ -10,26 +10,10 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "parallel.h"
 
 namespace bk {
 namespace {
-
-template <typename F>
-void par(int64_t n, int64_t parts, const F& f) {
-  struct Call {
-    static void run(void* c, int64_t b, int64_t e, int64_t p) { (*static_cast<const F*>(c))(b, e, p); }
-  };
-  parallel_for(n, parts, &Call::run, const_cast<F*>(&f));
-}
-
-inline int64_t parts_for(int64_t work, int64_t minPerPart) {
-  const int64_t t = pool_threads();
-  if (t <= 1 || work < 2 * minPerPart) return 1;
-  const int64_t p = work / minPerPart;
-  return p < t ? p : t;
-}
-
-constexpr int64_t kElementsPerPart = 32 * 1024;
 
 // ToUint32 of a non-negative double, as JavaScript's `x >>> 0`.
 inline uint32_t to_uint32(double x) { return static_cast<uint32_t>(static_cast<uint64_t>(x)); }

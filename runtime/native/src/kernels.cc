@@ -9,6 +9,7 @@
 // No C++ standard library templates are used in this file, so that no inline function compiled for
 // AVX2 here can be picked by the linker for the baseline-compiled addon.cc (see kernels.h).
 #include "kernels.h"
+#include "parallel.h"
 
 #include <cblas.h>
 
@@ -27,26 +28,6 @@ char* openblas_get_corename(void);
 
 namespace bk {
 namespace {
-
-// Runs f(begin, end, part) over [0, n) in `parts` parts on the thread pool (see parallel_for).
-template <typename F>
-void par(int64_t n, int64_t parts, const F& f) {
-  struct Call {
-    static void run(void* c, int64_t b, int64_t e, int64_t p) { (*static_cast<const F*>(c))(b, e, p); }
-  };
-  parallel_for(n, parts, &Call::run, const_cast<F*>(&f));
-}
-
-// How many parts to cut `work` units into so that each has at least `minPerPart`: 1 up to the pool size.
-inline int64_t parts_for(int64_t work, int64_t minPerPart) {
-  const int64_t t = pool_threads();
-  if (t <= 1 || work < 2 * minPerPart) return 1;
-  const int64_t p = work / minPerPart;
-  return p < t ? p : t;
-}
-
-// Element-wise loops below this many elements run on one thread.
-constexpr int64_t kElementsPerPart = 32 * 1024;
 
 inline float as_float(int32_t bits) {
   float f;
