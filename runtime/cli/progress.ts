@@ -21,10 +21,9 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   let lastPlain = 0;
   let startDone: number | undefined;
   const render = (done: number, status: string): string => {
-    startDone ??= done;
     const elapsed = (performance.now() - started) / 1000;
     const rate = (done - startDone) / Math.max(elapsed, 1e-9);
-    const eta = rate > 0 ? (total - done) / rate : Infinity;
+    const eta = done >= total ? 0 : rate > 0 ? (total - done) / rate : Infinity;
     const width = 24;
     const filled = Math.round((width * done) / Math.max(total, 1));
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
@@ -33,6 +32,8 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   return {
     update(done, status = "") {
       if (quiet) return;
+      // The rate counts from the first update (a resumed run starts past 0), whether or not it was shown.
+      startDone ??= done;
       if (tty) {
         stream.write(`\r\x1b[2K${render(done, status)}`);
       } else if (performance.now() - lastPlain > 10_000 || done === total) {
