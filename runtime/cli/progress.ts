@@ -22,7 +22,7 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   let startDone: number | undefined;
   const render = (done: number, status: string): string => {
     const elapsed = (performance.now() - started) / 1000;
-    const rate = (done - startDone) / Math.max(elapsed, 1e-9);
+    const rate = (done - (startDone ?? done)) / Math.max(elapsed, 1e-9);
     const eta = done >= total ? 0 : rate > 0 ? (total - done) / rate : Infinity;
     const width = 24;
     const filled = Math.round((width * done) / Math.max(total, 1));

@@ -17,12 +17,12 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(`train ${DEMO_SPEC} briefly and print a sample (what \`npm start\` runs)`)
-    .argument("[spec]", "spec to train", join(PROJECT_ROOT, DEMO_SPEC))
+    .argument("[spec]", `spec to train (default: babygpt's own ${DEMO_SPEC})`)
     .option("--iters <n>", "optimizer steps", parseIntOption("--iters", 1), 500)
     .option("--tokens <n>", "characters to sample", parseIntOption("--tokens", 1), 300)
     .option("--data <path>", "corpus file or directory")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
-    .action(async (spec: string, opts: { iters: number; tokens: number; data?: string; backend: BackendChoice }) => {
+    .action(async (given: string | undefined, opts: { iters: number; tokens: number; data?: string; backend: BackendChoice }) => {
       let bar: Progress | undefined;
       let stop = false;
       const onSigint = (): void => {
@@ -30,6 +30,7 @@ export function registerDemo(program: Command): void {
         stop = true;
       };
       process.on("SIGINT", onSigint);
+      const spec = given ?? join(PROJECT_ROOT, DEMO_SPEC);
       try {
         const result = await train({
           spec,
