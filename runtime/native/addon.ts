@@ -142,23 +142,10 @@ export interface NativeAddon {
     D: number,
     scale: number,
   ): void;
-  /** All heads from a fused projection qkv [B*T, 3*H*D] (per head: q, k, v columns); out [B, T, H*D]. */
-  mhaAttention(qkv: Float32Array, out: Float32Array, p: Float32Array, B: number, T: number, H: number, D: number, scale: number): void;
-  mhaAttentionGrad(
-    qkv: Float32Array,
-    p: Float32Array,
-    dout: Float32Array,
-    dqkv: Float32Array,
-    scratch: Float32Array,
-    B: number,
-    T: number,
-    H: number,
-    D: number,
-    scale: number,
-  ): void;
   /**
-   * mhaAttention with dropout on the attention weights: mask [B, H, T, T] holds tf.dropout's keep flags
-   * (headDropoutMasks), p the weights before dropout. A null mask is plain mhaAttention.
+   * All heads from a fused projection qkv [B*T, 3*H*D] (per head: q, k, v columns) into out [B, T, H*D],
+   * with dropout on the attention weights: mask [B, H, T, T] holds tf.dropout's keep flags
+   * (headDropoutMasks), p the weights before dropout. A null mask means no dropout.
    */
   mhaAttentionDropout(qkv: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, B: number, T: number, H: number, D: number, scale: number): void;
   mhaAttentionDropoutGrad(

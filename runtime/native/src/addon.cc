@@ -561,32 +561,6 @@ napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
-// mhaAttention(qkv, out, p, B, T, H, D, scale)
-napi_value MhaAttention(napi_env env, napi_callback_info info) {
-  BEGIN(8);
-  const int64_t B = num(&a, 3), T = num(&a, 4), H = num(&a, 5), D = num(&a, 6);
-  const float* qkv = f32(&a, 0, B * T * 3 * H * D);
-  float* out = f32(&a, 1, B * T * H * D);
-  float* p = f32(&a, 2, B * H * T * T);
-  const float scale = static_cast<float>(real(&a, 7));
-  if (!a.failed && B * T * H * D > 0) bk::mha_attention(qkv, out, p, B, T, H, D, scale);
-  END();
-}
-
-// mhaAttentionGrad(qkv, p, dout, dqkv, scratch, B, T, H, D, scale)
-napi_value MhaAttentionGrad(napi_env env, napi_callback_info info) {
-  BEGIN(10);
-  const int64_t B = num(&a, 5), T = num(&a, 6), H = num(&a, 7), D = num(&a, 8);
-  const float* qkv = f32(&a, 0, B * T * 3 * H * D);
-  const float* p = f32(&a, 1, B * H * T * T);
-  const float* dout = f32(&a, 2, B * T * H * D);
-  float* dqkv = f32(&a, 3, B * T * 3 * H * D);
-  float* scratch = f32(&a, 4, T * T);
-  const float scale = static_cast<float>(real(&a, 9));
-  if (!a.failed && B * T * H * D > 0) bk::mha_attention_grad(qkv, p, dout, dqkv, scratch, B, T, H, D, scale);
-  END();
-}
-
 // mhaAttentionDropout(qkv, out, p, mask|null, keep, B, T, H, D, scale)
 napi_value MhaAttentionDropout(napi_env env, napi_callback_info info) {
   BEGIN(10);
@@ -805,8 +779,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"crossEntropyGrad", CrossEntropyGrad},
       {"attention", Attention},
       {"attentionGrad", AttentionGrad},
-      {"mhaAttention", MhaAttention},
-      {"mhaAttentionGrad", MhaAttentionGrad},
       {"mhaAttentionDropout", MhaAttentionDropout},
       {"mhaAttentionDropoutGrad", MhaAttentionDropoutGrad},
       {"headDropoutMasks", HeadDropoutMasks},
