@@ -192,11 +192,10 @@ def sgemm_gflops(reps: int) -> float:
 
 def worker(args: argparse.Namespace) -> Dict[str, Any]:
     import torch
-    import torch.nn as nn
 
     sys.dont_write_bytecode = True  # no __pycache__ in the checkout
     sys.path.insert(0, HERE)
-    from model import SpecModel
+    from model import SpecModel, train_step
 
     spec = json.load(sys.stdin)
     training = spec["training"]
@@ -220,12 +219,7 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     def step(i: int) -> float:
         x, y = batches[i % len(batches)]
         start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        _, loss = model(x, y)
-        loss.backward()
-        if clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+        train_step(model, optimizer, x, y, clip)
         return time.perf_counter() - start
 
     # Warm-up (allocator, thread pools, first-call dispatch), capped at a quarter of the budget.

@@ -422,6 +422,18 @@ def _gpt_init(module: nn.Module) -> None:
         nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, clip: float) -> torch.Tensor:
+    """One training step as babygpt runs it (runtime/train/step.ts): forward, backward, clipping by global
+    norm where clip > 0, optimizer step. Returns the loss, computed before the step."""
+    optimizer.zero_grad(set_to_none=True)
+    _, loss = model(x, y)
+    loss.backward()
+    if clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss
+
+
 def load_spec(path: str) -> Dict[str, Any]:
     """Reads a resolved spec (the JSON of `npx babygpt resolve --json`)."""
     with open(path, encoding="utf-8") as f:

@@ -38,13 +38,12 @@ from typing import Any, Dict, List
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 # No __pycache__ next to the sources: this runs from the test suite inside a git checkout.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-from model import SpecModel, load_spec, token_embedding_name  # noqa: E402
+from model import SpecModel, load_spec, token_embedding_name, train_step  # noqa: E402
 
 # The schema's defaults for training.optimizer (schema/spec.schema.json), for specs that omit fields.
 OPTIMIZER_DEFAULTS = {"type": "adamw", "lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01}
@@ -138,13 +137,7 @@ def main(argv: List[str]) -> None:
         optimizer = make_optimizer(config, model.parameters())
         losses = []
         for _ in range(args.steps):
-            optimizer.zero_grad(set_to_none=True)
-            _, loss = model(x, y)
-            loss.backward()
-            if clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            losses.append(loss.item())
+            losses.append(train_step(model, optimizer, x, y, clip).item())
         with torch.no_grad():
             losses.append(model(x, y)[1].item())
         out[f"losses.{config['type']}"] = np.array(losses, dtype=np.float32)
