@@ -46,7 +46,8 @@ export function explainMemory(estimateMiB: number, measuredMiB: number): string 
   return ratio > 2 ? "measured is over twice the estimate: allocations the IR does not model" : "measured is under half the estimate: the backend frees activations the estimate keeps";
 }
 
-function tokensRatio(o: OurResult, c: Config): number | undefined {
+/** Training tokens/s of one measurement over PyTorch's at its best thread setting, where both exist. */
+export function tokensRatio(o: OurResult, c: Config): number | undefined {
   const t = c.torch.best;
   return o.tokensPerSec !== undefined && t ? o.tokensPerSec / t.tokens_per_sec : undefined;
 }

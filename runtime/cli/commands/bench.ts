@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, runBench, writeBenchReport } from "../../../bench/bench.js";
-import { readBenchResults, writeBenchMarkdown } from "../../../bench/report.js";
+import { readBenchResults, tokensRatio, writeBenchMarkdown } from "../../../bench/report.js";
 import { parseIntOption } from "../parse.js";
 
 export function registerBench(program: Command): void {
@@ -35,7 +35,8 @@ export function registerBench(program: Command): void {
       for (const c of report.configs) {
         for (const o of c.ours) {
           const t = c.torch.best;
-          const ratio = o.tokensPerSec && t ? ` = ${(o.tokensPerSec / t.tokens_per_sec).toFixed(2)}× PyTorch (${t.tokens_per_sec.toFixed(0)} tokens/s, ${t.setting})` : "";
+          const r = tokensRatio(o, c);
+          const ratio = r !== undefined && t ? ` = ${r.toFixed(2)}× PyTorch (${t.tokens_per_sec.toFixed(0)} tokens/s, ${t.setting})` : "";
           console.log(`${c.name.padEnd(12)} ${o.backend.padEnd(15)} ${o.msPerIter !== undefined ? `${o.msPerIter.toFixed(1)} ms/iter, ${o.tokensPerSec!.toFixed(0)} tokens/s${ratio}` : `${o.status}${o.note ? `: ${o.note}` : ""}`}`);
         }
       }
