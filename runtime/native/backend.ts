@@ -6,10 +6,10 @@
 // cases (other dtypes, prelu, batchDims), which fall back to the cpu kernel of the same name.
 //
 // Training a small GPT spends much of its time in the tfjs engine's per-op bookkeeping rather than in the
-// kernels, so runtime/native/fused.ts adds fused kernels (linear layer, layer norm, GELU, causal
-// attention, multi-head attention, cross-entropy, embedding, dropout) with their gradients, which the
-// runtime/nn building blocks use on this backend, and runtime/native/train.ts does the optimizer's update
-// and the gradient norm in one call each, which runtime/train uses.
+// kernels, so this backend also registers kernels for the ops of runtime/ops, which the models and the
+// trainer call: runtime/native/fused.ts for the layers' ops (linear, layer norm, GELU, multi-head
+// attention, cross-entropy, embedding, dropout) with their gradient kernels, runtime/native/train.ts for
+// the optimizer's update and the gradient norm, one call each over all parameters.
 //
 // The kernels use every core through the addon's own thread pool (src/threads.cc); OpenBLAS itself runs
 // single-threaded inside it. The pool takes the thread count OpenBLAS would have taken
@@ -596,7 +596,7 @@ let registered = false;
 
 /**
  * Registers the "native" backend: loads the addon (throwing an Error whose first line says why when it
- * cannot), registers every cpu kernel under the new name, then the native and fused kernels over them.
+ * cannot), registers every cpu kernel under the new name, then the native kernels and the ops' kernels.
  * Idempotent. Returns true once the backend is registered.
  */
 export function registerNativeBackend(): boolean {

@@ -1,58 +1,24 @@
-// Fused kernels of the native backend, each with its gradient: a linear layer, layer normalization,
-// GELU, causal self-attention (one head, or all heads of a layer at once, with or without dropout on
-// the attention weights), the cross-entropy loss, the embedding lookup and dropout. Written as separate
-// tfjs ops they cost tens of kernel calls each, forward and backward, and on a model as small as the baby
-// GPT the engine's work per call (tape, bookkeeping, tensor objects) weighs as much as the arithmetic.
-// One kernel forward and one backward per layer removes most of that. The multi-head kernel also
-// projects x for all heads with one matrix product instead of three per head.
+// The native backend's kernels for the ops of runtime/ops (linear, layer norm, GELU, multi-head causal
+// attention, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
+// ops' names. Written as separate tfjs ops they cost tens of kernel calls each, forward and backward,
+// and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
+// weighs as much as the arithmetic. One kernel forward and one backward per layer removes most of that.
+// The multi-head kernel also projects x for all heads with one matrix product instead of three per head.
 //
-// The kernels exist only on the native backend. The functions at the end (fusedLinear, ...) run them;
-// the runtime/nn building blocks call those when the native backend is active and keep their plain-tfjs
-// code for every other backend (see runtime/nn/functional.ts, linear.ts and embedding.ts).
-//
-// What a gradient needs is not kept as tensors on the tape. The engine would keep a clone of each such
-// tensor (one Identity kernel call apiece), and every extra output of a kernel (the probabilities,
-// layer norm's statistics, the projections) would get a gradient of zeros made in JavaScript during
-// backprop: 8 MB of fresh zeros per baby GPT step, gigabytes for the lecture GPT. Instead, when the tape
-// is recording, the forward kernel leaves the arrays in a `saved` holder inside its attrs (the engine
-// hands the same attrs object to the gradient function): its inputs' arrays, marked in the pool so that
-// they are not recycled when their tensors are disposed (pool.ts's retain), and arrays it computed for
-// the purpose. The gradient kernel reads them and gives them back. Outside a gradient tape nothing is
-// kept.
-//
-// Gradients that come out of one kernel together (dx, dW, db) are computed when the engine calls the
-// node's gradFunc, which it does once per tape node before asking for each input's gradient; the
-// per-input thunks just hand out the tensors already made. One the engine does not ask for (an input
-// that no variable depends on) is disposed with the backward pass's other intermediates, at the end of
-// tf.grads' scope.
+// What a gradient kernel needs travels in the op layer's GradientStash (runtime/ops/op.ts), present in
+// the attrs while the tape records: the forward kernel leaves there its inputs' arrays, marked in the
+// pool so that they are not recycled when their tensors are disposed (pool.ts's retain), and arrays it
+// computed for the purpose; the op layer gives them back once the gradient kernel ran. Outside a gradient
+// tape nothing is kept.
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, NamedTensorMap, TensorInfo } from "@tensorflow/tfjs";
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from "@tensorflow/tfjs";
 import { tf } from "../nn/tf.js";
+import { CROSS_ENTROPY, DROPOUT, EMBEDDING, GELU, gradientStash, LAYER_NORM, LINEAR, MULTI_HEAD_ATTENTION, type DropoutAttrs, type LayerNormAttrs, type MultiHeadAttentionAttrs, type Op } from "../ops/index.js";
 import { UnaryOp, type NativeAddon } from "./addon.js";
 import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
 import { f32, i32, sizeOf } from "./storage.js";
 
 const BACKEND = "native";
-
-/** The fused kernels' names, as tf.profile shows them. */
-export const FusedKernel = {
-  Linear: "BabygptLinear",
-  LinearGrad: "BabygptLinearGrad",
-  LayerNorm: "BabygptLayerNorm",
-  LayerNormGrad: "BabygptLayerNormGrad",
-  Gelu: "BabygptGelu",
-  GeluGrad: "BabygptGeluGrad",
-  Attention: "BabygptAttention",
-  AttentionGrad: "BabygptAttentionGrad",
-  MultiHeadAttention: "BabygptMultiHeadAttention",
-  MultiHeadAttentionGrad: "BabygptMultiHeadAttentionGrad",
-  CrossEntropy: "BabygptCrossEntropy",
-  CrossEntropyGrad: "BabygptCrossEntropyGrad",
-  Embedding: "BabygptEmbedding",
-  EmbeddingGrad: "BabygptEmbeddingGrad",
-  Dropout: "BabygptDropout",
-  DropoutGrad: "BabygptDropoutGrad",
-} as const;
 
 interface Args {
   inputs: NamedTensorInfoMap;
@@ -60,15 +26,13 @@ interface Args {
   attrs?: NamedAttrMap;
 }
 
-/** What a forward kernel leaves for its gradient; see the file comment. */
+/** What a forward kernel keeps for its gradient kernel (in the op layer's stash); see the file comment. */
 interface Saved {
   /** Input arrays marked with retain(), given back with release(). */
   readonly retained: Float32Array[];
   /** Arrays the kernel allocated for the gradient, freed by it. */
   readonly owned: Float32Array[];
   readonly bytes: Uint8Array[];
-  /** The id of the kernel's output tensor: gradients with a larger id were made during backprop. */
-  outId?: number;
   /** Named views of the above, and shapes. */
   readonly f: Record<string, Float32Array>;
   readonly i: Record<string, Int32Array>;
@@ -76,13 +40,14 @@ interface Saved {
   readonly shapes: Record<string, number[]>;
 }
 
-function newSaved(): Saved {
-  return { retained: [], owned: [], bytes: [], f: {}, i: {}, u: {}, shapes: {} };
-}
-
-/** The holder in attrs when the tape is recording this kernel call, else undefined. */
+/** A holder for what the gradient will read when the tape records this kernel call, else undefined. */
 function savedOf(attrs: NamedAttrMap | undefined): Saved | undefined {
-  return (attrs as { saved?: Saved } | undefined)?.saved;
+  const stash = gradientStash(attrs);
+  if (!stash) return undefined;
+  const s: Saved = { retained: [], owned: [], bytes: [], f: {}, i: {}, u: {}, shapes: {} };
+  stash.kept = s;
+  stash.release = () => releaseSaved(s);
+  return s;
 }
 
 function keepInput(s: Saved, name: string, values: Float32Array, shape: number[]): void {
@@ -105,18 +70,6 @@ function releaseSaved(s: Saved): void {
   s.retained.length = 0;
   s.owned.length = 0;
   s.bytes.length = 0;
-}
-
-/** True when the engine records the op about to run on a gradient tape (so its gradient may be asked). */
-function recording(): boolean {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; kernelDepth: number } }).state;
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
-}
-
-/** Attributes for a forward kernel: with a fresh `saved` holder when the tape records it. */
-function forwardAttrs(attrs: Record<string, unknown>): NamedAttrMap {
-  if (recording()) attrs["saved"] = newSaved();
-  return attrs as NamedAttrMap;
 }
 
 let addon: NativeAddon;
@@ -171,17 +124,17 @@ function make(b: MathBackendCPU, shape: number[], v: Float32Array): TensorInfo {
   return b.makeTensorInfo(shape, "float32", v);
 }
 
-/** The forward attrs a gradient kernel was given, with their saved arrays. */
-function gradSaved(attrs: NamedAttrMap | undefined, kernel: string): Saved {
-  const s = savedOf(attrs);
-  if (!s) throw new Error(`${kernel}: the forward kernel kept nothing for its gradient (it ran outside a gradient tape)`);
+/** What the forward kernel kept, in the attrs a gradient kernel was given. */
+function gradSaved(attrs: NamedAttrMap | undefined, op: Op): Saved {
+  const s = gradientStash(attrs)?.kept as Saved | undefined;
+  if (!s) throw new Error(`${op.gradName}: the forward kernel kept nothing for its gradient (it ran outside a gradient tape)`);
   return s;
 }
 
 // ---- linear ----
 
 // y = x W^T + b over the last axis of x; W is (out, in) as in PyTorch.
-const linear = define(FusedKernel.Linear, (b, { inputs, attrs }) => {
+const linear = define(LINEAR.name, (b, { inputs, attrs }) => {
   const { x, weight, bias } = inputs as Record<string, TensorInfo | undefined>;
   const [nOut, nIn] = weight!.shape as [number, number];
   if (x!.shape[x!.shape.length - 1] !== nIn) throw new Error(`linear: input width ${x!.shape} does not match weight ${weight!.shape}`);
@@ -194,13 +147,14 @@ const linear = define(FusedKernel.Linear, (b, { inputs, attrs }) => {
   if (s) {
     keepInput(s, "x", xv, x!.shape);
     keepInput(s, "weight", wv, weight!.shape);
+    if (bias) s.shapes["bias"] = bias.shape.slice();
   }
   return make(b, [...x!.shape.slice(0, -1), nOut], y);
 });
 
 // dx = dy W, dW = dy^T x, db = column sums of dy.
-const linearGrad = define(FusedKernel.LinearGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.LinearGrad);
+const linearGrad = define(LINEAR.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, LINEAR);
   const dy = inputs["dy"]!;
   const xShape = s.shapes["x"]!;
   const [nOut, nIn] = s.shapes["weight"] as [number, number];
@@ -211,7 +165,7 @@ const linearGrad = define(FusedKernel.LinearGrad, (b, { inputs, attrs }) => {
   gemm(dyv, s.f["weight"]!, dx, null, rows, nIn, nOut, false, false);
   gemm(dyv, s.f["x"]!, dw, null, nOut, nIn, rows, true, false);
   const outs = [make(b, xShape.slice(), dx), make(b, [nOut, nIn], dw)];
-  if (attrs?.["hasBias"]) {
+  if (s.shapes["bias"]) {
     const db = allocF32(nOut);
     addon.colSum(dyv, db, nOut, false);
     outs.push(make(b, [nOut], db));
@@ -221,7 +175,7 @@ const linearGrad = define(FusedKernel.LinearGrad, (b, { inputs, attrs }) => {
 
 // ---- layer norm ----
 
-const layerNorm = define(FusedKernel.LayerNorm, (b, { inputs, attrs }) => {
+const layerNorm = define(LAYER_NORM.name, (b, { inputs, attrs }) => {
   const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
   const C = x!.shape[x!.shape.length - 1]!;
   const rows = sizeOf(x!.shape) / C;
@@ -230,7 +184,8 @@ const layerNorm = define(FusedKernel.LayerNorm, (b, { inputs, attrs }) => {
   const rstd = allocF32(rows);
   const xv = values(b, x, "x");
   const gv = values(b, gamma, "gamma");
-  addon.layerNorm(xv, gv, values(b, beta, "beta"), y, mean, rstd, C, Number(attrs?.["eps"]));
+  const { eps } = attrs as unknown as LayerNormAttrs;
+  addon.layerNorm(xv, gv, values(b, beta, "beta"), y, mean, rstd, C, eps);
   const s = savedOf(attrs);
   if (s) {
     keepInput(s, "x", xv, x!.shape);
@@ -244,8 +199,8 @@ const layerNorm = define(FusedKernel.LayerNorm, (b, { inputs, attrs }) => {
   return make(b, x!.shape.slice(), y);
 });
 
-const layerNormGrad = define(FusedKernel.LayerNormGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.LayerNormGrad);
+const layerNormGrad = define(LAYER_NORM.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, LAYER_NORM);
   const xShape = s.shapes["x"]!;
   const C = xShape[xShape.length - 1]!;
   const dx = allocF32(sizeOf(xShape));
@@ -257,7 +212,7 @@ const layerNormGrad = define(FusedKernel.LayerNormGrad, (b, { inputs, attrs }) =
 
 // ---- GELU ----
 
-const gelu = define(FusedKernel.Gelu, (b, { inputs, attrs }) => {
+const gelu = define(GELU.name, (b, { inputs, attrs }) => {
   const x = inputs["x"]!;
   const xv = values(b, x, "x");
   const y = allocF32(xv.length);
@@ -269,8 +224,8 @@ const gelu = define(FusedKernel.Gelu, (b, { inputs, attrs }) => {
 
 // Recomputing erf and exp from x costs less here than keeping gelu'(x) from the forward pass and
 // multiplying: both read and write as much memory, and this kernel runs on every core.
-const geluGrad = define(FusedKernel.GeluGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.GeluGrad);
+const geluGrad = define(GELU.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, GELU);
   const xv = s.f["x"]!;
   const dx = allocF32(xv.length);
   addon.geluGrad(xv, values(b, inputs["dy"], "dy"), dx);
@@ -279,70 +234,20 @@ const geluGrad = define(FusedKernel.GeluGrad, (b, { inputs, attrs }) => {
 
 // ---- attention ----
 
-/** [..., T, D] → B (the product of the leading dims), T, D. */
-function btd(shape: number[]): [number, number, number] {
-  const D = shape[shape.length - 1]!;
-  const T = shape[shape.length - 2]!;
-  return [sizeOf(shape.slice(0, -2)), T, D];
-}
-
-const attention = define(FusedKernel.Attention, (b, { inputs, attrs }) => {
-  const { q, k, v } = inputs as Record<string, TensorInfo>;
-  const [B, T, D] = btd(q!.shape);
-  const o = allocF32(B * T * D);
-  const p = allocF32(B * T * T);
-  const qv = values(b, q, "q");
-  const kv = values(b, k, "k");
-  const vv = values(b, v, "v");
-  addon.attention(qv, kv, vv, o, p, B, T, D, Number(attrs?.["scale"]));
-  const s = savedOf(attrs);
-  if (s) {
-    keepInput(s, "q", qv, q!.shape);
-    keepInput(s, "k", kv, k!.shape);
-    keepInput(s, "v", vv, v!.shape);
-    keepOwned(s, "p", p);
-  } else {
-    noteReleased(p);
-  }
-  return make(b, q!.shape.slice(), o);
-});
-
-const attentionGrad = define(FusedKernel.AttentionGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.AttentionGrad);
-  const shape = s.shapes["q"]!;
-  const [B, T, D] = btd(shape);
-  const n = B * T * D;
-  const dq = allocF32(n);
-  const dk = allocF32(n);
-  const dv = allocF32(n);
-  const scratch = allocF32(T * T);
-  addon.attentionGrad(s.f["q"]!, s.f["k"]!, s.f["v"]!, s.f["p"]!, values(b, inputs["dy"], "dy"), dq, dk, dv, scratch, B, T, D, Number(attrs?.["scale"]));
-  noteReleased(scratch);
-  return [make(b, shape.slice(), dq), make(b, shape.slice(), dk), make(b, shape.slice(), dv)];
-});
-
-interface MhaAttrs {
-  heads: number;
-  headSize: number;
-  scale: number;
-  hasBias: boolean;
-  /** Dropout on the attention weights: the keep probability (1: none) and one seed per head. */
-  keep: number;
-  seeds: number[];
-}
-
-function mhaAttrs(attrs: NamedAttrMap | undefined): MhaAttrs {
-  return attrs as unknown as MhaAttrs;
+function mhaAttrs(attrs: NamedAttrMap | undefined): MultiHeadAttentionAttrs {
+  return attrs as unknown as MultiHeadAttentionAttrs;
 }
 
 // All heads of a multi-head causal self-attention, from x and every head's projections: inputs x, w0..,
 // b0.. in the order q0, k0, v0, q1, ... One GEMM projects x to every head's q, k and v at once (instead
-// of 3 per head); the heads' outputs come out side by side, already concatenated. With keep < 1, dropout
-// on the attention weights, each head's keep flags drawn as tf.dropout draws them from its seed. Keeps
-// for the gradient: x, the projections qkv [rows, 3HD], the weights p [B, H, T, T] (before dropout),
-// the stacked weights and the keep flags.
-const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, attrs }) => {
-  const { heads: H, headSize: D, scale, hasBias, keep, seeds } = mhaAttrs(attrs);
+// of 3 per head); the heads' outputs come out side by side, already concatenated. With a dropout rate,
+// each head's keep flags for its attention weights are drawn as tf.dropout draws them from its seed.
+// Keeps for the gradient: x, the projections qkv [rows, 3HD], the weights p [B, H, T, T] (before
+// dropout), the stacked weights and the keep flags.
+const multiHeadAttention = define(MULTI_HEAD_ATTENTION.name, (b, { inputs, attrs }) => {
+  const { heads: H, headSize: D, scale, dropoutRate, seeds } = mhaAttrs(attrs);
+  const keep = 1 - dropoutRate;
+  const hasBias = inputs["b0"] !== undefined;
   const x = inputs["x"]!;
   const C = x.shape[x.shape.length - 1]!;
   const T = x.shape[x.shape.length - 2]!;
@@ -362,7 +267,7 @@ const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, 
   const o = allocF32(rows * H * D);
   const p = allocF32(B * H * T * T);
   let mask: Uint8Array | null = null;
-  if (keep < 1) {
+  if (dropoutRate > 0) {
     mask = allocU8(B * H * T * T);
     addon.headDropoutMasks(Float64Array.from(seeds), mask, B, H, T, keep);
   }
@@ -370,6 +275,7 @@ const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, 
   const s = savedOf(attrs);
   if (s) {
     keepInput(s, "x", xv, x.shape);
+    if (hasBias) s.shapes["bias"] = [W];
     keepOwned(s, "qkv", qkv);
     keepOwned(s, "p", p);
     keepOwned(s, "wcat", wcat);
@@ -387,9 +293,11 @@ const multiHeadAttention = define(FusedKernel.MultiHeadAttention, (b, { inputs, 
 });
 
 // dx = dqkv W, and each head's dW (rows of dqkv^T x) and db (column sums of dqkv).
-const multiHeadAttentionGrad = define(FusedKernel.MultiHeadAttentionGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.MultiHeadAttentionGrad);
-  const { heads: H, headSize: D, scale, hasBias, keep } = mhaAttrs(attrs);
+const multiHeadAttentionGrad = define(MULTI_HEAD_ATTENTION.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, MULTI_HEAD_ATTENTION);
+  const { heads: H, headSize: D, scale, dropoutRate } = mhaAttrs(attrs);
+  const keep = 1 - dropoutRate;
+  const hasBias = s.shapes["bias"] !== undefined;
   const xShape = s.shapes["x"]!;
   const C = xShape[xShape.length - 1]!;
   const T = xShape[xShape.length - 2]!;
@@ -422,7 +330,7 @@ const multiHeadAttentionGrad = define(FusedKernel.MultiHeadAttentionGrad, (b, { 
 
 // ---- cross-entropy ----
 
-const crossEntropy = define(FusedKernel.CrossEntropy, (b, { inputs, attrs }) => {
+const crossEntropy = define(CROSS_ENTROPY.name, (b, { inputs, attrs }) => {
   const { logits, targets } = inputs as Record<string, TensorInfo>;
   const V = logits!.shape[logits!.shape.length - 1]!;
   const lv = values(b, logits, "logits");
@@ -440,8 +348,8 @@ const crossEntropy = define(FusedKernel.CrossEntropy, (b, { inputs, attrs }) => 
   return make(b, [], Float32Array.of(loss));
 });
 
-const crossEntropyGrad = define(FusedKernel.CrossEntropyGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.CrossEntropyGrad);
+const crossEntropyGrad = define(CROSS_ENTROPY.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, CROSS_ENTROPY);
   const pv = s.f["probs"]!;
   const tv = s.i["targets"]!;
   const V = s.shapes["logits"]![s.shapes["logits"]!.length - 1]!;
@@ -455,7 +363,7 @@ const crossEntropyGrad = define(FusedKernel.CrossEntropyGrad, (b, { inputs, attr
 // ---- embedding ----
 
 // Rows of weight [count, dim] picked by int32 indices: out [...indices.shape, dim].
-const embedding = define(FusedKernel.Embedding, (b, { inputs, attrs }) => {
+const embedding = define(EMBEDDING.name, (b, { inputs, attrs }) => {
   const { weight, indices } = inputs as Record<string, TensorInfo>;
   const [count, dim] = weight!.shape as [number, number];
   const iv = ints(b, indices, "indices");
@@ -463,15 +371,17 @@ const embedding = define(FusedKernel.Embedding, (b, { inputs, attrs }) => {
   const bad = addon.gather(values(b, weight, "weight"), iv, o, 1, count, dim);
   if (bad >= 0) throw new Error(`GatherV2: the index value ${iv[bad]} is not in [0, ${count - 1}]`);
   const s = savedOf(attrs);
-  if (s) s.i["indices"] = iv.slice();
+  if (s) {
+    s.i["indices"] = iv.slice();
+    s.shapes["weight"] = [count, dim];
+  }
   return make(b, [...indices!.shape, dim], o);
 });
 
 // dweight [count, dim]: each row of dy added into the row its index names.
-const embeddingGrad = define(FusedKernel.EmbeddingGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.EmbeddingGrad);
-  const count = Number(attrs?.["count"]);
-  const dim = Number(attrs?.["dim"]);
+const embeddingGrad = define(EMBEDDING.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, EMBEDDING);
+  const [count, dim] = s.shapes["weight"] as [number, number];
   const o = allocF32(count * dim);
   addon.segmentSum(values(b, inputs["dy"], "dy"), s.i["indices"]!, o, dim, count);
   return make(b, [count, dim], o);
@@ -479,14 +389,15 @@ const embeddingGrad = define(FusedKernel.EmbeddingGrad, (b, { inputs, attrs }) =
 
 // ---- dropout ----
 
-// tf.dropout(x, 1 - keep, undefined, seed), bit for bit (the addon runs tf.randomUniform's generator);
+// tf.dropout(x, rate, undefined, seed), bit for bit (the addon runs tf.randomUniform's generator);
 // the gradient keeps one byte per element.
-const dropoutKernel = define(FusedKernel.Dropout, (b, { inputs, attrs }) => {
+const dropoutKernel = define(DROPOUT.name, (b, { inputs, attrs }) => {
   const x = inputs["x"]!;
   const xv = values(b, x, "x");
   const y = allocF32(xv.length);
   const mask = allocU8(xv.length);
-  addon.dropout(xv, y, mask, Number(attrs?.["seed"]), Number(attrs?.["keep"]));
+  const { rate, seed } = attrs as unknown as DropoutAttrs;
+  addon.dropout(xv, y, mask, seed, 1 - rate);
   const s = savedOf(attrs);
   if (s) {
     s.bytes.push(mask);
@@ -498,186 +409,22 @@ const dropoutKernel = define(FusedKernel.Dropout, (b, { inputs, attrs }) => {
   return make(b, x.shape.slice(), y);
 });
 
-const dropoutGrad = define(FusedKernel.DropoutGrad, (b, { inputs, attrs }) => {
-  const s = gradSaved(attrs, FusedKernel.DropoutGrad);
+const dropoutGrad = define(DROPOUT.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, DROPOUT);
   const dv = values(b, inputs["dy"], "dy");
   const o = allocF32(dv.length);
-  addon.dropoutGrad(dv, s.u["mask"]!, o, Number(attrs?.["keep"]));
+  addon.dropoutGrad(dv, s.u["mask"]!, o, 1 - (attrs as unknown as DropoutAttrs).rate);
   return make(b, s.shapes["x"]!.slice(), o);
 });
 
-// ---- gradients ----
-
-type GradThunks = Record<string, () => tf.Tensor>;
-
-function run(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap = {}): tf.Tensor[] {
-  const r = tf.engine().runKernel(kernelName, inputs as NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(r) ? r : [r];
-}
-
-/** Runs a forward kernel; notes its output's id for the gradient (see gradient()). */
-function runForward(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap): tf.Tensor {
-  const out = run(kernelName, inputs, attrs)[0]!;
-  const s = savedOf(attrs);
-  if (s) s.outId = out.id;
-  return out;
-}
-
-/**
- * Registers a fused kernel's gradient: gradKernel gets dy and the forward's attrs (with its saved
- * arrays, given back once it ran), and returns the inputs' gradients in the order of `names`.
- *
- * dy is disposed once used when it was made during backprop (its id is larger than the forward output's,
- * so it is not a dy the caller passed to tf.grads): tfjs keeps every intermediate gradient until the
- * whole backward pass ends, and each is read exactly once, by the node that made the tensor it is the
- * gradient of. Freed here, its memory serves the next layer's gradients (a lecture GPT step held
- * gigabytes of spent gradients). Tensors sharing its data keep the data.
- */
-function gradient(kernelName: string, gradKernel: string, names: (attrs: NamedAttrMap) => string[]): void {
-  tf.registerGradient({
-    kernelName,
-    gradFunc: (dy, _saved, attrs): GradThunks => {
-      const s = gradSaved(attrs, gradKernel);
-      const d = dy as tf.Tensor;
-      let outs: tf.Tensor[];
-      try {
-        outs = run(gradKernel, { dy: d }, attrs);
-      } finally {
-        releaseSaved(s);
-      }
-      if (s.outId !== undefined && d.id > s.outId) d.dispose();
-      const g: GradThunks = {};
-      names(attrs).forEach((name, i) => {
-        const t = outs[i];
-        if (t) g[name] = () => t;
-      });
-      return g;
-    },
-  });
-}
-
-function registerGradients(): void {
-  gradient(FusedKernel.Linear, FusedKernel.LinearGrad, (a) => (a["hasBias"] ? ["x", "weight", "bias"] : ["x", "weight"]));
-  gradient(FusedKernel.LayerNorm, FusedKernel.LayerNormGrad, () => ["x", "gamma", "beta"]);
-  gradient(FusedKernel.Gelu, FusedKernel.GeluGrad, () => ["x"]);
-  gradient(FusedKernel.Attention, FusedKernel.AttentionGrad, () => ["q", "k", "v"]);
-  gradient(FusedKernel.MultiHeadAttention, FusedKernel.MultiHeadAttentionGrad, (a) => {
-    const { heads, hasBias } = mhaAttrs(a);
-    const names = ["x"];
-    for (let i = 0; i < 3 * heads; i++) names.push(`w${i}`);
-    if (hasBias) for (let i = 0; i < 3 * heads; i++) names.push(`b${i}`);
-    return names;
-  });
-  // Integer targets and indices get no gradient; the engine asks only if they depend on a variable.
-  gradient(FusedKernel.CrossEntropy, FusedKernel.CrossEntropyGrad, () => ["logits"]);
-  gradient(FusedKernel.Embedding, FusedKernel.EmbeddingGrad, () => ["weight"]);
-  gradient(FusedKernel.Dropout, FusedKernel.DropoutGrad, () => ["x"]);
-}
-
 let registered = false;
 
-/** Registers the fused kernels on the native backend and their gradients (backend-independent). */
+/** Registers the ops' kernels on the native backend (their gradients are the op layer's). */
 export function registerFusedKernels(a: NativeAddon): void {
   addon = a;
   if (registered) return;
-  const kernels = [linear, linearGrad, layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad];
-  kernels.push(multiHeadAttention, multiHeadAttentionGrad, crossEntropy, crossEntropyGrad);
-  kernels.push(embedding, embeddingGrad, dropoutKernel, dropoutGrad);
-  for (const k of kernels) {
-    tf.registerKernel(k);
-  }
-  registerGradients();
+  const kernels = [linear, linearGrad, layerNorm, layerNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
+  kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad);
+  for (const k of kernels) tf.registerKernel(k);
   registered = true;
-}
-
-/** True when the fused kernels can run on these tensors: the native backend is active, all float32. */
-export function canFuse(...ts: Array<tf.Tensor | undefined>): boolean {
-  if (!registered || tf.getBackend() !== BACKEND) return false;
-  for (const t of ts) if (t && t.dtype !== "float32") return false;
-  return true;
-}
-
-/** x [..., in] → x W^T + b [..., out]; W is (out, in). */
-export function fusedLinear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor): T {
-  const inputs: Record<string, tf.Tensor> = bias ? { x, weight, bias } : { x, weight };
-  return runForward(FusedKernel.Linear, inputs, forwardAttrs({ hasBias: bias !== undefined })) as T;
-}
-
-/** Layer norm over the last axis. */
-export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
-  return runForward(FusedKernel.LayerNorm, { x, gamma, beta }, forwardAttrs({ eps })) as T;
-}
-
-export function fusedGelu<T extends tf.Tensor>(x: T): T {
-  return runForward(FusedKernel.Gelu, { x }, forwardAttrs({})) as T;
-}
-
-/** softmax(mask(q k^T * scale)) v for q, k, v [..., T, D], each position seeing itself and earlier ones. */
-export function fusedCausalAttention<T extends tf.Tensor>(q: T, k: T, v: T, scale: number): T {
-  return runForward(FusedKernel.Attention, { q, k, v }, forwardAttrs({ scale })) as T;
-}
-
-/** The projections of one attention head: (out, in) weights and optional biases. */
-export interface HeadWeights {
-  readonly query: { readonly weight: tf.Tensor; readonly bias?: tf.Tensor | undefined };
-  readonly key: { readonly weight: tf.Tensor; readonly bias?: tf.Tensor | undefined };
-  readonly value: { readonly weight: tf.Tensor; readonly bias?: tf.Tensor | undefined };
-}
-
-/** True when the heads fit the fused kernel: one head size, biases on all projections or on none. */
-export function canFuseHeads(x: tf.Tensor, heads: readonly HeadWeights[]): boolean {
-  if (heads.length === 0 || x.rank < 2) return false;
-  const D = heads[0]!.query.weight.shape[0]!;
-  const withBias = heads[0]!.query.bias !== undefined;
-  const C = x.shape[x.rank - 1];
-  for (const h of heads) {
-    for (const l of [h.query, h.key, h.value]) {
-      if (l.weight.shape[0] !== D || l.weight.shape[1] !== C || (l.bias !== undefined) !== withBias) return false;
-      if (!canFuse(l.weight, l.bias)) return false;
-    }
-  }
-  return canFuse(x);
-}
-
-/**
- * x [..., T, C] → every head's causal attention output, side by side: [..., T, H * headSize]. With
- * dropoutSeeds (one per head) dropout at dropoutRate on each head's attention weights, the values
- * tf.dropout(weights, dropoutRate, undefined, seed) would give.
- */
-export function fusedMultiHeadAttention<T extends tf.Tensor>(x: T, heads: readonly HeadWeights[], scale: number, dropoutRate = 0, dropoutSeeds: readonly number[] = []): T {
-  const inputs: Record<string, tf.Tensor> = { x };
-  const hasBias = heads[0]!.query.bias !== undefined;
-  heads.forEach((h, i) => {
-    [h.query, h.key, h.value].forEach((l, j) => {
-      inputs[`w${3 * i + j}`] = l.weight;
-      if (hasBias) inputs[`b${3 * i + j}`] = l.bias!;
-    });
-  });
-  const dropping = dropoutRate > 0;
-  if (dropping && dropoutSeeds.length !== heads.length) throw new Error("fusedMultiHeadAttention: one dropout seed per head");
-  const attrs = {
-    heads: heads.length,
-    headSize: heads[0]!.query.weight.shape[0]!,
-    scale,
-    hasBias,
-    keep: dropping ? 1 - dropoutRate : 1,
-    seeds: dropping ? dropoutSeeds.slice() : [],
-  };
-  return runForward(FusedKernel.MultiHeadAttention, inputs, forwardAttrs(attrs)) as T;
-}
-
-/** Mean cross-entropy of logits [..., V] against int32 targets [...]. */
-export function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  return runForward(FusedKernel.CrossEntropy, { logits, targets }, forwardAttrs({})) as tf.Scalar;
-}
-
-/** weight [count, dim] rows picked by int32 indices: [...indices.shape, dim] (tf.gather on axis 0). */
-export function fusedEmbedding(weight: tf.Tensor, indices: tf.Tensor): tf.Tensor {
-  const [count, dim] = weight.shape as [number, number];
-  return runForward(FusedKernel.Embedding, { weight, indices }, forwardAttrs({ count, dim }));
-}
-
-/** tf.dropout(x, rate, undefined, seed): the same values. */
-export function fusedDropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
-  return runForward(FusedKernel.Dropout, { x }, forwardAttrs({ keep: 1 - rate, seed })) as T;
 }

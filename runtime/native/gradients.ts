@@ -183,7 +183,7 @@ function registerReluGrad(): void {
       if (!onNative(y, g)) return { x: () => tf.mul(g, tf.cast(tf.step(y), "float32")) };
       const dx = run(RELU_GRAD, { x: y, dy: g });
       // dy was made during backprop (it is younger than the saved output) and nothing reads it again:
-      // freed now rather than at the end of the backward pass (see fused.ts's gradient()).
+      // freed now rather than at the end of the backward pass (see runtime/ops/op.ts's gradient).
       if (g.id > y.id) g.dispose();
       return { x: () => dx };
     },

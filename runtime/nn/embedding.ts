@@ -1,5 +1,5 @@
-// nn.Embedding: a table of `count` learned vectors, looked up by index.
-import { canFuse, fusedEmbedding } from "../native/fused.js";
+// nn.Embedding: a table of `count` learned vectors, looked up by index (runtime/ops/embedding.ts).
+import { embedding } from "../ops/embedding.js";
 import { embeddingInit } from "./init.js";
 import { Module } from "./module.js";
 import { tf } from "./tf.js";
@@ -17,9 +17,7 @@ export class Embedding extends Module {
 
   /** (B, T) int32 indices → (B, T, dim) */
   forward(idx: tf.Tensor2D): tf.Tensor3D {
-    // On the native backend one kernel each way, which keeps only the indices for the gradient.
-    if (canFuse(this.weight) && idx.dtype === "int32") return fusedEmbedding(this.weight, idx) as tf.Tensor3D;
-    return tf.gather(this.weight, idx) as tf.Tensor3D;
+    return embedding(this.weight as tf.Tensor2D, idx) as tf.Tensor3D;
   }
 
   /** The first `n` rows (positions 0..n-1): (n, dim). */

@@ -1,11 +1,11 @@
-// What generated model code imports: the tf namespace and the runtime's building blocks.
+// What generated model code imports: the tf namespace and the runtime's building blocks. The fused
+// operations among them are ops (runtime/ops/): one name, reference math in tf ops, a kernel per backend.
 export { tf } from "./tf.js";
 export { Module } from "./module.js";
 export { LanguageModel, type ModelOptions, type ModelOutput } from "./language-model.js";
 export { Linear } from "./linear.js";
 export { Embedding } from "./embedding.js";
 export {
-  causalAttention,
   causalMask,
   crossEntropy,
   dropout,

@@ -1,86 +1,22 @@
 // The native backend (runtime/native) against the cpu backend: every native kernel on random inputs
-// (transposes, broadcasting, odd shapes, other dtypes that fall back), the fused ops against the plain
-// tfjs ops they replace, forward and backward, a generated model's loss and gradients, no tensor leaks
-// across steps, and arrays handed out by dataSync staying intact while the backend recycles memory.
+// (transposes, broadcasting, odd shapes, other dtypes that fall back), no tensor leaks across steps, and
+// arrays handed out by dataSync staying intact while the backend recycles memory. The ops' kernels
+// (runtime/native/fused.ts) are tested in ops.test.ts.
 //
 // Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
 import { describe, expect, it } from "vitest";
 import { models } from "../../generated/index.js";
 import { selectBackend } from "../../runtime/backend/select.js";
 import { nativeFallbackCounts, nativeKernelNames } from "../../runtime/native/backend.js";
-import { causalAttention, crossEntropy, gelu, layerNorm, multiHeadCausalAttention, seedDropout } from "../../runtime/nn/functional.js";
-import { Linear } from "../../runtime/nn/linear.js";
 import { tf } from "../../runtime/nn/tf.js";
-import { Prng } from "../../runtime/random.js";
 import { nativeUnavailable } from "../helpers/native.js";
+import { onBoth, relErr, TestData, expectSame } from "./compare.js";
 
 const skipReason = nativeUnavailable();
 
-type Values = Float32Array | Int32Array | Uint8Array;
-interface Result {
-  shape: number[];
-  dtype: string;
-  values: Values;
-}
-
-const rng = new Prng(20240611);
-
-function randn(shape: number[], scale = 1): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = rng.nextNormal() * scale;
-  return v;
-}
-
-function randint(n: number, max: number): Int32Array {
-  const v = new Int32Array(n);
-  for (let i = 0; i < n; i++) v[i] = rng.nextInt(max);
-  return v;
-}
-
-/** Runs f on the cpu backend and on the native one (inputs are made inside f) and returns both results. */
-async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<[Result[], Result[]]> {
-  const run = async (backend: string): Promise<Result[]> => {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const out = f();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() as Values }));
-    });
-  };
-  const cpu = await run("cpu");
-  const native = await run("native");
-  return [cpu, native];
-}
-
-/**
- * max |a - b| over max |b|: the error relative to the tensor's scale. `floor` bounds the scale from below,
- * for tensors that are zero up to rounding noise (say the gradient of a key bias, which softmax ignores).
- */
-function relErr(a: Values, b: Values, floor = 0): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (a[i] === b[i] || (Number.isNaN(a[i]!) && Number.isNaN(b[i]!))) continue; // equal infinities, NaN for NaN
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    if (Number.isFinite(b[i]!)) scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  if (Number.isNaN(diff)) return Number.NaN;
-  scale = Math.max(scale, floor);
-  return scale === 0 ? diff : diff / scale;
-}
-
-async function expectSame(f: () => tf.Tensor | tf.Tensor[], tol = 1e-5, floor = 0): Promise<void> {
-  const [cpu, native] = await onBoth(f);
-  expect(native.length).toBe(cpu.length);
-  cpu.forEach((c, i) => {
-    const n = native[i]!;
-    expect(n.shape).toEqual(c.shape);
-    expect(n.dtype).toBe(c.dtype);
-    expect(n.values.length).toBe(c.values.length);
-    if (tol === 0) expect(Array.from(n.values)).toEqual(Array.from(c.values));
-    else expect(relErr(n.values, c.values, floor), `output ${i}`).toBeLessThanOrEqual(tol);
-  });
-}
+const data = new TestData(20240611);
+const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, scale);
+const randint = (n: number, max: number): Int32Array => data.randint(n, max);
 
 describe.skipIf(skipReason !== undefined)(`native backend${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   it("registers every cpu kernel, natively or as a fallback", () => {
@@ -372,126 +308,6 @@ describe.skipIf(skipReason !== undefined)(`native backend${skipReason ? ` (skipp
     model.dispose();
     expect(nativeFallbackCounts()).toEqual(before);
   });
-
-  // ---- fused ops: the native kernel against the plain tfjs composition on the cpu backend ----
-
-  /** value and gradients of sum(f(inputs) * w) for a fixed random w, so every output element matters. */
-  function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Array<[Float32Array, number[]]>): () => tf.Tensor[] {
-    return () => {
-      const xs = inputs.map(([v, s]) => tf.tensor(v, s));
-      const y = f(...xs);
-      const w = tf.tensor(randnFixed(y.size), y.shape);
-      const g = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), w)));
-      return [y, ...g(xs)];
-    };
-  }
-  const fixed = new Prng(7);
-  const fixedValues: number[] = [];
-  function randnFixed(n: number): Float32Array {
-    while (fixedValues.length < n) fixedValues.push(fixed.nextNormal());
-    return Float32Array.from(fixedValues.slice(0, n));
-  }
-
-  /** A Linear over given tensors (the tests make them on each backend). */
-  function linearOf(weight: tf.Tensor, bias?: tf.Tensor): Linear {
-    const l = Object.create(Linear.prototype) as Linear;
-    Object.assign(l, { nIn: weight.shape[1], nOut: weight.shape[0], weight, bias });
-    return l;
-  }
-
-  it("fused linear (with and without bias) equals the cpu backend's fused matMul", async () => {
-    const x = randn([3, 5, 8]);
-    const w = randn([6, 8]);
-    const b = randn([6]);
-    const lin = (xs: tf.Tensor, ws: tf.Tensor, bs?: tf.Tensor): tf.Tensor => linearOf(ws, bs).forward(xs as tf.Tensor3D);
-    await expectSame(valueAndGrads((xs, ws, bs) => lin(xs, ws, bs), [[x, [3, 5, 8]], [w, [6, 8]], [b, [6]]]), 1e-5);
-    await expectSame(valueAndGrads((xs, ws) => lin(xs, ws), [[x, [3, 5, 8]], [w, [6, 8]]]), 1e-5);
-  });
-
-  it("fused layerNorm, gelu, causalAttention and crossEntropy: values and gradients", async () => {
-    const shape = [2, 7, 16];
-    await expectSame(valueAndGrads((x, g, b) => layerNorm(x, g, b, 1e-5), [[randn(shape, 2), shape], [randn([16]), [16]], [randn([16]), [16]]]), 1e-5);
-    await expectSame(valueAndGrads((x) => gelu(x), [[randn(shape, 2), shape]]), 1e-5);
-    const qkv: Array<[Float32Array, number[]]> = [0, 1, 2].map(() => [randn([3, 9, 8]), [3, 9, 8]]);
-    await expectSame(valueAndGrads((q, k, v) => causalAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 8 ** -0.5), qkv), 1e-5);
-    const logits = randn([2, 6, 11], 3);
-    const targets = randint(12, 11);
-    targets[3] = 11; // out of range: one-hot zeros, no loss and no gradient for that row
-    await expectSame(() => {
-      const l = tf.tensor(logits, [2, 6, 11]);
-      const t = tf.tensor(targets, [2, 6], "int32") as tf.Tensor2D;
-      const g = tf.grad((x: tf.Tensor) => crossEntropy(x as tf.Tensor3D, t));
-      return [crossEntropy(l as tf.Tensor3D, t), g(l)];
-    }, 1e-5);
-  });
-
-  it("fused multi-head attention (3 heads, with and without biases): values and gradients", async () => {
-    const [B, T, C, H, D] = [2, 7, 12, 3, 5];
-    for (const withBias of [false, true]) {
-      const inputs: Array<[Float32Array, number[]]> = [[randn([B, T, C]), [B, T, C]]];
-      for (let i = 0; i < 3 * H; i++) inputs.push([randn([D, C], 0.5), [D, C]]);
-      if (withBias) for (let i = 0; i < 3 * H; i++) inputs.push([randn([D]), [D]]);
-      const f = (x: tf.Tensor, ...p: tf.Tensor[]): tf.Tensor => {
-        const lin = (i: number): Linear => linearOf(p[i]!, withBias ? p[3 * H + i] : undefined);
-        const heads = Array.from({ length: H }, (_, h) => ({ query: lin(3 * h), key: lin(3 * h + 1), value: lin(3 * h + 2) }));
-        return multiHeadCausalAttention(x as tf.Tensor3D, heads, D ** -0.5);
-      };
-      // The key biases' gradients are zero but for rounding (a row's softmax ignores a shift common to
-      // the row), so errors are taken relative to at least 1.
-      await expectSame(valueAndGrads(f, inputs), 1e-5, 1);
-    }
-  });
-
-  // ---- a generated model ----
-
-  type BabyGpt = ReturnType<(typeof models)["baby-gpt"]["createModel"]>;
-
-  /**
-   * Rewires a baby GPT to call layerNorm and multiHeadCausalAttention, as its generated code would to
-   * use the fused kernels (the same parameters, the same function).
-   */
-  function callFusedOps(model: BabyGpt): void {
-    for (const ln of [...model.blocks.flatMap((b) => [b.ln1, b.ln2]), model.lnF]) {
-      ln.forward = (x) => layerNorm(x, ln.gamma, ln.beta, ln.eps);
-    }
-    for (const { attn } of model.blocks) {
-      attn.forward = (x) => attn.proj.forward(multiHeadCausalAttention(x, attn.heads, attn.heads[0]!.headSize ** -0.5));
-    }
-  }
-
-  async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number, fused = false): Promise<number[][]> {
-    await tf.setBackend(backend);
-    seedDropout(3); // the same dropout masks on both backends
-    const model = models[name].createModel({ vocabSize: 65, seed: 5 });
-    if (fused) callFusedOps(model as BabyGpt);
-    const data = new Prng(11);
-    const idx = tf.tensor2d(Int32Array.from({ length: B * T }, () => data.nextInt(65)), [B, T], "int32");
-    const tgt = tf.tensor2d(Int32Array.from({ length: B * T }, () => data.nextInt(65)), [B, T], "int32");
-    const vars = model.namedParameters().map(([, v]) => v);
-    const { value, grads } = tf.variableGrads(() => model.forward(idx, tgt).loss!, vars);
-    const out = [[value.dataSync()[0]!], ...vars.map((v) => Array.from(grads[v.name]!.dataSync()))];
-    tf.dispose([value, idx, tgt, ...Object.values(grads)]);
-    model.dispose();
-    return out;
-  }
-
-  const modelCases = [
-    ["baby-gpt", 2, 16, false],
-    ["dropout", 3, 8, false],
-    ["baby-gpt", 2, 16, true],
-  ] as const;
-  for (const [name, B, T, fused] of modelCases) {
-    const how = fused ? " calling layerNorm and multiHeadCausalAttention" : "";
-    it(`${name}${how}: loss and every gradient equal the cpu backend's (rel err ≤ 1e-4)`, async () => {
-      const cpu = await lossAndGrads("cpu", name, B, T); // the generated code as it is, on cpu
-      const native = await lossAndGrads("native", name, B, T, fused);
-      expect(native.length).toBe(cpu.length);
-      expect(Math.abs(native[0]![0]! - cpu[0]![0]!) / Math.abs(cpu[0]![0]!)).toBeLessThanOrEqual(1e-4);
-      for (let i = 1; i < cpu.length; i++) {
-        expect(relErr(Float32Array.from(native[i]!), Float32Array.from(cpu[i]!)), `gradient ${i}`).toBeLessThanOrEqual(1e-4);
-      }
-    });
-  }
 
   it("does not leak tensors across training steps", async () => {
     await tf.setBackend("native");

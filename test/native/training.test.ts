@@ -1,5 +1,5 @@
 // The native backend's training path against the tf ops it replaces, bit for bit: the one-call optimizer
-// step (SGD, Adam, AdamW, with and without a clipping scale) against optimizer.ts's tf ops, the global
+// step (SGD, Adam, AdamW, with and without a clipping scale) against the op's reference in tf ops, the global
 // gradient norm, tf.dropout's random numbers and masks (alone and inside multi-head attention), results
 // that repeat exactly at a thread count, and the training step shared by the trainer and the benchmark.
 //
@@ -13,6 +13,7 @@ import { Linear } from "../../runtime/nn/linear.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { Prng } from "../../runtime/random.js";
 import { clipByGlobalNorm, globalNorm } from "../../runtime/train/clip.js";
+import { OPTIMIZER_STEP } from "../../runtime/ops/index.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
 import { trainStep } from "../../runtime/train/step.js";
 import { nativeUnavailable } from "../helpers/native.js";
@@ -55,12 +56,17 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
       return [`p${i}`, v] as const;
     });
     const opt = new Optimizer(config);
-    for (let step = 0; step < 5; step++) {
-      const grads = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => data.nextNormal() * 0.1));
-      const g = tensorsFrom(grads, shapes);
-      opt.applyGradients(params, g, config.lr, gradScale);
-      tf.dispose(g);
-    }
+    const profile = await tf.profile(() => {
+      for (let step = 0; step < 5; step++) {
+        const grads = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => data.nextNormal() * 0.1));
+        const g = tensorsFrom(grads, shapes);
+        opt.applyGradients(params, g, config.lr, gradScale);
+        tf.dispose(g);
+      }
+    });
+    // The native backend's one kernel per step, not the tf ops of the reference.
+    const kernelSteps = profile.kernels.filter((k) => k.name === OPTIMIZER_STEP.name).length;
+    expect(kernelSteps).toBe(backend === "native" ? 5 : 0);
     const out = params.map(([, v]) => Array.from(v.dataSync()));
     const slots = [...opt.state().slots.values()].map((t) => Array.from(t.dataSync()));
     params.forEach(([, v]) => v.dispose());
@@ -81,6 +87,7 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
 
   it("updates in place only arrays nobody else can see", async () => {
     await tf.setBackend("native");
+    const kernelCalls = async (f: () => void): Promise<number> => (await tf.profile(f)).kernels.filter((k) => k.name === OPTIMIZER_STEP.name).length;
     const v = tf.variable(tf.tensor1d(randn(1000)), true);
     const opt = new Optimizer(configs[2]!);
     const g = tf.tensor1d(randn(1000, 0.1));
@@ -93,8 +100,10 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     // A tensor sharing the variable's data keeps the old values, as after assign().
     const alias = tf.reshape(v, [10, 100]);
     const before = alias.dataSync().slice();
-    opt.applyGradients([["w", v]], [g], 1e-3);
+    const old = v.dataSync().slice();
+    expect(await kernelCalls(() => opt.applyGradients([["w", v]], [g], 1e-3))).toBe(1);
     expect(Array.from(alias.dataSync())).toEqual(Array.from(before));
+    expect(Array.from(v.dataSync())).not.toEqual(Array.from(old));
     tf.dispose([v, g, alias]);
     opt.dispose();
   });

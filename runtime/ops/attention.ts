@@ -1,0 +1,98 @@
+// Multi-head causal self-attention, every head of a layer at once. For each head h:
+//   q, k, v = x Wqᵀ + bq, x Wkᵀ + bk, x Wvᵀ + bv            (B, T, hs) each
+//   wei = softmax(causalMask(q kᵀ · scale))                    (B, T, T)
+//   wei = dropout(wei, rate, seeds[h])                          in training, when rate > 0
+//   out_h = wei v                                               (B, T, hs)
+// and the heads' outputs side by side: (B, T, heads · hs), as tf.concat(heads.map(...), -1) gives.
+//
+// Kernel BabygptMultiHeadAttention: inputs x (B, T, C), w0 … w(3H-1) (hs, C) in the order q0, k0, v0,
+// q1, …, and b0 … b(3H-1) (hs) in the same order when the projections have biases; attrs
+// MultiHeadAttentionAttrs; output (B, T, H · hs). BabygptMultiHeadAttentionGrad returns dx, the dw's,
+// then the db's. A kernel can project x for every head with one matrix product (the w's side by side),
+// which is what makes it worth having.
+import { tf } from "../nn/tf.js";
+import { causalMask } from "./causal-mask.js";
+import { dropout } from "./dropout.js";
+import { linear } from "./linear.js";
+import { defineOp, runOp } from "./op.js";
+
+export const MULTI_HEAD_ATTENTION = defineOp("BabygptMultiHeadAttention");
+
+export interface MultiHeadAttentionAttrs {
+  readonly heads: number;
+  readonly headSize: number;
+  /** Multiplies q kᵀ: headSize ** -0.5 in GPTs, 1 for unscaled attention. */
+  readonly scale: number;
+  /** Dropout on the attention weights; 0 for none (and always 0 outside training). */
+  readonly dropoutRate: number;
+  /** With dropout, one seed per head, drawn as dropout(wei, rate, seed) would take it. */
+  readonly seeds: readonly number[];
+}
+
+/** One projection: a (hs, C) weight and an optional (hs) bias, as a Linear holds them. */
+export interface Projection {
+  readonly weight: tf.Tensor;
+  readonly bias?: tf.Tensor | undefined;
+}
+
+/** The three projections of one attention head. */
+export interface HeadWeights {
+  readonly query: Projection;
+  readonly key: Projection;
+  readonly value: Projection;
+}
+
+/**
+ * x (B, T, C) → every head's causal attention output, side by side: (B, T, heads · hs). `seeds` (one
+ * per head) only with dropoutRate > 0. The kernel runs when the heads share a size and all or none of
+ * their projections have biases; otherwise, and on backends without a kernel, the reference.
+ */
+export function multiHeadCausalAttention(
+  x: tf.Tensor3D,
+  heads: readonly HeadWeights[],
+  scale: number,
+  dropoutRate = 0,
+  seeds: readonly number[] = [],
+): tf.Tensor3D {
+  if (dropoutRate > 0 && seeds.length !== heads.length) throw new Error("multiHeadCausalAttention: one dropout seed per head");
+  const reference = (): tf.Tensor3D => attentionReference(x, heads, scale, dropoutRate, seeds);
+  if (!uniform(x, heads)) return reference();
+  const inputs: Record<string, tf.Tensor> = { x };
+  const projections = heads.flatMap((h) => [h.query, h.key, h.value]);
+  projections.forEach((p, i) => (inputs[`w${i}`] = p.weight));
+  if (projections[0]!.bias) projections.forEach((p, i) => (inputs[`b${i}`] = p.bias!));
+  const attrs: MultiHeadAttentionAttrs = {
+    heads: heads.length,
+    headSize: heads[0]!.query.weight.shape[0]!,
+    scale,
+    dropoutRate,
+    seeds: dropoutRate > 0 ? seeds.slice() : [],
+  };
+  return runOp(MULTI_HEAD_ATTENTION, inputs, attrs, reference);
+}
+
+/** True when the heads fit the kernel's inputs: one head size, weights (hs, C), biases on all or none. */
+function uniform(x: tf.Tensor3D, heads: readonly HeadWeights[]): boolean {
+  if (heads.length === 0) return false;
+  const D = heads[0]!.query.weight.shape[0];
+  const withBias = heads[0]!.query.bias !== undefined;
+  const C = x.shape[2];
+  return heads.every((h) =>
+    [h.query, h.key, h.value].every((p) => p.weight.rank === 2 && p.weight.shape[0] === D && p.weight.shape[1] === C && (p.bias !== undefined) === withBias),
+  );
+}
+
+function attentionReference(x: tf.Tensor3D, heads: readonly HeadWeights[], scale: number, dropoutRate: number, seeds: readonly number[]): tf.Tensor3D {
+  return tf.tidy(() => {
+    const outs = heads.map((h, i) => {
+      const q = linear(x, h.query.weight, h.query.bias); // (B, T, hs)
+      const k = linear(x, h.key.weight, h.key.bias); // (B, T, hs)
+      const v = linear(x, h.value.weight, h.value.bias); // (B, T, hs)
+      let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), scale); // (B, T, T)
+      wei = tf.softmax(causalMask(wei)); // (B, T, T): each row sums to 1 over the positions up to its own
+      if (dropoutRate > 0) wei = dropout(wei, dropoutRate, seeds[i]!);
+      return tf.matMul(wei, v); // (B, T, hs)
+    });
+    return tf.concat(outs, -1) as tf.Tensor3D; // (B, T, heads * hs)
+  });
+}

@@ -1,0 +1,21 @@
+// Cross-entropy: the mean negative log-likelihood of the targets under softmax(logits), as PyTorch's
+// F.cross_entropy. A target outside [0, V) contributes 0 (tf.oneHot gives its row no 1).
+//
+// Kernel BabygptCrossEntropy: inputs logits (..., V) float32, targets (...) int32; no attrs; output a
+// scalar. BabygptCrossEntropyGrad returns dlogits.
+import { tf } from "../nn/tf.js";
+import { defineOp, runOp } from "./op.js";
+
+export const CROSS_ENTROPY = defineOp("BabygptCrossEntropy", { intInputs: ["targets"] });
+
+/** logits (B, T, V), targets (B, T) int32 → scalar. */
+export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+  return runOp(CROSS_ENTROPY, { logits, targets }, {}, () =>
+    tf.tidy(() => {
+      const [B, T, V] = logits.shape;
+      const logProbs = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
+      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.reshape(targets, [B * T]), V)), -1); // (B*T)
+      return tf.neg(tf.mean(picked)) as tf.Scalar;
+    }),
+  );
+}

@@ -1,0 +1,11 @@
+// GELU with the exact erf form, x · Φ(x), as PyTorch's nn.GELU().
+//
+// Kernel BabygptGelu: input x; no attrs; output the shape of x. BabygptGeluGrad returns dx.
+import { tf } from "../nn/tf.js";
+import { defineOp, runOp } from "./op.js";
+
+export const GELU = defineOp("BabygptGelu");
+
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return runOp(GELU, { x }, {}, () => tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T));
+}

@@ -1,0 +1,24 @@
+// Every op, one file each: the name its kernels are registered under, its attrs, its reference in tf
+// ops, and the function that runs it (op.ts dispatches to the active backend's kernel or the reference).
+export { MULTI_HEAD_ATTENTION, multiHeadCausalAttention, type HeadWeights, type MultiHeadAttentionAttrs, type Projection } from "./attention.js";
+export { causalMask } from "./causal-mask.js";
+export { CROSS_ENTROPY, crossEntropy } from "./cross-entropy.js";
+export { DROPOUT, dropout, type DropoutAttrs } from "./dropout.js";
+export { EMBEDDING, embedding } from "./embedding.js";
+export { GELU, gelu } from "./gelu.js";
+export { GLOBAL_NORM, globalNorm } from "./global-norm.js";
+export { LAYER_NORM, layerNorm, type LayerNormAttrs } from "./layer-norm.js";
+export { LINEAR, linear } from "./linear.js";
+export { OPTIMIZER_STEP, optimizerStep, type OptimizerStepAttrs } from "./optimizer-step.js";
+export {
+  definedOps,
+  gradientStash,
+  keepTensorInfos,
+  kernelRuns,
+  pendingStashes,
+  runKernel,
+  runOp,
+  withReferenceOps,
+  type GradientStash,
+  type Op,
+} from "./op.js";

@@ -1,0 +1,25 @@
+// LayerNorm: each row of the last axis shifted to mean 0 and scaled to variance 1, then scaled by gamma
+// and shifted by beta, with the (biased) variance of the row, as PyTorch's nn.LayerNorm.
+//
+// Kernel BabygptLayerNorm: inputs x (..., C), gamma (C), beta (C); attrs LayerNormAttrs; output the
+// shape of x. BabygptLayerNormGrad returns dx, dgamma, dbeta.
+import { tf } from "../nn/tf.js";
+import { defineOp, runOp } from "./op.js";
+
+export const LAYER_NORM = defineOp("BabygptLayerNorm");
+
+export interface LayerNormAttrs {
+  /** Added to the variance before the square root. */
+  readonly eps: number;
+}
+
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  const attrs: LayerNormAttrs = { eps };
+  return runOp(LAYER_NORM, { x, gamma, beta }, attrs, () =>
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each: statistics over the features
+      const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))); // (..., C)
+      return tf.add(tf.mul(xhat, gamma), beta) as T;
+    }),
+  );
+}

@@ -1,0 +1,170 @@
+// The native backend's kernels for the ops of runtime/ops against the ops' references (what the cpu
+// backend runs, having no kernels for them): each op's value and gradients, attention at the context
+// lengths the real models use (T = 64, where the native kernel starts skipping masked blocks, and 256),
+// with and without biases and dropout; then a generated model's loss and gradients, and a profile of the
+// trainer's step showing that each op's kernel is what runs there, with none of the references' kernels.
+//
+// Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
+import { describe, expect, it } from "vitest";
+import { models } from "../../generated/index.js";
+import { seedDropout } from "../../runtime/nn/functional.js";
+import { tf } from "../../runtime/nn/tf.js";
+import {
+  crossEntropy,
+  definedOps,
+  dropout,
+  embedding,
+  gelu,
+  globalNorm,
+  layerNorm,
+  linear,
+  multiHeadCausalAttention,
+  pendingStashes,
+  type HeadWeights,
+} from "../../runtime/ops/index.js";
+import { Prng } from "../../runtime/random.js";
+import { Optimizer } from "../../runtime/train/optimizer.js";
+import { trainStep } from "../../runtime/train/step.js";
+import { nativeUnavailable } from "../helpers/native.js";
+import { expectSame, relErr, TestData, valueAndGrads } from "./compare.js";
+
+const skipReason = nativeUnavailable();
+const data = new TestData(20240611);
+const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, scale);
+
+type Inputs = Array<[Float32Array, number[]]>;
+
+/** Heads over flat parameter tensors p: weights w0 … w(3H-1) (q, k, v per head), then biases if any. */
+function headsOf(p: readonly tf.Tensor[], H: number, withBias: boolean): HeadWeights[] {
+  const proj = (i: number) => ({ weight: p[i]!, bias: withBias ? p[3 * H + i] : undefined });
+  return Array.from({ length: H }, (_, h) => ({ query: proj(3 * h), key: proj(3 * h + 1), value: proj(3 * h + 2) }));
+}
+
+function attentionInputs(B: number, T: number, C: number, H: number, D: number, withBias: boolean): Inputs {
+  const inputs: Inputs = [[randn([B, T, C]), [B, T, C]]];
+  for (let i = 0; i < 3 * H; i++) inputs.push([randn([D, C], 0.5), [D, C]]);
+  if (withBias) for (let i = 0; i < 3 * H; i++) inputs.push([randn([D]), [D]]);
+  return inputs;
+}
+
+describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  it("every op has a native kernel, and a gradient kernel when it is differentiable", () => {
+    const native = new Set(tf.getKernelsForBackend("native").map((k) => k.kernelName));
+    const ops = definedOps();
+    expect(ops.length).toBeGreaterThanOrEqual(9);
+    for (const op of ops) {
+      expect(native.has(op.name), op.name).toBe(true);
+      if (op.gradName) expect(native.has(op.gradName), op.gradName).toBe(true);
+    }
+  });
+
+  it("linear (with and without bias), layer norm, GELU, cross-entropy, embedding: values and gradients", async () => {
+    const x: [Float32Array, number[]] = [randn([3, 5, 8]), [3, 5, 8]];
+    const w: [Float32Array, number[]] = [randn([6, 8]), [6, 8]];
+    await expectSame(valueAndGrads((xs, ws, bs) => linear(xs, ws, bs), [x, w, [randn([6]), [6]]]), 1e-5);
+    await expectSame(valueAndGrads((xs, ws) => linear(xs, ws), [x, w]), 1e-5);
+    const shape = [2, 7, 16];
+    await expectSame(valueAndGrads((xs, g, b) => layerNorm(xs, g, b, 1e-5), [[randn(shape, 2), shape], [randn([16]), [16]], [randn([16]), [16]]]), 1e-5);
+    await expectSame(valueAndGrads((xs) => gelu(xs), [[randn(shape, 2), shape]]), 1e-5);
+
+    const logits = randn([2, 6, 11], 3);
+    const targets = data.randint(12, 11);
+    targets[3] = 11; // out of range: one-hot zeros, no loss and no gradient for that row
+    await expectSame(() => {
+      const l = tf.tensor(logits, [2, 6, 11]) as tf.Tensor3D;
+      const t = tf.tensor(targets, [2, 6], "int32") as tf.Tensor2D;
+      return [crossEntropy(l, t), tf.grad((v: tf.Tensor) => crossEntropy(v as tf.Tensor3D, t))(l)];
+    }, 1e-5);
+
+    const indices = data.randint(12, 9);
+    await expectSame(valueAndGrads((table) => embedding(table as tf.Tensor2D, tf.tensor(indices, [3, 4], "int32")), [[randn([9, 4]), [9, 4]]]), 1e-6);
+  });
+
+  it("dropout: tf.dropout's mask for the seed, and its gradient", async () => {
+    await expectSame(valueAndGrads((xs) => dropout(xs, 0.3, 12345), [[randn([3, 50, 7]), [3, 50, 7]]]), 1e-6);
+  });
+
+  it("the global norm: tf.sqrt(tf.addN(sums of squares)) to the bit", async () => {
+    const shapes = [[123, 45], [7], [1000]];
+    const values = shapes.map((s) => randn(s, 3));
+    await expectSame(() => globalNorm(values.map((v, i) => tf.tensor(v, shapes[i]!))), 0);
+  });
+
+  // The key biases' gradients are zero but for rounding (a row's softmax ignores a shift common to the
+  // row), so errors are taken relative to at least 1.
+  const attentionCases = [
+    { B: 2, T: 7, C: 12, H: 3, D: 5, bias: false, rate: 0 },
+    { B: 2, T: 7, C: 12, H: 3, D: 5, bias: true, rate: 0 },
+    { B: 2, T: 64, C: 16, H: 2, D: 8, bias: false, rate: 0 },
+    { B: 1, T: 64, C: 16, H: 2, D: 8, bias: true, rate: 0.2 },
+    { B: 1, T: 130, C: 16, H: 2, D: 8, bias: false, rate: 0 }, // blocks of 64 and a remainder, as sampling's growing context meets
+    { B: 1, T: 256, C: 16, H: 2, D: 8, bias: false, rate: 0 },
+    { B: 1, T: 256, C: 16, H: 2, D: 8, bias: false, rate: 0.2 },
+  ];
+  for (const { B, T, C, H, D, bias, rate } of attentionCases) {
+    it(`multi-head attention, T = ${T}, ${H} heads of ${D}${bias ? ", with biases" : ""}${rate ? `, dropout ${rate}` : ""}: values and gradients`, async () => {
+      const seeds = Array.from({ length: H }, (_, h) => 1000 + h);
+      const f = (x: tf.Tensor, ...p: tf.Tensor[]): tf.Tensor => multiHeadCausalAttention(x as tf.Tensor3D, headsOf(p, H, bias), D ** -0.5, rate, rate > 0 ? seeds : []);
+      await expectSame(valueAndGrads(f, attentionInputs(B, T, C, H, D, bias)), 1e-5, 1);
+    });
+  }
+
+  // ---- a generated model ----
+
+  async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number): Promise<number[][]> {
+    await tf.setBackend(backend);
+    seedDropout(3); // the same dropout masks on both backends
+    const model = models[name].createModel({ vocabSize: 65, seed: 5 });
+    const rng = new Prng(11);
+    const idx = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.nextInt(65)), [B, T], "int32");
+    const tgt = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.nextInt(65)), [B, T], "int32");
+    const vars = model.namedParameters().map(([, v]) => v);
+    const { value, grads } = tf.variableGrads(() => model.forward(idx, tgt).loss!, vars);
+    const out = [[value.dataSync()[0]!], ...vars.map((v) => Array.from(grads[v.name]!.dataSync()))];
+    tf.dispose([value, idx, tgt, ...Object.values(grads)]);
+    model.dispose();
+    return out;
+  }
+
+  const modelCases = [
+    ["baby-gpt", 2, 16],
+    ["baby-gpt", 1, 64], // its full context: the attention kernel's block-skipping path
+    ["dropout", 3, 8], // dropout in training, on the attention weights and after the layers
+  ] as const;
+  for (const [name, B, T] of modelCases) {
+    it(`${name} at B = ${B}, T = ${T}: loss and every gradient equal the references' on the cpu backend (rel err ≤ 1e-4)`, async () => {
+      const cpu = await lossAndGrads("cpu", name, B, T);
+      const native = await lossAndGrads("native", name, B, T);
+      expect(native.length).toBe(cpu.length);
+      expect(Math.abs(native[0]![0]! - cpu[0]![0]!) / Math.abs(cpu[0]![0]!)).toBeLessThanOrEqual(1e-4);
+      for (let i = 1; i < cpu.length; i++) {
+        expect(relErr(native[i]!, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4);
+      }
+    });
+  }
+
+  it("the trainer's step runs every op's kernel on native, none of the references' kernels, and frees every stash", async () => {
+    await tf.setBackend("native");
+    const ran = new Set<string>();
+    for (const name of ["baby-gpt", "dropout"] as const) {
+      const model = models[name].createModel({ vocabSize: 65, seed: 1 });
+      const params = model.namedParameters();
+      const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
+      const T = Math.min(16, model.blockSize);
+      const x = tf.tensor2d(data.randint(2 * T, 65), [2, T], "int32");
+      const profile = await tf.profile(() => void trainStep(model, params, x, x, optimizer, 1e-3, 1));
+      for (const k of profile.kernels) ran.add(k.name);
+      expect(pendingStashes(), name).toBe(0);
+      tf.dispose(x);
+      optimizer.dispose();
+      model.dispose();
+    }
+    for (const op of definedOps()) {
+      expect(ran.has(op.name), op.name).toBe(true);
+      if (op.gradName) expect(ran.has(op.gradName), op.gradName).toBe(true);
+    }
+    // What the references would run instead: attention's softmax and batched products, LayerNorm's
+    // moments, cross-entropy's one-hot targets, the embedding's gather, GELU's erf, the optimizer's square roots.
+    for (const k of ["Softmax", "BatchMatMul", "SquaredDifference", "OneHot", "GatherV2", "Sqrt", "Erf"]) expect(ran.has(k), k).toBe(false);
+  });
+});
