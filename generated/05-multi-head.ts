@@ -5,7 +5,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/05-multi-head.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, crossEntropy, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -25,8 +25,8 @@ export const meta = {
 } as const;
 
 /**
- * One head of causal self-attention: each position mixes the values of the positions before it,
- * weighted by how well its query matches their keys.
+ * One head's projections of each position: its query, key and value. The attention they compute is the
+ * multi-head layer's forward.
  */
 class Head extends Module {
   /** What each position offers to be found by. */
@@ -35,26 +35,12 @@ class Head extends Module {
   readonly query: Linear;
   /** What each position passes on when attended to. */
   readonly value: Linear;
-  readonly headSize: number;
 
   constructor(o: { nIn: number; headSize: number }) {
     super();
     this.key = this.module("key", new Linear(o.nIn, o.headSize, false));
     this.query = this.module("query", new Linear(o.nIn, o.headSize, false));
     this.value = this.module("value", new Linear(o.nIn, o.headSize, false));
-    this.headSize = o.headSize;
-  }
-
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    const k = this.key.forward(x); // (B, T, hs)
-    const q = this.query.forward(x); // (B, T, hs)
-    // Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays
-    // near 1 and softmax does not saturate into one-hot weights as head size grows.
-    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, T)
-    wei = causalMask(wei); // (B, T, T): a position may not look at later ones
-    wei = tf.softmax(wei); // (B, T, T): each row sums to 1
-    const v = this.value.forward(x); // (B, T, hs)
-    return tf.matMul(wei, v); // (B, T, hs)
   }
 }
 
@@ -72,8 +58,11 @@ class MultiHeadAttention extends Module {
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    // Every head at once: the same as tf.concat(this.heads.map((h) => h.forward(x)), -1), computed
-    // with one projection for all heads on backends that fuse it (runtime/nn/functional.ts).
+    // Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):
+    //   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
+    //             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
+    //             out = wei·v                              (B, T, hs)
+    //   and the heads' outputs side by side.
     return multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)
   }
 }

@@ -11,7 +11,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/11-gpt.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, dropout, layerNorm, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, crossEntropy, dropout, layerNorm, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -52,15 +52,15 @@ class LayerNorm extends Module {
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
     // (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and variance of each token's
-    // features. layerNorm writes this out in tf ops (runtime/nn/functional.ts) and runs it as one
-    // fused kernel, forward and backward, on backends that have one.
+    // features: one op, written out in tf ops in runtime/ops/layer-norm.ts, one kernel forward and
+    // one backward on backends that have them.
     return layerNorm(x, this.gamma, this.beta, this.eps); // (B, T, C)
   }
 }
 
 /**
- * One head of causal self-attention: each position mixes the values of the positions before it,
- * weighted by how well its query matches their keys.
+ * One head's projections of each position: its query, key and value. The attention they compute is the
+ * multi-head layer's forward.
  */
 class Head extends Module {
   /** What each position offers to be found by. */
@@ -69,29 +69,12 @@ class Head extends Module {
   readonly query: Linear;
   /** What each position passes on when attended to. */
   readonly value: Linear;
-  readonly headSize: number;
-  readonly dropoutRate: number;
 
-  constructor(o: { nIn: number; headSize: number; dropout: number }) {
+  constructor(o: { nIn: number; headSize: number }) {
     super();
     this.key = this.module("key", new Linear(o.nIn, o.headSize, false));
     this.query = this.module("query", new Linear(o.nIn, o.headSize, false));
     this.value = this.module("value", new Linear(o.nIn, o.headSize, false));
-    this.headSize = o.headSize;
-    this.dropoutRate = o.dropout;
-  }
-
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    const k = this.key.forward(x); // (B, T, hs)
-    const q = this.query.forward(x); // (B, T, hs)
-    // Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays
-    // near 1 and softmax does not saturate into one-hot weights as head size grows.
-    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, T)
-    wei = causalMask(wei); // (B, T, T): a position may not look at later ones
-    wei = tf.softmax(wei); // (B, T, T): each row sums to 1
-    wei = dropout(wei, this.dropoutRate, this.training); // (B, T, T)
-    const v = this.value.forward(x); // (B, T, hs)
-    return tf.matMul(wei, v); // (B, T, hs)
   }
 }
 
@@ -109,7 +92,7 @@ class MultiHeadAttention extends Module {
 
   constructor(o: { nIn: number; heads: number; headSize: number; dropout: number }) {
     super();
-    const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize, dropout: o.dropout });
+    const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize });
     this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));
     this.scale = o.headSize ** -0.5;
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));
@@ -117,8 +100,12 @@ class MultiHeadAttention extends Module {
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    // Every head at once: the same as tf.concat(this.heads.map((h) => h.forward(x)), -1), computed
-    // with one projection for all heads on backends that fuse it (runtime/nn/functional.ts).
+    // Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):
+    //   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
+    //             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
+    //             wei = dropout(wei)                       (B, T, T), in training
+    //             out = wei·v                              (B, T, hs)
+    //   and the heads' outputs side by side.
     const out = multiHeadCausalAttention(x, this.heads, this.scale, this.dropoutRate, this.training); // (B, T, nh*hs)
     return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)
   }

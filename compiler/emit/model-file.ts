@@ -8,6 +8,7 @@ import type { ModelIR } from "../ir/model.js";
 import { buildClass } from "./class-builder.js";
 import { EmitContext, num } from "./context.js";
 import { FORMAT } from "./format.js";
+import { freeNames } from "./free-names.js";
 import { sequenceForward, sequenceMembers } from "./sequence.js";
 
 export interface EmitOptions {
@@ -21,7 +22,7 @@ const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./template
   noEscape: true,
 });
 
-/** Names the runtime exports; only those the file uses are imported. */
+/** Names the runtime exports; those the file's syntax tree uses are imported. */
 const RUNTIME_VALUES = [
   "Embedding",
   "LanguageModel",
@@ -111,9 +112,9 @@ export function emitModelFile(ir: ModelIR, options: EmitOptions = {}): string {
     statements: [`return new ${ir.className}(options);`],
   });
 
-  const body = file.getFullText();
-  const values = RUNTIME_VALUES.filter((n) => new RegExp(`\\b${n}\\b`).test(body));
-  const types = RUNTIME_TYPES.filter((n) => new RegExp(`\\b${n}\\b`).test(body));
+  const used = new Set(freeNames(file));
+  const values = RUNTIME_VALUES.filter((n) => used.has(n));
+  const types = RUNTIME_TYPES.filter((n) => used.has(n));
   file.insertImportDeclaration(0, {
     moduleSpecifier: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT,
     namedImports: [...values, ...types.map((t) => `type ${t}`)],

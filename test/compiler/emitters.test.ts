@@ -166,6 +166,22 @@ describe("layer emitters", () => {
     expect(step).toEqual({ kind: "stmts", lines: [] });
   });
 
+  it("gives a multi-head layer's heads their projections and no forward; the layer's forward calls the op, its math above", () => {
+    const ctx = new EmitContext(model);
+    emitMembers({ kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: true, scale: true, dropout: 0.1 }, ctx, "model");
+    const [head, mha] = ctx.classes();
+    expect(head?.name).toBe("Head");
+    expect(head?.methods ?? []).toEqual([]);
+    expect((head?.properties ?? []).map((p) => p.name)).toEqual(["key", "query", "value"]);
+    expect(mha?.name).toBe("MultiHeadAttention");
+    const forward = (mha?.methods ?? []).find((m) => m.name === "forward");
+    const body = (forward?.statements as string[]).join("\n");
+    expect(body).toContain("const out = multiHeadCausalAttention(x, this.heads, this.scale, this.dropoutRate, this.training); // (B, T, nh*hs)");
+    expect(body).toContain("(runtime/ops/attention.ts");
+    expect(body).toMatch(/wei = softmax\(causalMask\(q·kᵀ · scale\)\) +\(B, T, T\)/);
+    expect(body).toMatch(/wei = dropout\(wei\) +\(B, T, T\), in training/);
+  });
+
   it("names a second variant of a helper class Head2", () => {
     const ctx = new EmitContext(model);
     emitMembers({ kind: "attention_head", name: "a", inWidth: 32, headSize: 8, scale: true, dropout: 0 }, ctx, "model");

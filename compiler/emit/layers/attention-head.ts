@@ -52,6 +52,33 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
   );
 }
 
+/**
+ * Declares the class that holds one head's projections inside a multi-head layer and returns its name.
+ * It has no forward: the layer's one op reads every head's weights (runtime/ops/attention.ts), and the
+ * per-head computation is the single-head step's (the class above). Its fields keep the parameter names
+ * heads.<i>.query.weight and so on.
+ */
+export function useHeadProjectionsClass(ctx: EmitContext): string {
+  return ctx.useClass("Head", "projections", (name) =>
+    buildClass({
+      name,
+      doc: "One head's projections of each position: its query, key and value. The attention they compute is the multi-head layer's forward.",
+      fields: [
+        { name: "key", type: "Linear", doc: "What each position offers to be found by." },
+        { name: "query", type: "Linear", doc: "What each position is looking for." },
+        { name: "value", type: "Linear", doc: "What each position passes on when attended to." },
+      ],
+      ctorParams: [{ name: "o", type: "{ nIn: number; headSize: number }" }],
+      ctorBody: [
+        `this.key = this.module("key", new Linear(o.nIn, o.headSize, false));`,
+        `this.query = this.module("query", new Linear(o.nIn, o.headSize, false));`,
+        `this.value = this.module("value", new Linear(o.nIn, o.headSize, false));`,
+      ],
+      methods: [],
+    }),
+  );
+}
+
 export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
   members(node, ctx, scope) {
     const cls = useHeadClass(ctx, node.scale, node.dropout > 0);

@@ -38,8 +38,8 @@ export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
             body: node.affine
               ? [
                   "// (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and variance of each token's",
-                  "// features. layerNorm writes this out in tf ops (runtime/nn/functional.ts) and runs it as one",
-                  "// fused kernel, forward and backward, on backends that have one.",
+                  "// features: one op, written out in tf ops in runtime/ops/layer-norm.ts, one kernel forward and",
+                  "// one backward on backends that have them.",
                   "return layerNorm(x, this.gamma, this.beta, this.eps); // (B, T, C)",
                 ]
               : [

@@ -1,14 +1,15 @@
-// multi_head_attention → the MultiHeadAttention class (heads side by side, concatenated, projected).
+// multi_head_attention → the MultiHeadAttention class (heads side by side, concatenated, projected): its
+// forward is one op, multiHeadCausalAttention, with the op's math and shapes in a comment above the call.
 import type { MultiHeadAttentionNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
 import { num } from "../context.js";
 import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
-import { useHeadClass } from "./attention-head.js";
+import { useHeadProjectionsClass } from "./attention-head.js";
 
 export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
   members(node, ctx, scope) {
     const withDropout = node.dropout > 0;
-    const head = useHeadClass(ctx, node.scale, withDropout);
+    const head = useHeadProjectionsClass(ctx);
     const proj = node.projection;
     const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},dropout=${withDropout}`, (name) =>
       buildClass({
@@ -22,7 +23,7 @@ export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
         ],
         ctorParams: [{ name: "o", type: `{ nIn: number; heads: number; headSize: number${withDropout ? "; dropout: number" : ""} }` }],
         ctorBody: [
-          `const makeHead = (): ${head} => new ${head}({ nIn: o.nIn, headSize: o.headSize${withDropout ? ", dropout: o.dropout" : ""} });`,
+          `const makeHead = (): ${head} => new ${head}({ nIn: o.nIn, headSize: o.headSize });`,
           `this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));`,
           node.scale ? "this.scale = o.headSize ** -0.5;" : "this.scale = 1;",
           ...(proj ? [`this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));`] : []),
@@ -34,8 +35,7 @@ export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
             params: [{ name: "x", type: "tf.Tensor3D" }],
             returns: "tf.Tensor3D",
             body: [
-              "// Every head at once: the same as tf.concat(this.heads.map((h) => h.forward(x)), -1), computed",
-              "// with one projection for all heads on backends that fuse it (runtime/nn/functional.ts).",
+              ...opComment(node.scale, withDropout),
               `${proj ? "const out =" : "return"} multiHeadCausalAttention(x, this.heads, this.scale${withDropout ? ", this.dropoutRate, this.training" : ""}); // (B, T, nh*hs)`,
               ...(proj
                 ? [
@@ -59,3 +59,19 @@ export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
   },
   forward: (node, input) => callForward(node.name, input),
 };
+
+/** The comment above the op's call: what it computes for each head, with the shapes. */
+function opComment(scale: boolean, withDropout: boolean): string[] {
+  const steps: [string, string][] = [
+    ["q, k, v = query(x), key(x), value(x)", "(B, T, hs) each"],
+    [`wei = softmax(causalMask(q·kᵀ${scale ? " · scale" : ""}))`, "(B, T, T): each row sums to 1"],
+    ...(withDropout ? [["wei = dropout(wei)", "(B, T, T), in training"] as [string, string]] : []),
+    ["out = wei·v", "(B, T, hs)"],
+  ];
+  const width = Math.max(...steps.map(([math]) => math.length));
+  return [
+    "// Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):",
+    ...steps.map(([math, shape], i) => `//   ${i === 0 ? "per head:" : "         "} ${math.padEnd(width)}  ${shape}`),
+    "//   and the heads' outputs side by side.",
+  ];
+}
