@@ -24,8 +24,8 @@ import type { LanguageModel } from "../../runtime/nn/language-model.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../../runtime/paths.js";
 import { Prng } from "../../runtime/random.js";
-import { clipByGlobalNorm } from "../../runtime/train/clip.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
+import { trainStep } from "../../runtime/train/step.js";
 
 const PYTHON = "/usr/bin/python3";
 const PARITY_PY = join(PROJECT_ROOT, "bench/reference/parity.py");
@@ -41,11 +41,15 @@ const SPECS_DIR = join(PROJECT_ROOT, "specs");
  * five steps.
  */
 const TOL = { logits: 1e-5, loss: 1e-5, grad: 1e-3, stepLoss: 1e-4 };
-/** Sequences per batch, and the most positions per sequence: small, since the pure-JS backend is slow and
- * CI has two cores. Specs with a longer context run on its first MAX_T positions (which also checks that
- * a shorter sequence takes the first rows of the position table). */
+/**
+ * Sequences per batch, and the most positions per sequence: small on the pure-JS backends, which are
+ * slow (CI has two cores); specs with a longer context run on their first 32 positions there (which also
+ * checks that a shorter sequence takes the first rows of the position table). The native backend runs
+ * every spec at its full context, up to 256, where its attention kernel works by blocks of rows (from
+ * T = 64) as it does in training.
+ */
 const BATCH = 2;
-const MAX_T = 32;
+const maxT = (backend: BackendChoice): number => (backend === "native" ? 256 : 32);
 /** Optimizer steps per run. */
 const STEPS = 5;
 /** Hyperparameters of the three runs: learning rates large enough that five steps visibly move the loss. */
@@ -56,14 +60,15 @@ const OPTIMIZERS: readonly OptimizerSpec[] = [
 ];
 
 /**
- * Specs too big for the pure-JS backend at their own size: the same architecture (depth, heads, layer
- * kinds, names) at a reduced width and context, through the spec's --set overrides. 11-gpt is 10.8M
- * parameters with a 256-token context; at n_embd 48 (6 heads of 8) and block_size 32 it keeps its 6
- * blocks of 6 heads and checks the same code paths in well under a second.
+ * Specs too big for the pure-JS backends at their own size: the same architecture (depth, heads, layer
+ * kinds, names) at a reduced width (and there a reduced context), through the spec's --set overrides.
+ * 11-gpt is 10.8M parameters with a 256-token context; at n_embd 48 (6 heads of 8) it keeps its 6 blocks
+ * of 6 heads and checks the same code paths in well under a second.
  */
-const REDUCED: Readonly<Record<string, readonly string[]>> = {
-  "11-gpt.yaml": ["model.n_embd=48", "model.block_size=32"],
-};
+function reducedSets(file: string, backend: BackendChoice): readonly string[] {
+  if (file !== "11-gpt.yaml") return [];
+  return ["model.n_embd=48", `model.block_size=${Math.min(256, maxT(backend))}`];
+}
 
 /** Vocabulary sizes: tinyshakespeare's 65 characters; a compacted GPT-2 vocabulary is larger. */
 const vocabFor = (tokenizer: string): number => (tokenizer === "gpt2" ? 300 : 65);
@@ -101,7 +106,7 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
     });
 
     for (const file of specFiles) {
-      const sets = REDUCED[file] ?? [];
+      const sets = reducedSets(file, backend);
       const title = sets.length > 0 ? `${file} (reduced: ${sets.join(" ")})` : file;
 
       it(title, { timeout: 120_000 }, async () => {
@@ -110,7 +115,7 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
         const { spec } = loaded;
         const { module } = await resolveModel(specPath, loaded, { compile: false, sets });
         const vocab = vocabFor(spec.data.tokenizer);
-        const T = Math.min(spec.model.block_size, MAX_T);
+        const T = Math.min(spec.model.block_size, maxT(backend));
         const dir = join(work, file.replace(/\.yaml$/, ""));
         mkdirSync(dir, { recursive: true });
 
@@ -203,13 +208,8 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
         loadParameters(model, initial, "the initial weights");
         const optimizer = new Optimizer(config);
         const losses = new Float32Array(STEPS + 1);
-        for (let step = 0; step < STEPS; step++) {
-          const { loss: l, grads: g } = lossAndGrads();
-          if (gradClip > 0) clipByGlobalNorm(g, gradClip);
-          optimizer.apply(params, g, config.lr);
-          tf.dispose([...g.values()]);
-          losses[step] = l;
-        }
+        // The trainer's own step (runtime/train/step.ts): forward, backward, clipping, the update.
+        for (let step = 0; step < STEPS; step++) losses[step] = trainStep(model, params, x, y, optimizer, config.lr, gradClip).loss;
         losses[STEPS] = tf.tidy(() => model.forward(x, y).loss!.dataSync()[0]!);
         optimizer.dispose();
         stepLosses.set(config.type, losses);
