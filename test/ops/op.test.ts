@@ -55,7 +55,7 @@ function gradient({ inputs, backend: b, attrs }: Args): TensorInfo[] {
   const C = wv.length;
   const dx = dy.map((v, i) => v * wv[i % C]!);
   const dw = new Float32Array(C);
-  dy.forEach((v, i) => (dw[i % C] += v * xv[i]!));
+  dy.forEach((v, i) => (dw[i % C] = dw[i % C]! + v * xv[i]!));
   return [b.makeTensorInfo(x.shape, "float32", dx), b.makeTensorInfo(w.shape, "float32", dw)];
 }
 

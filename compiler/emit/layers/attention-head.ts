@@ -4,6 +4,14 @@ import { buildClass } from "../class-builder.js";
 import { type EmitContext, num } from "../context.js";
 import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
+/** A head's three projections: the fields, and the constructor lines that name their parameters. */
+const PROJECTION_FIELDS = [
+  { name: "key", type: "Linear", doc: "What each position offers to be found by." },
+  { name: "query", type: "Linear", doc: "What each position is looking for." },
+  { name: "value", type: "Linear", doc: "What each position passes on when attended to." },
+] as const;
+const PROJECTIONS = PROJECTION_FIELDS.map(({ name }) => `this.${name} = this.module("${name}", new Linear(o.nIn, o.headSize, false));`);
+
 /** Declares the Head variant these options need and returns its class name. */
 export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: boolean): string {
   return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, (name) =>
@@ -11,17 +19,13 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
       name,
       doc: "One head of causal self-attention: each position mixes the values of the positions before it, weighted by how well its query matches their keys.",
       fields: [
-        { name: "key", type: "Linear", doc: "What each position offers to be found by." },
-        { name: "query", type: "Linear", doc: "What each position is looking for." },
-        { name: "value", type: "Linear", doc: "What each position passes on when attended to." },
+        ...PROJECTION_FIELDS,
         ...(scale ? [{ name: "headSize", type: "number" }] : []),
         ...(withDropout ? [{ name: "dropoutRate", type: "number" }] : []),
       ],
       ctorParams: [{ name: "o", type: `{ nIn: number; headSize: number${withDropout ? "; dropout: number" : ""} }` }],
       ctorBody: [
-        `this.key = this.module("key", new Linear(o.nIn, o.headSize, false));`,
-        `this.query = this.module("query", new Linear(o.nIn, o.headSize, false));`,
-        `this.value = this.module("value", new Linear(o.nIn, o.headSize, false));`,
+        ...PROJECTIONS,
         ...(scale ? ["this.headSize = o.headSize;"] : []),
         ...(withDropout ? ["this.dropoutRate = o.dropout;"] : []),
       ],
@@ -63,17 +67,9 @@ export function useHeadProjectionsClass(ctx: EmitContext): string {
     buildClass({
       name,
       doc: "One head's projections of each position: its query, key and value. The attention they compute is the multi-head layer's forward.",
-      fields: [
-        { name: "key", type: "Linear", doc: "What each position offers to be found by." },
-        { name: "query", type: "Linear", doc: "What each position is looking for." },
-        { name: "value", type: "Linear", doc: "What each position passes on when attended to." },
-      ],
+      fields: PROJECTION_FIELDS,
       ctorParams: [{ name: "o", type: "{ nIn: number; headSize: number }" }],
-      ctorBody: [
-        `this.key = this.module("key", new Linear(o.nIn, o.headSize, false));`,
-        `this.query = this.module("query", new Linear(o.nIn, o.headSize, false));`,
-        `this.value = this.module("value", new Linear(o.nIn, o.headSize, false));`,
-      ],
+      ctorBody: PROJECTIONS,
       methods: [],
     }),
   );
