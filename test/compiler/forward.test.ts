@@ -53,4 +53,22 @@ describe("generated models", () => {
     model.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2); // cached causal masks (T and 1) stay
   });
+
+  it("keeps the parameter names existing checkpoints hold (a multi-head layer's heads included)", async () => {
+    const mod = (await import("../../generated/12-baby-gpt.ts")) as ModelModule;
+    const model = mod.createModel({ vocabSize: VOCAB, seed: 1 });
+    const names = model.namedParameters().map(([n]) => n);
+    model.dispose();
+    expect(names.slice(0, 8)).toEqual([
+      "token_embedding.weight",
+      "position_embedding.weight",
+      "blocks.0.ln1.gamma",
+      "blocks.0.ln1.beta",
+      "blocks.0.attn.heads.0.key.weight",
+      "blocks.0.attn.heads.0.query.weight",
+      "blocks.0.attn.heads.0.value.weight",
+      "blocks.0.attn.heads.1.key.weight",
+    ]);
+    expect(names).toContain("blocks.3.attn.proj.bias");
+  });
 });
