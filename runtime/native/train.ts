@@ -65,18 +65,19 @@ const optimizerStep = define(OPTIMIZER_STEP.name, (b, { inputs, attrs }) => {
   const s = attrs as unknown as OptimizerStepAttrs;
   const adam = s.type !== "sgd";
   const n = s.count;
+  const list = inputs as unknown as TensorInfo[]; // parameters, gradients, first moments, second moments
   const g: Float32Array[] = new Array<Float32Array>(n);
   const p: Float32Array[] = new Array<Float32Array>(n);
   const mv: Float32Array[] | null = adam ? new Array<Float32Array>(n) : null;
   const vv: Float32Array[] | null = adam ? new Array<Float32Array>(n) : null;
-  for (let i = 0; i < n; i++) g[i] = values(b, inputs[`g${i}`], `g${i}`);
+  for (let i = 0; i < n; i++) g[i] = values(b, list[n + i], "a gradient");
   // Only now, with every gradient read, may data be given a private copy (which changes no value, so an
   // error below still leaves every tensor as it was).
   for (let i = 0; i < n; i++) {
-    p[i] = ownValues(b, inputs[`p${i}`], `p${i}`);
+    p[i] = ownValues(b, list[i], "a parameter");
     if (mv && vv) {
-      mv[i] = ownValues(b, inputs[`m${i}`], `m${i}`);
-      vv[i] = ownValues(b, inputs[`v${i}`], `v${i}`);
+      mv[i] = ownValues(b, list[2 * n + i], "a first moment");
+      vv[i] = ownValues(b, list[3 * n + i], "a second moment");
     }
   }
   const bc1 = 1 - s.beta1 ** s.step;
@@ -101,8 +102,7 @@ const optimizerStep = define(OPTIMIZER_STEP.name, (b, { inputs, attrs }) => {
 // Each tensor's float32 sum of squares (as tf.sum(tf.square(t))), added in order in float32 (addN), and
 // the float32 square root.
 const globalNorm = define(GLOBAL_NORM.name, (b, { inputs }) => {
-  const names = Object.keys(inputs);
-  const arrays = names.map((name) => values(b, inputs[name], name));
+  const arrays = (inputs as unknown as TensorInfo[]).map((t) => values(b, t, "a tensor"));
   const sums = new Float32Array(arrays.length);
   addon.sumSquares(arrays, sums);
   let total = 0;

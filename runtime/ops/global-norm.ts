@@ -2,7 +2,7 @@
 // as tf.sqrt(tf.addN(ts.map(t => tf.sum(tf.square(t))))) computes it. Clipping by the global norm
 // (runtime/train/clip.ts) reads it once per step.
 //
-// Kernel BabygptGlobalNorm: inputs t0 … t(n-1), float32; no attrs; output a float32 scalar. A kernel
+// Kernel BabygptGlobalNorm: inputs, one array of the n float32 tensors; no attrs; output a float32 scalar. A kernel
 // must sum each tensor's squares, then add the n sums in order in float32, as addN does.
 import { tf } from "../nn/tf.js";
 import { defineOp, runOp } from "./op.js";
@@ -12,7 +12,5 @@ export const GLOBAL_NORM = defineOp("BabygptGlobalNorm", { differentiable: false
 /** The norm as a scalar tensor; 0 for no tensors. */
 export function globalNorm(ts: readonly tf.Tensor[]): tf.Scalar {
   if (ts.length === 0) return tf.scalar(0);
-  const inputs: Record<string, tf.Tensor> = {};
-  ts.forEach((t, i) => (inputs[`t${i}`] = t));
-  return runOp(GLOBAL_NORM, inputs, {}, () => tf.tidy(() => tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))) as tf.Scalar));
+  return runOp(GLOBAL_NORM, ts, {}, () => tf.tidy(() => tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))) as tf.Scalar));
 }

@@ -21,4 +21,5 @@ export {
   withReferenceOps,
   type GradientStash,
   type Op,
+  type OpInputs,
 } from "./op.js";

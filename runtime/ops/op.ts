@@ -120,15 +120,24 @@ function recording(): boolean {
 }
 
 /**
+ * An op's inputs: by name, or (for an op over a list of tensors, as tfjs's AddN and Concat take theirs)
+ * an array, which saves an op over all parameters hundreds of names per call.
+ */
+export type OpInputs = Readonly<Record<string, tf.Tensor>> | readonly tf.Tensor[];
+
+/**
  * True when the active backend's kernel will run for these inputs: the backend registered it, every
  * input has the dtype the kernels take, and, while a gradient tape records, the gradient kernel exists.
  */
-export function kernelRuns(op: Op, inputs: Readonly<Record<string, tf.Tensor>>): boolean {
+export function kernelRuns(op: Op, inputs: OpInputs): boolean {
   if (referenceDepth > 0) return false;
   const backend = tf.getBackend();
   if (!tf.getKernel(op.name, backend)) return false;
-  for (const name in inputs) {
-    if (inputs[name]!.dtype !== (op.intInputs.has(name) ? "int32" : "float32")) return false;
+  if (Array.isArray(inputs)) {
+    for (const t of inputs as readonly tf.Tensor[]) if (t.dtype !== "float32") return false;
+  } else {
+    const named = inputs as Readonly<Record<string, tf.Tensor>>;
+    for (const name in named) if (named[name]!.dtype !== (op.intInputs.has(name) ? "int32" : "float32")) return false;
   }
   return op.gradName === undefined || !recording() || tf.getKernel(op.gradName, backend) !== undefined;
 }
@@ -137,13 +146,13 @@ export function kernelRuns(op: Op, inputs: Readonly<Record<string, tf.Tensor>>):
  * The op on these inputs: the backend's kernel when kernelRuns, else `reference()`. `attrs` is copied,
  * so one object may serve several calls.
  */
-export function runOp<T extends tf.Tensor>(op: Op, inputs: Readonly<Record<string, tf.Tensor>>, attrs: object, reference: () => T): T {
+export function runOp<T extends tf.Tensor>(op: Op, inputs: OpInputs, attrs: object, reference: () => T): T {
   if (!kernelRuns(op, inputs)) return reference();
   return runKernel(op, inputs, attrs)[0] as T;
 }
 
 /** Runs the op's kernel (the caller checked kernelRuns) and returns its outputs. */
-export function runKernel(op: Op, inputs: Readonly<Record<string, tf.Tensor>>, attrs: object): tf.Tensor[] {
+export function runKernel(op: Op, inputs: OpInputs, attrs: object): tf.Tensor[] {
   const a: Record<string, unknown> = { ...attrs };
   let stash: GradientStash | undefined;
   if (op.gradName !== undefined && recording()) {
@@ -158,7 +167,7 @@ export function runKernel(op: Op, inputs: Readonly<Record<string, tf.Tensor>>, a
     if (stash) releaseStash(stash);
     throw e;
   }
-  const outs = Array.isArray(out) ? out : [out];
+  const outs: tf.Tensor[] = Array.isArray(out) ? out : [out];
   if (stash) stash.outId = outs[0]?.id;
   return outs;
 }

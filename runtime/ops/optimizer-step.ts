@@ -2,12 +2,13 @@
 // moments; AdamW decays each parameter by lr · weight_decay before the update). runtime/train/optimizer.ts
 // keeps the moments and the step count; this is the arithmetic.
 //
-// Kernel BabygptOptimizerStep: inputs p0 … p(n-1) (the parameters), g0 … (their gradients, the same
-// shapes) and, for Adam and AdamW, m0 … and v0 … (the first and second moments); attrs
-// OptimizerStepAttrs; no outputs: it rewrites the values of every p, m and v in place, and must compute
+// Kernel BabygptOptimizerStep: inputs, one array: the n parameters, their n gradients (the same shapes)
+// and, for Adam and AdamW, the n first moments and the n second moments; attrs OptimizerStepAttrs
+// (count is n); no outputs: it rewrites the values of every parameter and moment in place, and must compute
 // what the reference below computes, in float32. The op layer makes each p, m and v the only tensor that
 // holds its data (the backend's refCount is 1) before it runs the kernel; a kernel that cannot write an
 // array in place (someone read it, a view shares it) gives that tensor's data new storage.
+import type { KernelBackend } from "@tensorflow/tfjs";
 import { tf } from "../nn/tf.js";
 import { defineOp, kernelRuns, runKernel } from "./op.js";
 
@@ -42,21 +43,11 @@ export function optimizerStep(
   if (attrs.count !== n || grads.length !== n || (adam && (m.length !== n || v.length !== n))) {
     throw new Error(`optimizerStep: ${n} parameters, ${grads.length} gradients, ${m.length} and ${v.length} moments, count ${attrs.count}`);
   }
-  const inputs: Record<string, tf.Tensor> = {};
-  const state: tf.Variable[] = [];
-  for (let i = 0; i < n; i++) {
-    inputs[`p${i}`] = params[i]!;
-    state.push(params[i]!);
-  }
-  for (let i = 0; i < n; i++) inputs[`g${i}`] = grads[i]!;
-  if (adam) {
-    for (let i = 0; i < n; i++) inputs[`m${i}`] = m[i]!;
-    for (let i = 0; i < n; i++) inputs[`v${i}`] = v[i]!;
-    state.push(...m, ...v);
-  }
+  const inputs: tf.Tensor[] = adam ? [...params, ...grads, ...m, ...v] : [...params, ...grads];
   const sameSizes = grads.every((g, i) => g.size === params[i]!.size && (!adam || (m[i]!.size === g.size && v[i]!.size === g.size)));
   if (sameSizes && kernelRuns(OPTIMIZER_STEP, inputs)) {
-    for (const s of state) ownData(s);
+    const backend = tf.backend();
+    for (const s of adam ? [...params, ...m, ...v] : params) ownData(backend, s);
     runKernel(OPTIMIZER_STEP, inputs, attrs);
     return;
   }
@@ -67,8 +58,8 @@ export function optimizerStep(
  * Makes the variable the only tensor holding its data, as assign() leaves it: a tensor that shares the
  * data (a reshape of the variable, say) keeps the old values.
  */
-function ownData(v: tf.Variable): void {
-  if (tf.backend().refCount(v.dataId) <= 1) return;
+function ownData(backend: KernelBackend, v: tf.Variable): void {
+  if (backend.refCount(v.dataId) <= 1) return;
   const copy = tf.mul(v, 1); // exact: x · 1 = x for every float, -0 and NaN included
   v.assign(copy);
   copy.dispose();
