@@ -10,7 +10,7 @@
 // MultiHeadAttentionAttrs; output (B, T, H · hs). BabygptMultiHeadAttentionGrad returns dx, the dw's,
 // then the db's. A kernel can project x for every head with one matrix product (the w's side by side),
 // which is what makes it worth having.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { causalMask } from "./causal-mask.js";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";

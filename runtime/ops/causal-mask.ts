@@ -1,6 +1,6 @@
 // The causal mask of self-attention: the single-head lesson (generated/04-single-head.ts) applies it in
 // the open, and the attention op's reference (attention.ts) applies it to every head.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 
 // A large negative number rather than -Infinity: softmax gives the masked entries exactly 0 either way,
 // and a finite value cannot turn into NaN in any backend's kernels.

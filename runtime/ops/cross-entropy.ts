@@ -3,7 +3,7 @@
 //
 // Kernel BabygptCrossEntropy: inputs logits (..., V) float32, targets (...) int32; no attrs; output a
 // scalar. BabygptCrossEntropyGrad returns dlogits.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const CROSS_ENTROPY = defineOp("BabygptCrossEntropy", { intInputs: ["targets"] });

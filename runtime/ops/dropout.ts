@@ -2,7 +2,7 @@
 // from `seed` exactly as tf.dropout draws them (so every backend drops the same entries).
 //
 // Kernel BabygptDropout: input x; attrs DropoutAttrs; output the shape of x. BabygptDropoutGrad returns dx.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const DROPOUT = defineOp("BabygptDropout");

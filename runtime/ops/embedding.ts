@@ -2,7 +2,7 @@
 //
 // Kernel BabygptEmbedding: inputs weight (count, dim) float32, indices (...) int32; no attrs; output
 // (..., dim). BabygptEmbeddingGrad returns dweight (each row of dy summed into the row its index names).
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const EMBEDDING = defineOp("BabygptEmbedding", { intInputs: ["indices"] });

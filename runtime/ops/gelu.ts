@@ -1,7 +1,7 @@
 // GELU with the exact erf form, x · Φ(x), as PyTorch's nn.GELU().
 //
 // Kernel BabygptGelu: input x; no attrs; output the shape of x. BabygptGeluGrad returns dx.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const GELU = defineOp("BabygptGelu");

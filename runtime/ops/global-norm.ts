@@ -4,7 +4,7 @@
 //
 // Kernel BabygptGlobalNorm: inputs, one array of the n float32 tensors; no attrs; output a float32 scalar. A kernel
 // must sum each tensor's squares, then add the n sums in order in float32, as addN does.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const GLOBAL_NORM = defineOp("BabygptGlobalNorm", { differentiable: false });

@@ -3,7 +3,7 @@
 //
 // Kernel BabygptLayerNorm: inputs x (..., C), gamma (C), beta (C); attrs LayerNormAttrs; output the
 // shape of x. BabygptLayerNormGrad returns dx, dgamma, dbeta.
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const LAYER_NORM = defineOp("BabygptLayerNorm");

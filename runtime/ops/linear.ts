@@ -2,7 +2,7 @@
 //
 // Kernel BabygptLinear: inputs x (..., in), weight (out, in), bias (out) when the layer has one; no
 // attrs; output (..., out). BabygptLinearGrad returns dx, dweight (and dbias).
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, runOp } from "./op.js";
 
 export const LINEAR = defineOp("BabygptLinear");

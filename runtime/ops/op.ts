@@ -20,7 +20,8 @@
 // once the gradient kernel ran (or, for an op whose gradient was never asked for, when the next gradient
 // tape starts recording).
 import type { KernelBackend, NamedAttrMap, NamedTensorMap, TensorInfo } from "@tensorflow/tfjs";
-import { tf } from "../nn/tf.js";
+// The op layer sits below runtime/nn: it takes tfjs from the umbrella package itself, as nn/tf.ts does.
+import * as tf from "@tensorflow/tfjs";
 
 export interface Op {
   /** The forward kernel's name, as backends register it and tf.profile lists it. */

@@ -9,7 +9,7 @@
 // holds its data (the backend's refCount is 1) before it runs the kernel; a kernel that cannot write an
 // array in place (someone read it, a view shares it) gives that tensor's data new storage.
 import type { KernelBackend } from "@tensorflow/tfjs";
-import { tf } from "../nn/tf.js";
+import * as tf from "@tensorflow/tfjs";
 import { defineOp, kernelRuns, runKernel } from "./op.js";
 
 export const OPTIMIZER_STEP = defineOp("BabygptOptimizerStep", { differentiable: false });
