@@ -116,32 +116,6 @@ export interface NativeAddon {
   /** Returns the mean loss; writes the softmax of each row to probs. */
   crossEntropy(logits: Float32Array, targets: Int32Array, probs: Float32Array, V: number): number;
   crossEntropyGrad(probs: Float32Array, targets: Int32Array, dlogits: Float32Array, V: number, scale: number): void;
-  attention(
-    q: Float32Array,
-    k: Float32Array,
-    v: Float32Array,
-    out: Float32Array,
-    p: Float32Array,
-    B: number,
-    T: number,
-    D: number,
-    scale: number,
-  ): void;
-  attentionGrad(
-    q: Float32Array,
-    k: Float32Array,
-    v: Float32Array,
-    p: Float32Array,
-    dout: Float32Array,
-    dq: Float32Array,
-    dk: Float32Array,
-    dv: Float32Array,
-    scratch: Float32Array,
-    B: number,
-    T: number,
-    D: number,
-    scale: number,
-  ): void;
   /**
    * All heads from a fused projection qkv [B*T, 3*H*D] (per head: q, k, v columns) into out [B, T, H*D],
    * with dropout on the attention weights: mask [B, H, T, T] holds tf.dropout's keep flags
