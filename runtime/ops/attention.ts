@@ -55,31 +55,40 @@ export function multiHeadCausalAttention(
   seeds: readonly number[] = [],
 ): tf.Tensor3D {
   if (dropoutRate > 0 && seeds.length !== heads.length) throw new Error("multiHeadCausalAttention: one dropout seed per head");
-  const reference = (): tf.Tensor3D => attentionReference(x, heads, scale, dropoutRate, seeds);
-  if (!uniform(x, heads)) return reference();
-  const inputs: Record<string, tf.Tensor> = { x };
-  const projections = heads.flatMap((h) => [h.query, h.key, h.value]);
-  projections.forEach((p, i) => (inputs[`w${i}`] = p.weight));
-  if (projections[0]!.bias) projections.forEach((p, i) => (inputs[`b${i}`] = p.bias!));
-  const attrs: MultiHeadAttentionAttrs = {
+  const inputs = kernelInputs(x, heads);
+  const attrs: MultiHeadAttentionAttrs | undefined = inputs && {
     heads: heads.length,
     headSize: heads[0]!.query.weight.shape[0]!,
     scale,
     dropoutRate,
     seeds: dropoutRate > 0 ? seeds.slice() : [],
   };
-  return runOp(MULTI_HEAD_ATTENTION, inputs, attrs, reference);
+  return (inputs && runOp<tf.Tensor3D>(MULTI_HEAD_ATTENTION, inputs, attrs!)) ?? attentionReference(x, heads, scale, dropoutRate, seeds);
 }
 
-/** True when the heads fit the kernel's inputs: one head size, weights (hs, C), biases on all or none. */
-function uniform(x: tf.Tensor3D, heads: readonly HeadWeights[]): boolean {
-  if (heads.length === 0) return false;
-  const D = heads[0]!.query.weight.shape[0];
-  const withBias = heads[0]!.query.bias !== undefined;
+/**
+ * The kernel's inputs (x, the w's, the b's), or undefined when the heads do not fit them: one head size,
+ * weights (hs, C), biases on all projections or on none.
+ */
+function kernelInputs(x: tf.Tensor3D, heads: readonly HeadWeights[]): Record<string, tf.Tensor> | undefined {
+  if (heads.length === 0) return undefined;
+  const first = heads[0]!.query;
+  const D = first.weight.shape[0];
+  const withBias = first.bias !== undefined;
   const C = x.shape[2];
-  return heads.every((h) =>
-    [h.query, h.key, h.value].every((p) => p.weight.rank === 2 && p.weight.shape[0] === D && p.weight.shape[1] === C && (p.bias !== undefined) === withBias),
-  );
+  const inputs: Record<string, tf.Tensor> = { x };
+  const biases: tf.Tensor[] = [];
+  let i = 0;
+  for (const h of heads) {
+    for (const p of [h.query, h.key, h.value]) {
+      const w = p.weight;
+      if (w.rank !== 2 || w.shape[0] !== D || w.shape[1] !== C || (p.bias !== undefined) !== withBias) return undefined;
+      inputs[`w${i++}`] = w;
+      if (p.bias) biases.push(p.bias);
+    }
+  }
+  for (let j = 0; j < biases.length; j++) inputs[`b${j}`] = biases[j]!;
+  return inputs;
 }
 
 function attentionReference(x: tf.Tensor3D, heads: readonly HeadWeights[], scale: number, dropoutRate: number, seeds: readonly number[]): tf.Tensor3D {

@@ -10,12 +10,14 @@ export const CROSS_ENTROPY = defineOp("BabygptCrossEntropy", { intInputs: ["targ
 
 /** logits (B, T, V), targets (B, T) int32 → scalar. */
 export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
-  return runOp(CROSS_ENTROPY, { logits, targets }, {}, () =>
-    tf.tidy(() => {
-      const [B, T, V] = logits.shape;
-      const logProbs = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
-      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.reshape(targets, [B * T]), V)), -1); // (B*T)
-      return tf.neg(tf.mean(picked)) as tf.Scalar;
-    }),
-  );
+  return runOp<tf.Scalar>(CROSS_ENTROPY, { logits, targets }, {}) ?? crossEntropyReference(logits, targets);
+}
+
+function crossEntropyReference(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    const logProbs = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.reshape(targets, [B * T]), V)), -1); // (B*T)
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
 }

@@ -16,5 +16,5 @@ export interface DropoutAttrs {
 
 export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
   const attrs: DropoutAttrs = { rate, seed };
-  return runOp(DROPOUT, { x }, attrs, () => tf.dropout(x, rate, undefined, seed) as T);
+  return runOp<T>(DROPOUT, { x }, attrs) ?? (tf.dropout(x, rate, undefined, seed) as T);
 }

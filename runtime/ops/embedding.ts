@@ -8,5 +8,5 @@ import { defineOp, runOp } from "./op.js";
 export const EMBEDDING = defineOp("BabygptEmbedding", { intInputs: ["indices"] });
 
 export function embedding(weight: tf.Tensor2D, indices: tf.Tensor): tf.Tensor {
-  return runOp(EMBEDDING, { weight, indices }, {}, () => tf.gather(weight, indices));
+  return runOp(EMBEDDING, { weight, indices }, {}) ?? tf.gather(weight, indices);
 }

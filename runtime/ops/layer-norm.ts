@@ -15,11 +15,13 @@ export interface LayerNormAttrs {
 
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
   const attrs: LayerNormAttrs = { eps };
-  return runOp(LAYER_NORM, { x, gamma, beta }, attrs, () =>
-    tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each: statistics over the features
-      const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))); // (..., C)
-      return tf.add(tf.mul(xhat, gamma), beta) as T;
-    }),
-  );
+  return runOp<T>(LAYER_NORM, { x, gamma, beta }, attrs) ?? layerNormReference(x, gamma, beta, eps);
+}
+
+function layerNormReference<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each: statistics over the features
+    const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))); // (..., C)
+    return tf.add(tf.mul(xhat, gamma), beta) as T;
+  });
 }

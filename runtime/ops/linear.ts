@@ -9,7 +9,7 @@ export const LINEAR = defineOp("BabygptLinear");
 
 export function linear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor): T {
   const inputs: Record<string, tf.Tensor> = bias ? { x, weight, bias } : { x, weight };
-  return runOp(LINEAR, inputs, {}, () => linearReference(x, weight, bias));
+  return runOp<T>(LINEAR, inputs, {}) ?? linearReference(x, weight, bias);
 }
 
 function linearReference<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias: tf.Tensor | undefined): T {

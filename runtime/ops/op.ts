@@ -1,8 +1,10 @@
 // The op layer: an op is one fused operation of the models (layer norm, attention, cross-entropy, ...)
 // with one name, one reference implementation in plain tf ops, and kernels registered per backend in
-// tfjs's own kernel registry under that name. runOp runs the active backend's kernel when it has one and
-// the reference otherwise, so the reference is both the math a reader reads and what every backend
-// without a kernel computes (tfjs differentiates it like any other tf code).
+// tfjs's own kernel registry under that name. Each op's function reads
+//   return runOp(LAYER_NORM, inputs, attrs) ?? layerNormReference(...);
+// runOp runs the active backend's kernel when it has one (and gives undefined otherwise), so the
+// reference is both the math a reader reads and what every backend without a kernel computes (tfjs
+// differentiates it like any other tf code).
 //
 // A backend plugs in with tf.registerKernel alone (runtime/native/fused.ts does it for "native"):
 //   - `<name>` (inputs and attrs as the op's file documents them) computes the forward pass;
@@ -144,12 +146,11 @@ export function kernelRuns(op: Op, inputs: OpInputs): boolean {
 }
 
 /**
- * The op on these inputs: the backend's kernel when kernelRuns, else `reference()`. `attrs` is copied,
- * so one object may serve several calls.
+ * The op's output from the active backend's kernel, or undefined when kernelRuns says no (the caller then
+ * computes the reference). `attrs` is copied, so one object may serve several calls.
  */
-export function runOp<T extends tf.Tensor>(op: Op, inputs: OpInputs, attrs: object, reference: () => T): T {
-  if (!kernelRuns(op, inputs)) return reference();
-  return runKernel(op, inputs, attrs)[0] as T;
+export function runOp<T extends tf.Tensor>(op: Op, inputs: OpInputs, attrs: object): T | undefined {
+  return kernelRuns(op, inputs) ? (runKernel(op, inputs, attrs)[0] as T) : undefined;
 }
 
 /** Runs the op's kernel (the caller checked kernelRuns) and returns its outputs. */
@@ -157,7 +158,8 @@ export function runKernel(op: Op, inputs: OpInputs, attrs: object): tf.Tensor[] 
   const a: Record<string, unknown> = { ...attrs };
   let stash: GradientStash | undefined;
   if (op.gradName !== undefined && recording()) {
-    const gradInputs = Object.keys(inputs).filter((n) => !op.intInputs.has(n));
+    const gradInputs: string[] = [];
+    for (const name in inputs) if (!op.intInputs.has(name)) gradInputs.push(name);
     stash = openStash(gradInputs);
     a["saved"] = stash;
   }
