@@ -56,14 +56,13 @@ export function multiHeadCausalAttention(
 ): tf.Tensor3D {
   if (dropoutRate > 0 && seeds.length !== heads.length) throw new Error("multiHeadCausalAttention: one dropout seed per head");
   const inputs = kernelInputs(x, heads);
-  const attrs: MultiHeadAttentionAttrs | undefined = inputs && {
-    heads: heads.length,
-    headSize: heads[0]!.query.weight.shape[0]!,
-    scale,
-    dropoutRate,
-    seeds: dropoutRate > 0 ? seeds.slice() : [],
-  };
-  return (inputs && runOp<tf.Tensor3D>(MULTI_HEAD_ATTENTION, inputs, attrs!)) ?? attentionReference(x, heads, scale, dropoutRate, seeds);
+  if (inputs) {
+    const headSize = heads[0]!.query.weight.shape[0]!;
+    const attrs: MultiHeadAttentionAttrs = { heads: heads.length, headSize, scale, dropoutRate, seeds: dropoutRate > 0 ? seeds.slice() : [] };
+    const out = runOp<tf.Tensor3D>(MULTI_HEAD_ATTENTION, inputs, attrs);
+    if (out) return out;
+  }
+  return attentionReference(x, heads, scale, dropoutRate, seeds);
 }
 
 /**
