@@ -126,6 +126,19 @@ function tokenFile(ids: Int32Array, vocab: number): { bytes: Uint8Array; dtype: 
 }
 
 export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {
+  // Importing torch takes seconds: the probe runs while the spec, the corpus and the tokens are prepared,
+  // and is stopped when something else refuses the job first.
+  const abort = new AbortController();
+  const probing = probeTorch(abort.signal);
+  probing.catch(() => undefined); // awaited in prepareAndLaunch; a refusal before then must not go unhandled
+  try {
+    return await prepareAndLaunch(options, probing);
+  } finally {
+    abort.abort();
+  }
+}
+
+async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<TorchInstall>): Promise<TorchTrainResult> {
   const report = options.reporter ?? silent;
   const nproc = options.nproc ?? 1;
   const nnodes = options.nnodes ?? 1;
@@ -153,17 +166,16 @@ export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrain
   if (options.microBatch !== undefined && share % options.microBatch !== 0) {
     throw new UserError(`--micro-batch ${options.microBatch} does not divide the ${share} sequences each process takes (batch ${t.batch_size} over ${world})`);
   }
-  const torch = probeTorch();
+  const corpus = await loadCorpus({ data: options.data });
+  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
+  checkSplits(dataset, spec.model.block_size, corpus.path);
+  const vocab = dataset.tokenizer.vocabSize;
+  const torch = await probing;
   const device = resolveDevice(torch, options.device ?? "auto", nproc);
   const runId = `babygpt-${randomUUID()}`;
   const torchrunArgs = (logDir: string): Promise<string[]> => torchrunArguments({ nproc, nnodes, nodeRank, endpoint: options.rdzvEndpoint }, runId, logDir);
   // The rendezvous is checked (a port in use) before anything is written.
   await torchrunArgs("logs");
-
-  const corpus = await loadCorpus({ data: options.data });
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
-  checkSplits(dataset, spec.model.block_size, corpus.path);
-  const vocab = dataset.tokenizer.vocabSize;
   // Memory per process: a GPU's own, or this machine's shared by its processes. A share of the batch that
   // does not fit runs as micro-batches, their gradients accumulated.
   const budget = device === "cuda" ? Math.min(...torch.cuda.devices.slice(0, nproc).map((d) => d.memory)) * 0.9 : (totalmem() * 0.8) / nproc;
@@ -171,8 +183,8 @@ export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrain
   if (micro === 0) {
     throw new UserError(`${loaded.files[0]!.path}: one sequence of this model needs about ${formatBytes(trainingBytes(ir, vocab, 1))} to train, more than the ${formatBytes(budget)} each process has on ${device}`);
   }
-  // Evaluation needs no gradients: up to 64 windows a pass (as `babygpt eval`), where training memory fits.
-  const evalBatch = Math.max(micro, microBatchFor(64, (b) => trainingBytes(ir, vocab, b) <= budget) || 1);
+  // Evaluation needs no gradients: up to 256 windows a pass, where training memory would fit them.
+  const evalBatch = Math.max(micro, microBatchFor(256, (b) => trainingBytes(ir, vocab, b) <= budget));
   const source = torchSource(specPath, loaded, sets, options.compile ?? true);
   if (source.note) report.log(source.note);
 

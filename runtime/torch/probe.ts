@@ -1,7 +1,7 @@
 // Finding PyTorch: the Python to run, whether it imports torch, what devices it sees, and the torchrun
 // that belongs to it. Every way this can fail is one line saying what is missing and how to get it,
 // before anything is written.
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
@@ -40,17 +40,37 @@ function pythonCandidates(): string[] {
   return ["/usr/bin/python3", "python3"];
 }
 
-/** Probes the Python and torch the torch engine will use; throws a UserError saying what is missing. */
-export function probeTorch(): TorchInstall {
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly missing: boolean;
+}
+
+function run(file: string, args: readonly string[], signal?: AbortSignal): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: "utf8", timeout: 120_000, ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+      resolve({ code, stdout, stderr: stderr || (error && code === null ? error.message : ""), missing: error?.code === "ENOENT" });
+    });
+  });
+}
+
+/**
+ * Probes the Python and torch the torch engine will use (importing torch takes seconds, so callers start
+ * this first and await it when they need it, or abort it when they give up first); rejects with a
+ * UserError saying what is missing.
+ */
+export async function probeTorch(signal?: AbortSignal): Promise<TorchInstall> {
   const tried: string[] = [];
   for (const python of pythonCandidates()) {
-    const out = spawnSync(python, ["-c", PROBE], { encoding: "utf8", timeout: 120_000 });
-    if (out.error && (out.error as NodeJS.ErrnoException).code === "ENOENT") {
+    const out = await run(python, ["-c", PROBE], signal);
+    if (out.missing) {
       tried.push(`${python}: not found`);
       continue;
     }
-    if (out.status !== 0) {
-      const last = (out.stderr || out.error?.message || "").trim().split("\n").pop() ?? "";
+    if (out.code !== 0) {
+      const last = out.stderr.trim().split("\n").pop() ?? "";
       tried.push(`${python}: ${/No module named '?(torch|numpy)'?/.test(last) ? `cannot import ${/numpy/.test(last) ? "numpy" : "torch"}` : last}`);
       continue;
     }
