@@ -183,8 +183,9 @@ def versions(job: Dict[str, Any]) -> Dict[str, str]:
     v = {**job["meta"]["versions"], "torch": torch.__version__, "python": platform.python_version()}
     if torch.cuda.is_available() and torch.version.cuda:
         v["cuda"] = torch.version.cuda
-        if job["device"] == "cuda":
-            v["nccl"] = ".".join(str(n) for n in torch.cuda.nccl.version()) if hasattr(torch.cuda, "nccl") else "unknown"
+        if job["device"] == "cuda" and dist.is_nccl_available():
+            nccl = torch.cuda.nccl.version()  # a tuple in PyTorch 2, an int (2708 for 2.7.8) before
+            v["nccl"] = ".".join(str(n) for n in nccl) if isinstance(nccl, tuple) else str(nccl)
     return v
 
 
