@@ -2,6 +2,7 @@
 // registry of the helper classes (Head, LayerNorm, Block, …) the module declares, and of the module-level
 // functions they call (causal_self_attention, sinusoidal_table).
 import { SpecError } from "../diagnostics/diagnostic.js";
+import { EmitContext } from "../emit/context.js";
 import type { ModelIR } from "../ir/model.js";
 import type { Width } from "../ir/width.js";
 import { RESERVED_CLASS_NAMES, unusableName } from "./python.js";
@@ -48,10 +49,13 @@ export class TorchContext {
   readonly ir: ModelIR;
   readonly #classes = new Map<string, ClassEntry>();
   readonly #helpers = new Set<Helper>();
+  /** The TypeScript target's, for the shape comments both targets write alike. */
+  readonly #shapes: EmitContext;
   #finished = 0;
 
   constructor(ir: ModelIR) {
     this.ir = ir;
+    this.#shapes = new EmitContext(ir);
   }
 
   /** A width as a Python expression: `config.n_embd`, `config.vocab_size`, or the number. */
@@ -63,11 +67,7 @@ export class TorchContext {
 
   /** A width as shape comments write it: C for n_embd, 4*C for its multiples, vocab, or the number. */
   dim(w: Width): string {
-    if (w === "vocab") return "vocab";
-    const c = this.ir.nEmbd;
-    if (c !== undefined && w === c) return "C";
-    if (c !== undefined && w % c === 0 && w > c) return `${w / c}*C`;
-    return String(w);
+    return this.#shapes.dim(w);
   }
 
   /** `# (B, T, C)` */

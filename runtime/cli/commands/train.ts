@@ -90,40 +90,32 @@ export function registerTrain(program: Command): void {
         },
         done: () => bar?.done(),
       };
+      const job = {
+        spec,
+        sets: flags.set ?? [],
+        data: flags.data,
+        out: flags.out,
+        iters: flags.iters,
+        resume: flags.resume,
+        compile: flags.compile,
+        shouldStop: () => stopRequested,
+        reporter,
+      };
       try {
         if (flags.engine === "torch") {
           const result = await trainTorch({
-            spec,
-            sets: flags.set ?? [],
-            data: flags.data,
-            out: flags.out,
-            iters: flags.iters,
-            resume: flags.resume,
-            compile: flags.compile,
+            ...job,
             nproc: flags.nproc,
             device: flags.device,
             nnodes: flags.nnodes,
             nodeRank: flags.nodeRank,
             rdzvEndpoint: flags.rdzvEndpoint,
             microBatch: flags.microBatch,
-            shouldStop: () => stopRequested,
-            reporter,
           });
           console.log(summaryLine(result) + (result.exact ? `; exact val loss ${result.exact.loss.toFixed(4)} over ${result.exact.tokens.toLocaleString("en-US")} tokens` : "") + `; checkpoint in ${result.runDir}`);
           return;
         }
-        const result = await train({
-          spec,
-          sets: flags.set ?? [],
-          data: flags.data,
-          out: flags.out,
-          iters: flags.iters,
-          backend: flags.backend,
-          resume: flags.resume,
-          compile: flags.compile,
-          shouldStop: () => stopRequested,
-          reporter,
-        });
+        const result = await train({ ...job, backend: flags.backend });
         console.log(`${summaryLine(result)}; checkpoint in ${result.runDir}`);
       } finally {
         process.off("SIGINT", onSigint);
