@@ -69,6 +69,8 @@ export interface TorchTrainResult {
   /** What trained it, in words: "torch 2.3.1, cuda ×8 (nccl)". */
   readonly backend: { readonly name: string };
   readonly worldSize: number;
+  /** This machine's rank: only node 0 writes the checkpoint and hears every step. */
+  readonly nodeRank: number;
   readonly losses: readonly number[];
   readonly evals: readonly EvalPoint[];
   readonly tokensPerSec: number;
@@ -266,12 +268,13 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     }
   }
   report.log(`${spec.name}: vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens; batch ${t.batch_size} = ${world} × ${share}${micro < share ? ` in ${share / micro} micro-batches of ${micro}` : ""}`);
-  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step });
+  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, nodeRank, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step });
 }
 
 interface LaunchContext {
   readonly device: "cpu" | "cuda";
   readonly world: number;
+  readonly nodeRank: number;
   readonly threads: Readonly<Record<string, string>>;
   readonly stopFile: string;
   readonly report: Reporter;
@@ -314,8 +317,20 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
       // already gone
     }
   };
-  // If this process exits first (a second Ctrl-C), the ranks must not train on unattended.
+  // If this process exits first (a second Ctrl-C, a kill), the ranks must not train on unattended.
+  // (Rank 0 also stops, after checkpointing, when it finds this process gone.)
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killGroup();
+    process.exit(128 + (signal === "SIGHUP" ? 1 : 15));
+  };
   process.on("exit", killGroup);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGHUP", onSignal);
+  const unhook = (): void => {
+    process.off("exit", killGroup);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+  };
   const losses: number[] = [];
   const evals: EvalPoint[] = [];
   let done: DoneEvent | undefined;
@@ -374,14 +389,19 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
   return new Promise((resolvePromise, reject) => {
     child.on("error", (e) => {
       clearInterval(poll);
-      process.off("exit", killGroup);
+      unhook();
       reject(new UserError(`could not start torchrun (${torch.torchrun.join(" ")}): ${e.message}`));
     });
     child.on("close", (code, signal) => {
       clearInterval(poll);
-      process.off("exit", killGroup);
+      unhook();
       report.done();
-      const kept = savedStep === undefined ? "no checkpoint was written" : `the checkpoint in ${runDir} (step ${savedStep}) is intact; continue with \`babygpt train --resume ${runDir} --engine torch\``;
+      const kept =
+        ctx.nodeRank > 0
+          ? "node 0 holds the run's checkpoints"
+          : savedStep === undefined
+            ? "no checkpoint was written"
+            : `the checkpoint in ${runDir} (step ${savedStep}) is intact; continue with \`babygpt train --resume ${runDir} --engine torch\``;
       if (error !== undefined) return reject(new UserError(error));
       if (code !== 0 || !done) {
         const why = failureSummary(stderrTail, code, signal);
@@ -395,6 +415,7 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
         status: done.status,
         backend: { name },
         worldSize: ctx.world,
+        nodeRank: ctx.nodeRank,
         losses,
         evals,
         msPerIter: ms,

@@ -99,13 +99,16 @@ class Ranks:
         dist.all_gather_object(out, value)
         return out
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Waits until every rank is done, so none leaves while another still needs it."""
         if self.world > 1:
-            dist.destroy_process_group()
+            dist.barrier()
 
 
-def emit(ranks: Ranks, event: str, **fields: Any) -> None:
-    if ranks.main:
+def emit(ranks: Ranks, event: str, every_node: bool = False, **fields: Any) -> None:
+    """An event for the launcher: from rank 0, or with every_node from each machine's first process (the
+    launchers of the other machines hear when their processes start, finish or fail)."""
+    if ranks.main or (every_node and ranks.local_rank == 0):
         sys.stdout.write(EVENT_PREFIX + json.dumps({"event": event, **fields}, separators=(",", ":"), allow_nan=False) + "\n")
         sys.stdout.flush()
 
@@ -430,6 +433,7 @@ class Trainer:
         emit(
             r,
             "start",
+            every_node=True,
             step=self.step,
             world=r.world,
             devices=self.devices,
@@ -492,7 +496,7 @@ class Trainer:
         ms = train_seconds / timed * 1000 if timed else None
         if exact:
             exact = {"loss": finite_or_none(exact["loss"]), "tokens": exact["tokens"]}
-        emit(r, "done", status=status, step=self.step, ms_per_iter=ms, tokens_per_sec=tokens_per_step / (ms / 1000) if ms else None, exact=exact)
+        emit(r, "done", every_node=True, status=status, step=self.step, ms_per_iter=ms, tokens_per_sec=tokens_per_step / (ms / 1000) if ms else None, exact=exact)
 
 
 @record
@@ -501,19 +505,23 @@ def main(argv: List[str]) -> None:
         raise SystemExit("usage: train.py RUN/torch/job.json (written by `babygpt train --engine torch`)")
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
-    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     trainer: Optional[Trainer] = None
+    code = 0
     try:
         trainer = Trainer(job)
         trainer.run()
+        trainer.ranks.finish()
     except (JobError, CheckpointWriteError) as e:
-        if rank == 0:
+        if local_rank == 0:  # every rank raises it alike; each machine's launcher says it
             sys.stdout.write(EVENT_PREFIX + json.dumps({"event": "error", "message": str(e)}) + "\n")
-            sys.stdout.flush()
-        sys.exit(EXIT_USER_ERROR)
-    finally:
-        if trainer:
-            trainer.ranks.close()
+        code = EXIT_USER_ERROR
+    # Everything is written and synced (rank 0's checkpoint, metrics, events). Leave without running
+    # destructors: gloo's process group can wait forever in its destructor for a peer that has already
+    # exited (seen with PyTorch 1.13 across two torchrun agents), which would hold the whole job.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // directory is babygpt's, so the TypeScript runtime evaluates and samples a torch-trained checkpoint, at
 // the loss torch reported.
 import { readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../../runtime/data/corpus.js";
@@ -62,6 +63,19 @@ describe.skipIf(torchUnavailable() !== undefined)("the torch engine", () => {
     const ids = generate(run.model, [0], { tokens: 20, temperature: 1, rng: new Prng(1) });
     expect(run.tokenizer.decode(ids)).toHaveLength(20);
     run.model.dispose();
+  });
+
+  it("passes --nnodes, --node-rank and --rdzv-endpoint to torchrun: two agents, as on two machines, train what one process trains", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const node = (rank: number): Promise<TorchTrainResult> =>
+      trainTorch({ spec, out: join(tempFiles({}), `node${rank}`), nproc: 1, device: "cpu", nnodes: 2, nodeRank: rank, rdzvEndpoint: `127.0.0.1:${port}` });
+    const [node0, node1] = await Promise.all([node(0), node(1)]);
+    expect(node0.worldSize).toBe(2);
+    expect(maxDiff(node0.losses, one.losses)).toBeLessThanOrEqual(1e-4);
+    expect(node1).toMatchObject({ nodeRank: 1, step: 20, status: "done", losses: [] });
   });
 
   it("trains what the tfjs trainer trains from the same spec and seed (same initial weights and batches)", async () => {

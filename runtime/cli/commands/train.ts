@@ -112,6 +112,10 @@ export function registerTrain(program: Command): void {
             rdzvEndpoint: flags.rdzvEndpoint,
             microBatch: flags.microBatch,
           });
+          if (result.nodeRank > 0) {
+            console.log(`node ${result.nodeRank}: its processes ${result.status === "done" ? "finished" : "stopped"} at step ${result.step}; node 0 writes the run's checkpoints and metrics`);
+            return;
+          }
           console.log(summaryLine(result) + (result.exact ? `; exact val loss ${result.exact.loss.toFixed(4)} over ${result.exact.tokens.toLocaleString("en-US")} tokens` : "") + `; checkpoint in ${result.runDir}`);
           return;
         }
