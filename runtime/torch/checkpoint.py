@@ -83,7 +83,7 @@ def save_checkpoint(run_dir: str, model: Mapping[str, np.ndarray], optimizer: Ma
             "files": {"model": hashlib.sha256(model_bytes).hexdigest(), "optimizer": hashlib.sha256(opt_bytes).hexdigest()},
             "savedAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
-        write_atomic(os.path.join(nxt, "meta.json"), (json.dumps(full, indent=2) + "\n").encode("utf-8"))
+        write_atomic(os.path.join(nxt, "meta.json"), (json.dumps(full, indent=2, allow_nan=False) + "\n").encode("utf-8"))
     except OSError as e:
         shutil.rmtree(nxt, ignore_errors=True)
         raise CheckpointWriteError(f"could not write the checkpoint in {run_dir} ({why_write_failed(e)}); the previous checkpoint is intact") from None

@@ -144,12 +144,13 @@ class Tokens:
 def make_optimizer(config: Dict[str, Any], params) -> torch.optim.Optimizer:
     """PyTorch's own classes with babygpt's semantics: sgd is plain gradient descent, adam has no weight
     decay, adamw decays every parameter (one group), as runtime/train/optimizer.ts does."""
-    lr, betas, eps = config["lr"], tuple(config["betas"]), config["eps"]
+    # JSON from JavaScript spells 1e20 as an integer; PyTorch wants floats.
+    lr, betas, eps = float(config["lr"]), tuple(float(b) for b in config["betas"]), float(config["eps"])
     if config["type"] == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if config["type"] == "adam":
         return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
-    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=config["weight_decay"])
+    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=float(config["weight_decay"]))
 
 
 def restore_optimizer(optimizer: torch.optim.Optimizer, model: torch.nn.Module, slots: Dict[str, np.ndarray], step: int) -> None:
@@ -282,7 +283,7 @@ class Trainer:
 
     def metric(self, record: Dict[str, Any]) -> None:
         if self.metrics:
-            self.metrics.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self.metrics.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
             self.metrics.flush()
 
     def checkpoint(self) -> None:
@@ -303,7 +304,8 @@ class Trainer:
             "distributed": r.backend,
             "precision": self.precision,
             "versions": self.versions,
-            **({"lastEval": self.last_eval} if self.last_eval else {}),
+            # As JSON.stringify writes a NaN estimate (on_nan: skip): null.
+            **({"lastEval": {k: finite_or_none(v) if k != "step" else v for k, v in self.last_eval.items()}} if self.last_eval else {}),
             "overrides": self.job["meta"]["overrides"],
         }
         weights = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()}
@@ -422,7 +424,7 @@ class Trainer:
         mean = loss_sum / r.world
         if math.isfinite(mean):
             if self.t["grad_clip"] > 0:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.t["grad_clip"])
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(self.t["grad_clip"]))
             self.optimizer.step()
             self.opt_step += 1
         return mean, stop > 0
@@ -459,7 +461,7 @@ class Trainer:
             if fault:
                 inject_fault(fault, r.rank, self.step)
             began = time.perf_counter()
-            lr = learning_rate(self.step, t["optimizer"]["lr"], t["schedule"], t["max_iters"])
+            lr = learning_rate(self.step, float(t["optimizer"]["lr"]), t["schedule"], t["max_iters"])
             loss, stop = self.train_step(lr)
             if not math.isfinite(loss):
                 self.metric({"type": "nan", "step": self.step, "loss": js_number(loss)})
@@ -492,7 +494,7 @@ class Trainer:
         self.checkpoint()
         exact = self.exact_val_loss() if status == "done" and self.job.get("exact_eval", True) else None
         if exact:
-            self.metric({"type": "exact", "step": self.step, "split": "val", "val_loss": exact["loss"], "tokens": exact["tokens"], "engine": "torch"})
+            self.metric({"type": "exact", "step": self.step, "split": "val", "val_loss": finite_or_none(exact["loss"]), "tokens": exact["tokens"], "engine": "torch"})
         ms = train_seconds / timed * 1000 if timed else None
         if exact:
             exact = {"loss": finite_or_none(exact["loss"]), "tokens": exact["tokens"]}

@@ -65,13 +65,13 @@ describe.skipIf(torchUnavailable() !== undefined)("the torch engine", () => {
     run.model.dispose();
   });
 
-  it("passes --nnodes, --node-rank and --rdzv-endpoint to torchrun: two agents, as on two machines, train what one process trains", async () => {
+  it("passes --nnodes, --node-rank and --rdzv-endpoint to torchrun: two agents, as on two machines, each accumulating two micro-batches, train what one process trains", async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
     const node = (rank: number): Promise<TorchTrainResult> =>
-      trainTorch({ spec, out: join(tempFiles({}), `node${rank}`), nproc: 1, device: "cpu", nnodes: 2, nodeRank: rank, rdzvEndpoint: `127.0.0.1:${port}` });
+      trainTorch({ spec, out: join(tempFiles({}), `node${rank}`), nproc: 1, device: "cpu", nnodes: 2, nodeRank: rank, rdzvEndpoint: `127.0.0.1:${port}`, microBatch: 2 });
     const [node0, node1] = await Promise.all([node(0), node(1)]);
     expect(node0.worldSize).toBe(2);
     expect(maxDiff(node0.losses, one.losses)).toBeLessThanOrEqual(1e-4);

@@ -7,6 +7,7 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../../runtime/checkpoint/checkpoint.js";
+import { readMetrics } from "../../runtime/train/metrics.js";
 import { tempFiles } from "../helpers/project.js";
 import { torchUnavailable } from "../helpers/torch.js";
 import { runCli, snapshot, stackLines, startCli } from "../reliability/cli.js";
@@ -58,6 +59,35 @@ describe("torch engine refusals", () => {
 });
 
 describe.skipIf(!TORCH)("torch engine faults", () => {
+  // SGD at lr 1e20 (as test/reliability/faults.test.ts): the weights blow up and the loss overflows within a few steps.
+  const explode = ["--set", "training.optimizer.lr=1e20", "--set", "training.eval_iters=2", "--set", "training.batch_size=8", "--set", "training.eval_interval=1000"];
+  const nanSteps = (dir: string): number[] => readMetrics(dir).filter((r) => r.type === "nan").map((r) => r.step);
+
+  it.concurrent("on_nan: stop exits 2 naming the step and the last good checkpoint", async () => {
+    const out = join(tempFiles({}), "run");
+    const r = await runCli(["train", "specs/02-position.yaml", "--engine", "torch", "--device", "cpu", ...explode, "--iters", "50", "--out", out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(stackLines(r.stderr)).toEqual([]);
+    const last = r.stderr.trimEnd().split("\n").at(-1)!;
+    const m = /^error: the loss became (NaN|Infinity) at step (\d+); the last good checkpoint is in (.*) \(step 0\)\. Lower the learning rate, set training\.grad_clip, or set training\.on_nan: skip$/.exec(last);
+    expect(m, last).not.toBeNull();
+    expect(m![3]).toBe(out);
+    expect(nanSteps(out)).toEqual([Number(m![2])]);
+    expect(loadCheckpoint(out).meta.step).toBe(0);
+  });
+
+  it.concurrent("on_nan: skip skips each bad batch without an update and trains to the end", async () => {
+    const out = join(tempFiles({}), "run");
+    const r = await runCli(["train", "specs/02-position.yaml", "--engine", "torch", "--device", "cpu", ...explode, "--set", "training.on_nan=skip", "--iters", "8", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const skipped = nanSteps(out);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const s of skipped) expect(r.stderr).toMatch(new RegExp(`^step ${s}: loss \\S+, batch skipped \\(training\\.on_nan: skip\\)$`, "m"));
+    const meta = loadCheckpoint(out).meta;
+    expect(meta.step).toBe(8);
+    expect(meta.optimizerStep).toBe(8 - skipped.length);
+  });
+
   it("names a rank that dies, and keeps the last checkpoint loadable", async () => {
     const out = join(tempFiles({}), "run");
     const r = await runCli([...train("--nproc", "2", "--device", "cpu", "--quiet"), "--out", out], { BABYGPT_TORCH_FAULT: "1:3" });
