@@ -118,8 +118,9 @@ def js_number(x: float) -> str:
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity") if math.isinf(x) else repr(x)
 
 
-def finite_or_none(x: float) -> Optional[float]:
-    return x if math.isfinite(x) else None
+def finite_or_none(x: Optional[float]) -> Optional[float]:
+    """A loss as JSON can hold it: NaN and infinities become null, as JSON.stringify writes them."""
+    return x if x is not None and math.isfinite(x) else None
 
 
 class Tokens:
