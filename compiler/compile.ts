@@ -1,8 +1,10 @@
-// `babygpt compile`: specs → generated/*.ts (+ generated/index.ts). In check mode nothing is written and
-// every file whose content would change is listed, so CI can fail on drift.
+// `babygpt compile`: specs → generated/*.ts (+ generated/index.ts) and the PyTorch modules
+// generated/torch/*.py. In check mode nothing is written and every file whose content would change is
+// listed, so CI can fail on drift.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { SpecError } from "./diagnostics/diagnostic.js";
+import { emitTorchModule } from "./emit-torch/locate.js";
 import { emitIndexFile, type IndexEntry } from "./emit/index-file.js";
 import { emitModelFile, type EmitOptions } from "./emit/model-file.js";
 import type { ModelIR } from "./ir/model.js";
@@ -28,6 +30,15 @@ export function projectAt(root: string): Project {
   return { root, specsDir: join(root, "specs"), generatedDir: join(root, "generated") };
 }
 
+/** What `compile` emits: TypeScript for the tfjs runtime, PyTorch for the torch engine. */
+export const TARGETS = ["typescript", "pytorch"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** The PyTorch module's name for a spec: generated/torch/<spec file name>.py */
+export function torchPathFor(project: Project, specPath: string): string {
+  return join(project.generatedDir, "torch", `${basename(specPath).replace(/\.ya?ml$/, "")}.py`);
+}
+
 /** The generated file's name for a spec: generated/<spec file name>.ts */
 export function generatedPathFor(project: Project, specPath: string): string {
   return join(project.generatedDir, `${basename(specPath).replace(/\.ya?ml$/, "")}.ts`);
@@ -36,6 +47,13 @@ export function generatedPathFor(project: Project, specPath: string): string {
 export function compileSpec(project: Project, specPath: string, load: LoadOptions = {}, emit: EmitOptions = {}): CompiledSpec {
   const ir = lowerSpec(loadSpec(specPath, { cwd: project.root, ...load }));
   return { ir, specPath, outFile: generatedPathFor(project, resolve(project.root, specPath)), text: emitModelFile(ir, emit) };
+}
+
+/** The PyTorch module for a spec (generated/torch/<spec>.py). */
+export function compileTorchSpec(project: Project, specPath: string, load: LoadOptions = {}): CompiledSpec {
+  const loaded = loadSpec(specPath, { cwd: project.root, ...load });
+  const ir = lowerSpec(loaded);
+  return { ir, specPath, outFile: torchPathFor(project, resolve(project.root, specPath)), text: emitTorchModule(ir, loaded) };
 }
 
 export function listSpecs(project: Project): string[] {
@@ -53,24 +71,26 @@ export interface CompileResult {
   readonly stale: readonly string[];
 }
 
-/** Compiles the given specs (default: all of specs/) and regenerates the index. */
-export function compileAll(project: Project, specPaths: readonly string[] | undefined, check: boolean): CompileResult {
+/** Compiles the given specs (default: all of specs/) for the given targets (default: both) and regenerates the index. */
+export function compileAll(project: Project, specPaths: readonly string[] | undefined, check: boolean, targets: readonly Target[] = TARGETS): CompileResult {
   const paths = specPaths && specPaths.length > 0 ? specPaths : listSpecs(project);
   const diagnostics: SpecError[] = [];
   const outputs: CompiledSpec[] = [];
+  const torchOutputs: CompiledSpec[] = [];
   for (const p of paths) {
     try {
-      outputs.push(compileSpec(project, p));
+      if (targets.includes("typescript")) outputs.push(compileSpec(project, p));
+      if (targets.includes("pytorch")) torchOutputs.push(compileTorchSpec(project, p));
     } catch (e) {
       if (e instanceof SpecError) diagnostics.push(e);
       else throw e;
     }
   }
   if (diagnostics.length > 0) throw new SpecError(diagnostics.flatMap((d) => d.diagnostics));
-  checkUniqueNames(outputs);
+  checkUniqueNames(targets.includes("typescript") ? outputs : torchOutputs);
 
-  const files = new Map<string, string>(outputs.map((o) => [o.outFile, o.text]));
-  files.set(join(project.generatedDir, "index.ts"), emitIndexFile(indexEntries(project, outputs)));
+  const files = new Map<string, string>([...outputs, ...torchOutputs].map((o) => [o.outFile, o.text]));
+  if (targets.includes("typescript")) files.set(join(project.generatedDir, "index.ts"), emitIndexFile(indexEntries(project, outputs)));
 
   const written: string[] = [];
   const unchanged: string[] = [];
@@ -80,7 +100,7 @@ export function compileAll(project: Project, specPaths: readonly string[] | unde
     if (current === text) unchanged.push(file);
     else if (check) stale.push(file);
     else {
-      mkdirSync(project.generatedDir, { recursive: true });
+      mkdirSync(dirname(file), { recursive: true });
       writeFileAtomic(file, text);
       written.push(file);
     }

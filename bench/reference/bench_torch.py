@@ -2,11 +2,12 @@
 """PyTorch's speed on a babygpt spec: the CPU baseline that babygpt's own numbers are compared with.
 
     /usr/bin/python3 bench/reference/bench_torch.py specs/12-baby-gpt.yaml [--quick] [--out result.json]
-    /usr/bin/python3 bench/reference/bench_torch.py resolved.json --settings 2x1 --iters 50
+    /usr/bin/python3 bench/reference/bench_torch.py resolved.json --model generated/torch/12-baby-gpt.py --settings 2x1
 
 The spec is a resolved spec JSON (`npx babygpt resolve specs/X.yaml --json`) or a YAML spec, which is
-resolved by babygpt's own resolver first. The model is bench/reference/model.py's, trained on random
-tokens (vocabulary 65, tinyshakespeare's characters) at the spec's batch size and block size.
+resolved by babygpt's own resolver first. The model is the spec's generated PyTorch module
+(generated/torch/<spec>.py for a YAML spec, or --model), trained on random tokens (vocabulary 65,
+tinyshakespeare's characters) at the spec's batch size and block size.
 
 For each thread setting OMP_NUM_THREADS x OPENBLAS_NUM_THREADS in {1, 2} x {1, 2} a fresh worker
 process (this script with --worker) measures:
@@ -91,7 +92,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
     worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--sample-tokens", str(args.sample_tokens)]
-    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
     for omp, blas in settings:
         name = f"{omp}x{blas}"
         env = {**os.environ, "OMP_NUM_THREADS": str(omp), "OPENBLAS_NUM_THREADS": str(blas)}
@@ -195,14 +196,14 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
 
     sys.dont_write_bytecode = True  # no __pycache__ in the checkout
     sys.path.insert(0, HERE)
-    from model import SpecModel, train_step
+    from model import load_model, train_step
 
     spec = json.load(sys.stdin)
     training = spec["training"]
     B, T = training["batch_size"], spec["model"]["block_size"]
     torch.manual_seed(training.get("seed", 1337))
 
-    model = SpecModel(spec, args.vocab)
+    model = load_model(args.model, args.vocab)
     model.train()  # as in training: dropout where the spec has it
     opt = training.get("optimizer", {})
     optimizer = torch.optim.AdamW(
@@ -273,6 +274,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
     parser.add_argument("--settings", nargs="+", metavar="OMPxBLAS", help="thread settings to try, e.g. 1x1 2x1 (default: all four)")
+    parser.add_argument("--model", help="the generated PyTorch module (default for a YAML spec: generated/torch/<spec>.py)")
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -286,6 +288,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         return
     if not args.spec:
         parser.error("give a spec")
+    if not args.model:
+        if not args.spec.endswith((".yaml", ".yml")):
+            parser.error("a resolved spec JSON needs --model, its generated PyTorch module")
+        # `npx babygpt compile` writes a spec's PyTorch module to generated/torch/<spec file name>.py.
+        args.model = os.path.join(PROJECT_ROOT, "generated", "torch", os.path.basename(args.spec).rsplit(".", 1)[0] + ".py")
     report = run_settings(args, resolve_spec(args.spec))
     text = json.dumps(report, indent=2)
     print(text)

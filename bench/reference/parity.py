@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Numeric parity reference: what PyTorch computes for a babygpt model, given babygpt's own weights.
 
-    /usr/bin/python3 bench/reference/parity.py --spec resolved.json --weights model.safetensors \\
-        --batch batch.safetensors --out out.safetensors [--optimizer sgd --optimizer adamw ...] [--steps 5]
+    /usr/bin/python3 bench/reference/parity.py --spec resolved.json --model generated/torch/X.py \\
+        --weights model.safetensors --batch batch.safetensors --out out.safetensors \\
+        [--optimizer sgd --optimizer adamw ...] [--steps 5]
 
 Inputs
-  --spec      the resolved spec (`npx babygpt resolve specs/X.yaml --json`)
+  --spec      the resolved spec (`npx babygpt resolve specs/X.yaml --json`), for its training settings
+  --model     the spec's generated PyTorch module (generated/torch/X.py, or one emitted for --set changes)
   --weights   a model.safetensors written by babygpt (parameter names as the TypeScript model's)
   --batch     a safetensors file with x and y, int32 (B, T) token ids and next-token targets; without
               it, random tokens (B=2, T=block_size, numpy seed 0), which are then written to the output
@@ -42,8 +44,9 @@ import torch
 # No __pycache__ next to the sources: this runs from the test suite inside a git checkout.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import load_model, load_spec, token_embedding_name, train_step  # noqa: E402 (model puts runtime/torch on sys.path)
+
 import safetensors_io  # noqa: E402
-from model import SpecModel, load_spec, token_embedding_name, train_step  # noqa: E402
 
 # The schema's defaults for training.optimizer (schema/spec.schema.json), for specs that omit fields.
 OPTIMIZER_DEFAULTS = {"type": "adamw", "lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01}
@@ -81,6 +84,7 @@ def make_optimizer(config: Dict[str, Any], params) -> torch.optim.Optimizer:
 def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spec", required=True)
+    parser.add_argument("--model", required=True)
     parser.add_argument("--weights", required=True)
     parser.add_argument("--batch")
     parser.add_argument("--out", required=True)
@@ -102,7 +106,7 @@ def main(argv: List[str]) -> None:
         raise SystemExit(f"{args.weights} has no {table}, so the vocabulary size is unknown")
     vocab_size = weights[table].shape[0]
 
-    model = SpecModel(spec, vocab_size)
+    model = load_model(args.model, vocab_size)
     initial = {name: torch.from_numpy(value) for name, value in weights.items()}
     model.load_state_dict(initial, strict=True)
     model.eval()  # dropout off; see the module docstring
@@ -110,12 +114,12 @@ def main(argv: List[str]) -> None:
         batch, _ = safetensors_io.load(args.batch)
     else:
         rng = np.random.default_rng(0)
-        shape = (2, model.block_size)
+        shape = (2, model.config.block_size)
         batch = {k: rng.integers(0, vocab_size, shape, dtype=np.int32) for k in ("x", "y")}
     x = torch.from_numpy(batch["x"]).long()
     y = torch.from_numpy(batch["y"]).long()
-    if x.shape[1] > model.block_size:
-        raise SystemExit(f"the batch has T={x.shape[1]}, more than block_size {model.block_size}")
+    if x.shape[1] > model.config.block_size:
+        raise SystemExit(f"the batch has T={x.shape[1]}, more than block_size {model.config.block_size}")
 
     out: Dict[str, np.ndarray] = {} if args.batch else {"x": batch["x"], "y": batch["y"]}
     logits, loss = model(x, y)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what the PyTorch reference (bench/reference/*.py) needs, from Debian's archive: PyTorch and
+# Installs what the PyTorch side (runtime/torch/*.py, bench/reference/*.py) needs, from Debian's archive: PyTorch and
 # numpy for the system interpreter /usr/bin/python3, and the pthread build of OpenBLAS, which Debian's
 # torch reaches through libblas.so.3 for its float32 matrix products.
 #

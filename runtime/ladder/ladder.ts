@@ -1,6 +1,7 @@
 // `babygpt ladder`: every spec in specs/ trained in order with its own budget, evaluated exactly, sampled,
 // and recorded in <dir>/ladder.json. It resumes where it stopped: a finished step is not trained again,
-// an interrupted one continues from its checkpoint.
+// an interrupted one continues from its checkpoint. `--engine torch` trains the same specs at the same
+// budgets and seeds under PyTorch (runtime/torch/), into a ladder directory of its own.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
@@ -20,7 +21,11 @@ import { openRun } from "../run.js";
 import { generate } from "../sample.js";
 import { exactLoss } from "../train/evaluate.js";
 import { readMetrics } from "../train/metrics.js";
+import { trainTorch, type TorchOptions } from "../torch/engine.js";
 import { train, type Reporter } from "../train/trainer.js";
+
+/** Which trainer a ladder runs: the TypeScript one on TensorFlow.js, or the torch engine. */
+export type LadderEngine = "tfjs" | "torch";
 
 export interface LadderOptions {
   /** Spec names (or file names) to run; default all. */
@@ -32,6 +37,11 @@ export interface LadderOptions {
   /** 20 steps per spec at a small batch: a smoke test of the whole ladder. */
   readonly quick?: boolean;
   readonly backend?: BackendChoice;
+  readonly engine?: LadderEngine;
+  /** The torch engine's processes and device, with engine: "torch". */
+  readonly torch?: TorchOptions;
+  /** The command line that ran it, recorded in ladder.json for the report. */
+  readonly command?: string;
   readonly data?: string | undefined;
   /** Where runs and ladder.json go (default runs/ladder, or runs/ladder-quick). */
   readonly dir?: string;
@@ -73,12 +83,14 @@ export interface StepResult {
 
 export interface LadderState {
   readonly steps: Record<string, StepResult>;
+  /** The engine and the command that produced the steps (the last command that ran). */
+  readonly run?: { readonly engine: LadderEngine; readonly command: string };
 }
 
 export const QUICK_ITERS = 20;
 
-export function ladderDir(quick: boolean): string {
-  return join(PROJECT_ROOT, "runs", quick ? "ladder-quick" : "ladder");
+export function ladderDir(quick: boolean, engine: LadderEngine = "tfjs"): string {
+  return join(PROJECT_ROOT, "runs", `ladder${engine === "torch" ? "-torch" : ""}${quick ? "-quick" : ""}`);
 }
 
 export function readLadderState(dir: string): LadderState {
@@ -89,7 +101,8 @@ export function readLadderState(dir: string): LadderState {
 
 export async function runLadder(options: LadderOptions): Promise<LadderState> {
   const quick = options.quick ?? false;
-  const dir = options.dir ?? ladderDir(quick);
+  const engine = options.engine ?? "tfjs";
+  const dir = options.dir ?? ladderDir(quick, engine);
   mkdirSync(dir, { recursive: true });
   const log = options.log ?? (() => {});
   const all = listSpecs(projectAt(PROJECT_ROOT));
@@ -101,7 +114,9 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
         return hit;
       })
     : all;
-  const state: { steps: Record<string, StepResult> } = { steps: { ...readLadderState(dir).steps } };
+  const before = readLadderState(dir);
+  const run = options.command ? { engine, command: options.command } : before.run;
+  const state: { steps: Record<string, StepResult>; run?: LadderState["run"] } = { steps: { ...before.steps }, ...(run ? { run } : {}) };
   const corpus = await loadCorpus({ data: options.data });
 
   for (const specPath of specs) {
@@ -118,7 +133,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
     // The key covers the emitted code too: a compiler change that alters the model retrains the step.
     const code = sha256(emitModelFile(lowerSpec(loaded)));
-    const key = sha256(canonicalJson({ spec: loaded.spec, iters, backend: options.backend ?? "auto", code }));
+    const key = sha256(canonicalJson({ spec: loaded.spec, iters, ...(engine === "torch" ? { engine, torch: options.torch ?? {} } : { backend: options.backend ?? "auto" }), code }));
     if (state.steps[name]?.key === key) {
       log(`${name}: done earlier (val ${state.steps[name]!.valLoss.toFixed(4)}), skipped`);
       continue;
@@ -133,16 +148,16 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     log(`${name}: ${resumable ? "resuming" : "training"} ${iters} iterations${reduced ? ` (of ${t.max_iters}: reduced to fit this machine)` : ""}`);
     const started = performance.now();
     const reporter = options.reporter?.(name);
-    const result = await train({
+    const job = {
       spec: specPath,
       sets,
       iters,
       data: options.data,
-      backend: options.backend ?? "auto",
       ...(resumable ? { resume: runDir } : { out: runDir }),
       ...(reporter ? { reporter } : {}),
       ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    });
+    };
+    const result = engine === "torch" ? await trainTorch({ ...job, ...options.torch }) : await train({ ...job, backend: options.backend ?? "auto" });
     const wallSeconds = (performance.now() - started) / 1000;
     if (result.status === "interrupted") {
       log(`${name}: interrupted at step ${result.step}; run the ladder again to continue`);
@@ -151,7 +166,8 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
 
     const run = await openRun(runDir, options.backend ?? "auto");
     const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
-    const exact = exactLoss(run.model, ds.val, 32);
+    // The torch engine measures the exact loss itself, after its last step (the same windows, every token once).
+    const exact = "exact" in result && result.exact ? result.exact : exactLoss(run.model, ds.val, 32);
     const sampleIds = generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;

@@ -44,6 +44,8 @@ function duration(seconds: number): string {
 export interface ReportOptions {
   readonly command: string;
   readonly outDir?: string;
+  /** The same ladder trained by the torch engine (`babygpt ladder --engine torch`), shown beside this one. */
+  readonly torch?: LadderState;
 }
 
 export async function writeLadderReport(state: LadderState, options: ReportOptions): Promise<string> {
@@ -51,6 +53,7 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
   mkdirSync(join(out, "ladder"), { recursive: true });
   const order = Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1));
   const byName = new Map(order.map((s) => [s.name, s]));
+  const torchBy = new Map(Object.values(options.torch?.steps ?? {}).map((s) => [s.name, s]));
   const prev = (i: number): StepResult | undefined => (i > 0 ? order[i - 1] : undefined);
 
   const lessons = {
@@ -81,11 +84,12 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
       wall: duration(s.wallSeconds),
       trainLoss: fixed(s.trainLoss),
       valLoss: fixed(s.valLoss),
+      torchVal: fixed(torchBy.get(s.name)?.valLoss ?? NaN),
       batchSize: s.batchSize,
       blockSize: s.blockSize,
       delta: delta === undefined ? "" : `${delta <= 0 ? "−" : "+"}${Math.abs(delta).toFixed(4)}`,
       description: s.description,
-      notes: notesFor(s, byName, lessons),
+      notes: notesFor(s, byName, torchBy, lessons),
       sample: s.sample.replace(/```/g, "` ` `"),
       diff: patch.split("\n").slice(4).join("\n").trim(),
       diffStat: `+${stat.added} −${stat.removed} lines`,
@@ -148,7 +152,8 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
     reducedNote: reducedSteps.length
       ? `**Reduced budgets.** ${reducedSteps.map((s) => `${s.name} trained ${formatInt(s.iters)} of its ${formatInt(s.specIters)} iterations (the full budget would take about ${duration((s.specIters * s.msPerIter) / 1000)} here at the measured ${(s.msPerIter / 1000).toFixed(2)} s/iter)`).join("; ")}. Their losses are what that shorter training reaches, not what the full budget would.`
       : "",
-    comparisons: comparisons(byName),
+    comparisons: comparisons(byName, torchBy),
+    torch: torchSection(order, torchBy, options.torch),
     scalingIntro:
       "Parameters, FLOPs and activation memory come from the IR (`npx babygpt inspect`); speeds are measured in this ladder run. A training iteration costs about three forward passes (forward, and a backward pass of about twice the work).",
     scaling,
@@ -165,14 +170,40 @@ type Lessons = {
   depth: { plain: number; residual: number } | undefined;
 };
 
-function notesFor(s: StepResult, byName: ReadonlyMap<string, StepResult>, lessons: Lessons): string[] {
+/** +0.0123, −0.0040, or 0.0000 when the difference rounds away. */
+function signed(d: number): string {
+  const text = Math.abs(d).toFixed(4);
+  return text === "0.0000" ? text : `${d > 0 ? "+" : "−"}${text}`;
+}
+
+/** "PyTorch, same spec and budget: 2.6790", or a pointer to the command that would measure it. */
+function torchSays(torchBy: ReadonlyMap<string, StepResult>, name: string): string {
+  const t = torchBy.get(name);
+  return t ? `PyTorch (the torch engine), same spec, budget and seed: ${fixed(t.valLoss)}` : "PyTorch: not measured yet (`npx babygpt ladder --engine torch`)";
+}
+
+/**
+ * The torch engine's ladder beside this one: per step both exact val losses and both speeds, from the
+ * runs that measured them (a step the torch ladder trained at another budget is left out).
+ */
+function torchSection(order: readonly StepResult[], torchBy: ReadonlyMap<string, StepResult>, torch: LadderState | undefined) {
+  const rows = order.flatMap((s) => {
+    const t = torchBy.get(s.name);
+    if (!t || t.iters !== s.iters) return [];
+    return [{ name: s.name, iters: formatInt(s.iters), ours: fixed(s.valLoss), theirs: fixed(t.valLoss), delta: signed(t.valLoss - s.valLoss), oursSpeed: formatInt(s.tokensPerSec), theirsSpeed: formatInt(t.tokensPerSec), backend: t.backend }];
+  });
+  if (rows.length === 0) return undefined;
+  return { command: torch?.run?.command ?? "npx babygpt ladder --engine torch", rows };
+}
+
+function notesFor(s: StepResult, byName: ReadonlyMap<string, StepResult>, torchBy: ReadonlyMap<string, StepResult>, lessons: Lessons): string[] {
   const v = (name: string): string => fixed(byName.get(name)?.valLoss ?? NaN);
   const gap = (x: StepResult | undefined): string => (x ? (x.valEstimate - x.trainLoss).toFixed(3) : "–");
   switch (s.name) {
     case "bigram":
-      return [`PyTorch, same model and optimizer (SGD, lr 1.0, B32, T8), measures an exact val loss of 2.67 after 3,000 steps; this run: ${v("bigram")}.`];
+      return [`Exact val loss after 3,000 steps of SGD at lr 1.0 (B32, T8): ${v("bigram")} here; ${torchSays(torchBy, "bigram")}.`];
     case "adam":
-      return [`Same architecture and budget as the step before; only the optimizer changed: ${v("position")} → ${v("adam")}. (PyTorch's bigram with AdamW at lr 1e-2 reaches 2.49 after 3,000 steps.)`];
+      return [`Same architecture and budget as the step before; only the optimizer changed: ${v("position")} → ${v("adam")}. (${torchSays(torchBy, "adam")}.)`];
     case "single-head": {
       const o = lessons.order;
       const notes = [
@@ -215,11 +246,11 @@ function notesFor(s: StepResult, byName: ReadonlyMap<string, StepResult>, lesson
   }
 }
 
-function comparisons(byName: ReadonlyMap<string, StepResult>): string[] {
+function comparisons(byName: ReadonlyMap<string, StepResult>, torchBy: ReadonlyMap<string, StepResult>): string[] {
   const v = (name: string): string => fixed(byName.get(name)?.valLoss ?? NaN);
   const out = [
-    `**bigram (SGD, lr 1.0, 3,000 steps):** ${v("bigram")} here; PyTorch, same setup, 2.67.`,
-    `**bigram-sized model with AdamW (step 3):** ${v("adam")} here; the mark is ≤ 2.55 (PyTorch's pure bigram with AdamW lr 1e-2: 2.49 at 3,000 steps).`,
+    `**bigram (SGD, lr 1.0, 3,000 steps):** ${v("bigram")} here; ${torchSays(torchBy, "bigram")}.`,
+    `**bigram-sized model with AdamW (step 3):** ${v("adam")} here; the mark is ≤ 2.55; ${torchSays(torchBy, "adam")}.`,
     `**small transformer steps (n_embd 32, T 8):** single head ${v("single-head")}, multi-head ${v("multi-head")}, + feed-forward ${v("feed-forward")}, + LayerNorm ${v("layernorm")}; the lecture's notes: about 2.5, 2.28, 2.24 and 2.06.`,
   ];
   const baby = byName.get("baby-gpt");

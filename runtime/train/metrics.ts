@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.js";
 
 export interface MetricsRecord {
-  readonly type: "train" | "eval" | "nan";
+  readonly type: "train" | "eval" | "nan" | "exact";
   readonly step: number;
   readonly loss?: number;
   readonly lr?: number;

@@ -2,9 +2,11 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { runLadder } from "../../ladder/ladder.js";
+import { UserError } from "../../errors.js";
+import { ladderDir, readLadderState, runLadder, type LadderEngine } from "../../ladder/ladder.js";
 import { writeLadderReport } from "../../ladder/report.js";
-import { parseFloatOption } from "../parse.js";
+import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
+import { parseFloatOption, parseIntOption } from "../parse.js";
 import { progress, type Progress } from "../progress.js";
 
 function parseCap(value: string, previous: Map<string, number> = new Map()): Map<string, number> {
@@ -22,9 +24,15 @@ export function registerLadder(program: Command): void {
     .option("--cap <name=iters>", "cap a step's iterations where its budget does not fit this machine (repeatable)", parseCap)
     .option("--quick", "20 steps per spec at a small batch (a smoke test); writes runs/ladder-quick, no report")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
+    .option("--engine <engine>", "tfjs (the TypeScript trainer) or torch (the same specs under PyTorch, for the report's PyTorch column)", parseEngine, "tfjs")
+    .option("--nproc <n>", "torch: processes", parseIntOption("--nproc", 1))
+    .option("--device <device>", `torch: ${DEVICES.join(", ")}`, parseDevice)
     .option("--data <path>", "corpus file or directory")
     .option("--no-report", "train only; do not write docs/")
-    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; data?: string; report: boolean }) => {
+    .option("--report-dir <dir>", "write the report there instead of docs/")
+    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string }) => {
+      if (opts.engine === "tfjs" && (opts.nproc !== undefined || opts.device !== undefined)) throw new UserError("--nproc and --device are flags of the torch engine; add --engine torch");
+      const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
       let stop = false;
       const onSigint = (): void => {
         if (stop) process.exit(130);
@@ -39,6 +47,9 @@ export function registerLadder(program: Command): void {
           ...(opts.cap ? { caps: opts.cap } : {}),
           quick: opts.quick ?? false,
           backend: opts.backend,
+          engine: opts.engine,
+          ...(opts.engine === "torch" ? { torch: { ...(opts.nproc ? { nproc: opts.nproc } : {}), ...(opts.device ? { device: opts.device } : {}) } } : {}),
+          command,
           data: opts.data,
           shouldStop: () => stop,
           log: (line) => console.error(line),
@@ -56,9 +67,15 @@ export function registerLadder(program: Command): void {
         });
         if (stop) return;
         if (opts.report && !opts.quick) {
-          const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
-          const file = await writeLadderReport(state, { command });
-          console.log(`wrote ${file}`);
+          // The report is the tfjs ladder's, with the torch ladder's results beside it where there are any.
+          const tfjs = opts.engine === "tfjs" ? state : readLadderState(ladderDir(false, "tfjs"));
+          const torch = opts.engine === "torch" ? state : readLadderState(ladderDir(false, "torch"));
+          if (Object.keys(tfjs.steps).length === 0) {
+            console.error(`no tfjs ladder in ${ladderDir(false, "tfjs")} yet: run \`npx babygpt ladder\` for the report, which shows both engines`);
+          } else {
+            const file = await writeLadderReport(tfjs, { command: tfjs.run?.command ?? command, torch, ...(opts.reportDir ? { outDir: opts.reportDir } : {}) });
+            console.log(`wrote ${file}`);
+          }
         }
         for (const s of Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1))) {
           console.log(`${s.name.padEnd(14)} val ${s.valLoss.toFixed(4)}  train ${s.trainLoss.toFixed(4)}  ${s.iters} iters  ${Math.round(s.tokensPerSec)} tok/s`);
@@ -67,4 +84,14 @@ export function registerLadder(program: Command): void {
         process.off("SIGINT", onSigint);
       }
     });
+}
+
+function parseEngine(value: string): LadderEngine {
+  if (value === "tfjs" || value === "torch") return value;
+  throw new InvalidArgumentError(`--engine must be tfjs or torch; got "${value}"`);
+}
+
+function parseDevice(value: string): DeviceChoice {
+  if ((DEVICES as readonly string[]).includes(value)) return value as DeviceChoice;
+  throw new InvalidArgumentError(`--device must be ${DEVICES.join(", ")}; got "${value}"`);
 }

@@ -1,7 +1,10 @@
 // `babygpt train <spec>`: trains the spec's generated model with a progress bar; Ctrl-C saves a
 // checkpoint and exits 0, a second Ctrl-C exits at once (the checkpoint protocol keeps the last one whole).
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { UserError } from "../../errors.js";
+import { trainTorch } from "../../torch/engine.js";
+import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
 import { train } from "../../train/trainer.js";
 import { parseIntOption } from "../parse.js";
 import { progress, type Progress } from "../progress.js";
@@ -15,6 +18,33 @@ export interface TrainFlags {
   set?: string[];
   compile: boolean;
   quiet?: boolean;
+  engine: Engine;
+  nproc?: number;
+  device?: DeviceChoice;
+  nnodes?: number;
+  nodeRank?: number;
+  rdzvEndpoint?: string;
+  microBatch?: number;
+}
+
+/** tfjs: the TypeScript trainer on TensorFlow.js; torch: the generated PyTorch module under torchrun. */
+export const ENGINES = ["tfjs", "torch"] as const;
+export type Engine = (typeof ENGINES)[number];
+
+const TORCH_FLAGS = [
+  ["nproc", "--nproc"],
+  ["device", "--device"],
+  ["nnodes", "--nnodes"],
+  ["nodeRank", "--node-rank"],
+  ["rdzvEndpoint", "--rdzv-endpoint"],
+  ["microBatch", "--micro-batch"],
+] as const;
+
+function parseChoice<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`${flag} must be ${choices.join(", ")}; got "${value}"`);
+  };
 }
 
 export function registerTrain(program: Command): void {
@@ -30,7 +60,20 @@ export function registerTrain(program: Command): void {
     .option("--set <key=value...>", "override spec fields, e.g. --set training.optimizer.lr=3e-4")
     .option("--no-compile", "refuse to train when the generated file is missing or stale, instead of compiling it")
     .option("--quiet", "no progress bar")
+    .option("--engine <engine>", "tfjs: the TypeScript trainer; torch: the generated PyTorch module under torchrun", parseChoice("--engine", ENGINES), "tfjs")
+    .option("--nproc <n>", "torch: processes on this machine, one per GPU with --device cuda (default 1)", parseIntOption("--nproc", 1))
+    .option("--device <device>", `torch: ${DEVICES.join(", ")} (default auto: cuda when there are GPUs enough)`, parseChoice("--device", DEVICES))
+    .option("--nnodes <n>", "torch: machines in the job (each runs this command)", parseIntOption("--nnodes", 1))
+    .option("--node-rank <n>", "torch: this machine's rank among them, 0 to nnodes-1", parseIntOption("--node-rank", 0))
+    .option("--rdzv-endpoint <host:port>", "torch: node 0's address, which every machine can reach")
+    .option("--micro-batch <n>", "torch: sequences per forward pass on one process; the rest of its share is accumulated", parseIntOption("--micro-batch", 1))
     .action(async (spec: string | undefined, flags: TrainFlags) => {
+      if (flags.engine !== "torch") {
+        const given = TORCH_FLAGS.find(([key]) => flags[key] !== undefined);
+        if (given) throw new UserError(`${given[1]} is a flag of the torch engine; add --engine torch`);
+      } else if (flags.backend !== "auto") {
+        throw new UserError("--backend picks a tfjs backend; the torch engine takes --device cpu|cuda|auto");
+      }
       let stopRequested = false;
       let bar: Progress | undefined;
       const onSigint = (): void => {
@@ -39,37 +82,68 @@ export function registerTrain(program: Command): void {
         bar?.log("stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
       };
       process.on("SIGINT", onSigint);
+      const reporter = {
+        log: (line: string) => (bar ? bar.log(line) : console.error(line)),
+        step: (step: number, max: number, loss: number, tps: number) => {
+          bar ??= progress("train", max, process.stderr, flags.quiet);
+          bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
+        },
+        done: () => bar?.done(),
+      };
+      const job = {
+        spec,
+        sets: flags.set ?? [],
+        data: flags.data,
+        out: flags.out,
+        iters: flags.iters,
+        resume: flags.resume,
+        compile: flags.compile,
+        shouldStop: () => stopRequested,
+        reporter,
+      };
       try {
-        const result = await train({
-          spec,
-          sets: flags.set ?? [],
-          data: flags.data,
-          out: flags.out,
-          iters: flags.iters,
-          backend: flags.backend,
-          resume: flags.resume,
-          compile: flags.compile,
-          shouldStop: () => stopRequested,
-          reporter: {
-            log: (line) => (bar ? bar.log(line) : console.error(line)),
-            step: (step, max, loss, tps) => {
-              bar ??= progress("train", max, process.stderr, flags.quiet);
-              bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
-            },
-            done: () => bar?.done(),
-          },
-        });
-        const last = result.evals.at(-1);
-        const losses = last ? `train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}` : "";
-        // an interrupted run was last evaluated before the step it stopped at: say when
-        const summary = last && last.step !== result.step ? `${losses} at step ${last.step}` : losses;
-        console.log(
-          `${result.status === "interrupted" ? "interrupted" : "finished"} at step ${result.step}${summary ? `: ${summary}` : ""}; ` +
-            `${Number.isFinite(result.msPerIter) ? `${result.msPerIter.toFixed(1)} ms/iter, ${Math.round(result.tokensPerSec).toLocaleString("en-US")} tokens/s on ${result.backend.name}; ` : ""}` +
-            `checkpoint in ${result.runDir}`,
-        );
+        if (flags.engine === "torch") {
+          const result = await trainTorch({
+            ...job,
+            nproc: flags.nproc,
+            device: flags.device,
+            nnodes: flags.nnodes,
+            nodeRank: flags.nodeRank,
+            rdzvEndpoint: flags.rdzvEndpoint,
+            microBatch: flags.microBatch,
+          });
+          if (result.nodeRank > 0) {
+            console.log(`node ${result.nodeRank}: its processes ${result.status === "done" ? "finished" : "stopped"} at step ${result.step}; node 0 writes the run's checkpoints and metrics`);
+            return;
+          }
+          console.log(summaryLine(result) + (result.exact ? `; exact val loss ${result.exact.loss.toFixed(4)} over ${result.exact.tokens.toLocaleString("en-US")} tokens` : "") + `; checkpoint in ${result.runDir}`);
+          return;
+        }
+        const result = await train({ ...job, backend: flags.backend });
+        console.log(`${summaryLine(result)}; checkpoint in ${result.runDir}`);
       } finally {
         process.off("SIGINT", onSigint);
       }
     });
+}
+
+interface Summarized {
+  readonly step: number;
+  readonly status: "done" | "interrupted";
+  readonly evals: readonly { readonly step: number; readonly train: number; readonly val: number }[];
+  readonly msPerIter: number;
+  readonly tokensPerSec: number;
+  readonly backend: { readonly name: string };
+}
+
+/** "finished at step N: train loss …, val loss …; … ms/iter, … tokens/s on …" for either engine. */
+function summaryLine(result: Summarized): string {
+  const last = result.evals.at(-1);
+  const losses = last ? `train loss ${last.train.toFixed(4)}, val loss ${last.val.toFixed(4)}` : "";
+  // an interrupted run was last evaluated before the step it stopped at: say when
+  const summary = last && last.step !== result.step ? `${losses} at step ${last.step}` : losses;
+  return (
+    `${result.status === "interrupted" ? "interrupted" : "finished"} at step ${result.step}${summary ? `: ${summary}` : ""}` +
+    `${Number.isFinite(result.msPerIter) ? `; ${result.msPerIter.toFixed(1)} ms/iter, ${Math.round(result.tokensPerSec).toLocaleString("en-US")} tokens/s on ${result.backend.name}` : ""}`
+  );
 }

@@ -5,8 +5,8 @@ length, a JSON header mapping each tensor name to its dtype, shape and [begin, e
 data section, then the raw little-endian data. The optional "__metadata__" entry holds string pairs.
 
 Only F32 and I32 are supported, the two dtypes babygpt writes (runtime/checkpoint/safetensors.ts). We
-do not use the `safetensors` pip package because the reference must run on Debian's python3-numpy and
-python3-torch alone, with nothing installed by pip.
+do not use the `safetensors` pip package because the torch engine and the PyTorch reference must run on
+Debian's python3-numpy and python3-torch alone, with nothing installed by pip.
 """
 
 from __future__ import annotations

@@ -1,0 +1,431 @@
+// The torch engine: `babygpt train <spec> --engine torch`. The TypeScript side does what it shares with the
+// tfjs trainer — the spec, the tokenizer, the vocabulary and the split, the initial weights (so both engines
+// start a seed from the same numbers), the run directory — writes the token ids as uint16/uint32 files as
+// nanoGPT's prepare.py does, and launches torchrun on runtime/torch/train.py with the generated PyTorch
+// module. The Python side trains (DDP, batches from our own PRNG, the spec's optimizer and schedule) and
+// writes the checkpoint, meta.json and metrics.jsonl that eval, sample, plot and --resume read.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { torchPathFor, projectAt } from "../../compiler/compile.js";
+import { emitTorchModule } from "../../compiler/emit-torch/locate.js";
+import { trainingBytes } from "../../compiler/ir/analysis.js";
+import { lowerSpec } from "../../compiler/ir/lower.js";
+import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";
+import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { selectBackend } from "../backend/select.js";
+import { loadCheckpoint, type Checkpoint } from "../checkpoint/checkpoint.js";
+import { tensorsOf } from "../checkpoint/model-state.js";
+import { encodeSafetensors } from "../checkpoint/safetensors.js";
+import { formatBytes } from "../cli/output.js";
+import { loadCorpus } from "../data/corpus.js";
+import { buildDataset, checkSplits } from "../data/dataset.js";
+import { tokenizerFromState } from "../data/tokenizer.js";
+import { UserError } from "../errors.js";
+import { resolveModel } from "../model-source.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { Prng } from "../random.js";
+import type { EvalPoint, Reporter } from "../train/trainer.js";
+import { checkOutDir, newRunDir } from "../train/run-dir.js";
+import { versions } from "../versions.js";
+import { torchrunArguments } from "./launch.js";
+import { cpuThreads, probeTorch, resolveDevice, type DeviceChoice, type TorchInstall } from "./probe.js";
+import { failureSummary } from "./failure.js";
+
+const TRAIN_PY = join(PROJECT_ROOT, "runtime/torch/train.py");
+const EVENT_PREFIX = "@babygpt ";
+
+export interface TorchOptions {
+  /** Processes on this machine (one per GPU with --device cuda). */
+  readonly nproc?: number;
+  readonly device?: DeviceChoice;
+  /** Machines in the job, this one's rank among them, and node 0's host:port. */
+  readonly nnodes?: number;
+  readonly nodeRank?: number;
+  readonly rdzvEndpoint?: string | undefined;
+  /** Sequences per forward pass on one process; default: the largest share of the batch that fits. */
+  readonly microBatch?: number | undefined;
+}
+
+export interface TrainTorchOptions extends TorchOptions {
+  readonly spec?: string | undefined;
+  readonly sets?: readonly string[];
+  readonly data?: string | undefined;
+  readonly out?: string | undefined;
+  readonly iters?: number | undefined;
+  readonly resume?: string | undefined;
+  readonly compile?: boolean;
+  readonly shouldStop?: () => boolean;
+  readonly reporter?: Reporter;
+}
+
+export interface TorchTrainResult {
+  readonly runDir: string;
+  readonly step: number;
+  readonly status: "done" | "interrupted";
+  /** What trained it, in words: "torch 2.3.1, cuda ×8 (nccl)". */
+  readonly backend: { readonly name: string };
+  readonly worldSize: number;
+  /** This machine's rank: only node 0 writes the checkpoint and hears every step. */
+  readonly nodeRank: number;
+  readonly losses: readonly number[];
+  readonly evals: readonly EvalPoint[];
+  readonly tokensPerSec: number;
+  readonly msPerIter: number;
+  /** The exact loss over the whole validation split, computed by torch after the last step. */
+  readonly exact?: { readonly loss: number; readonly tokens: number };
+}
+
+const silent: Reporter = { log: () => {}, step: () => {}, done: () => {} };
+
+/** The largest divisor of `share` whose training memory fits `budget` bytes (0 when not even one sequence fits). */
+function microBatchFor(share: number, fits: (batch: number) => boolean): number {
+  for (let m = share; m >= 1; m--) if (share % m === 0 && fits(m)) return m;
+  return 0;
+}
+
+/** The spec to train: the file given, or on --resume the run's own (its copy when the original is gone). */
+function specFile(options: TrainTorchOptions, previous: Checkpoint | undefined, report: Reporter): string {
+  const specArg = options.spec ?? previous?.meta.spec.path;
+  if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
+  const path = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
+  const ownCopy = options.resume ? join(resolve(options.resume), "spec.resolved.yaml") : undefined;
+  if (options.spec === undefined && !existsSync(path) && ownCopy && existsSync(ownCopy)) {
+    report.log(`${specArg} is gone; resuming from the run's own copy, ${ownCopy}`);
+    return ownCopy;
+  }
+  return path;
+}
+
+/**
+ * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ with no --set
+ * changing the model (compiled first when missing or stale, as `train` does for the TypeScript file), else
+ * emitted for this run alone. Either way the run directory keeps the text as model.py.
+ */
+function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string[], compile: boolean): { text: string; note?: string } {
+  const ir = lowerSpec(loaded);
+  const text = emitTorchModule(ir, loaded);
+  const project = projectAt(PROJECT_ROOT);
+  const plain = sets.length > 0 ? emitTorchModule(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT })), loaded) : text;
+  if (plain !== text || dirname(resolve(PROJECT_ROOT, loaded.files[0]!.path)) !== project.specsDir) return { text };
+  const file = torchPathFor(project, specPath);
+  const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  if (current === text) return { text };
+  const state = current === undefined ? "missing" : "out of date";
+  const shown = file.slice(PROJECT_ROOT.length + 1);
+  if (!compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, text);
+  return { text, note: `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})` };
+}
+
+function tokenFile(ids: Int32Array, vocab: number): { bytes: Uint8Array; dtype: "uint16" | "uint32" } {
+  const array = vocab <= 65_536 ? Uint16Array.from(ids) : Uint32Array.from(ids);
+  return { bytes: new Uint8Array(array.buffer), dtype: vocab <= 65_536 ? "uint16" : "uint32" };
+}
+
+export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {
+  // Importing torch takes seconds: the probe runs while the spec, the corpus and the tokens are prepared,
+  // and is stopped when something else refuses the job first.
+  const abort = new AbortController();
+  const probing = probeTorch(abort.signal);
+  probing.catch(() => undefined); // awaited in prepareAndLaunch; a refusal before then must not go unhandled
+  try {
+    return await prepareAndLaunch(options, probing);
+  } finally {
+    abort.abort();
+  }
+}
+
+async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<TorchInstall>): Promise<TorchTrainResult> {
+  const report = options.reporter ?? silent;
+  const nproc = options.nproc ?? 1;
+  const nnodes = options.nnodes ?? 1;
+  const nodeRank = options.nodeRank ?? 0;
+  if (nodeRank >= nnodes) throw new UserError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
+  const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
+  const specPath = specFile(options, previous, report);
+  const recorded = previous?.meta.overrides ?? [];
+  const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
+  const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets });
+  const { spec } = loaded;
+  const t = spec.training;
+  // Everything that can refuse the job does so before anything is compiled, allocated or written.
+  if (!options.resume) checkOutDir(options.out);
+  const ir = lowerSpec(loaded);
+  if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
+    const m = previous.meta.spec;
+    throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);
+  }
+  const world = nproc * nnodes;
+  if (t.batch_size % world !== 0) {
+    throw new UserError(`training.batch_size ${t.batch_size} does not split evenly over ${world} processes (${nnodes > 1 ? `${nnodes} machines × ` : ""}--nproc ${nproc}); choose a process count that divides it, or --set training.batch_size=…`);
+  }
+  const share = t.batch_size / world;
+  if (options.microBatch !== undefined && share % options.microBatch !== 0) {
+    throw new UserError(`--micro-batch ${options.microBatch} does not divide the ${share} sequences each process takes (batch ${t.batch_size} over ${world})`);
+  }
+  const corpus = await loadCorpus({ data: options.data });
+  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
+  checkSplits(dataset, spec.model.block_size, corpus.path);
+  const vocab = dataset.tokenizer.vocabSize;
+  const torch = await probing;
+  const device = resolveDevice(torch, options.device ?? "auto", nproc);
+  const runId = `babygpt-${randomUUID()}`;
+  const torchrunArgs = (logDir: string): Promise<string[]> => torchrunArguments({ nproc, nnodes, nodeRank, endpoint: options.rdzvEndpoint }, runId, logDir);
+  // The rendezvous is checked (a port in use) before anything is written.
+  await torchrunArgs("logs");
+  // Memory per process: a GPU's own, or this machine's shared by its processes. A share of the batch that
+  // does not fit runs as micro-batches, their gradients accumulated.
+  const budget = device === "cuda" ? Math.min(...torch.cuda.devices.slice(0, nproc).map((d) => d.memory)) * 0.9 : (totalmem() * 0.8) / nproc;
+  const micro = options.microBatch ?? microBatchFor(share, (b) => trainingBytes(ir, vocab, b) <= budget);
+  if (micro === 0) {
+    throw new UserError(`${loaded.files[0]!.path}: one sequence of this model needs about ${formatBytes(trainingBytes(ir, vocab, 1))} to train, more than the ${formatBytes(budget)} each process has on ${device}`);
+  }
+  // Evaluation needs no gradients: up to 256 windows a pass, where training memory would fit them.
+  const evalBatch = Math.max(micro, microBatchFor(256, (b) => trainingBytes(ir, vocab, b) <= budget));
+  const source = torchSource(specPath, loaded, sets, options.compile ?? true);
+  if (source.note) report.log(source.note);
+
+  // The run directory, as the tfjs trainer lays it out.
+  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out, PROJECT_ROOT);
+  const work = join(runDir, "torch");
+  mkdirSync(work, { recursive: true });
+  if (!previous) {
+    const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
+    writeFileAtomic(join(runDir, "spec.resolved.yaml"), resolvedSpec);
+    // The initial weights come from the TypeScript model: a seed starts both engines from the same numbers.
+    await selectBackend("cpu");
+    const ts = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
+    if (ts.note) report.log(ts.note);
+    const net = ts.module.createModel({ vocabSize: vocab, seed: t.seed });
+    writeFileAtomic(join(work, "init.safetensors"), encodeSafetensors(tensorsOf(net.namedParameters()), { format: "pt" }));
+    net.dispose();
+  }
+  const modelPy = join(runDir, "model.py");
+  if (!existsSync(modelPy) || readFileSync(modelPy, "utf8") !== source.text) writeFileAtomic(modelPy, source.text);
+  const train = tokenFile(dataset.train, vocab);
+  const val = tokenFile(dataset.val, vocab);
+  writeFileAtomic(join(work, "train.bin"), train.bytes);
+  writeFileAtomic(join(work, "val.bin"), val.bytes);
+  const metricsPath = join(runDir, "metrics.jsonl");
+  if (!existsSync(metricsPath)) writeFileSync(metricsPath, "");
+  const written = readFileSync(metricsPath);
+  // A crash can cut the last record short; start the next one on a line of its own.
+  if (written.length > 0 && written[written.length - 1] !== 0x0a) appendFileSync(metricsPath, "\n");
+  const stopFile = join(work, "stop");
+  rmSync(stopFile, { force: true });
+  const threads = cpuThreads(torch, cpus().length, nproc);
+  const job = {
+    run_dir: runDir,
+    model_py: modelPy,
+    model_hash: ir.modelHash,
+    train_bin: join(work, "train.bin"),
+    val_bin: join(work, "val.bin"),
+    token_dtype: train.dtype,
+    init_weights: previous ? null : join(work, "init.safetensors"),
+    resume: previous !== undefined,
+    device,
+    micro_batch: micro,
+    eval_batch: evalBatch,
+    threads: Number(threads.OMP_NUM_THREADS),
+    stop_file: stopFile,
+    launcher_pid: process.pid,
+    training: {
+      batch_size: t.batch_size,
+      block_size: spec.model.block_size,
+      max_iters: t.max_iters,
+      eval_interval: t.eval_interval,
+      eval_iters: t.eval_iters,
+      seed: t.seed,
+      grad_clip: t.grad_clip,
+      on_nan: t.on_nan,
+      checkpoint_interval: t.checkpoint_interval,
+      optimizer: t.optimizer,
+      schedule: t.schedule,
+    },
+    meta: {
+      spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: ir.modelHash },
+      tokenizer: dataset.tokenizer.state(),
+      vocabSize: vocab,
+      // The tfjs trainer's dropout stream, kept so the run resumes there; torch draws its masks its own way.
+      rngDropout: previous?.meta.rng.dropout ?? new Prng(t.seed ^ 0x5bd1e995).state,
+      overrides: sets,
+      versions: versions(),
+    },
+  };
+  writeFileAtomic(join(work, "job.json"), `${JSON.stringify(job, null, 2)}\n`);
+
+  report.log(`engine: torch ${torch.torch} (${torch.python}), ${device}${world > 1 ? `, ${world} processes${nnodes > 1 ? ` on ${nnodes} machines` : ""}` : ""}`);
+  report.log(`run directory: ${runDir}`);
+  if (previous) {
+    report.log(`resuming ${runDir} at step ${previous.meta.step}`);
+    if ((previous.meta as { engine?: string }).engine !== "torch") {
+      report.log("this run was trained by the tfjs engine: weights, Adam moments and the batch stream carry over, but the losses match an uninterrupted run to float rounding, not bit for bit (bit-exact resume holds within one engine)");
+    }
+  }
+  report.log(`${spec.name}: vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens; batch ${t.batch_size} = ${world} × ${share}${micro < share ? ` in ${share / micro} micro-batches of ${micro}` : ""}`);
+  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, nodeRank, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step });
+}
+
+interface LaunchContext {
+  readonly device: "cpu" | "cuda";
+  readonly world: number;
+  readonly nodeRank: number;
+  readonly threads: Readonly<Record<string, string>>;
+  readonly stopFile: string;
+  readonly report: Reporter;
+  readonly shouldStop: (() => boolean) | undefined;
+  readonly savedStep: number | undefined;
+}
+
+interface DoneEvent {
+  readonly status: "done" | "interrupted";
+  readonly step: number;
+  readonly ms_per_iter: number | null;
+  readonly tokens_per_sec: number | null;
+  readonly exact: { readonly loss: number | null; readonly tokens: number } | null;
+}
+
+/** Runs torchrun to the end, relaying rank 0's events; resolves with the run's result or rejects with one line. */
+function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: string, work: string, ctx: LaunchContext): Promise<TorchTrainResult> {
+  const { report } = ctx;
+  const [command, ...pre] = torch.torchrun;
+  const args = [...pre, ...torchrunArgs, TRAIN_PY, join(work, "job.json")];
+  const log = join(work, "torchrun.log");
+  appendFileSync(log, `\n$ ${[command, ...args].join(" ")}\n`);
+  // A process group of its own: the terminal's Ctrl-C reaches this process alone, which asks the ranks to
+  // stop after their step (the stop file) rather than killing them mid-step.
+  const child = spawn(command!, args, {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      ...ctx.threads,
+      PYTHONUNBUFFERED: "1",
+      PYTHONDONTWRITEBYTECODE: "1",
+    },
+  });
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  // If this process exits first (a second Ctrl-C, a kill), the ranks must not train on unattended.
+  // (Rank 0 also stops, after checkpointing, when it finds this process gone.)
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killGroup();
+    process.exit(128 + (signal === "SIGHUP" ? 1 : 15));
+  };
+  process.on("exit", killGroup);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGHUP", onSignal);
+  const unhook = (): void => {
+    process.off("exit", killGroup);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+  };
+  const losses: number[] = [];
+  const evals: EvalPoint[] = [];
+  let done: DoneEvent | undefined;
+  let error: string | undefined;
+  let started: { world: number; devices: string[]; distributed: string | null; precision: string } | undefined;
+  let savedStep = ctx.savedStep;
+  let lastStep = 0;
+  let stderrTail = "";
+  const onEvent = (e: Record<string, unknown>): void => {
+    switch (e["event"]) {
+      case "start":
+        started = e as unknown as typeof started;
+        report.log(`devices: ${(e["devices"] as string[]).join(", ")}${e["distributed"] ? ` (DDP over ${String(e["distributed"])})` : ""}; ${String(e["precision"])}${e["sdpa"] ? "; flash attention (scaled_dot_product_attention)" : ""}`);
+        break;
+      case "eval":
+        report.log(`step ${String(e["step"])}: train loss ${fmt(e["train"])}, val loss ${fmt(e["val"])}`);
+        evals.push({ step: e["step"] as number, train: (e["train"] as number | null) ?? NaN, val: (e["val"] as number | null) ?? NaN });
+        break;
+      case "step":
+        lastStep = e["step"] as number;
+        losses.push(e["loss"] as number);
+        report.step(lastStep, e["max"] as number, e["loss"] as number, e["tps"] as number);
+        break;
+      case "nan":
+        report.log(`step ${String(e["step"])}: loss ${String(e["loss"])}, batch skipped (training.on_nan: skip)`);
+        break;
+      case "checkpoint":
+        savedStep = e["step"] as number;
+        break;
+      case "done":
+        done = e as unknown as DoneEvent;
+        break;
+      case "error":
+        error = String(e["message"]);
+        break;
+    }
+  };
+  let buffered = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.startsWith(EVENT_PREFIX)) onEvent(JSON.parse(line.slice(EVENT_PREFIX.length)) as Record<string, unknown>);
+      else if (line.trim()) appendFileSync(log, `${line}\n`);
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    appendFileSync(log, chunk);
+    stderrTail = (stderrTail + chunk).slice(-64_000);
+  });
+  const poll = setInterval(() => {
+    if (ctx.shouldStop?.() && !existsSync(ctx.stopFile)) writeFileSync(ctx.stopFile, "stop\n");
+  }, 100);
+  return new Promise((resolvePromise, reject) => {
+    child.on("error", (e) => {
+      clearInterval(poll);
+      unhook();
+      reject(new UserError(`could not start torchrun (${torch.torchrun.join(" ")}): ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearInterval(poll);
+      unhook();
+      report.done();
+      const kept =
+        ctx.nodeRank > 0
+          ? "node 0 holds the run's checkpoints"
+          : savedStep === undefined
+            ? "no checkpoint was written"
+            : `the checkpoint in ${runDir} (step ${savedStep}) is intact; continue with \`babygpt train --resume ${runDir} --engine torch\``;
+      if (error !== undefined) return reject(new UserError(error));
+      if (code !== 0 || !done) {
+        const why = failureSummary(stderrTail, code, signal);
+        return reject(new UserError(`the torch engine stopped at step ${lastStep}: ${why}; ${kept} (torchrun's output: ${log})`));
+      }
+      const ms = done.ms_per_iter ?? NaN;
+      const name = `torch ${torch.torch}, ${started?.devices[0]?.split(" ")[0] ?? ctx.device}${ctx.world > 1 ? ` ×${ctx.world} (${started?.distributed ?? "ddp"})` : ""}`;
+      resolvePromise({
+        runDir,
+        step: done.step,
+        status: done.status,
+        backend: { name },
+        worldSize: ctx.world,
+        nodeRank: ctx.nodeRank,
+        losses,
+        evals,
+        msPerIter: ms,
+        tokensPerSec: done.tokens_per_sec ?? NaN,
+        ...(done.exact && done.exact.loss !== null ? { exact: { loss: done.exact.loss, tokens: done.exact.tokens } } : {}),
+      });
+    });
+  });
+}
+
+function fmt(x: unknown): string {
+  return typeof x === "number" ? x.toFixed(4) : String(x ?? "NaN");
+}
