@@ -1,5 +1,6 @@
 // Autoregressive sampling: feed the last block_size tokens, take the logits at the last position, scale
 // by 1/temperature, keep the top k, draw from the softmax with our seeded PRNG, append, repeat.
+import type { Tokenizer } from "./data/tokenizer.js";
 import type { LanguageModel } from "./nn/language-model.js";
 import { tf } from "./nn/tf.js";
 import type { Prng } from "./random.js";
@@ -48,4 +49,20 @@ export function generate(model: LanguageModel, context: readonly number[], optio
     onToken?.(next);
   }
   return ids.slice(context.length);
+}
+
+/**
+ * Generates and writes text as it is drawn. Each token's text comes from the tokenizer's stream decoder,
+ * so the work per token does not grow with the output (decoding the whole output again for every token
+ * did), and a character that a BPE token leaves unfinished is written when the next token completes it.
+ */
+export function streamText(model: LanguageModel, tokenizer: Tokenizer, context: readonly number[], options: SampleOptions, write: (text: string) => void): number[] {
+  const decoder = tokenizer.decoder();
+  const ids = generate(model, context, options, (id) => {
+    const text = decoder.push(id);
+    if (text) write(text);
+  });
+  const rest = decoder.end();
+  if (rest) write(rest);
+  return ids;
 }

@@ -3,7 +3,7 @@
 import type { DataSpec } from "../../compiler/spec/types.generated.js";
 import { UserError } from "../errors.js";
 import type { Corpus } from "./corpus.js";
-import { buildTokenizer, type Tokenizer } from "./tokenizer.js";
+import { tokenize, type EncodeProgress, type Tokenizer } from "./tokenizer.js";
 
 export interface Dataset {
   readonly tokenizer: Tokenizer;
@@ -11,9 +11,11 @@ export interface Dataset {
   readonly val: Int32Array;
 }
 
-export function buildDataset(corpus: Corpus, data: DataSpec, tokenizer?: Tokenizer): Dataset {
-  const tok = tokenizer ?? buildTokenizer(data.tokenizer, corpus.text, data.compact_vocab);
-  const ids = tok.encode(corpus.text);
+/** `tokenizer`: a run's own (resuming, evaluating); otherwise built from the corpus in the same pass that encodes it. */
+export function buildDataset(corpus: Corpus, data: DataSpec, tokenizer?: Tokenizer, onProgress?: EncodeProgress): Dataset {
+  const { tokenizer: tok, ids } = tokenizer
+    ? { tokenizer, ids: tokenizer.encode(corpus.text, onProgress) }
+    : tokenize(data.tokenizer, corpus.text, data.compact_vocab, onProgress ? { onProgress } : {});
   const n = Math.floor((1 - data.val_fraction) * ids.length);
   return { tokenizer: tok, train: ids.subarray(0, n), val: ids.subarray(n) };
 }

@@ -10,11 +10,23 @@ export type TokenizerState =
   | { readonly kind: "char"; readonly chars: string }
   | { readonly kind: "gpt2"; readonly compact: readonly number[] | null };
 
+/** Progress of a long encoding: characters done of the total. */
+export type EncodeProgress = (done: number, total: number) => void;
+
+/** Text from one token at a time, each token's bytes decoded once (a BPE token can end mid-character). */
+export interface StreamDecoder {
+  /** The text this token completes (empty while a character is still cut short). */
+  push(id: number): string;
+  /** What is left at the end: an unfinished character becomes U+FFFD, as decode() would give it. */
+  end(): string;
+}
+
 export interface Tokenizer {
   readonly kind: "char" | "gpt2";
   readonly vocabSize: number;
-  encode(text: string): Int32Array;
+  encode(text: string, onProgress?: EncodeProgress): Int32Array;
   decode(ids: ArrayLike<number>): string;
+  decoder(): StreamDecoder;
   state(): TokenizerState;
 }
 
@@ -51,6 +63,10 @@ class CharTokenizer implements Tokenizer {
     return s;
   }
 
+  decoder(): StreamDecoder {
+    return { push: (id) => this.#chars[id] ?? "\uFFFD", end: () => "" };
+  }
+
   state(): TokenizerState {
     return { kind: "char", chars: this.#chars.join("") };
   }
@@ -58,6 +74,55 @@ class CharTokenizer implements Tokenizer {
 
 let bpe: Tiktoken | undefined;
 const gpt2 = (): Tiktoken => (bpe ??= new Tiktoken(gpt2Ranks));
+
+/** Characters per piece of a long text encoded with GPT-2's BPE (a progress step). */
+const CHUNK = 1 << 20;
+
+/**
+ * The end of the next piece of `text` from `start`: a newline right after a character that is not
+ * whitespace. GPT-2's pre-tokenizer never puts a non-space and the whitespace after it in one match
+ * (only a leading space joins a word), so a match always ends there, and encoding the pieces one by one
+ * gives exactly the tokens of the whole.
+ */
+function pieceEnd(text: string, start: number, chars: number): number {
+  if (start + chars >= text.length) return text.length;
+  let i = text.indexOf("\n", start + chars);
+  while (i !== -1 && /\s/u.test(text[i - 1]!)) i = text.indexOf("\n", i + 1);
+  return i === -1 ? text.length : i;
+}
+
+/** GPT-2 ids of `text`, encoded piece by piece (about `pieceChars` each) with progress; the same ids as one encode() call. */
+export function encodeGpt2(text: string, onProgress?: EncodeProgress, pieceChars: number = CHUNK): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start, Math.max(1, pieceChars));
+    let ids: number[];
+    try {
+      ids = gpt2().encode(text.slice(start, end));
+    } catch (e) {
+      // the only error js-tiktoken raises here: a special token such as <|endoftext|> in the text
+      throw new UserError(`the text cannot be BPE-encoded: ${(e as Error).message}`);
+    }
+    for (const id of ids) out.push(id);
+    start = end;
+    onProgress?.(start, text.length);
+  }
+  return out;
+}
+
+let tokenBytes: Uint8Array[] | undefined;
+/** Each GPT-2 token's bytes, read from the ranks js-tiktoken ships ("! offset b64 b64 …" lines). */
+function gpt2TokenBytes(): Uint8Array[] {
+  if (tokenBytes) return tokenBytes;
+  const table: Uint8Array[] = [];
+  for (const line of gpt2Ranks.bpe_ranks.split("\n")) {
+    if (!line) continue;
+    const [, offset, ...tokens] = line.split(" ");
+    tokens.forEach((b64, i) => (table[Number(offset) + i] = Buffer.from(b64, "base64")));
+  }
+  for (const [text, id] of Object.entries(gpt2Ranks.special_tokens)) table[id] = new TextEncoder().encode(text);
+  return (tokenBytes = table);
+}
 
 class Gpt2Tokenizer implements Tokenizer {
   readonly kind = "gpt2";
@@ -72,8 +137,12 @@ class Gpt2Tokenizer implements Tokenizer {
     this.vocabSize = compact ? compact.length : GPT2_VOCAB;
   }
 
-  encode(text: string): Int32Array {
-    const ids = gpt2().encode(text);
+  encode(text: string, onProgress?: EncodeProgress): Int32Array {
+    return this.mapIds(encodeGpt2(text, onProgress));
+  }
+
+  /** GPT-2 ids → this tokenizer's ids (the same unless compacted). */
+  mapIds(ids: readonly number[]): Int32Array {
     if (!this.#fromGpt2) return Int32Array.from(ids);
     const out = new Int32Array(ids.length);
     ids.forEach((id, i) => {
@@ -91,6 +160,17 @@ class Gpt2Tokenizer implements Tokenizer {
     return gpt2().decode(raw);
   }
 
+  decoder(): StreamDecoder {
+    const bytes = gpt2TokenBytes();
+    // stream: true keeps the bytes of a character cut short until the token that completes it
+    const utf8 = new TextDecoder("utf-8");
+    const empty = new Uint8Array(0);
+    return {
+      push: (id) => utf8.decode(bytes[this.#toGpt2 ? (this.#toGpt2[id] ?? 0) : id] ?? empty, { stream: true }),
+      end: () => utf8.decode(),
+    };
+  }
+
   state(): TokenizerState {
     return { kind: "gpt2", compact: this.#toGpt2 };
   }
@@ -98,10 +178,40 @@ class Gpt2Tokenizer implements Tokenizer {
 
 /** Builds the tokenizer a spec asks for from the corpus it will train on. */
 export function buildTokenizer(kind: "char" | "gpt2", text: string, compact: boolean): Tokenizer {
-  if (kind === "char") return new CharTokenizer([...new Set(Array.from(text))].sort(byCodePoint));
-  if (!compact) return new Gpt2Tokenizer(null);
-  const used = [...new Set(gpt2().encode(text))].sort((a, b) => a - b);
-  return new Gpt2Tokenizer(used);
+  return tokenize(kind, text, compact, { idsWanted: false }).tokenizer;
+}
+
+/**
+ * The tokenizer a spec asks for, and the corpus's ids under it, from one pass over the text: a compacted
+ * BPE vocabulary is read off the same encoding that gives the ids (encoding a large corpus takes a while).
+ */
+export function tokenize(kind: "char" | "gpt2", text: string, compact: boolean, options: { onProgress?: EncodeProgress; idsWanted?: boolean } = {}): { tokenizer: Tokenizer; ids: Int32Array } {
+  const wanted = options.idsWanted ?? true;
+  if (kind === "char") {
+    const tokenizer = new CharTokenizer([...new Set(Array.from(text))].sort(byCodePoint));
+    return { tokenizer, ids: wanted ? tokenizer.encode(text) : new Int32Array(0) };
+  }
+  if (!compact) {
+    const tokenizer = new Gpt2Tokenizer(null);
+    return { tokenizer, ids: wanted ? tokenizer.encode(text, options.onProgress) : new Int32Array(0) };
+  }
+  const raw = encodeGpt2(text, options.onProgress);
+  const tokenizer = new Gpt2Tokenizer([...new Set(raw)].sort((a, b) => a - b));
+  return { tokenizer, ids: wanted ? tokenizer.mapIds(raw) : new Int32Array(0) };
+}
+
+/**
+ * Where sampling starts when no prompt is given: a newline where the vocabulary has one (a corpus of
+ * lines), else the vocabulary's first token. Always a token of this vocabulary.
+ */
+export function startContext(tokenizer: Tokenizer): number[] {
+  try {
+    const ids = tokenizer.encode("\n");
+    if (ids.length > 0) return Array.from(ids);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+  }
+  return [0];
 }
 
 export function tokenizerFromState(state: TokenizerState): Tokenizer {
