@@ -1,8 +1,12 @@
 // `babygpt compile`: specs → generated/*.ts (+ generated/index.ts) and the PyTorch modules
 // generated/torch/*.py. In check mode nothing is written and every file whose content would change is
 // listed, so CI can fail on drift.
+//
+// generated/ holds the code of the specs in specs/ and nothing else: a spec from anywhere else compiles
+// to files beside it (<name>.ts, <name>.py; or to --out), is not listed in the index, and never replaces
+// the generated file of a spec in specs/ that has the same file name.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SpecError } from "./diagnostics/diagnostic.js";
 import { emitTorchModule } from "./emit-torch/locate.js";
 import { emitIndexFile, type IndexEntry } from "./emit/index-file.js";
@@ -64,6 +68,27 @@ export function listSpecs(project: Project): string[] {
     .map((f) => join("specs", f));
 }
 
+/** True for a spec file that lives in the project's specs/ folder (and so has its code in generated/). */
+export function inSpecsDir(project: Project, specPath: string): boolean {
+  return dirname(resolve(project.root, specPath)) === project.specsDir;
+}
+
+/** The import of runtime/nn that a model file at `file` needs (generated/ files use the default, ../runtime/nn/index.js). */
+export function runtimeImportFrom(project: Project, file: string): string {
+  const rel = relative(dirname(file), join(project.root, "runtime", "nn", "index.js")).split(sep).join("/");
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+export interface CompileOptions {
+  /**
+   * Where the one spec given compiles to, instead of its usual place: the TypeScript file, with the
+   * PyTorch module beside it as <name>.py (or the PyTorch module itself when that is the only target).
+   */
+  readonly out?: string | undefined;
+  /** Called before a file outside generated/ is written (not in check mode); throws to refuse it. */
+  readonly guard?: (file: string) => void;
+}
+
 export interface CompileResult {
   readonly written: readonly string[];
   readonly unchanged: readonly string[];
@@ -71,26 +96,71 @@ export interface CompileResult {
   readonly stale: readonly string[];
 }
 
-/** Compiles the given specs (default: all of specs/) for the given targets (default: both) and regenerates the index. */
-export function compileAll(project: Project, specPaths: readonly string[] | undefined, check: boolean, targets: readonly Target[] = TARGETS): CompileResult {
+type Placed = CompiledSpec & { readonly generated: boolean };
+
+/** Where a spec's target file goes outside generated/: `out`, or beside the spec with the target's extension. */
+function placeOutside(project: Project, specPath: string, out: string | undefined, ext: ".ts" | ".py"): string {
+  const abs = resolve(project.root, specPath);
+  const outFile = out !== undefined ? resolve(out) : join(dirname(abs), `${basename(abs).replace(/\.ya?ml$/, "")}${ext}`);
+  const arg = out !== undefined ? `--out ${out}` : specPath;
+  if (dirname(outFile) === project.generatedDir || dirname(outFile) === join(project.generatedDir, "torch")) {
+    throw new SpecError([{ loc: { kind: "cli", arg }, message: `${outFile} would be in generated/, which holds only the code of the specs in specs/; compile it elsewhere with --out` }]);
+  }
+  if (outFile === abs) throw new SpecError([{ loc: { kind: "cli", arg }, message: "the output would replace the spec itself; choose another --out" }]);
+  return outFile;
+}
+
+/** Where a spec compiles to and with which runtime import: generated/ for specs/, beside the spec (or `out`) otherwise. */
+function compileOne(project: Project, specPath: string, out: string | undefined): Placed {
+  if (out === undefined && inSpecsDir(project, specPath)) return { ...compileSpec(project, specPath), generated: true };
+  const outFile = placeOutside(project, specPath, out, ".ts");
+  const compiled = compileSpec(project, specPath, {}, { runtimeImport: runtimeImportFrom(project, outFile) });
+  return { ...compiled, outFile, generated: false };
+}
+
+/** The same for the PyTorch module (it imports only torch, so its place changes nothing in its text). */
+function compileOneTorch(project: Project, specPath: string, out: string | undefined): Placed {
+  if (out === undefined && inSpecsDir(project, specPath)) return { ...compileTorchSpec(project, specPath), generated: true };
+  return { ...compileTorchSpec(project, specPath), outFile: placeOutside(project, specPath, out, ".py"), generated: false };
+}
+
+/**
+ * Compiles the given specs (default: all of specs/) for the given targets (default: both). The index is
+ * regenerated when a spec of specs/ was compiled to TypeScript; files outside generated/ pass
+ * `options.guard` before they are written.
+ */
+export function compileAll(
+  project: Project,
+  specPaths: readonly string[] | undefined,
+  check: boolean,
+  targets: readonly Target[] = TARGETS,
+  options: CompileOptions = {},
+): CompileResult {
   const paths = specPaths && specPaths.length > 0 ? specPaths : listSpecs(project);
   const diagnostics: SpecError[] = [];
-  const outputs: CompiledSpec[] = [];
-  const torchOutputs: CompiledSpec[] = [];
+  const outputs: Placed[] = [];
+  const torchOutputs: Placed[] = [];
+  const both = targets.includes("typescript") && targets.includes("pytorch");
   for (const p of paths) {
     try {
-      if (targets.includes("typescript")) outputs.push(compileSpec(project, p));
-      if (targets.includes("pytorch")) torchOutputs.push(compileTorchSpec(project, p));
+      if (targets.includes("typescript")) outputs.push(compileOne(project, p, options.out));
+      // With both targets, --out names the TypeScript file and the PyTorch module goes beside it.
+      const torchOut = options.out !== undefined && both ? options.out.replace(/(\.[cm]?ts)?$/, ".py") : options.out;
+      if (targets.includes("pytorch")) torchOutputs.push(compileOneTorch(project, p, torchOut));
     } catch (e) {
       if (e instanceof SpecError) diagnostics.push(e);
       else throw e;
     }
   }
   if (diagnostics.length > 0) throw new SpecError(diagnostics.flatMap((d) => d.diagnostics));
-  checkUniqueNames(targets.includes("typescript") ? outputs : torchOutputs);
+  const generated = outputs.filter((o) => o.generated);
+  checkUniqueNames(targets.includes("typescript") ? generated : torchOutputs.filter((o) => o.generated));
 
-  const files = new Map<string, string>([...outputs, ...torchOutputs].map((o) => [o.outFile, o.text]));
-  if (targets.includes("typescript")) files.set(join(project.generatedDir, "index.ts"), emitIndexFile(indexEntries(project, outputs)));
+  const all = [...outputs, ...torchOutputs];
+  const files = new Map<string, string>(all.map((o) => [o.outFile, o.text]));
+  if (generated.length > 0) files.set(join(project.generatedDir, "index.ts"), emitIndexFile(indexEntries(project, generated)));
+  const outside = new Set(all.filter((o) => !o.generated).map((o) => o.outFile));
+  if (!check) for (const f of outside) options.guard?.(f);
 
   const written: string[] = [];
   const unchanged: string[] = [];
@@ -100,7 +170,7 @@ export function compileAll(project: Project, specPaths: readonly string[] | unde
     if (current === text) unchanged.push(file);
     else if (check) stale.push(file);
     else {
-      mkdirSync(dirname(file), { recursive: true });
+      if (!outside.has(file)) mkdirSync(dirname(file), { recursive: true });
       writeFileAtomic(file, text);
       written.push(file);
     }

@@ -16,6 +16,7 @@ import { UserError } from "./errors.js";
 import { importSource } from "./model-source.js";
 import type { LanguageModel } from "./nn/language-model.js";
 import { PROJECT_ROOT } from "./paths.js";
+import { liveHolder } from "./train/run-lock.js";
 
 export interface OpenRun {
   readonly dir: string;
@@ -27,9 +28,26 @@ export interface OpenRun {
   readonly backend: BackendInfo;
 }
 
+/**
+ * The checkpoint of a run that may be in training right now. Its writer promotes a new checkpoint file by
+ * file (meta.json last), so a read can meet a new model with an old meta.json: a mismatch while the run
+ * is locked is read again after a moment.
+ */
+function readCheckpoint(dir: string): ReturnType<typeof loadCheckpoint> {
+  for (let attempt = 0; ; attempt++) {
+    const training = liveHolder(dir) !== undefined;
+    try {
+      return loadCheckpoint(dir, { recover: !training });
+    } catch (e) {
+      if (!training || attempt >= 20 || !(e instanceof UserError)) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 export async function openRun(runDir: string, backend: BackendChoice = "auto"): Promise<OpenRun> {
   const dir = resolve(runDir);
-  const checkpoint = loadCheckpoint(dir);
+  const checkpoint = readCheckpoint(dir);
   const specFile = join(dir, "spec.resolved.yaml");
   if (!existsSync(specFile)) throw new UserError(`${dir} has no spec.resolved.yaml, so its architecture is unknown`);
   const loaded = loadSpec(specFile, { cwd: PROJECT_ROOT });

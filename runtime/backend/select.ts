@@ -47,6 +47,22 @@ async function tryLoad(name: BackendName): Promise<string> {
   }
 }
 
+/** The optional packages behind each backend, which npm leaves out where their install cannot run. */
+const PACKAGES: Partial<Record<BackendName, string>> = { "tensorflow-gpu": "@tensorflow/tfjs-node-gpu", tensorflow: "@tensorflow/tfjs-node" };
+
+/** Why a backend did not load, in a line: an optional package that was never installed is not breakage. */
+function whyNot(name: BackendName, e: unknown): string {
+  const pkg = PACKAGES[name];
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (pkg && err?.code === "ERR_MODULE_NOT_FOUND" && err.message.includes(`'${pkg}'`)) return "not installed (an optional dependency whose install downloads TensorFlow)";
+  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
+}
+
+/** "native", or "wasm (skipped native: …; tensorflow: not installed …)": the backend and why faster ones were passed over. */
+export function describeBackend(info: BackendInfo): string {
+  return `${info.name}${info.skipped.length ? ` (skipped ${info.skipped.join("; ")})` : ""}`;
+}
+
 export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {
   if (!BACKENDS.includes(choice)) {
     throw new UserError(`unknown backend "${String(choice)}"; choose one of ${BACKENDS.join(", ")}`);
@@ -62,7 +78,7 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
       if (tfjsName === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
       return { name, tfjsName, skipped };
     } catch (e) {
-      const reason = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+      const reason = whyNot(name, e);
       skipped.push(`${name}: ${reason}`);
       if (choice !== "auto") throw new UserError(`backend ${name} is not available here: ${reason}`);
     }

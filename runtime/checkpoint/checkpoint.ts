@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs
 import { join } from "node:path";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { UserError } from "../errors.js";
+import type { CorpusRecord } from "../data/run-corpus.js";
 import type { TokenizerState } from "../data/tokenizer.js";
 import type { PrngState } from "../random.js";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor, type TensorMap } from "./safetensors.js";
@@ -21,11 +22,15 @@ export interface CheckpointMeta {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly step: number;
   readonly spec: { readonly name: string; readonly path: string; readonly sha256: string; readonly modelHash: string };
+  /** The corpus the run trains on; eval and --resume use it by default (absent in runs made before it was recorded). */
+  readonly corpus?: CorpusRecord;
   readonly tokenizer: TokenizerState;
   readonly vocabSize: number;
   readonly rng: { readonly batches: PrngState; readonly dropout: PrngState };
   readonly optimizerStep: number;
   readonly backend: string;
+  /** The faster backends `auto` passed over, each with its reason. */
+  readonly backendSkipped?: readonly string[];
   readonly versions: Readonly<Record<string, string>>;
   readonly lastEval?: { readonly step: number; readonly train: number; readonly val: number };
   /** The --set overrides the run was started with (a resume applies them again). */
@@ -116,9 +121,14 @@ export function hasCheckpoint(runDir: string): boolean {
   return existsSync(join(runDir, "meta.json")) || existsSync(join(runDir, ".next", "meta.json"));
 }
 
-export function loadCheckpoint(runDir: string): Checkpoint {
+/**
+ * Reads the checkpoint of a run. `recover` (the default, for the run's writer) first finishes or discards
+ * a write a crash interrupted; a reader of a run that another process is training passes false, since a
+ * .next/ there is a checkpoint being written.
+ */
+export function loadCheckpoint(runDir: string, options: { recover?: boolean } = {}): Checkpoint {
   if (!existsSync(runDir)) throw new UserError(`${runDir}: no such run directory`);
-  recoverCheckpoint(runDir);
+  if (options.recover ?? true) recoverCheckpoint(runDir);
   const metaPath = join(runDir, "meta.json");
   if (!existsSync(metaPath)) {
     throw new UserError(`${runDir} has no meta.json, so it holds no complete checkpoint (not a babygpt run, or its first checkpoint was never finished)`);
@@ -165,6 +175,7 @@ function missingMetaField(meta: CheckpointMeta): string | undefined {
     ["tokenizer", obj(tok) && ((tok["kind"] === "char" && str(tok["chars"])) || (tok["kind"] === "gpt2" && (tok["compact"] === null || (Array.isArray(tok["compact"]) && tok["compact"].every((x) => int(x))))))],
     ["rng", obj(rng) && state(rng["batches"]) && state(rng["dropout"])],
     ["overrides", Array.isArray(m["overrides"]) && (m["overrides"] as unknown[]).every(str)],
+    ["corpus", m["corpus"] === undefined || (obj(m["corpus"]) && str(m["corpus"]["path"]) && int(m["corpus"]["bytes"]) && str(m["corpus"]["sha256"]))],
     ["files", obj(files) && str(files["model"]) && str(files["optimizer"])],
   ];
   return checks.find(([, ok]) => !ok)?.[0];

@@ -1,20 +1,44 @@
 // The babygpt command line: one program, a subcommand per job. Bad input exits 2 with a located message
 // and no stack trace; --debug adds the stack for everything else.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { UserError } from "../errors.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { guardOutput } from "./broken-output.js";
 import { registerCommands } from "./commands/index.js";
 
-// `babygpt … | head` closes stdout early; that is the reader's choice, not an error.
-process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-  if (e.code === "EPIPE") process.exit(0);
-  throw e;
-});
+// `babygpt … | head` closes stdout early; that is the reader's choice, not an error (and a training goes on).
+guardOutput();
 
-const program = new Command();
+/**
+ * Commander's "did you mean" weighs edit distance only, so `--temp` got `--help`. An unknown flag that
+ * begins a known one (`--temp` → `--temperature`) is suggested first.
+ */
+class BabygptCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new BabygptCommand(name);
+  }
+
+  unknownOption(flag: string): void {
+    const name = flag.split("=")[0]!;
+    const longs: string[] = [];
+    for (let c: Command | null = this; c; c = c.parent) longs.push(...c.options.map((o) => o.long).filter((l): l is string => l !== undefined));
+    const starting = name.startsWith("--") && name.length > 3 ? longs.filter((l) => l.startsWith(name)) : [];
+    if (starting.length > 0) this.error(`error: unknown option '${flag}'\n(Did you mean ${starting.join(" or ")}?)`, { code: "commander.unknownOption" });
+    // commander's own suggestion otherwise
+    (Command.prototype as unknown as { unknownOption(this: Command, flag: string): void }).unknownOption.call(this, flag);
+  }
+}
+
+const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+const program = new BabygptCommand();
 program
   .name("babygpt")
   .description("Declare a GPT in YAML, compile it to readable TypeScript, train it on TensorFlow.js.")
+  .version(version, "-V, --version", "print babygpt's version")
   .option("--debug", "print stack traces of internal errors")
   .showSuggestionAfterError(true)
   // Commander's own messages are printed by report(), on one line like every other error.

@@ -18,3 +18,14 @@ export function parseFloatOption(flag: string, min = -Infinity): (value: string)
     return n;
   };
 }
+
+/**
+ * A flag given once per value (`--set a=1 --set b=2`). One value per flag, not a variadic list: a
+ * variadic `--set` swallowed the spec path that followed it (`train --set a=1 spec.yaml`).
+ */
+export function repeatable(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The help line for --set, the same for every command that takes it. */
+export const SET_HELP = "override a spec field, e.g. --set training.optimizer.lr=3e-4 (repeat for more)";

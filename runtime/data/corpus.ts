@@ -2,7 +2,7 @@
 // from the public URL. The well-known tinyshakespeare file is checked against its sha256 wherever it is
 // found; a download lands in the cache only after the check passes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
@@ -19,9 +19,14 @@ export interface Corpus {
   readonly text: string;
   /** Where it was read from, and how it was found. */
   readonly path: string;
-  readonly source: "--data" | "BABYGPT_DATA_DIR" | "cache" | "download";
+  readonly source: "--data" | "BABYGPT_DATA_DIR" | "cache" | "download" | "the run";
   readonly sha256: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
 }
+
+/** The most a corpus may hold: it is kept in memory as one string (V8 stops near 2^29 characters) and as tokens. */
+export const MAX_CORPUS_BYTES = 512 * 2 ** 20;
 
 export function cacheDir(): string {
   const base = process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache");
@@ -43,7 +48,7 @@ export async function loadCorpus(options: CorpusOptions = {}): Promise<Corpus> {
     if (!existsSync(p)) throw new UserError(`--data ${options.data}: no such file or directory`);
     const file = statSync(p).isDirectory() ? join(p, TINYSHAKESPEARE.file) : p;
     if (!existsSync(file)) throw new UserError(`--data ${options.data}: the directory has no ${TINYSHAKESPEARE.file}`);
-    return readCorpus(file, "--data");
+    return readCorpus(file, "--data", `--data ${options.data}`);
   }
   const envDir = process.env["BABYGPT_DATA_DIR"];
   if (envDir) {
@@ -57,18 +62,39 @@ export async function loadCorpus(options: CorpusOptions = {}): Promise<Corpus> {
   return download(cached, options.onProgress);
 }
 
-function readCorpus(file: string, source: Corpus["source"]): Corpus {
+/** What a path is when it is not a regular file, in words. */
+function notAFile(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isFIFO()) return "a named pipe";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Reads a corpus file. Only regular files of bounded size: a device (/dev/zero) never ends and a named
+ * pipe blocks until someone writes, so both are refused before a byte is read.
+ */
+export function readCorpus(file: string, source: Corpus["source"], label: string = file): Corpus {
   let bytes: Buffer;
   try {
+    const st = statSync(file);
+    const kind = notAFile(st);
+    if (kind) throw new UserError(`${label} is ${kind}, not a regular file; a corpus is read from a file (copy the text into one)`);
+    if (st.size > MAX_CORPUS_BYTES) {
+      throw new UserError(`${label} is ${(st.size / 2 ** 20).toFixed(0)} MiB, more than the ${MAX_CORPUS_BYTES / 2 ** 20} MiB a corpus may hold (it is kept in memory as text and tokens); use a part of it`);
+    }
     bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   if (file.endsWith(TINYSHAKESPEARE.file) && sha256 !== TINYSHAKESPEARE.sha256) {
     throw new UserError(`${file} is not the expected tinyshakespeare text (sha256 ${sha256}, expected ${TINYSHAKESPEARE.sha256}); replace it with the original`);
   }
-  return { text: decodeText(bytes, file), path: file, source, sha256 };
+  return { text: decodeText(bytes, file), path: file, source, sha256, bytes: bytes.length };
 }
 
 /** UTF-8 text, or a clear error for empty, binary and non-UTF-8 files. */
@@ -123,7 +149,7 @@ async function download(target: string, onProgress?: CorpusOptions["onProgress"]
   }
   mkdirSync(cacheDir(), { recursive: true });
   writeFileAtomic(target, bytes);
-  return { text: decodeText(bytes, target), path: target, source: "download", sha256 };
+  return { text: decodeText(bytes, target), path: target, source: "download", sha256, bytes: bytes.length };
 }
 
 function offline(cached: string, why: string): UserError {

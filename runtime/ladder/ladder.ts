@@ -3,7 +3,7 @@
 // an interrupted one continues from its checkpoint. `--engine torch` trains the same specs at the same
 // budgets and seeds under PyTorch (runtime/torch/), into a ladder directory of its own.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
 import { emitModelFile } from "../../compiler/emit/model-file.js";
 import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
@@ -14,6 +14,7 @@ import type { BackendChoice } from "../backend/select.js";
 import { hasCheckpoint } from "../checkpoint/checkpoint.js";
 import { loadCorpus } from "../data/corpus.js";
 import { buildDataset } from "../data/dataset.js";
+import { startContext } from "../data/tokenizer.js";
 import { UserError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { Prng } from "../random.js";
@@ -22,6 +23,7 @@ import { generate } from "../sample.js";
 import { exactLoss } from "../train/evaluate.js";
 import { readMetrics } from "../train/metrics.js";
 import { trainTorch, type TorchOptions } from "../torch/engine.js";
+import { runsDir } from "../train/run-dir.js";
 import { train, type Reporter } from "../train/trainer.js";
 
 /** Which trainer a ladder runs: the TypeScript one on TensorFlow.js, or the torch engine. */
@@ -43,7 +45,7 @@ export interface LadderOptions {
   /** The command line that ran it, recorded in ladder.json for the report. */
   readonly command?: string;
   readonly data?: string | undefined;
-  /** Where runs and ladder.json go (default runs/ladder, or runs/ladder-quick). */
+  /** Where runs and ladder.json go (default runs/ladder, or runs/ladder-quick, in the current directory). */
   readonly dir?: string;
   readonly reporter?: (name: string) => Reporter;
   /** Polled between steps (Ctrl-C): the current step checkpoints and the ladder stops. */
@@ -90,7 +92,17 @@ export interface LadderState {
 export const QUICK_ITERS = 20;
 
 export function ladderDir(quick: boolean, engine: LadderEngine = "tfjs"): string {
-  return join(PROJECT_ROOT, "runs", `ladder${engine === "torch" ? "-torch" : ""}${quick ? "-quick" : ""}`);
+  return join(runsDir(), `ladder${engine === "torch" ? "-torch" : ""}${quick ? "-quick" : ""}`);
+}
+
+/** The step a finished or interrupted run's checkpoint is at, read without touching the run. */
+function checkpointStep(runDir: string): number | undefined {
+  try {
+    const step = (JSON.parse(readFileSync(join(runDir, "meta.json"), "utf8")) as { step?: unknown }).step;
+    return typeof step === "number" ? step : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readLadderState(dir: string): LadderState {
@@ -140,7 +152,9 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     }
     const runDir = join(dir, name);
     const keyFile = join(dir, `${name}.key`);
-    const resumable = existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && hasCheckpoint(runDir);
+    // A run that reached its budget but whose results were not recorded (a crash in between) trains again:
+    // resuming it would have no step left to train.
+    const resumable = existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && hasCheckpoint(runDir) && (checkpointStep(runDir) ?? 0) < iters;
     if (!resumable) {
       rmSync(runDir, { recursive: true, force: true });
       writeFileSync(keyFile, key);
@@ -149,7 +163,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const started = performance.now();
     const reporter = options.reporter?.(name);
     const job = {
-      spec: specPath,
+      spec: join(PROJECT_ROOT, specPath),
       sets,
       iters,
       data: options.data,
@@ -167,8 +181,8 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const run = await openRun(runDir, options.backend ?? "auto");
     const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
     // The torch engine measures the exact loss itself, after its last step (the same windows, every token once).
-    const exact = "exact" in result && result.exact ? result.exact : exactLoss(run.model, ds.val, 32);
-    const sampleIds = generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
+    const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, ds.val, 32);
+    const sampleIds = generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;
     const history = readMetrics(runDir);
@@ -198,7 +212,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
       curve: evals.map((r) => ({ step: r.step, train: r.train_loss!, val: r.val_loss! })),
       losses: result.losses,
       sample: run.tokenizer.decode(sampleIds),
-      runDir: runDir.slice(PROJECT_ROOT.length + 1),
+      runDir: relative(process.cwd(), runDir),
       key,
     };
     run.model.dispose();

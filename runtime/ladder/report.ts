@@ -8,6 +8,7 @@ import Handlebars from "handlebars";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { formatBytes, formatFlops, formatInt } from "../cli/output.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { checkOutputFile, writeOutputFile } from "../safe-output.js";
 import { lineChart } from "../plot.js";
 import { diffStat, generatedDiff } from "./diff.js";
 import type { LadderState, StepResult } from "./ladder.js";
@@ -43,14 +44,22 @@ function duration(seconds: number): string {
 
 export interface ReportOptions {
   readonly command: string;
+  /** Where ladder.md, ladder.svg and ladder/ go (default: the project's docs/). */
   readonly outDir?: string;
   /** The same ladder trained by the torch engine (`babygpt ladder --engine torch`), shown beside this one. */
   readonly torch?: LadderState;
+  /** Replace a ladder.md that the ladder did not write. */
+  readonly force?: boolean;
 }
+
+/** How ladder.md starts (the template's first line): how the ladder recognizes a report it may replace. */
+const REPORT_MARKER = "<!-- Written by `npx babygpt ladder";
 
 export async function writeLadderReport(state: LadderState, options: ReportOptions): Promise<string> {
   const out = options.outDir ?? join(PROJECT_ROOT, "docs");
   mkdirSync(join(out, "ladder"), { recursive: true });
+  // Refuse before writing the charts, not after.
+  checkOutputFile(join(out, "ladder.md"), { label: join(out, "ladder.md"), command: "babygpt ladder", owns: (head) => head.startsWith(REPORT_MARKER), force: options.force ?? false });
   const order = Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1));
   const byName = new Map(order.map((s) => [s.name, s]));
   const torchBy = new Map(Object.values(options.torch?.steps ?? {}).map((s) => [s.name, s]));
@@ -160,7 +169,7 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
     scalingNotes: scalingNotes(byName),
   });
   const file = join(out, "ladder.md");
-  writeFileAtomic(file, markdown);
+  writeOutputFile(file, markdown, { label: file, command: "babygpt ladder", owns: (head) => head.startsWith(REPORT_MARKER), force: options.force ?? false });
   return file;
 }
 

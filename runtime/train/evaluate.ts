@@ -1,15 +1,28 @@
 // Loss estimates during training (nanoGPT's estimate_loss: the mean over eval_iters random batches with
 // dropout off) and the exact loss over a whole split (every token, in contiguous windows).
+//
+// Both can take minutes on a large model, so both give the event loop a turn after every batch: a
+// Ctrl-C is heard at once (and can cut the evaluation short), and progress can be shown.
 import type { LanguageModel } from "../nn/language-model.js";
 import { tf } from "../nn/tf.js";
 import { getBatch } from "../data/batches.js";
 import { Prng } from "../random.js";
 
+export interface EvalControl {
+  /** Batches done of the total, after each batch. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Polled after each batch; true abandons the evaluation (the result is then undefined). */
+  readonly shouldStop?: () => boolean;
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /**
- * Mean loss over `iters` random batches. The batches come from a PRNG seeded by (seed, step), not from
- * the training stream, so evaluating (or evaluating twice, around a resume) never shifts training.
+ * Mean loss over `iters` random batches, or undefined if stopped. The batches come from a PRNG seeded by
+ * (seed, step), not from the training stream, so evaluating (or evaluating twice, around a resume)
+ * never shifts training.
  */
-export function estimateLoss(model: LanguageModel, data: Int32Array, batch: number, iters: number, seed: number, step: number): number {
+export async function estimateLoss(model: LanguageModel, data: Int32Array, batch: number, iters: number, seed: number, step: number, control: EvalControl = {}): Promise<number | undefined> {
   const rng = new Prng((seed * 1_000_003 + step * 7919 + 17) >>> 0);
   const wasTraining = model.training;
   model.eval();
@@ -18,8 +31,11 @@ export function estimateLoss(model: LanguageModel, data: Int32Array, batch: numb
     for (let i = 0; i < iters; i++) {
       const { x, y } = getBatch(data, batch, model.blockSize, rng);
       const loss = tf.tidy(() => model.forward(x, y).loss!);
-      total += loss.dataSync()[0]!;
+      total += (await loss.data())[0]!;
       tf.dispose([x, y, loss]);
+      control.onProgress?.(i + 1, iters);
+      await turn();
+      if (control.shouldStop?.()) return undefined;
     }
   } finally {
     model.train(wasTraining);
@@ -31,7 +47,7 @@ export function estimateLoss(model: LanguageModel, data: Int32Array, batch: numb
  * The exact mean cross-entropy of a split: the tokens cut into contiguous, non-overlapping windows of
  * block_size (each predicting its next tokens), every window counted once. Deterministic.
  */
-export function exactLoss(model: LanguageModel, data: Int32Array, batch: number, onProgress?: (done: number, total: number) => void): { loss: number; tokens: number } {
+export async function exactLoss(model: LanguageModel, data: Int32Array, batch: number, onProgress?: (done: number, total: number) => void): Promise<{ loss: number; tokens: number }> {
   const T = model.blockSize;
   const windows = Math.floor((data.length - 1) / T);
   const wasTraining = model.training;
@@ -48,9 +64,10 @@ export function exactLoss(model: LanguageModel, data: Int32Array, batch: number,
         y.set(data.subarray(start + 1, start + T + 1), i * T);
       }
       const loss = tf.tidy(() => model.forward(tf.tensor2d(x, [b, T], "int32"), tf.tensor2d(y, [b, T], "int32")).loss!);
-      sum += loss.dataSync()[0]! * b * T; // the loss is a mean over b·T tokens
+      sum += (await loss.data())[0]! * b * T; // the loss is a mean over b·T tokens
       loss.dispose();
       onProgress?.(w + b, windows);
+      await turn();
     }
   } finally {
     model.train(wasTraining);

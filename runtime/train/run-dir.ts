@@ -1,19 +1,32 @@
-// The run directory: runs/<spec>-<UTC time>/ unless --out names one.
+// The run directory: runs/<spec>-<UTC time>/ under the current directory unless --out names one (a user
+// of an installed package gets runs beside their work, not inside node_modules).
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { checkOutputDir } from "../safe-output.js";
+import { LOCK_FILE, liveHolder, describeHolder } from "./run-lock.js";
 
-/** Refuses an --out that names a file or a directory with something in it; `train` asks before any work. */
+/** Refuses an --out that names a file, a run another process trains, or a directory with something in it; `train` asks before any work. */
 export function checkOutDir(out: string | undefined): void {
   if (out === undefined) return;
   const dir = resolve(out);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`--out ${out} is a file; name a new directory for the run`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
+  checkOutputDir(dir, `--out ${out}`);
+  if (!existsSync(dir)) return;
+  const holder = liveHolder(dir);
+  if (holder) throw new UserError(`--out ${out} is being trained by another process (${describeHolder(holder)}: ${holder.command}); choose a new directory`);
+  // a lock left by a crash before anything else was written does not make the directory a run
+  if (readdirSync(dir).some((f) => f !== LOCK_FILE)) {
     throw new UserError(`--out ${out} exists and is not empty; choose a new directory, or continue that run with --resume ${out}`);
   }
 }
 
-export function newRunDir(specName: string, out: string | undefined, root: string): string {
+/** The default runs folder: runs/ in the current directory. */
+export function runsDir(cwd: string = process.cwd()): string {
+  return join(cwd, "runs");
+}
+
+export function newRunDir(specName: string, out: string | undefined, root: string = runsDir()): string {
   if (out !== undefined) {
     checkOutDir(out);
     const dir = resolve(out);
@@ -21,8 +34,16 @@ export function newRunDir(specName: string, out: string | undefined, root: strin
     return dir;
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  let dir = join(root, "runs", `${specName}-${stamp}`);
-  for (let i = 2; existsSync(dir); i++) dir = join(root, "runs", `${specName}-${stamp}-${i}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  mkdirSync(root, { recursive: true });
+  // The last component is made with a plain mkdir, which fails if it exists: two runs started in the
+  // same second get a directory each.
+  for (let i = 1; ; i++) {
+    const dir = join(root, i === 1 ? `${specName}-${stamp}` : `${specName}-${stamp}-${i}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
 }

@@ -1,7 +1,9 @@
 // The training loop: spec → generated model → batches → training steps (runtime/train/step.ts: forward,
 // backward, clip, optimizer), with loss estimates every eval_interval steps, metrics.jsonl, atomic
-// checkpoints, resume, NaN handling and a clean stop on request (Ctrl-C).
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+// checkpoints, resume, NaN handling and a clean stop on request (Ctrl-C, SIGTERM, SIGHUP). The run
+// directory is locked for the whole training (runtime/train/run-lock.ts), and the run records the
+// corpus it trains on, which a resume uses again.
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -9,11 +11,12 @@ import { trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
-import { selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
-import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
+import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
 import { loadCorpus } from "../data/corpus.js";
+import { corpusForRun, corpusRecord } from "../data/run-corpus.js";
 import { buildDataset, checkSplits } from "../data/dataset.js";
 import { tokenizerFromState } from "../data/tokenizer.js";
 import { formatBytes } from "../cli/output.js";
@@ -22,11 +25,13 @@ import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional
 import { tf } from "../nn/tf.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { checkOutputDir } from "../safe-output.js";
 import { Prng } from "../random.js";
 import { versions } from "../versions.js";
 import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
-import { checkOutDir, newRunDir } from "./run-dir.js";
+import { checkOutDir, newRunDir, runsDir } from "./run-dir.js";
+import { describeHolder, lockRun, type RunLock } from "./run-lock.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
 
@@ -38,14 +43,16 @@ export interface TrainOptions {
   readonly spec?: string | undefined;
   readonly sets?: readonly string[];
   readonly data?: string | undefined;
+  /** With `resume`: train on `data` although it is not the corpus the run was trained on. */
+  readonly otherData?: boolean | undefined;
   readonly out?: string | undefined;
-  /** Overrides training.max_iters. */
+  /** Overrides training.max_iters: the step to train to (with `resume`, counting the steps already done). */
   readonly iters?: number | undefined;
   readonly backend?: BackendChoice;
   readonly resume?: string | undefined;
   /** Compile a missing or stale generated file (default); false refuses instead. */
   readonly compile?: boolean;
-  /** Polled between steps; true stops after checkpointing (Ctrl-C). */
+  /** Polled between steps and between evaluation batches; true stops after checkpointing (Ctrl-C). */
   readonly shouldStop?: () => boolean;
   /** Progress and log lines. */
   readonly reporter?: Reporter;
@@ -55,7 +62,14 @@ export interface Reporter {
   log(line: string): void;
   step(step: number, maxIters: number, loss: number, tokensPerSec: number): void;
   done(): void;
+  /** A loss estimate's progress: batches done of the total, over both splits. */
+  evaluating?(step: number, done: number, total: number): void;
+  /** Encoding the corpus: characters done of the total (called only for a large corpus). */
+  tokenizing?(done: number, total: number): void;
 }
+
+/** Corpora this large (in characters) show their encoding's progress. */
+const SHOW_TOKENIZING = 4 * 2 ** 20;
 
 export interface EvalPoint {
   readonly step: number;
@@ -79,6 +93,36 @@ const silent: Reporter = { log: () => {}, step: () => {}, done: () => {} };
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const report = options.reporter ?? silent;
+  if (options.resume !== undefined && options.out !== undefined) {
+    throw new UserError(`--out and --resume do not go together: a resumed run continues in its own directory (${options.resume}); to branch it, copy the directory and resume the copy`);
+  }
+  // The lock comes first: loading a checkpoint may finish or discard a half-written one, which is the
+  // writer's business.
+  let lock: RunLock | undefined;
+  if (options.resume !== undefined) {
+    const dir = resolve(options.resume);
+    if (!existsSync(dir)) throw new UserError(`${dir}: no such run directory`);
+    if (statSync(dir).isDirectory()) lock = lockOrSay(dir, (stale) => report.log(`took over ${dir}'s lock from ${describeHolder(stale)}, which is no longer running`));
+  }
+  try {
+    return await trainLocked(options, report, () => lock, (l) => (lock = l));
+  } finally {
+    lock?.release();
+  }
+}
+
+/** lockRun, with a disk that refuses the lock file said plainly (nothing can be written there, checkpoints included). */
+function lockOrSay(dir: string, onTakeover?: Parameters<typeof lockRun>[1]): RunLock {
+  try {
+    return lockRun(dir, onTakeover);
+  } catch (e) {
+    const why = whyWriteFailed(e);
+    if (why === undefined) throw e;
+    throw new UserError(`cannot train in ${dir}: its lock file could not be written (${why}); ${hasCheckpoint(dir) ? "the checkpoint there is intact" : "nothing was written"}`);
+  }
+}
+
+async function trainLocked(options: TrainOptions, report: Reporter, heldLock: () => RunLock | undefined, setLock: (lock: RunLock) => void): Promise<TrainResult> {
   const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
   const specArg = options.spec ?? previous?.meta.spec.path;
   if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
@@ -94,16 +138,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
   const { spec } = loaded;
   // Everything that can refuse the job does so before anything is compiled, allocated or written.
-  if (!options.resume) checkOutDir(options.out);
+  if (previous && previous.meta.step >= spec.training.max_iters) {
+    const at = previous.meta.step;
+    throw new UserError(
+      options.iters !== undefined
+        ? `--iters ${options.iters}: ${options.resume} is at step ${at} already; with --resume, --iters is the step to train to, counting the steps done (--iters ${at + options.iters} trains ${options.iters} more)`
+        : `${options.resume} has finished: it is at step ${at} of its ${spec.training.max_iters} (training.max_iters); pass --iters with a larger total to train it further`,
+    );
+  }
+  if (!options.resume) {
+    checkOutDir(options.out);
+    if (options.out === undefined) checkOutputDir(runsDir(), "the runs folder");
+  }
   const ir = lowerSpec(loaded);
   if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
     const m = previous.meta.spec;
     throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);
   }
 
-  // Data and tokenizer (a resumed run keeps the vocabulary it was trained with).
-  const corpus = await loadCorpus({ data: options.data });
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
+  // Data and tokenizer (a resumed run keeps the corpus and the vocabulary it was trained with).
+  let corpus;
+  if (previous) {
+    const found = await corpusForRun(options.resume!, previous.meta.corpus, { data: options.data, otherData: options.otherData });
+    if (found.note) report.log(found.note);
+    corpus = found.corpus;
+  } else {
+    corpus = await loadCorpus({ data: options.data });
+  }
+  const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
+  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined, tokenizing);
   checkSplits(dataset, spec.model.block_size, corpus.path);
   const vocab = dataset.tokenizer.vocabSize;
   const t = spec.training;
@@ -122,7 +185,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
   if (model.note) report.log(model.note);
 
-  report.log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => s.split(":")[0]).join(", ")})` : ""}`);
+  report.log(`backend: ${describeBackend(backend)}`);
   const net = model.module.createModel({ vocabSize: vocab, seed: t.seed });
   const params = net.namedParameters();
   const optimizer = new Optimizer(t.optimizer);
@@ -142,7 +205,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       throw new UserError(`could not write ${what} (${why})${savedStep === undefined ? "" : `; the checkpoint from step ${savedStep} is intact`}`);
     }
   };
-  const runDir = options.resume ? resolve(options.resume) : writing(`the run directory ${options.out ?? ""}`.trimEnd(), () => newRunDir(spec.name, options.out, PROJECT_ROOT));
+  const runDir = options.resume ? resolve(options.resume) : writing(`the run directory ${options.out ?? ""}`.trimEnd(), () => newRunDir(spec.name, options.out));
+  if (!heldLock()) setLock(lockOrSay(runDir));
+  const lock = heldLock()!;
   if (previous) {
     loadParameters(net, previous.model, join(runDir, "model.safetensors"));
     const slots = toTensorMap(previous.optimizer);
@@ -178,14 +243,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastEval: EvalPoint | undefined = previous?.meta.lastEval;
   const evals: EvalPoint[] = [];
   const checkpoint = (): void => {
+    lock.assertHeld();
     saveCheckpoint(runDir, tensorsOf(params), tensorsOf(optimizer.state().slots), {
       step,
       spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: model.ir.modelHash },
+      corpus: corpusRecord(corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
       rng: { batches: batchRng.state, dropout: dropoutState() },
       optimizerStep: optimizer.step,
       backend: backend.name,
+      ...(backend.skipped.length ? { backendSkipped: backend.skipped } : {}),
       versions: versions(),
       ...(lastEval ? { lastEval } : {}),
       overrides: sets,
@@ -201,15 +269,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           : `the last checkpoint, in ${runDir} (step ${savedStep}), holds the weights that gave this loss`;
     return new UserError(`the loss became ${loss} at step ${step}; ${last}. Lower the learning rate, set training.grad_clip, or set training.on_nan: skip`);
   };
-  /** Estimates the losses before a checkpoint; with on_nan: stop, weights whose loss is not finite are not checkpointed. */
-  const evaluate = (): void => {
-    const train = estimateLoss(net, dataset.train, t.batch_size, t.eval_iters, t.seed, step);
-    const val = estimateLoss(net, dataset.val, t.batch_size, t.eval_iters, t.seed + 1, step);
+  /**
+   * Estimates the losses before a checkpoint; with on_nan: stop, weights whose loss is not finite are not
+   * checkpointed. False when a stop request cut it short (nothing is recorded then).
+   */
+  const evaluate = async (): Promise<boolean> => {
+    const stop = options.shouldStop ?? (() => false);
+    const progress = (offset: number) => (done: number) => report.evaluating?.(step, offset + done, 2 * t.eval_iters);
+    const train = await estimateLoss(net, dataset.train, t.batch_size, t.eval_iters, t.seed, step, { shouldStop: stop, onProgress: progress(0) });
+    if (train === undefined) return false;
+    const val = await estimateLoss(net, dataset.val, t.batch_size, t.eval_iters, t.seed + 1, step, { shouldStop: stop, onProgress: progress(t.eval_iters) });
+    if (val === undefined) return false;
     metric({ type: "eval", step, train_loss: train, val_loss: val, time: new Date().toISOString() });
     report.log(`step ${step}: train loss ${train.toFixed(4)}, val loss ${val.toFixed(4)}`);
     if (t.on_nan === "stop" && !(Number.isFinite(train) && Number.isFinite(val))) throw nanStop(Number.isFinite(train) ? val : train);
     lastEval = { step, train, val };
     evals.push(lastEval);
+    return true;
   };
 
   const losses: number[] = [];
@@ -221,8 +297,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   net.train();
   while (step < t.max_iters) {
     if (step % t.eval_interval === 0 && !(previous && step === previous.meta.step && lastEval?.step === step)) {
-      evaluate();
+      const evaluated = await evaluate();
       checkpoint();
+      if (!evaluated) {
+        report.log(`the evaluation at step ${step} was cut short; the checkpoint holds this step's weights`);
+        status = "interrupted";
+        break;
+      }
     }
     const started = performance.now();
     const lr = learningRate(step, t.optimizer.lr, t.schedule, t.max_iters);
@@ -258,7 +339,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       break;
     }
   }
-  if (status === "done" && lastEval?.step !== step) evaluate();
+  if (status === "done" && lastEval?.step !== step) await evaluate();
   checkpoint();
   report.done();
   const msPerIter = timedSteps > 0 ? trainMs / timedSteps : NaN;

@@ -1,6 +1,7 @@
 // Bad input through the real command line: broken specs, odd data, damaged checkpoints and mistyped
 // commands. Each must exit 2 with one message that says what is wrong and where, print no stack trace,
 // and change no file (the case's directory and generated/ are fingerprinted before and after).
+import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -115,6 +116,75 @@ const cases: Case[] = [
     ),
     want: (d) => `error: the val split of ${d}/c.txt has 1 tokens, fewer than one window of block_size + 1 = 9; change data.val_fraction or use a longer corpus`,
   },
+  {
+    name: "a device as data (/dev/zero never ends)",
+    setup: (d) => ["train", "specs/01-bigram.yaml", "--data", "/dev/zero", "--out", join(d, "out")],
+    want: "error: --data /dev/zero is a character device, not a regular file; a corpus is read from a file (copy the text into one)",
+  },
+  {
+    name: "a named pipe as data (it would wait for a writer)",
+    setup: (d) => (execFileSync("mkfifo", [join(d, "fifo")]), ["train", "specs/01-bigram.yaml", "--data", join(d, "fifo"), "--out", join(d, "out")]),
+    want: (d) => `error: --data ${d}/fifo is a named pipe, not a regular file; a corpus is read from a file (copy the text into one)`,
+  },
+  // resuming
+  {
+    name: "--resume with --out (the run continues in its own directory)",
+    setup: (d, run) => ["train", "--resume", run, "--out", join(d, "other"), "--iters", "10"],
+    want: (d) => `error: --out and --resume do not go together: a resumed run continues in its own directory (${d}/run); to branch it, copy the directory and resume the copy`,
+  },
+  {
+    name: "--resume with --iters at or below the run's step",
+    setup: (_d, run) => ["train", "--resume", run, "--iters", "3"],
+    want: (d) => `error: --iters 3: ${d}/run is at step 5 already; with --resume, --iters is the step to train to, counting the steps done (--iters 8 trains 3 more)`,
+  },
+  {
+    name: "--resume of a run that has finished",
+    setup: (_d, run) => ["train", "--resume", run],
+    want: (d) => `error: ${d}/run has finished: it is at step 5 of its 5 (training.max_iters); pass --iters with a larger total to train it further`,
+  },
+  // what a command writes
+  {
+    name: "plot --out onto the run's checkpoint",
+    setup: (_d, run) => ["plot", run, "--out", join(run, "model.safetensors")],
+    want: (d) => `error: --out ${d}/run/model.safetensors is part of the run in ${d}/run (its model.safetensors); babygpt plot never replaces a run's own files, so choose another path`,
+  },
+  {
+    name: "plot --out onto a file plot did not write",
+    setup: (d, run) => (writeFileSync(join(d, "mine.svg"), "<svg>mine</svg>\n"), ["plot", run, "--out", join(d, "mine.svg")]),
+    want: (d) => `error: --out ${d}/mine.svg exists and was not written by babygpt plot; choose another path, or pass --force to replace it`,
+  },
+  {
+    name: "plot --out into a folder that does not exist",
+    setup: (d, run) => ["plot", run, "--out", join(d, "nope/loss.svg")],
+    want: (d) => `error: --out ${d}/nope/loss.svg: the folder ${d}/nope does not exist; create it first`,
+  },
+  {
+    name: "plot --out naming a directory",
+    setup: (d, run) => ["plot", run, "--out", d],
+    want: (d) => `error: --out ${d} is a directory; name a file to write`,
+  },
+  {
+    name: "plot --out under a file",
+    setup: (d, run) => (writeFileSync(join(d, "notes.txt"), "mine\n"), ["plot", run, "--out", join(d, "notes.txt/loss.svg")]),
+    want: (d) => `error: --out ${d}/notes.txt/loss.svg: ${d}/notes.txt is a file, so nothing can be written under it`,
+  },
+  {
+    name: "train --out under a file",
+    setup: (d) => (writeFileSync(join(d, "notes.txt"), "mine\n"), ["train", "specs/01-bigram.yaml", "--out", join(d, "notes.txt/run")]),
+    want: (d) => `error: --out ${d}/notes.txt/run: ${d}/notes.txt is a file, so nothing can be written under it`,
+  },
+  {
+    name: "compile of a spec outside specs/ onto a file babygpt did not generate",
+    setup: (d) => (
+      writeFileSync(join(d, "01-bigram.yaml"), readFileSync(join(PROJECT_ROOT, "specs/01-bigram.yaml"))), writeFileSync(join(d, "01-bigram.ts"), "// mine\n"), ["compile", join(d, "01-bigram.yaml")]
+    ),
+    want: (d) => `error: ${d}/01-bigram.ts exists and was not written by babygpt compile; choose another path, or pass --force to replace it`,
+  },
+  {
+    name: "compile --out into generated/",
+    setup: (d) => (writeFileSync(join(d, "01-bigram.yaml"), readFileSync(join(PROJECT_ROOT, "specs/01-bigram.yaml"))), ["compile", join(d, "01-bigram.yaml"), "--out", "generated/01-bigram.ts"]),
+    want: `--out generated/01-bigram.ts: ${GENERATED}/01-bigram.ts would be in generated/, which holds only the code of the specs in specs/; compile it elsewhere with --out`,
+  },
   // sampling
   {
     name: "a prompt character the vocabulary lacks",
@@ -206,6 +276,16 @@ const cases: Case[] = [
     name: "an unknown flag",
     setup: (d) => ["train", "specs/01-bigram.yaml", "--itres", "5", "--out", join(d, "out")],
     want: "error: unknown option '--itres'; did you mean --iters? (see `babygpt train --help`)",
+  },
+  {
+    name: "an unknown flag that begins a known one",
+    setup: (_d, run) => ["sample", run, "--temp", "0.5"],
+    want: "error: unknown option '--temp'; did you mean --temperature? (see `babygpt sample --help`)",
+  },
+  {
+    name: "two values after one --set (it takes one; the second is not a spec)",
+    setup: (d) => ["train", "--set", "training.eval_iters=1", "training.batch_size=4", "--out", join(d, "out")],
+    want: "error: training.batch_size=4 looks like a key=value override, not a spec file; --set takes one, so repeat the flag: --set training.batch_size=4",
   },
   {
     name: "a bad number",

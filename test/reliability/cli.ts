@@ -24,11 +24,16 @@ export interface Running {
   readonly done: Promise<CliResult>;
 }
 
+export interface CliOptions {
+  /** The working directory (default: the project root). */
+  readonly cwd?: string;
+}
+
 /** Starts `node bin/babygpt.mjs ARGS` in the project root, with the shared corpus as BABYGPT_DATA_DIR. */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Running {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, options: CliOptions = {}): Running {
   const dataDir = useSharedData();
-  const child = spawn(process.execPath, ["bin/babygpt.mjs", ...args], {
-    cwd: PROJECT_ROOT,
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/babygpt.mjs"), ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, BABYGPT_DATA_DIR: dataDir, FORCE_COLOR: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -65,8 +70,43 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
   };
 }
 
-export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, env, options).done;
+}
+
+export interface TerminalRun {
+  /** Everything the terminal showed (stdout and stderr together, with the terminal's \r\n). */
+  readonly output: string;
+  readonly code: number | null;
+}
+
+/**
+ * Runs a shell command line in a real pseudo-terminal (util-linux `script`), `columns` wide, in the
+ * project root. `keys` are typed into the terminal once the output contains `after` (Ctrl-C is "\x03").
+ */
+export function runInTerminal(command: string, options: { columns?: number; env?: Readonly<Record<string, string | undefined>>; keys?: readonly { after: string | RegExp; send: string }[] } = {}): Promise<TerminalRun> {
+  const dataDir = useSharedData();
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, BABYGPT_DATA_DIR: dataDir, TERM: "xterm", ...options.env })) if (v !== undefined) env[k] = v;
+  const line = `stty cols ${options.columns ?? 80} rows 24; ${command}`;
+  const child = spawn("script", ["-qfec", line, "/dev/null"], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  const pending = [...(options.keys ?? [])];
+  const onData = (d: Buffer): void => {
+    output += d.toString("utf8");
+    while (pending.length > 0) {
+      const { after, send } = pending[0]!;
+      if (!(typeof after === "string" ? output.includes(after) : after.test(output))) break;
+      pending.shift();
+      child.stdin!.write(send);
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ output, code }));
+  });
 }
 
 /** Every file and folder under the given paths, with a sha256 of each file's content. */
@@ -78,11 +118,14 @@ export function snapshot(...paths: readonly string[]): Record<string, string> {
       out[key] = "missing";
       return;
     }
-    if (statSync(p).isDirectory()) {
+    const st = statSync(p);
+    if (st.isDirectory()) {
       out[key] = "dir";
       for (const name of readdirSync(p).sort()) walk(root, join(p, name));
-    } else {
+    } else if (st.isFile()) {
       out[key] = createHash("sha256").update(readFileSync(p)).digest("hex");
+    } else {
+      out[key] = "special"; // a named pipe: reading it would wait for a writer
     }
   };
   for (const p of paths) walk(p, p);

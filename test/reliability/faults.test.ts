@@ -139,7 +139,8 @@ describe.skipIf(!canMount)("a checkpoint write that fails (tmpfs)", () => {
       const r = await runCli(["train", "--resume", run(), "--iters", String(step + 5), "--quiet"]);
       expect(r.code, r.stderr).toBe(2);
       expect(stackLines(r.stderr)).toEqual([]);
-      expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(`error: could not write the checkpoint in ${run()} (the run directory is not writable); the previous checkpoint is intact`);
+      // the first thing a training writes is its lock: refused there, before any work
+      expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(`error: cannot train in ${run()}: its lock file could not be written (the run directory is not writable); the checkpoint there is intact`);
     } finally {
       execFileSync("mount", ["-o", "remount,rw", disk]);
     }

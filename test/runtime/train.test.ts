@@ -75,12 +75,12 @@ describe("training", () => {
     });
     const run = await openRun(out);
     const ds = buildDataset(await loadCorpus(), run.spec.data, run.tokenizer);
-    const a = exactLoss(run.model, ds.val, 256);
+    const a = await exactLoss(run.model, ds.val, 256);
     expect(a.loss).toBeLessThan(2.6);
     // exact evaluation is deterministic (the same number twice) and does not depend on how windows are
     // batched beyond float rounding: every token once, in order
-    expect(exactLoss(run.model, ds.val, 256)).toEqual(a);
-    const b = exactLoss(run.model, ds.val, 100);
+    expect(await exactLoss(run.model, ds.val, 256)).toEqual(a);
+    const b = await exactLoss(run.model, ds.val, 100);
     expect(b.tokens).toBe(a.tokens);
     expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-4);
     expect(a.tokens).toBe(Math.floor((ds.val.length - 1) / 8) * 8);

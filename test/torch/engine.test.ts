@@ -57,7 +57,7 @@ describe.skipIf(torchUnavailable() !== undefined)("the torch engine", () => {
     expect(two.exact).toBeDefined();
     const run = await openRun(dirs.two, "native");
     const ds = buildDataset(await loadCorpus(), run.spec.data, run.tokenizer);
-    const ours = exactLoss(run.model, ds.val, 64);
+    const ours = await exactLoss(run.model, ds.val, 64);
     expect(ours.tokens).toBe(two.exact!.tokens);
     expect(Math.abs(ours.loss - two.exact!.loss)).toBeLessThanOrEqual(1e-4);
     const ids = generate(run.model, [0], { tokens: 20, temperature: 1, rng: new Prng(1) });

@@ -3,13 +3,16 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { startContext } from "../../data/tokenizer.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { Prng } from "../../random.js";
 import { openRun } from "../../run.js";
-import { generate } from "../../sample.js";
+import { streamText } from "../../sample.js";
 import { train } from "../../train/trainer.js";
+import { keepGoingWithoutOutput } from "../broken-output.js";
 import { parseIntOption } from "../parse.js";
-import { progress, type Progress } from "../progress.js";
+import { onStopSignals } from "../stop-signals.js";
+import { trainReporter } from "../train-reporter.js";
 
 export const DEMO_SPEC = "specs/12-baby-gpt.yaml";
 
@@ -23,13 +26,9 @@ export function registerDemo(program: Command): void {
     .option("--data <path>", "corpus file or directory")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .action(async (given: string | undefined, opts: { iters: number; tokens: number; data?: string; backend: BackendChoice }) => {
-      let bar: Progress | undefined;
-      let stop = false;
-      const onSigint = (): void => {
-        if (stop) process.exit(130);
-        stop = true;
-      };
-      process.on("SIGINT", onSigint);
+      const reporter = trainReporter();
+      const stop = onStopSignals((what) => reporter.log(`${what}: stopping after this step and saving a checkpoint`));
+      keepGoingWithoutOutput();
       const spec = given ?? join(PROJECT_ROOT, DEMO_SPEC);
       try {
         const result = await train({
@@ -38,29 +37,17 @@ export function registerDemo(program: Command): void {
           data: opts.data,
           backend: opts.backend,
           sets: [`training.eval_interval=${opts.iters}`],
-          shouldStop: () => stop,
-          reporter: {
-            log: (line) => (bar ? bar.log(line) : console.error(line)),
-            step: (step, max, loss, tps) => {
-              bar ??= progress("train", max);
-              bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
-            },
-            done: () => bar?.done(),
-          },
+          shouldStop: stop.requested,
+          reporter,
         });
         const last = result.evals.at(-1);
         console.log(`\n${result.step} steps in ${((result.msPerIter * result.step) / 1000).toFixed(0)} s on ${result.backend.name}` + (last ? `: train loss ${last.train.toFixed(3)}, val loss ${last.val.toFixed(3)}` : ""));
         console.log(`run directory: ${result.runDir}\n\n--- sample ---`);
         const run = await openRun(result.runDir, opts.backend);
-        const produced: number[] = [];
-        generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens: opts.tokens, temperature: 1, rng: new Prng(1337) }, (id) => {
-          produced.push(id);
-          if (run.tokenizer.kind === "char") process.stdout.write(run.tokenizer.decode([id]));
-        });
-        if (run.tokenizer.kind !== "char") process.stdout.write(run.tokenizer.decode(produced));
+        streamText(run.model, run.tokenizer, startContext(run.tokenizer), { tokens: opts.tokens, temperature: 1, rng: new Prng(1337) }, (text) => process.stdout.write(text));
         process.stdout.write("\n");
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.dispose();
       }
     });
 }

@@ -3,6 +3,7 @@ import { relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { generatedDiff } from "../../ladder/diff.js";
 import { PROJECT_ROOT } from "../../paths.js";
+import { useColor } from "../output.js";
 import { parseIntOption } from "../parse.js";
 
 export function registerDiff(program: Command): void {
@@ -15,7 +16,7 @@ export function registerDiff(program: Command): void {
     .action((a: string, b: string, opts: { context: number }) => {
       const rel = (p: string): string => relative(PROJECT_ROOT, resolve(p));
       const patch = generatedDiff(rel(a), rel(b), opts.context);
-      const color = process.stdout.isTTY === true;
+      const color = useColor(process.stdout);
       for (const line of patch.split("\n")) {
         if (!color) console.log(line);
         else if (line.startsWith("+") && !line.startsWith("+++")) console.log(`\x1b[32m${line}\x1b[0m`);

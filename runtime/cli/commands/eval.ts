@@ -1,8 +1,9 @@
-// `babygpt eval <run>`: the exact loss of a split, every token counted once.
+// `babygpt eval <run>`: the exact loss of a split, every token counted once, on the corpus the run was
+// trained on (or, with --other-data, on another).
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { loadCorpus } from "../../data/corpus.js";
 import { buildDataset } from "../../data/dataset.js";
+import { corpusForRun, OTHER_DATA_FLAG } from "../../data/run-corpus.js";
 import { UserError } from "../../errors.js";
 import { openRun } from "../../run.js";
 import { exactLoss } from "../../train/evaluate.js";
@@ -16,16 +17,18 @@ export function registerEval(program: Command): void {
     .argument("<run>", "run directory")
     .option("--split <split>", "val or train", "val")
     .option("--batch <n>", "windows per forward pass", parseIntOption("--batch", 1), 64)
-    .option("--data <path>", "corpus file or directory (default: $BABYGPT_DATA_DIR, the cache, or a download)")
+    .option("--data <path>", "corpus file or directory (default: the corpus the run was trained on)")
+    .option(OTHER_DATA_FLAG, "evaluate on a --data that is not the run's own corpus")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
-    .action(async (runDir: string, opts: { split: string; batch: number; data?: string; backend: BackendChoice }) => {
+    .action(async (runDir: string, opts: { split: string; batch: number; data?: string; otherData?: boolean; backend: BackendChoice }) => {
       if (opts.split !== "val" && opts.split !== "train") throw new UserError(`--split must be val or train, got "${opts.split}"`);
       const run = await openRun(runDir, opts.backend);
-      const corpus = await loadCorpus({ data: opts.data });
+      const { corpus, note } = await corpusForRun(runDir, run.meta.corpus, { data: opts.data, otherData: opts.otherData });
+      if (note) console.error(note);
       const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
       const data = opts.split === "val" ? ds.val : ds.train;
       const bar = progress("eval", Math.floor((data.length - 1) / run.model.blockSize));
-      const { loss, tokens } = exactLoss(run.model, data, opts.batch, (done) => bar.update(done));
+      const { loss, tokens } = await exactLoss(run.model, data, opts.batch, (done) => bar.update(done));
       bar.done();
       console.log(`${opts.split} loss ${loss.toFixed(4)} (perplexity ${Math.exp(loss).toFixed(2)}) over ${tokens.toLocaleString("en-US")} tokens at step ${run.meta.step} (${run.backend.name})`);
     });

@@ -6,7 +6,7 @@ import { lowerSpec } from "../../../compiler/ir/lower.js";
 import { loadSpec } from "../../../compiler/spec/load.js";
 import { UserError } from "../../errors.js";
 import { formatBytes, formatFlops, formatInt, table } from "../output.js";
-import { parseIntOption } from "../parse.js";
+import { parseIntOption, repeatable, SET_HELP } from "../parse.js";
 import { vocabForSpec } from "../../data/vocab.js";
 
 export function registerInspect(program: Command): void {
@@ -17,7 +17,7 @@ export function registerInspect(program: Command): void {
     .option("--vocab <n>", "vocabulary size (default: from the data, through the spec's tokenizer)", parseIntOption("--vocab"))
     .option("--data <path>", "corpus file or directory, to count the vocabulary")
     .option("--batch <n>", "batch size for the memory figures (default: training.batch_size)", parseIntOption("--batch"))
-    .option("--set <key=value...>", "override spec fields")
+    .option("--set <key=value>", SET_HELP, repeatable)
     .action(async (specPath: string, opts: { vocab?: number; data?: string; batch?: number; set?: string[] }) => {
       const loaded = loadSpec(specPath, { sets: opts.set ?? [] });
       const ir = lowerSpec(loaded);

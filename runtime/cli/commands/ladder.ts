@@ -1,4 +1,6 @@
-// `babygpt ladder`: train every spec of the ladder and write docs/ladder.md.
+// `babygpt ladder`: train every spec of the ladder and write docs/ladder.md. A ladder of some steps only
+// (--only) writes its report beside its runs instead, never over the project's report.
+import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
@@ -6,8 +8,10 @@ import { UserError } from "../../errors.js";
 import { ladderDir, readLadderState, runLadder, type LadderEngine } from "../../ladder/ladder.js";
 import { writeLadderReport } from "../../ladder/report.js";
 import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
+import { keepGoingWithoutOutput } from "../broken-output.js";
 import { parseFloatOption, parseIntOption } from "../parse.js";
-import { progress, type Progress } from "../progress.js";
+import { onStopSignals } from "../stop-signals.js";
+import { trainReporter } from "../train-reporter.js";
 
 function parseCap(value: string, previous: Map<string, number> = new Map()): Map<string, number> {
   const m = /^([a-z][a-z0-9_-]*)=(\d+)$/.exec(value);
@@ -19,7 +23,7 @@ export function registerLadder(program: Command): void {
   program
     .command("ladder")
     .description("train every spec in specs/ in order and write the report docs/ladder.md (resumes where it stopped)")
-    .option("--only <names...>", "run only these steps (spec names or file names)")
+    .option("--only <names...>", "run only these steps (spec names or file names); the report then goes to runs/ladder/report/, not docs/")
     .option("--iters-scale <f>", "multiply every spec's max_iters", parseFloatOption("--iters-scale", 0), 1)
     .option("--cap <name=iters>", "cap a step's iterations where its budget does not fit this machine (repeatable)", parseCap)
     .option("--quick", "20 steps per spec at a small batch (a smoke test); writes runs/ladder-quick, no report")
@@ -28,18 +32,14 @@ export function registerLadder(program: Command): void {
     .option("--nproc <n>", "torch: processes", parseIntOption("--nproc", 1))
     .option("--device <device>", `torch: ${DEVICES.join(", ")}`, parseDevice)
     .option("--data <path>", "corpus file or directory")
-    .option("--no-report", "train only; do not write docs/")
-    .option("--report-dir <dir>", "write the report there instead of docs/")
-    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string }) => {
+    .option("--no-report", "train only; do not write a report")
+    .option("--report-dir <dir>", "write the report there instead of docs/ (or, with --only, beside the runs)")
+    .option("--force", "replace a ladder.md that the ladder did not write")
+    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string; force?: boolean }) => {
       if (opts.engine === "tfjs" && (opts.nproc !== undefined || opts.device !== undefined)) throw new UserError("--nproc and --device are flags of the torch engine; add --engine torch");
       const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
-      let stop = false;
-      const onSigint = (): void => {
-        if (stop) process.exit(130);
-        stop = true;
-        console.error("stopping after this step's checkpoint; run the ladder again to continue");
-      };
-      process.on("SIGINT", onSigint);
+      const stop = onStopSignals((what) => console.error(`${what}: stopping after this step's checkpoint; run the ladder again to continue`));
+      keepGoingWithoutOutput();
       try {
         const state = await runLadder({
           ...(opts.only ? { only: opts.only } : {}),
@@ -51,21 +51,11 @@ export function registerLadder(program: Command): void {
           ...(opts.engine === "torch" ? { torch: { ...(opts.nproc ? { nproc: opts.nproc } : {}), ...(opts.device ? { device: opts.device } : {}) } } : {}),
           command,
           data: opts.data,
-          shouldStop: () => stop,
+          shouldStop: stop.requested,
           log: (line) => console.error(line),
-          reporter: (name) => {
-            let bar: Progress | undefined;
-            return {
-              log: (line) => (bar ? bar.log(`${name}: ${line}`) : undefined),
-              step: (step, max, loss, tps) => {
-                bar ??= progress(name, max);
-                bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
-              },
-              done: () => bar?.done(),
-            };
-          },
+          reporter: (name) => trainReporter({ label: name, prefix: `${name}: ` }),
         });
-        if (stop) return;
+        if (stop.requested()) return;
         if (opts.report && !opts.quick) {
           // The report is the tfjs ladder's, with the torch ladder's results beside it where there are any.
           const tfjs = opts.engine === "tfjs" ? state : readLadderState(ladderDir(false, "tfjs"));
@@ -73,15 +63,20 @@ export function registerLadder(program: Command): void {
           if (Object.keys(tfjs.steps).length === 0) {
             console.error(`no tfjs ladder in ${ladderDir(false, "tfjs")} yet: run \`npx babygpt ladder\` for the report, which shows both engines`);
           } else {
-            const file = await writeLadderReport(tfjs, { command: tfjs.run?.command ?? command, torch, ...(opts.reportDir ? { outDir: opts.reportDir } : {}) });
-            console.log(`wrote ${file}`);
+            // docs/ladder.md is the report of the whole ladder; a tfjs run of some steps must not replace it
+            // (a torch run of some steps only adds its columns to the tfjs ladder's report).
+            const partial = opts.only !== undefined && opts.engine === "tfjs" && opts.reportDir === undefined;
+            const outDir = opts.reportDir ?? (partial ? join(ladderDir(false, "tfjs"), "report") : undefined);
+            const file = await writeLadderReport(tfjs, { command: tfjs.run?.command ?? command, torch, force: opts.force ?? false, ...(outDir ? { outDir } : {}) });
+            const steps = Object.keys(tfjs.steps).length;
+            console.log(partial ? `wrote the report of ${steps} step${steps === 1 ? "" : "s"} to ${relative(process.cwd(), file)} (--only leaves docs/ladder.md alone; run the whole ladder to update it)` : `wrote ${file}`);
           }
         }
         for (const s of Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1))) {
           console.log(`${s.name.padEnd(14)} val ${s.valLoss.toFixed(4)}  train ${s.trainLoss.toFixed(4)}  ${s.iters} iters  ${Math.round(s.tokensPerSec)} tok/s`);
         }
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.dispose();
       }
     });
 }

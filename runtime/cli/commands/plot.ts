@@ -1,23 +1,34 @@
 // `babygpt plot <run>`: loss.svg from the run's metrics.jsonl.
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { writeFileAtomic } from "../../../compiler/write-atomic.js";
 import { UserError } from "../../errors.js";
 import { lossChart } from "../../plot.js";
+import { writeOutputFile } from "../../safe-output.js";
 import { readMetrics } from "../../train/metrics.js";
+
+/** The first line of every SVG plot writes: how it recognizes a file it may replace. */
+const MARKER = "<!-- Written by babygpt plot";
 
 export function registerPlot(program: Command): void {
   program
     .command("plot")
     .description("write loss.svg (train and val loss by step) for a run")
     .argument("<run>", "run directory")
-    .option("--out <file>", "where to write the SVG (default: <run>/loss.svg)")
-    .action((runDir: string, opts: { out?: string }) => {
+    .option("--out <file>", "where to write the SVG (default: <run>/loss.svg); an existing file is replaced only if plot wrote it")
+    .option("--force", "replace the --out file even if plot did not write it (never a run's checkpoint or metrics)")
+    .action((runDir: string, opts: { out?: string; force?: boolean }) => {
       const dir = resolve(runDir);
       const records = readMetrics(dir);
       if (!records.some((r) => r.type === "eval")) throw new UserError(`${runDir} has no evaluations in metrics.jsonl yet`);
       const out = opts.out ?? join(dir, "loss.svg");
-      writeFileAtomic(out, lossChart(basename(dir), records));
+      const svg = `${MARKER} from ${basename(dir)}/metrics.jsonl -->\n${lossChart(basename(dir), records)}`;
+      writeOutputFile(out, svg, {
+        label: opts.out === undefined ? out : `--out ${opts.out}`,
+        command: "babygpt plot",
+        // <run>/loss.svg is plot's own file, also when an older babygpt wrote it without the marker
+        owns: (head) => head.startsWith(MARKER) || (opts.out === undefined && head.trimStart().startsWith("<svg")),
+        force: opts.force ?? false,
+      });
       console.log(`wrote ${out}`);
     });
 }

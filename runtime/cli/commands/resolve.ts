@@ -3,13 +3,14 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { loadSpec } from "../../../compiler/spec/load.js";
+import { repeatable, SET_HELP } from "../parse.js";
 
 export function registerResolve(program: Command): void {
   program
     .command("resolve")
     .description("print a spec after extends, --set overrides and defaults")
     .argument("<spec>", "spec file")
-    .option("--set <key=value...>", "override spec fields")
+    .option("--set <key=value>", SET_HELP, repeatable)
     .option("--json", "print JSON instead of YAML")
     .action((specPath: string, opts: { set?: string[]; json?: boolean }) => {
       const { spec } = loadSpec(specPath, { sets: opts.set ?? [] });

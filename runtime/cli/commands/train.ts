@@ -1,16 +1,22 @@
-// `babygpt train <spec>`: trains the spec's generated model with a progress bar; Ctrl-C saves a
-// checkpoint and exits 0, a second Ctrl-C exits at once (the checkpoint protocol keeps the last one whole).
+// `babygpt train <spec>`: trains the spec's generated model with a progress bar. Ctrl-C, SIGTERM and
+// SIGHUP save a checkpoint and exit 0; a second one exits at once (the checkpoint protocol keeps the last
+// one whole). A closed stdout or stderr does not stop it. The same holds for the torch engine.
+import { existsSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { OTHER_DATA_FLAG } from "../../data/run-corpus.js";
 import { UserError } from "../../errors.js";
 import { trainTorch } from "../../torch/engine.js";
 import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
 import { train } from "../../train/trainer.js";
-import { parseIntOption } from "../parse.js";
-import { progress, type Progress } from "../progress.js";
+import { keepGoingWithoutOutput } from "../broken-output.js";
+import { parseIntOption, repeatable, SET_HELP } from "../parse.js";
+import { onStopSignals } from "../stop-signals.js";
+import { trainReporter } from "../train-reporter.js";
 
 export interface TrainFlags {
   data?: string;
+  otherData?: boolean;
   out?: string;
   iters?: number;
   backend: BackendChoice;
@@ -52,14 +58,15 @@ export function registerTrain(program: Command): void {
     .command("train")
     .description("train a spec's generated model; writes a run directory with checkpoints and metrics")
     .argument("[spec]", "spec file (optional with --resume)")
-    .option("--data <path>", "corpus file, or a directory holding tinyshakespeare.txt (default: $BABYGPT_DATA_DIR, the cache, or a download)")
-    .option("--out <dir>", "run directory (default: runs/<spec>-<time>)")
-    .option("--iters <n>", "number of optimizer steps (overrides training.max_iters)", parseIntOption("--iters", 1))
+    .option("--data <path>", "corpus file, or a directory holding tinyshakespeare.txt (default: $BABYGPT_DATA_DIR, the cache, or a download; with --resume, the run's own corpus)")
+    .option(OTHER_DATA_FLAG, "with --resume: continue on a --data that is not the corpus the run was trained on")
+    .option("--out <dir>", "run directory (default: runs/<spec>-<time> in the current directory)")
+    .option("--iters <n>", "train until this step (overrides training.max_iters); with --resume, the total counting the steps already done", parseIntOption("--iters", 1))
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
-    .option("--resume <run>", "continue the run in this directory from its checkpoint")
-    .option("--set <key=value...>", "override spec fields, e.g. --set training.optimizer.lr=3e-4")
+    .option("--resume <run>", "continue the run in this directory from its checkpoint (in place; not with --out)")
+    .option("--set <key=value>", SET_HELP, repeatable)
     .option("--no-compile", "refuse to train when the generated file is missing or stale, instead of compiling it")
-    .option("--quiet", "no progress bar")
+    .option("--quiet", "no progress bar (log lines and evaluations are still printed)")
     .option("--engine <engine>", "tfjs: the TypeScript trainer; torch: the generated PyTorch module under torchrun", parseChoice("--engine", ENGINES), "tfjs")
     .option("--nproc <n>", "torch: processes on this machine, one per GPU with --device cuda (default 1)", parseIntOption("--nproc", 1))
     .option("--device <device>", `torch: ${DEVICES.join(", ")} (default auto: cuda when there are GPUs enough)`, parseChoice("--device", DEVICES))
@@ -68,37 +75,29 @@ export function registerTrain(program: Command): void {
     .option("--rdzv-endpoint <host:port>", "torch: node 0's address, which every machine can reach")
     .option("--micro-batch <n>", "torch: sequences per forward pass on one process; the rest of its share is accumulated", parseIntOption("--micro-batch", 1))
     .action(async (spec: string | undefined, flags: TrainFlags) => {
+      // `--set a=1 b=2 spec.yaml`: b=2 lands here now that --set takes one value
+      if (spec !== undefined && /^[\w.-]+=/.test(spec) && !existsSync(spec)) {
+        throw new UserError(`${spec} looks like a key=value override, not a spec file; --set takes one, so repeat the flag: --set ${spec}`);
+      }
       if (flags.engine !== "torch") {
         const given = TORCH_FLAGS.find(([key]) => flags[key] !== undefined);
         if (given) throw new UserError(`${given[1]} is a flag of the torch engine; add --engine torch`);
       } else if (flags.backend !== "auto") {
         throw new UserError("--backend picks a tfjs backend; the torch engine takes --device cpu|cuda|auto");
       }
-      let stopRequested = false;
-      let bar: Progress | undefined;
-      const onSigint = (): void => {
-        if (stopRequested) process.exit(130);
-        stopRequested = true;
-        bar?.log("stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
-      };
-      process.on("SIGINT", onSigint);
-      const reporter = {
-        log: (line: string) => (bar ? bar.log(line) : console.error(line)),
-        step: (step: number, max: number, loss: number, tps: number) => {
-          bar ??= progress("train", max, process.stderr, flags.quiet);
-          bar.update(step, `loss ${loss.toFixed(4)} | ${Math.round(tps).toLocaleString("en-US")} tok/s`);
-        },
-        done: () => bar?.done(),
-      };
+      const reporter = trainReporter({ quiet: flags.quiet ?? false });
+      const stop = onStopSignals((what) => reporter.log(`${what}: stopping after this step and saving a checkpoint (${what === "Ctrl-C" ? "Ctrl-C again" : "a second signal"} quits at once)`));
+      keepGoingWithoutOutput();
       const job = {
         spec,
         sets: flags.set ?? [],
         data: flags.data,
+        otherData: flags.otherData,
         out: flags.out,
         iters: flags.iters,
         resume: flags.resume,
         compile: flags.compile,
-        shouldStop: () => stopRequested,
+        shouldStop: stop.requested,
         reporter,
       };
       try {
@@ -122,7 +121,7 @@ export function registerTrain(program: Command): void {
         const result = await train({ ...job, backend: flags.backend });
         console.log(`${summaryLine(result)}; checkpoint in ${result.runDir}`);
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.dispose();
       }
     });
 }
