@@ -16,17 +16,26 @@ import { fileURLToPath } from "node:url";
 const BASH = "/bin/bash";
 const OWN_JOB = "BABYGPT_OWN_JOB";
 
-/** True when this process is in the terminal's foreground group but does not lead it (Linux, from /proc). */
-function sharesForegroundGroup() {
-  if (process.platform !== "linux" || process.env[OWN_JOB]) return false;
+/** This process's group, and the terminal's foreground group (Linux, from /proc). */
+function groups() {
   try {
     const stat = readFileSync("/proc/self/stat", "utf8");
     // after "pid (comm) ": state ppid pgrp session tty_nr tpgid
     const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-    return tpgid > 0 && pgrp === tpgid && pgrp !== process.pid;
+    return { pgrp, tpgid };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * True when this process is in the terminal's foreground group but does not lead it, and stderr is that
+ * terminal (bash's job control works through it; with stderr redirected it would only warn).
+ */
+function sharesForegroundGroup() {
+  if (process.platform !== "linux" || process.env[OWN_JOB] || !process.stderr.isTTY) return false;
+  const g = groups();
+  return g !== undefined && g.tpgid > 0 && g.pgrp === g.tpgid && g.pgrp !== process.pid;
 }
 
 /** The pids of a process's children (the job bash started). */
@@ -39,14 +48,25 @@ function childrenOf(pid) {
 }
 
 if (sharesForegroundGroup() && existsSync(BASH)) {
-  // The job runs until it ends; if it is stopped (Ctrl-Z), this whole group stops with it, so the
-  // caller's shell sees one stopped job, and `fg` hands the terminal back to babygpt.
-  const script = '"$@"; s=$?; while jobs %% >/dev/null 2>&1; do kill -TSTP 0; fg %% >/dev/null; s=$?; done; exit $s';
+  // The job runs until it ends. Stopped (Ctrl-Z), it stops the caller's group too, so the caller's shell
+  // sees one stopped job, and then itself; the SIGCONT of `fg` or `bg` reaches this process, which passes
+  // it on to bash, which resumes the job in the foreground or the background, as the terminal now says.
+  const script = [
+    // bash's own job notices ("Stopped") go nowhere; the job keeps the real stderr
+    'exec 3>&2 2>/dev/null; "$@" 2>&3 3>&-; s=$?',
+    "while jobs %% >/dev/null 2>&1; do",
+    '  kill -TSTP -- -"$BABYGPT_CALLER_GROUP"; kill -STOP $$',
+    "  read -r _ _ _ _ _ _ _ tpgid _ < /proc/$$/stat",
+    '  if [ "$tpgid" = "$BABYGPT_CALLER_GROUP" ]; then fg %% >/dev/null; else bg %% >/dev/null; wait %%; fi; s=$?',
+    "done",
+    "exit $s",
+  ].join("\n");
   const self = fileURLToPath(import.meta.url);
   const job = spawn(BASH, ["-m", "-c", script, "babygpt", process.execPath, ...process.execArgv, self, ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { ...process.env, [OWN_JOB]: "1" },
+    env: { ...process.env, [OWN_JOB]: "1", BABYGPT_CALLER_GROUP: String(groups().pgrp) },
   });
+  process.on("SIGCONT", () => job.kill("SIGCONT"));
   // Signals sent to this process by name (kill, npm passing on its own) go on to babygpt; the terminal's
   // own no longer come here. SIGHUP is left out: a hangup reaches babygpt's group from the terminal.
   for (const signal of ["SIGINT", "SIGTERM"]) {
