@@ -148,7 +148,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   }
   if (!options.resume) {
     checkOutDir(options.out);
-    if (options.out === undefined) checkOutputDir(runsDir(), "the runs folder");
+    if (options.out === undefined) checkOutputDir(runsDir(), `${runsDir()} (where runs go unless --out says otherwise)`);
   }
   const ir = lowerSpec(loaded);
   if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
@@ -339,7 +339,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
       break;
     }
   }
-  if (status === "done" && lastEval?.step !== step) await evaluate();
+  if (status === "done" && lastEval?.step !== step && !(await evaluate())) report.log(`the final evaluation, at step ${step}, was cut short; the checkpoint holds the finished weights`);
   checkpoint();
   report.done();
   const msPerIter = timedSteps > 0 ? trainMs / timedSteps : NaN;

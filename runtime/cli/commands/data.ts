@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { loadSpec } from "../../../compiler/spec/load.js";
 import { loadCorpus } from "../../data/corpus.js";
-import { buildTokenizer } from "../../data/tokenizer.js";
+import { buildTokenizer, tokenize } from "../../data/tokenizer.js";
 import { parseFloatOption } from "../parse.js";
 
 export function registerData(program: Command): void {
@@ -18,8 +18,10 @@ export function registerData(program: Command): void {
       const valFraction = opts.valFraction ?? (opts.spec ? loadSpec(opts.spec).spec.data.val_fraction : 0.1);
       const chars = buildTokenizer("char", corpus.text, false);
       const vocab = chars.state().kind === "char" ? (chars.state() as { chars: string }).chars : "";
-      const gpt2 = buildTokenizer("gpt2", corpus.text, false).encode(corpus.text).length;
-      const compact = buildTokenizer("gpt2", corpus.text, true).vocabSize;
+      // one BPE encoding gives both the token count and the tokens used
+      const bpe = tokenize("gpt2", corpus.text, true);
+      const gpt2 = bpe.ids.length;
+      const compact = bpe.tokenizer.vocabSize;
       const split = (n: number): string => {
         const train = Math.floor((1 - valFraction) * n);
         return `${train.toLocaleString("en-US")} train / ${(n - train).toLocaleString("en-US")} val`;
