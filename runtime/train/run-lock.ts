@@ -3,7 +3,7 @@
 // holder). A second `train --out`/`--resume` into the directory is refused with the holder's name; a lock
 // whose process is gone (a crash, kill -9) is stale and taken over. Readers (eval, sample) do not lock,
 // but leave a locked run's half-written checkpoint to its writer.
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
@@ -45,19 +45,28 @@ function running(pid: number): boolean {
   }
 }
 
+/** A lock that cannot be read: being written this moment (young), or cut short by a crash (old). */
+const UNREADABLE = (young: boolean): LockInfo => ({ pid: young ? 0 : -1, host: "?", started: "?", command: "a process that is writing its lock" });
+
 export function readLock(dir: string): LockInfo | undefined {
+  const file = join(dir, LOCK_FILE);
   try {
-    const info = JSON.parse(readFileSync(join(dir, LOCK_FILE), "utf8")) as LockInfo;
-    return typeof info === "object" && info !== null && Number.isInteger(info.pid) ? info : { pid: -1, host: "?", started: "?", command: "?" };
+    const info = JSON.parse(readFileSync(file, "utf8")) as LockInfo;
+    if (typeof info === "object" && info !== null && Number.isInteger(info.pid)) return info;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    return { pid: -1, host: "?", started: "?", command: "?" }; // unreadable or cut short: a crash while writing it
+  }
+  try {
+    return UNREADABLE(Date.now() - statSync(file).mtimeMs < 10_000);
+  } catch {
+    return undefined;
   }
 }
 
 /** Whether the process named by a lock still runs (on another host we cannot tell, so we assume it does). */
 export function isLive(info: LockInfo): boolean {
-  if (info.pid <= 0) return false;
+  if (info.pid === 0) return true; // being written right now
+  if (info.pid < 0) return false;
   if (info.host !== hostname()) return true;
   if (!running(info.pid)) return false;
   return info.procStart === undefined || procStart(info.pid) === undefined || procStart(info.pid) === info.procStart;
@@ -78,12 +87,32 @@ function heldError(dir: string, info: LockInfo): UserError {
   return new UserError(`${dir} is being trained by another process (${describeHolder(info)}: ${info.command}); wait for it to finish or stop it first${elsewhere}`);
 }
 
+/**
+ * Puts the lock record in place, failing with EEXIST if a lock is there. A hard link of the written
+ * record is atomic and never seen half-written; where the filesystem has no hard links, an exclusive
+ * create and a write (a reader may meet it empty for a moment, which `readLock` allows for).
+ */
+function place(tmp: string, file: string, text: string): void {
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+    const fd = openSync(file, "wx", 0o644);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 const sameLock = (a: string, b: LockInfo): boolean => {
   try {
     const x = JSON.parse(a) as LockInfo;
     return x.pid === b.pid && x.started === b.started && x.host === b.host;
   } catch {
-    return b.pid === -1;
+    return b.pid < 0; // both unreadable: the stale lock that was judged
   }
 };
 
@@ -113,7 +142,7 @@ export function lockRun(dir: string, onTakeover?: (stale: LockInfo) => void): Ru
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        linkSync(tmp, file);
+        place(tmp, file, text);
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 3) throw e;

@@ -340,7 +340,8 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     }
   }
   if (status === "done" && lastEval?.step !== step && !(await evaluate())) report.log(`the final evaluation, at step ${step}, was cut short; the checkpoint holds the finished weights`);
-  checkpoint();
+  // (an evaluation cut short has just checkpointed this step)
+  if (status === "done" || savedStep !== step) checkpoint();
   report.done();
   const msPerIter = timedSteps > 0 ? trainMs / timedSteps : NaN;
   const result: TrainResult = { runDir, step, status, backend, losses, evals, tokensPerSec: (tokensPerStep * 1000) / msPerIter, msPerIter };

@@ -36,7 +36,7 @@ export function registerSample(program: Command): void {
       const options = { tokens: opts.tokens, temperature: opts.temperature, topK: opts.topK, rng: new Prng(opts.seed) };
       streamText(run.model, run.tokenizer, context, options, (text) => {
         // `sample … | head`: the reader has what it wanted; generating the rest would be for nothing
-        if (process.stdout.destroyed) process.exit(0);
+        if (process.stdout.errored) process.exit(0);
         process.stdout.write(text);
       });
       process.stdout.write("\n");
