@@ -164,11 +164,6 @@ const cases: Case[] = [
     want: (d) => `error: --out ${d} is a directory; name a file to write`,
   },
   {
-    name: "plot --out under a file",
-    setup: (d, run) => (writeFileSync(join(d, "notes.txt"), "mine\n"), ["plot", run, "--out", join(d, "notes.txt/loss.svg")]),
-    want: (d) => `error: --out ${d}/notes.txt/loss.svg: ${d}/notes.txt is a file, so nothing can be written under it`,
-  },
-  {
     name: "train --out under a file",
     setup: (d) => (writeFileSync(join(d, "notes.txt"), "mine\n"), ["train", "specs/01-bigram.yaml", "--out", join(d, "notes.txt/run")]),
     want: (d) => `error: --out ${d}/notes.txt/run: ${d}/notes.txt is a file, so nothing can be written under it`,

@@ -34,9 +34,7 @@ describe("plot", () => {
       expect(r.stdout).toBe(`wrote ${out}\n`);
     }
     expect(readFileSync(out, "utf8")).toMatch(/^<!-- Written by babygpt plot from run\/metrics\.jsonl -->\n<svg /);
-    const refused = await runCli(["plot", fixture, "--out", join(dir, "mine.svg")]);
-    expect(refused.code).toBe(2);
-    expect(readFileSync(join(dir, "mine.svg"), "utf8")).toBe("<svg>mine</svg>\n");
+    // (refused without --force: bad-input.test.ts)
     const forced = await runCli(["plot", fixture, "--out", join(dir, "mine.svg"), "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(join(dir, "mine.svg"), "utf8")).toContain("<svg ");
