@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, runBench, writeBenchReport } from "../../../bench/bench.js";
 import { readBenchResults, tokensRatio, writeBenchMarkdown } from "../../../bench/report.js";
+import { checkOutputDir } from "../../safe-output.js";
 import { parseIntOption } from "../parse.js";
 
 export function registerBench(program: Command): void {
@@ -21,6 +22,8 @@ export function registerBench(program: Command): void {
         console.log(`wrote ${writeBenchMarkdown(readBenchResults(resolve(opts.render)))} from ${opts.render}`);
         return;
       }
+      // a bad --results folder is said now, not after half an hour of measuring
+      if (opts.results !== undefined) checkOutputDir(opts.results, `--results ${opts.results}`);
       const quick = opts.quick ?? false;
       const report = await runBench({
         quick,
