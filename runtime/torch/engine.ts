@@ -22,14 +22,17 @@ import { tensorsOf } from "../checkpoint/model-state.js";
 import { encodeSafetensors } from "../checkpoint/safetensors.js";
 import { formatBytes } from "../cli/output.js";
 import { loadCorpus } from "../data/corpus.js";
+import { corpusForRun, corpusRecord } from "../data/run-corpus.js";
 import { buildDataset, checkSplits } from "../data/dataset.js";
 import { tokenizerFromState } from "../data/tokenizer.js";
 import { UserError } from "../errors.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { Prng } from "../random.js";
-import type { EvalPoint, Reporter } from "../train/trainer.js";
-import { checkOutDir, newRunDir } from "../train/run-dir.js";
+import { SHOW_TOKENIZING, type EvalPoint, type Reporter } from "../train/trainer.js";
+import { newRunDir } from "../train/run-dir.js";
+import type { RunLock } from "../train/run-lock.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay } from "../train/run-writer.js";
 import { versions } from "../versions.js";
 import { torchrunArguments } from "./launch.js";
 import { cpuThreads, probeTorch, resolveDevice, type DeviceChoice, type TorchInstall } from "./probe.js";
@@ -54,7 +57,10 @@ export interface TrainTorchOptions extends TorchOptions {
   readonly spec?: string | undefined;
   readonly sets?: readonly string[];
   readonly data?: string | undefined;
+  /** With `resume`: train on `data` although it is not the corpus the run was trained on. */
+  readonly otherData?: boolean | undefined;
   readonly out?: string | undefined;
+  /** Overrides training.max_iters: the step to train to (with `resume`, counting the steps already done). */
   readonly iters?: number | undefined;
   readonly resume?: string | undefined;
   readonly compile?: boolean;
@@ -130,17 +136,21 @@ function tokenFile(ids: Int32Array, vocab: number): { bytes: Uint8Array; dtype: 
 export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {
   // Importing torch takes seconds: the probe runs while the spec, the corpus and the tokens are prepared,
   // and is stopped when something else refuses the job first.
+  checkResumeOut(options.resume, options.out);
+  // One writer per run, as in the tfjs trainer: this process holds the run's lock while torchrun trains.
+  let lock = lockForResume(options.resume, (line) => (options.reporter ?? silent).log(line));
   const abort = new AbortController();
   const probing = probeTorch(abort.signal);
   probing.catch(() => undefined); // awaited in prepareAndLaunch; a refusal before then must not go unhandled
   try {
-    return await prepareAndLaunch(options, probing);
+    return await prepareAndLaunch(options, probing, (dir) => (lock ??= lockOrSay(dir)));
   } finally {
     abort.abort();
+    lock?.release();
   }
 }
 
-async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<TorchInstall>): Promise<TorchTrainResult> {
+async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<TorchInstall>, lockRunDir: (dir: string) => RunLock): Promise<TorchTrainResult> {
   const report = options.reporter ?? silent;
   const nproc = options.nproc ?? 1;
   const nnodes = options.nnodes ?? 1;
@@ -154,7 +164,8 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   const { spec } = loaded;
   const t = spec.training;
   // Everything that can refuse the job does so before anything is compiled, allocated or written.
-  if (!options.resume) checkOutDir(options.out);
+  if (previous) checkResumeSteps(options.resume!, previous.meta.step, t.max_iters, options.iters);
+  else checkNewRunPlace(options.out);
   const ir = lowerSpec(loaded);
   if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
     const m = previous.meta.spec;
@@ -168,8 +179,17 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   if (options.microBatch !== undefined && share % options.microBatch !== 0) {
     throw new UserError(`--micro-batch ${options.microBatch} does not divide the ${share} sequences each process takes (batch ${t.batch_size} over ${world})`);
   }
-  const corpus = await loadCorpus({ data: options.data });
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined);
+  // A resumed run keeps the corpus it was trained on (meta.json records it), as in the tfjs trainer.
+  let corpus;
+  if (previous) {
+    const found = await corpusForRun(options.resume!, previous.meta.corpus, { data: options.data, otherData: options.otherData });
+    if (found.note) report.log(found.note);
+    corpus = found.corpus;
+  } else {
+    corpus = await loadCorpus({ data: options.data });
+  }
+  const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
+  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined, tokenizing);
   checkSplits(dataset, spec.model.block_size, corpus.path);
   const vocab = dataset.tokenizer.vocabSize;
   const torch = await probing;
@@ -191,7 +211,8 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   if (source.note) report.log(source.note);
 
   // The run directory, as the tfjs trainer lays it out.
-  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out, PROJECT_ROOT);
+  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out);
+  lockRunDir(runDir);
   const work = join(runDir, "torch");
   mkdirSync(work, { recursive: true });
   if (!previous) {
@@ -249,6 +270,7 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     },
     meta: {
       spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: ir.modelHash },
+      corpus: corpusRecord(corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
       // The tfjs trainer's dropout stream, kept so the run resumes there; torch draws its masks its own way.
@@ -324,8 +346,13 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
     process.exit(128 + (signal === "SIGHUP" ? 1 : 15));
   };
   process.on("exit", killGroup);
-  process.once("SIGTERM", onSignal);
-  process.once("SIGHUP", onSignal);
+  // With a stop request to poll (the CLI's, which hears SIGTERM and SIGHUP as it hears Ctrl-C), those
+  // signals stop the ranks after their step's checkpoint, through the stop file; without one they end the job.
+  const hangUp = ctx.shouldStop === undefined;
+  if (hangUp) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGHUP", onSignal);
+  }
   const unhook = (): void => {
     process.off("exit", killGroup);
     process.off("SIGTERM", onSignal);

@@ -294,6 +294,8 @@ class Trainer:
         meta = {
             "step": self.step,
             "spec": self.job["meta"]["spec"],
+            # The corpus the run trains on, which eval and --resume use by default (runtime/data/run-corpus.ts).
+            "corpus": self.job["meta"]["corpus"],
             "tokenizer": self.job["meta"]["tokenizer"],
             "vocabSize": self.job["meta"]["vocabSize"],
             "rng": {"batches": self.batch_rng.state, "dropout": self.job["meta"]["rngDropout"]},

@@ -3,7 +3,7 @@
 // checkpoints, resume, NaN handling and a clean stop on request (Ctrl-C, SIGTERM, SIGHUP). The run
 // directory is locked for the whole training (runtime/train/run-lock.ts), and the run records the
 // corpus it trains on, which a resume uses again.
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -12,7 +12,7 @@ import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
 import { loadCorpus } from "../data/corpus.js";
@@ -25,13 +25,13 @@ import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional
 import { tf } from "../nn/tf.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
-import { checkOutputDir } from "../safe-output.js";
 import { Prng } from "../random.js";
 import { versions } from "../versions.js";
 import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
-import { checkOutDir, newRunDir, runsDir } from "./run-dir.js";
-import { describeHolder, lockRun, type RunLock } from "./run-lock.js";
+import { newRunDir } from "./run-dir.js";
+import type { RunLock } from "./run-lock.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay } from "./run-writer.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
 
@@ -69,7 +69,7 @@ export interface Reporter {
 }
 
 /** Corpora this large (in characters) show their encoding's progress. */
-const SHOW_TOKENIZING = 4 * 2 ** 20;
+export const SHOW_TOKENIZING = 4 * 2 ** 20;
 
 export interface EvalPoint {
   readonly step: number;
@@ -93,32 +93,14 @@ const silent: Reporter = { log: () => {}, step: () => {}, done: () => {} };
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const report = options.reporter ?? silent;
-  if (options.resume !== undefined && options.out !== undefined) {
-    throw new UserError(`--out and --resume do not go together: a resumed run continues in its own directory (${options.resume}); to branch it, copy the directory and resume the copy`);
-  }
+  checkResumeOut(options.resume, options.out);
   // The lock comes first: loading a checkpoint may finish or discard a half-written one, which is the
   // writer's business.
-  let lock: RunLock | undefined;
-  if (options.resume !== undefined) {
-    const dir = resolve(options.resume);
-    if (!existsSync(dir)) throw new UserError(`${dir}: no such run directory`);
-    if (statSync(dir).isDirectory()) lock = lockOrSay(dir, (stale) => report.log(`took over ${dir}'s lock from ${describeHolder(stale)}, which is no longer running`));
-  }
+  let lock = lockForResume(options.resume, (line) => report.log(line));
   try {
     return await trainLocked(options, report, () => lock, (l) => (lock = l));
   } finally {
     lock?.release();
-  }
-}
-
-/** lockRun, with a disk that refuses the lock file said plainly (nothing can be written there, checkpoints included). */
-function lockOrSay(dir: string, onTakeover?: Parameters<typeof lockRun>[1]): RunLock {
-  try {
-    return lockRun(dir, onTakeover);
-  } catch (e) {
-    const why = whyWriteFailed(e);
-    if (why === undefined) throw e;
-    throw new UserError(`cannot train in ${dir}: its lock file could not be written (${why}); ${hasCheckpoint(dir) ? "the checkpoint there is intact" : "nothing was written"}`);
   }
 }
 
@@ -138,18 +120,8 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
   const { spec } = loaded;
   // Everything that can refuse the job does so before anything is compiled, allocated or written.
-  if (previous && previous.meta.step >= spec.training.max_iters) {
-    const at = previous.meta.step;
-    throw new UserError(
-      options.iters !== undefined
-        ? `--iters ${options.iters}: ${options.resume} is at step ${at} already; with --resume, --iters is the step to train to, counting the steps done (--iters ${at + options.iters} trains ${options.iters} more)`
-        : `${options.resume} has finished: it is at step ${at} of its ${spec.training.max_iters} (training.max_iters); pass --iters with a larger total to train it further`,
-    );
-  }
-  if (!options.resume) {
-    checkOutDir(options.out);
-    if (options.out === undefined) checkOutputDir(runsDir(), `${runsDir()} (where runs go unless --out says otherwise)`);
-  }
+  if (previous) checkResumeSteps(options.resume!, previous.meta.step, spec.training.max_iters, options.iters);
+  else checkNewRunPlace(options.out);
   const ir = lowerSpec(loaded);
   if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
     const m = previous.meta.spec;

@@ -1,0 +1,58 @@
+// What every trainer (the tfjs one, runtime/train/trainer.ts, and the torch engine, runtime/torch/engine.ts)
+// does before it writes into a run: the place of a new run checked, --resume and --out refused together, a resume with no step left to
+// train refused with what --iters means there, and the run's lock taken (runtime/train/run-lock.ts) for
+// as long as the training lives.
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { hasCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
+import { UserError } from "../errors.js";
+import { checkOutputDir } from "../safe-output.js";
+import { checkOutDir, runsDir } from "./run-dir.js";
+import { describeHolder, lockRun, type RunLock } from "./run-lock.js";
+
+/** A resumed run continues in its own directory: an --out beside --resume is refused, not ignored. */
+export function checkResumeOut(resume: string | undefined, out: string | undefined): void {
+  if (resume !== undefined && out !== undefined) {
+    throw new UserError(`--out and --resume do not go together: a resumed run continues in its own directory (${resume}); to branch it, copy the directory and resume the copy`);
+  }
+}
+
+/** Where a new run goes can take it: an --out that is new (or empty), or a runs folder that can be written. */
+export function checkNewRunPlace(out: string | undefined): void {
+  checkOutDir(out);
+  if (out === undefined) checkOutputDir(runsDir(), `${runsDir()} (where runs go unless --out says otherwise)`);
+}
+
+/** A resume whose checkpoint is already at training.max_iters would train nothing: say why, and what --iters means. */
+export function checkResumeSteps(resume: string, at: number, maxIters: number, iters: number | undefined): void {
+  if (at < maxIters) return;
+  throw new UserError(
+    iters !== undefined
+      ? `--iters ${iters}: ${resume} is at step ${at} already; with --resume, --iters is the step to train to, counting the steps done (--iters ${at + iters} trains ${iters} more)`
+      : `${resume} has finished: it is at step ${at} of its ${maxIters} (training.max_iters); pass --iters with a larger total to train it further`,
+  );
+}
+
+/** lockRun, with a disk that refuses the lock file said plainly (nothing can be written there, checkpoints included). */
+export function lockOrSay(dir: string, onTakeover?: Parameters<typeof lockRun>[1]): RunLock {
+  try {
+    return lockRun(dir, onTakeover);
+  } catch (e) {
+    const why = whyWriteFailed(e);
+    if (why === undefined) throw e;
+    throw new UserError(`cannot train in ${dir}: its lock file could not be written (${why}); ${hasCheckpoint(dir) ? "the checkpoint there is intact" : "nothing was written"}`);
+  }
+}
+
+/**
+ * The lock of the run being resumed, taken before its checkpoint is read: loading a checkpoint may finish
+ * or discard a half-written one, which is the writer's business. Undefined without --resume, or when the
+ * path is not a directory (loading the checkpoint then says what is wrong).
+ */
+export function lockForResume(resume: string | undefined, log: (line: string) => void): RunLock | undefined {
+  if (resume === undefined) return undefined;
+  const dir = resolve(resume);
+  if (!existsSync(dir)) throw new UserError(`${dir}: no such run directory`);
+  if (!statSync(dir).isDirectory()) return undefined;
+  return lockOrSay(dir, (stale) => log(`took over ${dir}'s lock from ${describeHolder(stale)}, which is no longer running`));
+}
