@@ -17,6 +17,8 @@ export interface BackendInfo {
   readonly tfjsName: string;
   /** Why faster backends were skipped, for the run log. */
   readonly skipped: readonly string[];
+  /** The name with what the backend runs on, for the run log: "native (OpenBLAS 0.3.21, 2 threads)". */
+  readonly description: string;
 }
 
 const AUTO_ORDER: readonly BackendName[] = ["native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
@@ -58,9 +60,9 @@ function whyNot(name: BackendName, e: unknown): string {
   return e instanceof Error ? e.message.split("\n")[0]! : String(e);
 }
 
-/** "native", or "wasm (skipped native: …; tensorflow: not installed …)": the backend and why faster ones were passed over. */
+/** "native (OpenBLAS 0.3.21, 2 threads)", or "wasm (skipped native: …; tensorflow: not installed …)": the backend and why faster ones were passed over. */
 export function describeBackend(info: BackendInfo): string {
-  return `${info.name}${info.skipped.length ? ` (skipped ${info.skipped.join("; ")})` : ""}`;
+  return `${info.description}${info.skipped.length ? ` (skipped ${info.skipped.join("; ")})` : ""}`;
 }
 
 export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {
@@ -76,7 +78,8 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
       await tf.ready();
       // The cpu backend greets Node users with a banner recommending tfjs-node; we already chose.
       if (tfjsName === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-      return { name, tfjsName, skipped };
+      const description = name === "native" ? (await import("../native/describe.js")).describeNativeBackend() : name;
+      return { name, tfjsName, skipped, description };
     } catch (e) {
       const reason = whyNot(name, e);
       skipped.push(`${name}: ${reason}`);

@@ -1,13 +1,18 @@
 // Loads build/babygpt_native.node (built by runtime/native/build.mjs) and types its functions. Every
 // function works in place on the typed arrays it is given; shapes and other integer lists travel in one
 // Int32Array. See runtime/native/src/addon.cc for the exact layouts.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PROJECT_ROOT } from "../paths.js";
 
-/** Where build.mjs writes the addon. */
-export const ADDON_PATH = join(PROJECT_ROOT, "build", "babygpt_native.node");
+/**
+ * The addon to load: where build.mjs writes it, or BABYGPT_NATIVE_ADDON (a path, relative to the project
+ * root or absolute), which the tests and the benchmark use to run on build/babygpt_native_builtin.node.
+ */
+export const ADDON_PATH = process.env["BABYGPT_NATIVE_ADDON"]
+  ? resolve(PROJECT_ROOT, process.env["BABYGPT_NATIVE_ADDON"])
+  : join(PROJECT_ROOT, "build", "babygpt_native.node");
 
 /** Element-wise functions of one tensor, numbered as in kernels.h. */
 export const UnaryOp = {
@@ -58,7 +63,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 3;
+export const ADDON_ABI = 4;
 
 export interface NativeAddon {
   readonly abi: number;
@@ -153,20 +158,38 @@ export interface NativeAddon {
   optimizerStep(config: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float32Array[] | null, v: Float32Array[] | null): void;
   /** out[k] = the float32 sum of arrays[k]'s squares (summed in double), as tf.sum(tf.square(x)). */
   sumSquares(arrays: Float32Array[], out: Float32Array): void;
-  /** Sets the kernels' thread count (0 keeps it) and returns the count in effect; OpenBLAS runs single-threaded. */
+  /**
+   * One single-threaded product with BLAS's semantics, c = alpha op(a) op(b) + beta c (row-major, leading
+   * dimensions). kernel: 0 this build's sgemm, 1 the built-in GEMM's best kernel, 2 its AVX2 kernel, 3 its
+   * portable kernel. For tests and benchmarks.
+   */
+  sgemm(kernel: number, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  /** Sets the kernels' thread count (0 keeps it) and returns the count in effect; a BLAS library runs single-threaded. */
   setThreads(n: number): number;
-  /** OpenBLAS's build and core and the thread count, for the run log. */
+  /** The n-th scratch allocation from now fails as if memory ran out (0 disarms): for tests. */
+  failAllocationAfter(n: number): void;
+  /** The BLAS build and the thread count, for the build log. */
   info(): string;
+  /** What runs the matrix products: "OpenBLAS 0.3.21", "built-in GEMM, AVX2", "Accelerate". */
+  blasName(): string;
 }
 
 let cached: NativeAddon | undefined;
 
+/** Why there is no addon, with the command that fixes it: the build's own reason where it left one. */
+function notBuiltReason(): string {
+  try {
+    const why = JSON.parse(readFileSync(join(PROJECT_ROOT, "build", "babygpt_native.why"), "utf8")) as { reason: string; fix?: string };
+    return `the native addon is not built: ${why.reason}${why.fix ? `; ${why.fix}` : ""}`;
+  } catch {
+    return `the native addon is not built (${ADDON_PATH} is missing); build it: npm run build:native`;
+  }
+}
+
 /** The addon, loaded once. Throws an Error whose first line says why it cannot be loaded. */
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
-  if (!existsSync(ADDON_PATH)) {
-    throw new Error(`the native addon is not built (${ADDON_PATH} is missing; run \`node runtime/native/build.mjs\`)`);
-  }
+  if (!existsSync(ADDON_PATH)) throw new Error(notBuiltReason());
   const require = createRequire(import.meta.url);
   const addon = require(ADDON_PATH) as NativeAddon;
   if (addon.abi !== ADDON_ABI) {

@@ -92,7 +92,8 @@ void dropout_mask(AleaState* st, uint8_t* mask, int64_t n, float keep) {
 void head_dropout_masks(const double* seeds, uint8_t* mask, int64_t B, int64_t H, int64_t T, float keep) {
   const int64_t tt = T * T;
   par(H, parts_for(H * B * tt, kElementsPerPart) > 1 ? H : 1, [&](int64_t h0, int64_t h1, int64_t) {
-    uint8_t* row = static_cast<uint8_t*>(std::malloc(static_cast<size_t>(tt)));
+    uint8_t* row = static_cast<uint8_t*>(checked_malloc(static_cast<size_t>(tt)));
+    if (row == nullptr) return;
     for (int64_t h = h0; h < h1; ++h) {
       AleaState st;
       alea_init(seeds[h], &st);
@@ -169,7 +170,8 @@ void optimizer_range(const OptimConfig c, float* __restrict p, const float* __re
 void optimizer_step(const OptimConfig& cfg, int64_t count, float* const* p, const float* const* g, float* const* m,
                     float* const* v, const int64_t* sizes) {
   int64_t total = 0;
-  int64_t* starts = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (count + 1)));
+  int64_t* starts = static_cast<int64_t*>(checked_malloc(sizeof(int64_t) * (count + 1)));
+  if (starts == nullptr) return;
   for (int64_t i = 0; i < count; ++i) {
     starts[i] = total;
     total += sizes[i];

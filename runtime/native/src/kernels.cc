@@ -1,30 +1,25 @@
-// Compute kernels of the native backend. Built for x86-64-v3 (AVX2 + FMA) on x86-64; addon.cc checks
-// the CPU before any of this runs. The loops are written so that GCC vectorizes them (no calls, no
-// branches in the bodies; `omp simd` where a reduction needs permission to reorder). Matrix products go
-// to OpenBLAS, single-threaded: the kernels here split their work over the addon's own thread pool
-// (threads.cc) when it is big enough to pay for the hand-off, matrix products by blocks of rows or
-// columns, attention by (batch, head), element-wise loops by ranges. Every split is into fixed parts, so
-// results do not depend on timing.
+// Compute kernels of the native backend. Built for x86-64-v3 (AVX2 + FMA) on x86-64 CPUs that have it
+// (addon.cc checks the CPU before any of this runs), else for the baseline. The loops are written so
+// that GCC vectorizes them (no calls, no branches in the bodies; `omp simd` where a reduction needs
+// permission to reorder). Matrix products go to sgemm (gemm.h: OpenBLAS, Accelerate or the built-in
+// GEMM, whichever the build chose), single-threaded: the kernels here split their work over the addon's
+// own thread pool (threads.cc) when it is big enough to pay for the hand-off, matrix products by blocks
+// of rows or columns, attention by (batch, head), element-wise loops by ranges. Every split is into
+// fixed parts, so results do not depend on timing.
+//
+// Scratch memory comes from checked_malloc: where it runs out, the kernel skips the work and the binding
+// throws (addon.cc).
 //
 // No C++ standard library templates are used in this file, so that no inline function compiled for
 // AVX2 here can be picked by the linker for the baseline-compiled addon.cc (see kernels.h).
 #include "kernels.h"
+#include "gemm.h"
 #include "parallel.h"
-
-#include <cblas.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-extern "C" {
-// OpenBLAS extensions; declared here because a generic cblas.h does not have them.
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-char* openblas_get_config(void);
-char* openblas_get_corename(void);
-}
 
 namespace bk {
 namespace {
@@ -188,27 +183,6 @@ void strides_of(int32_t rank, const int32_t* shape, int64_t* strides) {
 
 }  // namespace
 
-void init_threads() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  set_pool_threads(openblas_get_num_threads());
-  openblas_set_num_threads(1);
-}
-
-void set_blas_threads(int n) {
-  if (n > 0) set_pool_threads(n);
-}
-
-int get_blas_threads() { return pool_threads(); }
-
-const char* blas_info() {
-  static char buf[256];
-  std::snprintf(buf, sizeof buf, "%s (core %s; %d threads, each calling OpenBLAS single-threaded)", openblas_get_config(),
-                openblas_get_corename(), pool_threads());
-  return buf;
-}
-
 namespace {
 
 void unary_serial(int32_t op, const float* x, float* out, int64_t n, float alpha) {
@@ -326,7 +300,8 @@ void reduce(int32_t op, const float* x, float* out, int64_t outer, int64_t mid, 
     return;
   }
   // Reducing a middle axis: accumulate whole rows of `inner`, which vectorizes across the row.
-  double* acc = static_cast<double*>(std::malloc(sizeof(double) * inner));
+  double* acc = static_cast<double*>(checked_malloc(sizeof(double) * inner));
+  if (acc == nullptr) return;
   for (int64_t o = 0; o < outer; ++o) {
     const float* __restrict base = x + o * mid * inner;
     float* __restrict dst = out + o * inner;
@@ -480,9 +455,7 @@ void gemm_block(const float* a, const float* b, float* c, const float* bias, int
   if (K > 0) {
     const float* ab = transA ? a + m0 : a + m0 * lda;
     const float* bb = transB ? b + n0 * ldb : b + n0;
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(K), 1.0f, ab, static_cast<int>(lda), bb,
-                static_cast<int>(ldb), beta, cb, static_cast<int>(ldc));
+    sgemm(transA, transB, rows, cols, K, 1.0f, ab, lda, bb, ldb, beta, cb, ldc);
   }
   if (act != 0 && !accumulate) {
     for (int64_t r = 0; r < rows; ++r) activation(act, cb + r * ldc, cols, alpha);
@@ -490,14 +463,17 @@ void gemm_block(const float* a, const float* b, float* c, const float* bias, int
 }
 
 // One product split over the pool: by blocks of rows when there are enough, else by blocks of columns.
-// Block edges fall on multiples of 16 (OpenBLAS's register tile) where the size allows.
+// Block edges fall on multiples of sgemm's register tile (16 for OpenBLAS, 6 rows or 16 columns for the
+// built-in AVX2 kernel; at least 16) where the size allows.
 void gemm(const float* a, const float* b, float* c, const float* bias, int64_t M, int64_t N, int64_t K, bool transA,
           bool transB, int32_t act, float alpha, bool accumulate) {
   const int64_t lda = transA ? M : K, ldb = transB ? K : N, ldc = N;
   const int64_t work = M * N * (K > 0 ? K : 1);
   int64_t parts = parts_for(work, kGemmWorkPerPart);
   const bool byRows = M >= N || M >= 32 * parts;
-  const int64_t units = ((byRows ? M : N) + 15) / 16;
+  int64_t unit = byRows ? sgemm_tile_rows() : sgemm_tile_cols();
+  while (unit < 16) unit *= 2;  // 6 -> 24: blocks of whole tiles, not too many of them
+  const int64_t units = ((byRows ? M : N) + unit - 1) / unit;
   if (parts > units) parts = units;
   if (parts <= 1) {
     gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, 0, M, 0, N, act, alpha, accumulate);
@@ -505,7 +481,7 @@ void gemm(const float* a, const float* b, float* c, const float* bias, int64_t M
   }
   par(units, parts, [&](int64_t u0, int64_t u1, int64_t) {
     const int64_t lim = byRows ? M : N;
-    const int64_t e0 = u0 * 16, e1 = u1 * 16 < lim ? u1 * 16 : lim;
+    const int64_t e0 = u0 * unit, e1 = u1 * unit < lim ? u1 * unit : lim;
     if (byRows) gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, e0, e1, 0, N, act, alpha, accumulate);
     else gemm_block(a, b, c, bias, M, N, K, transA, transB, lda, ldb, ldc, 0, M, e0, e1, act, alpha, accumulate);
   });
@@ -698,7 +674,8 @@ namespace {
 // Columns [j0, j1) of col_sum: all rows in order.
 void col_sum_block(const float* x, float* out, int64_t rows, int64_t cols, int64_t j0, int64_t j1, bool accumulate) {
   const int64_t w = j1 - j0;
-  double* __restrict acc = static_cast<double*>(std::malloc(sizeof(double) * w));
+  double* __restrict acc = static_cast<double*>(checked_malloc(sizeof(double) * w));
+  if (acc == nullptr) return;
   for (int64_t j = 0; j < w; ++j) acc[j] = accumulate ? out[j0 + j] : 0.0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict row = x + r * cols + j0;
@@ -714,15 +691,21 @@ void layer_norm_rows(const float* x, const float* gamma, const float* beta, floa
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict xr = x + r * C;
     float* __restrict yr = y + r * C;
-    float s = 0.0f;
+    // The mean accumulates in double, as reduce's sums do: in float32 a large offset (1e4, say) loses
+    // the low bits of every value added, about 1% of a standard deviation of 1.
+    double s = 0.0;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < C; ++j) s += xr[j];
-    const float mu = s / static_cast<float>(C);
-    // Two passes, as tf.moments does: the variance of the centred values.
-    float v = 0.0f;
+    const float mu = static_cast<float>(s / static_cast<double>(C));
+    // Two passes, as tf.moments does: the variance of the centred values (float32 squares, summed in
+    // double like the mean).
+    double v = 0.0;
 #pragma omp simd reduction(+ : v)
-    for (int64_t j = 0; j < C; ++j) v += (xr[j] - mu) * (xr[j] - mu);
-    const float var = v / static_cast<float>(C);
+    for (int64_t j = 0; j < C; ++j) {
+      const float d = xr[j] - mu;
+      v += d * d;
+    }
+    const float var = static_cast<float>(v / static_cast<double>(C));
     const float rs = 1.0f / std::sqrt(var + eps);
 #pragma omp simd
     for (int64_t j = 0; j < C; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
@@ -798,7 +781,8 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
                      float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C) {
   const int64_t parts = reduction_parts(rows, rows * C);
   // Per part: C sums for dgamma, then C for dbeta.
-  float* acc = static_cast<float*>(std::malloc(sizeof(float) * 2 * C * parts));
+  float* acc = static_cast<float*>(checked_malloc(sizeof(float) * 2 * C * parts));
+  if (acc == nullptr) return;
   for (int64_t j = 0; j < 2 * C * parts; ++j) acc[j] = 0.0f;
   par(rows, parts, [&](int64_t r0, int64_t r1, int64_t part) {
     float* ag = acc + 2 * C * part;
@@ -899,7 +883,8 @@ double cross_entropy(const float* logits, const int32_t* targets, float* probs, 
   });
   double total = 0.0;
   for (int64_t q = 0; q < parts; ++q) total += partial[q];
-  return rows > 0 ? total / static_cast<double>(rows) : 0.0;
+  // The mean over no rows is NaN, as tf.mean of an empty tensor.
+  return rows > 0 ? total / static_cast<double>(rows) : NAN;
 }
 
 void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
@@ -949,9 +934,7 @@ int64_t attn_block(int64_t T) { return T >= 128 ? 64 : (T >= 64 ? 32 : T); }
 inline void sg(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float* c, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-              static_cast<int>(N), static_cast<int>(K), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c,
-              static_cast<int>(ldc));
+  sgemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
 // One batch entry b of causal attention. With a mask (dropout on the weights), scratch holds T*T floats.
@@ -1077,7 +1060,8 @@ void attention_grad(const float* q, const float* k, const float* v, const float*
   const AttnLayout L = contiguous(T, D);
   const int64_t parts = attention_parts(B, T, D);
   par(B, parts, [&](int64_t b0, int64_t b1, int64_t part) {
-    float* ds = part == 0 ? scratch : static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    float* ds = part == 0 ? scratch : static_cast<float*>(checked_malloc(sizeof(float) * T * T));
+    if (ds == nullptr) return;
     for (int64_t b = b0; b < b1; ++b) attention_bwd_one(q, k, v, p, dout, dq, dk, dv, ds, b, T, D, scale, L);
     if (ds != scratch) std::free(ds);
   });
@@ -1100,7 +1084,8 @@ void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t
   const AttnLayout L = fused_heads(T, H, D);
   const float keepScale = 1.0f / keep;
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
-    float* pd = static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    float* pd = static_cast<float*>(checked_malloc(sizeof(float) * T * T));
+    if (pd == nullptr) return;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;
@@ -1117,7 +1102,8 @@ void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t*
   const AttnLayout L = fused_heads(T, H, D);
   const float keepScale = 1.0f / keep;
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
-    float* ds = static_cast<float*>(std::malloc(sizeof(float) * 2 * T * T));
+    float* ds = static_cast<float*>(checked_malloc(sizeof(float) * 2 * T * T));
+    if (ds == nullptr) return;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;
@@ -1154,7 +1140,8 @@ void mha_attention_grad(const float* qkv, const float* p, const float* dout, flo
                         int64_t T, int64_t H, int64_t D, float scale) {
   const AttnLayout L = fused_heads(T, H, D);
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t part) {
-    float* ds = part == 0 ? scratch : static_cast<float*>(std::malloc(sizeof(float) * T * T));
+    float* ds = part == 0 ? scratch : static_cast<float*>(checked_malloc(sizeof(float) * T * T));
+    if (ds == nullptr) return;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;

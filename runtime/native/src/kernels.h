@@ -5,6 +5,7 @@
 // for the baseline code that runs before the CPU check.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace bk {
@@ -68,13 +69,32 @@ void parallel_for(int64_t n, int64_t parts, RangeFn fn, void* ctx);
 int pool_threads();
 void set_pool_threads(int n);
 
-// Called once when the addon loads: the pool takes the thread count OpenBLAS would have used (its
-// environment variables, else the core count), and OpenBLAS itself is set to one thread.
+// The thread count a BLAS library would pick: the first of OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS and
+// OMP_NUM_THREADS that is a positive number, else the cores this process may run on.
+int default_thread_count();
+
+// ---- memory (threads.cc) ----
+
+// malloc that records a failure instead of returning null silently: a kernel that gets null skips its
+// work, and addon.cc, which checks take_out_of_memory() after every kernel, throws a JavaScript error
+// naming the op. Safe to call from pool threads.
+void* checked_malloc(size_t bytes);
+// Whether an allocation failed since the last call (and clears it).
+bool take_out_of_memory();
+// Fault injection for tests: the n-th checked allocation from now (1: the next) fails; 0 disarms.
+void fail_allocation_after(int64_t n);
+
+// ---- the BLAS of this build (blas_openblas.cc, blas_builtin.cc or blas_accelerate.cc) ----
+
+// Called once when the addon loads: the pool takes the thread count the BLAS library would have used
+// (see default_thread_count), and a threaded BLAS library itself is set to one thread.
 void init_threads();
-// Sets the number of threads the kernels use; 0 leaves it. OpenBLAS stays at one.
+// Sets the number of threads the kernels use; 0 leaves it. A BLAS library stays at one.
 void set_blas_threads(int n);
 int get_blas_threads();
-// A short description of the BLAS build, for the run log.
+// What runs the matrix products, in a few words: "OpenBLAS 0.3.21", "built-in GEMM, AVX2".
+const char* blas_name();
+// A longer description of the BLAS build, for the build log.
 const char* blas_info();
 
 void unary(int32_t op, const float* x, float* out, int64_t n, float alpha);

@@ -17,6 +17,7 @@
 //
 // Compiled for the baseline instruction set, like addon.cc: nothing here needs AVX.
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,7 +136,51 @@ void start_workers() {
   pthread_mutex_unlock(&pool.mu);
 }
 
+// Allocations left before the injected failure (fail_allocation_after); 0: none armed.
+int64_t allocations_until_failure = 0;
+bool out_of_memory = false;
+
+int env_threads(const char* name) {
+  const char* v = getenv(name);
+  if (v == nullptr) return 0;
+  char* end = nullptr;
+  const long n = strtol(v, &end, 10);
+  return end != v && n > 0 && n <= kMaxThreads ? static_cast<int>(n) : 0;
+}
+
 }  // namespace
+
+int default_thread_count() {
+  static const char* const names[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+  for (const char* name : names) {
+    const int n = env_threads(name);
+    if (n > 0) return n;
+  }
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n < kMaxThreads ? n : kMaxThreads;
+  }
+#endif
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : (n < kMaxThreads ? static_cast<int>(n) : kMaxThreads);
+}
+
+void* checked_malloc(size_t bytes) {
+  if (__atomic_load_n(&allocations_until_failure, __ATOMIC_RELAXED) > 0 &&
+      __atomic_sub_fetch(&allocations_until_failure, 1, __ATOMIC_ACQ_REL) == 0) {
+    __atomic_store_n(&out_of_memory, true, __ATOMIC_RELEASE);
+    return nullptr;
+  }
+  void* p = malloc(bytes > 0 ? bytes : 1);
+  if (p == nullptr) __atomic_store_n(&out_of_memory, true, __ATOMIC_RELEASE);
+  return p;
+}
+
+bool take_out_of_memory() { return __atomic_exchange_n(&out_of_memory, false, __ATOMIC_ACQ_REL); }
+
+void fail_allocation_after(int64_t n) { __atomic_store_n(&allocations_until_failure, n > 0 ? n : 0, __ATOMIC_RELEASE); }
 
 int pool_threads() { return pool.wanted; }
 
