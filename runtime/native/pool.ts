@@ -14,6 +14,9 @@
 //    makes the array untracked for good: the view's lifetime is not known.
 //  - So does reading a tensor's values (dataSync, data, arraySync, bufferSync), since the caller may keep
 //    the array after disposing the tensor.
+//  - An array on the free list is in a state of its own, not "held by 0 tensors" (which is also what a
+//    fresh array is until a tensor takes it): releasing, retaining or holding a free array is a bug that
+//    would hand one array to two tensors, and throws instead.
 // Untracked arrays are left to the garbage collector as usual.
 import { totalmem } from "node:os";
 import { isF32 } from "./storage.js";
@@ -42,8 +45,10 @@ let freeBytes = 0;
 /** Allocations so far, and when each size was last asked for or given back. */
 let clock = 0;
 const lastUse = new Map<number, number>();
-/** For each tracked array: how many live tensors hold it. */
+/** For each tracked array that is not free: how many live tensors hold it. */
 const holders = new WeakMap<Float32Array, number>();
+/** Tracked arrays on the free list (never also in holders). */
+const onFreeList = new WeakSet<Float32Array>();
 /** Each tracked array by its buffer, to recognise views on it. */
 const byBuffer = new WeakMap<ArrayBufferLike, Float32Array>();
 
@@ -66,6 +71,7 @@ export function allocOwned(n: number): Float32Array {
   }
   if (a) {
     freeBytes -= a.byteLength;
+    onFreeList.delete(a);
     holders.set(a, 0);
     return a;
   }
@@ -80,7 +86,7 @@ function dropStale(): void {
     if (clock - (lastUse.get(n) ?? 0) <= STALE_AFTER) continue;
     for (const a of list) {
       freeBytes -= a.byteLength;
-      holders.delete(a);
+      onFreeList.delete(a);
     }
     free.delete(n);
     lastUse.delete(n);
@@ -92,9 +98,15 @@ function untrack(values: Float32Array): void {
   if (base) holders.delete(base);
 }
 
+/** The pool's bookkeeping was about to hand one array to two owners: a bug in a kernel, never a user's. */
+function refuseFree(values: Float32Array, what: string): never {
+  throw new Error(`native backend: ${what} an array of ${values.length} floats that is already back in the pool (a kernel released it twice, or kept it after releasing it)`);
+}
+
 /** A tensor now holds these values (the backend's write / move). */
 export function noteHeld(values: unknown): void {
   if (!isF32(values)) return;
+  if (onFreeList.has(values)) refuseFree(values, "a tensor took");
   const n = holders.get(values);
   if (n !== undefined) holders.set(values, n + 1);
   else if (byBuffer.has(values.buffer)) untrack(values); // a view on a tracked array
@@ -117,6 +129,7 @@ export function noteRead(values: unknown): void {
 /** A tensor holding these values was disposed. */
 export function noteReleased(values: unknown): void {
   if (!isF32(values)) return;
+  if (onFreeList.has(values)) refuseFree(values, "released");
   const n = holders.get(values);
   if (n === undefined) return;
   if (n > 1) {
@@ -127,7 +140,8 @@ export function noteReleased(values: unknown): void {
     holders.delete(values);
     return;
   }
-  holders.set(values, 0);
+  holders.delete(values);
+  onFreeList.add(values);
   let list = free.get(values.length);
   if (!list) free.set(values.length, (list = []));
   list.push(values);
@@ -137,6 +151,7 @@ export function noteReleased(values: unknown): void {
 
 /** Drops every free array (for tests, and when the backend is disposed). */
 export function clearPool(): void {
+  for (const list of free.values()) for (const a of list) onFreeList.delete(a);
   free.clear();
   lastUse.clear();
   freeBytes = 0;
@@ -177,6 +192,7 @@ export function releaseU8(a: Uint8Array): void {
  * kernel does with the arrays its gradient will read (instead of keeping clones of the tensors).
  */
 export function retain(values: Float32Array): void {
+  if (onFreeList.has(values)) refuseFree(values, "a kernel retained");
   const n = holders.get(values);
   if (n !== undefined) holders.set(values, n + 1);
 }
