@@ -188,6 +188,13 @@ uint32_t* u32(Args* a, size_t i, int64_t need, const char* name) {
   return static_cast<uint32_t*>(v.data);
 }
 
+// The data-movement ops copy words of any 4-byte type, but never from one type into another.
+void same_type(Args* a, size_t i, size_t j, const char* from, const char* to) {
+  if (a->failed) return;
+  View x = view(a, i, from), y = view(a, j, to);
+  if (!a->failed && x.type != y.type) fail(a, "%s is a %s, but %s is a %s", to, type_name(y.type), from, type_name(x.type));
+}
+
 // Element count of a typed array argument.
 int64_t length(Args* a, size_t i, const char* name) {
   View v = view(a, i, name);
@@ -364,7 +371,8 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   const float* x = operand(&a, f32, 1, mul(&a, outer, mid, inner), "x", "[outer, mid, inner]", shape);
   float* out = operand(&a, f32, 2, mul(&a, outer, inner), "out", "[outer, mid, inner]", shape);
   if (!a.failed && op >= bk::kNumReduce) fail(&a, "unknown reduction %lld", static_cast<long long>(op));
-  if (!a.failed) bk::reduce(static_cast<int32_t>(op), x, out, outer, mid, inner);
+  // An empty output is nothing to do, however large the other sizes (the loops run over them).
+  if (!a.failed && outer * inner > 0) bk::reduce(static_cast<int32_t>(op), x, out, outer, mid, inner);
   END();
 }
 
@@ -377,7 +385,7 @@ napi_value ArgReduce(napi_env env, napi_callback_info info) {
   const float* x = operand(&a, f32, 1, mul(&a, outer, mid, inner), "x", "[outer, mid, inner]", shape);
   int32_t* out = operand(&a, i32, 2, mul(&a, outer, inner), "out", "[outer, mid, inner]", shape);
   if (!a.failed && mid == 0 && outer * inner > 0) fail(&a, "arg reduction over an empty axis %s", shape.text);
-  if (!a.failed) bk::arg_reduce(isMax, x, out, outer, mid, inner);
+  if (!a.failed && outer * inner > 0) bk::arg_reduce(isMax, x, out, outer, mid, inner);
   END();
 }
 
@@ -389,7 +397,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   const float* x = operand(&a, f32, 0, mul(&a, rows, cols), "x", "[rows, cols]", shape);
   float* out = operand(&a, f32, 1, mul(&a, rows, cols), "out", "[rows, cols]", shape);
   const bool log = flag(&a, 4, "log");
-  if (!a.failed) bk::softmax(x, out, rows, cols, log);
+  if (!a.failed && rows * cols > 0) bk::softmax(x, out, rows, cols, log);
   END();
 }
 
@@ -402,7 +410,7 @@ napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
   const float* y = operand(&a, f32, 0, n, "y", "[rows, cols]", shape);
   const float* dy = operand(&a, f32, 1, n, "dy", "[rows, cols]", shape);
   float* dx = operand(&a, f32, 2, n, "dx", "[rows, cols]", shape);
-  if (!a.failed) bk::softmax_grad(y, dy, dx, rows, cols);
+  if (!a.failed && n > 0) bk::softmax_grad(y, dy, dx, rows, cols);
   END();
 }
 
@@ -511,6 +519,7 @@ napi_value CopyRegion(napi_env env, napi_callback_info info) {
   }
   const uint32_t* src = u32(&a, 0, product(&a, srcShape, rank, "the source shape"), "src");
   uint32_t* dst = u32(&a, 1, product(&a, dstShape, rank, "the destination shape"), "dst");
+  same_type(&a, 0, 1, "src", "dst");
   if (!a.failed) bk::copy_region(src, dst, rank, size, srcShape, srcBegin, dstShape, dstBegin);
   END();
 }
@@ -532,6 +541,7 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   const int64_t n = product(&a, shape, rank, "the shape");
   const uint32_t* x = u32(&a, 0, n, "x");
   uint32_t* out = u32(&a, 1, n, "out");
+  same_type(&a, 0, 1, "x", "out");
   if (!a.failed) bk::transpose(x, out, rank, shape, perm);
   END();
 }
@@ -545,7 +555,12 @@ napi_value Gather(napi_env env, napi_callback_info info) {
   const uint32_t* x = operand(&a, u32, 0, mul(&a, outer, axisDim, inner), "x", "[outer, axisDim, inner]", shape);
   const int32_t* idx = i32(&a, 1, n, "idx");
   uint32_t* out = operand(&a, u32, 2, mul(&a, outer, n, inner), "out", "[outer, indices, inner]", ShapeText{outer, n, inner});
+  same_type(&a, 0, 2, "x", "out");
   if (a.failed) return nullptr;
+  // Indices are checked whatever the output's size; an empty output is then nothing to copy.
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= axisDim) return number(env, static_cast<double>(i));
+  if (outer * n * inner == 0) return number(env, -1);
   return number(env, static_cast<double>(bk::gather(x, idx, out, outer, axisDim, inner, n)));
 }
 
@@ -649,7 +664,7 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
-// crossEntropy(logits, targets, probs, V) -> mean loss (NaN over no rows, as the mean of nothing)
+// crossEntropy(logits, targets, probs, V) -> mean loss (0 over no rows, as tf.mean of nothing)
 napi_value CrossEntropy(napi_env env, napi_callback_info info) {
   BEGIN("crossEntropy", 4);
   const int64_t V = num(&a, 3, "V");
@@ -769,7 +784,7 @@ napi_value HeadDropoutMasks(napi_env env, napi_callback_info info) {
   const double* seeds = operand(&a, f64, 0, H, "seeds", "[B, H, T]", ShapeText{B, H, T});
   uint8_t* mask = operand(&a, u8, 1, mul(&a, B, H, T, T), "mask", "[B, H, T]", ShapeText{B, H, T});
   const float keep = keep_of(&a, 5);
-  if (!a.failed) bk::head_dropout_masks(seeds, mask, B, H, T, keep);
+  if (!a.failed && B * H * T > 0) bk::head_dropout_masks(seeds, mask, B, H, T, keep);
   END();
 }
 

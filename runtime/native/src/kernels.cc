@@ -252,6 +252,12 @@ void binary(int32_t op, const float* a, const float* b, float* out, int32_t rank
 }
 
 void reduce(int32_t op, const float* x, float* out, int64_t outer, int64_t mid, int64_t inner) {
+  if (mid == 0) {
+    // Over an empty axis, what the cpu backend gives: sum and mean 0, product 1, max and min NaN.
+    const float v = op == kProd ? 1.0f : (op == kMax || op == kMin) ? NAN : 0.0f;
+    for (int64_t i = 0; i < outer * inner; ++i) out[i] = v;
+    return;
+  }
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o) {
       const float* __restrict row = x + o * mid;
@@ -883,8 +889,8 @@ double cross_entropy(const float* logits, const int32_t* targets, float* probs, 
   });
   double total = 0.0;
   for (int64_t q = 0; q < parts; ++q) total += partial[q];
-  // The mean over no rows is NaN, as tf.mean of an empty tensor.
-  return rows > 0 ? total / static_cast<double>(rows) : NAN;
+  // The mean over no rows is 0, as tf.mean of an empty tensor gives.
+  return rows > 0 ? total / static_cast<double>(rows) : 0.0;
 }
 
 void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
