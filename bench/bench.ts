@@ -1,13 +1,16 @@
-// The benchmark: for the bigram, the baby GPT and the lecture GPT, every backend that loads and the
-// PyTorch reference at its best thread setting, all in one run on this machine. Each measurement runs in
-// a process of its own (bench/child.ts, bench/reference/bench_torch.py). Results go to
-// bench/results/<date>.json and docs/bench.md.
+// The benchmark: for the bigram, the baby GPT and the lecture GPT, every backend that loads (the native
+// one twice: the default build, on OpenBLAS where it was found, and the build on the built-in GEMM) and
+// PyTorch (the spec's generated module, trained with babygpt's step and with nanoGPT's foreach one) on two
+// OpenBLAS builds at every thread setting, all in one run on this machine; the fastest PyTorch figure is the ratios' denominator. Each
+// measurement runs in a process of its own (bench/child.ts, bench/reference/bench_torch.py), which also
+// times a 768x768x768 sgemm on the same threads: MFU is a run's FLOP/s (the IR's count) over that.
+// Results go to bench/results/<date>.json and docs/bench.md.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { compileSpec, listSpecs, projectAt } from "../compiler/compile.js";
-import { countParams, trainingBytes } from "../compiler/ir/analysis.js";
+import { costs, countParams, trainingBytes } from "../compiler/ir/analysis.js";
 import { lowerSpec } from "../compiler/ir/lower.js";
 import { loadSpec } from "../compiler/spec/load.js";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
@@ -28,34 +31,68 @@ export const CONFIGS: readonly BenchConfig[] = [
   { name: "lecture GPT", spec: "specs/11-gpt.yaml", iters: 4, warmup: 1 },
 ];
 
-export const BACKENDS = ["native", "wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
+/** "native-builtin" is the native backend loaded from build/babygpt_native_builtin.node. */
+export const BACKENDS = ["native", "native-builtin", "wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
+
+/** The build of the native backend each bench name loads. */
+const NATIVE_ADDONS: Record<string, string> = { "native-builtin": "build/babygpt_native_builtin.node" };
+
+/** What was seen of a measurement that did not give a number: the facts its note is written from. */
+export interface Observed {
+  /** Seconds from the child's start to its end (or to the kill at the budget). */
+  readonly seconds: number;
+  /** Training steps that finished, warm-up ones included, and the first one's milliseconds. */
+  readonly stepsDone: number;
+  readonly firstStepMs?: number;
+  /** The child's RSS at its last report. */
+  readonly lastRssMiB?: number;
+  /** The exit code or signal. */
+  readonly exit: string;
+  /** For a package that did not load: whether its directory exists under node_modules. */
+  readonly packageDir?: { readonly path: string; readonly exists: boolean };
+}
 
 export interface OurResult {
   readonly backend: string;
   readonly status: "ok" | "partial" | "timeout" | "unavailable" | "failed";
   readonly note?: string;
   readonly iters: number;
+  /** The run log's name for the backend: "native (OpenBLAS 0.3.21, 2 threads)". */
+  readonly description?: string;
   readonly msPerIter?: number;
   readonly tokensPerSec?: number;
   readonly peakRssMiB?: number;
   readonly rssBeforeModelMiB?: number;
   readonly sampleTokensPerSec?: number;
+  /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
+  readonly sgemmGflops?: number;
+  readonly observed?: Observed;
 }
 
-interface TorchSetting {
+export interface TorchSetting {
+  /** Thread setting: OMPxBLAS on the pthread OpenBLAS, ompN on the OpenMP one. */
   readonly setting: string;
+  /**
+   * The training step on the generated module: model.py's (babygpt's) or nanogpt_style.py's (foreach).
+   * "lecture", or absent, in results from before the generated modules: model.py's one module per head.
+   */
+  readonly style?: "babygpt" | "nanogpt" | "lecture";
+  readonly blas_build?: "pthread" | "openmp";
   readonly ms_per_iter: number;
   readonly tokens_per_sec: number;
   readonly sample_tokens_per_sec?: number;
   readonly peak_rss_mib?: number;
   readonly sgemm_gflops?: number;
+  readonly error?: string;
 }
 
 export interface TorchResult {
   readonly available: boolean;
   readonly note?: string;
   readonly raw?: Record<string, unknown>;
+  /** The fastest over every model and setting: the denominator of ours / PyTorch. */
   readonly best?: TorchSetting;
+  readonly bestByStyle?: Readonly<Record<string, TorchSetting | null>>;
   readonly settings?: readonly TorchSetting[];
 }
 
@@ -75,14 +112,26 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** The optional package behind a tfjs backend, whose absence is the usual reason it does not load. */
+const PACKAGES: Record<string, string> = { tensorflow: "@tensorflow/tfjs-node", "tensorflow-gpu": "@tensorflow/tfjs-node-gpu" };
+
 /** Runs bench/child.ts for one config and backend, killing it when the budget runs out. */
 async function measureOurs(config: BenchConfig, backend: string, options: BenchOptions): Promise<OurResult> {
   const iters = options.quick ? Math.min(config.iters, 5) : config.iters;
   const warmup = options.quick ? 1 : config.warmup;
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", backend, "--iters", String(iters), "--warmup", String(warmup), "--sample-tokens", options.quick ? "16" : "64"];
+  const addon = NATIVE_ADDONS[backend];
+  if (addon && !existsSync(join(PROJECT_ROOT, addon))) {
+    return { backend, status: "unavailable", iters: 0, note: `${addon} does not exist (npm run build:native builds it)` };
+  }
+  const env = addon ? { ...process.env, BABYGPT_NATIVE_ADDON: addon } : process.env;
+  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", addon ? "native" : backend, "--iters", String(iters), "--warmup", String(warmup), "--sample-tokens", options.quick ? "16" : "64"];
+  const began = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     const times: number[] = [];
+    let stepsDone = 0;
+    let firstStepMs: number | undefined;
+    let lastRssMiB: number | undefined;
     let start: Record<string, number> | undefined;
     let done: Record<string, number> | undefined;
     let stderr = "";
@@ -101,53 +150,81 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         buffer = buffer.slice(nl + 1);
         const rec = JSON.parse(line) as Record<string, unknown>;
         if (rec["type"] === "start") start = rec as Record<string, number>;
-        if (rec["type"] === "iter" && !rec["warmup"]) times.push(rec["ms"] as number);
+        if (rec["type"] === "iter") {
+          stepsDone++;
+          firstStepMs ??= rec["ms"] as number;
+          lastRssMiB = rec["rssMiB"] as number;
+          if (!rec["warmup"]) times.push(rec["ms"] as number);
+        }
         if (rec["type"] === "done") done = rec as Record<string, number>;
         if (rec["type"] === "error") failure = String(rec["reason"]);
       }
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const base = { backend, iters: times.length };
+      const pkg = PACKAGES[backend];
+      const observed: Observed = {
+        seconds: (performance.now() - began) / 1000,
+        stepsDone,
+        ...(firstStepMs !== undefined ? { firstStepMs } : {}),
+        ...(lastRssMiB !== undefined ? { lastRssMiB } : {}),
+        exit: timedOut ? `killed at the ${options.budget} s budget` : signal ? `signal ${signal}` : `exit code ${code}`,
+        ...(pkg ? { packageDir: { path: `node_modules/${pkg}`, exists: existsSync(join(PROJECT_ROOT, "node_modules", pkg)) } } : {}),
+      };
+      const description = start ? String((start as Record<string, unknown>)["description"] ?? "") || undefined : undefined;
+      const base = { backend, iters: times.length, ...(description ? { description } : {}) };
       const reason = failure ?? (stderr.trim().split("\n").at(-1) || `exit code ${code}`);
       if (!start) {
         const unavailable = /not available|no backend/.test(reason);
-        resolve({ ...base, status: timedOut ? "timeout" : unavailable ? "unavailable" : "failed", note: timedOut ? `no result within ${options.budget} s` : reason });
+        resolve({ ...base, status: timedOut ? "timeout" : unavailable ? "unavailable" : "failed", note: timedOut ? `no result within ${options.budget} s` : reason, observed });
         return;
       }
       const tokens = (start["batch"] ?? 0) * (start["block"] ?? 0);
       if (times.length === 0) {
-        resolve({ ...base, status: timedOut ? "timeout" : "failed", note: timedOut ? `not one timed iteration within ${options.budget} s` : reason });
+        resolve({ ...base, status: timedOut ? "timeout" : "failed", note: timedOut ? `not one timed iteration within ${options.budget} s` : reason, rssBeforeModelMiB: start["rssBeforeModelMiB"]!, observed });
         return;
       }
       const ms = median(times);
       resolve({
         ...base,
         status: done ? "ok" : "partial",
-        ...(done ? {} : { note: `stopped at the ${options.budget} s budget after ${times.length} timed iterations` }),
+        ...(done ? {} : { note: `stopped at the ${options.budget} s budget after ${times.length} timed iterations`, observed }),
         msPerIter: ms,
         tokensPerSec: (tokens * 1000) / ms,
         rssBeforeModelMiB: start["rssBeforeModelMiB"]!,
-        ...(done ? { peakRssMiB: done["peakRssMiB"]!, sampleTokensPerSec: done["sampleTokensPerSec"]! } : {}),
+        ...(done ? { peakRssMiB: done["peakRssMiB"]!, sampleTokensPerSec: done["sampleTokensPerSec"]!, ...(done["sgemmGflops"] ? { sgemmGflops: done["sgemmGflops"] } : {}) } : {}),
       });
     });
   });
 }
 
+/** Worker processes bench_torch.py starts per config: two models times six thread settings. */
+const TORCH_WORKERS = 12;
+
 function measureTorch(config: BenchConfig, options: BenchOptions): TorchResult {
   const python = "/usr/bin/python3";
   const script = join(PROJECT_ROOT, "bench/reference/bench_torch.py");
-  if (!existsSync(python) || !existsSync(script)) return { available: false, note: "no /usr/bin/python3 or no bench_torch.py" };
+  if (!existsSync(python)) return { available: false, note: "/usr/bin/python3 does not exist" };
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return { available: false, note: "PyTorch is not installed (run bench/reference/setup.sh)" };
-  const args = [script, join(PROJECT_ROOT, config.spec), ...(options.quick ? ["--quick"] : [])];
-  const out = spawnSync(python, args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20, timeout: options.budget * 4 * 1000 });
-  if (out.status !== 0) return { available: false, note: `bench_torch.py failed: ${(out.stderr || out.error?.message || "").trim().split("\n").at(-1)}` };
+  if (probe.status !== 0) {
+    return { available: false, note: `/usr/bin/python3 cannot import torch (${(probe.stderr || "").trim().split("\n").at(-1)}); bench/reference/setup.sh installs it` };
+  }
+  // Each worker trains for at most a fifth of one measurement's budget (60 s at most), then samples.
+  const perSetting = options.quick ? [] : ["--budget", String(Math.min(60, Math.max(5, Math.round(options.budget / 5))))];
+  // --quick (a smoke test): both models, but one thread setting per OpenBLAS build.
+  const args = [script, join(PROJECT_ROOT, config.spec), ...(options.quick ? ["--quick", "--settings", "1x2", "omp2"] : perSetting)];
+  const timeoutS = options.budget * TORCH_WORKERS;
+  const out = spawnSync(python, args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20, timeout: timeoutS * 1000 });
+  if (out.status !== 0) {
+    const why = out.error?.message.includes("ETIMEDOUT") ? `still running after ${timeoutS} s, killed` : `exit status ${out.status}: ${(out.stderr || out.error?.message || "").trim().split("\n").at(-1)}`;
+    return { available: false, note: `bench_torch.py ${why}` };
+  }
   const raw = JSON.parse(out.stdout) as Record<string, unknown>;
   const settings = (raw["settings"] as TorchSetting[] | undefined) ?? [];
   const best = raw["best"] as TorchSetting | undefined;
-  return { available: true, raw, settings, ...(best ? { best } : {}) };
+  const bestByStyle = raw["best_by_style"] as Record<string, TorchSetting | null> | undefined;
+  return { available: true, raw, settings, ...(best ? { best } : {}), ...(bestByStyle ? { bestByStyle } : {}) };
 }
 
 export interface BenchReport {
@@ -162,6 +239,8 @@ export interface BenchReport {
     readonly block: number;
     readonly params: number;
     readonly estimateMiB: number;
+    /** Training FLOPs per token: 3x the IR's forward count (forward, and backward at twice that). */
+    readonly trainFlopsPerToken?: number;
     readonly ours: readonly OurResult[];
     readonly torch: TorchResult;
   }[];
@@ -178,6 +257,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const ir = lowerSpec(loaded);
     const ours: OurResult[] = [];
     for (const backend of backends) {
+      const primary = ours.find((o) => o.backend === "native");
+      if (backend === "native-builtin" && primary?.description?.includes("built-in GEMM")) {
+        ours.push({ backend, status: "unavailable", iters: 0, note: `not measured again: the default build already runs on the built-in GEMM (${primary.description})` });
+        continue;
+      }
       options.log(`${config.name}: ${backend}…`);
       const r = await measureOurs(config, backend, options);
       options.log(`${config.name}: ${backend}: ${r.msPerIter !== undefined ? `${r.msPerIter.toFixed(1)} ms/iter` : r.status} ${r.note ?? ""}`);
@@ -187,7 +271,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     if (options.torch) {
       options.log(`${config.name}: PyTorch…`);
       torch = measureTorch(config, options);
-      options.log(`${config.name}: PyTorch: ${torch.best ? `${torch.best.ms_per_iter.toFixed(1)} ms/iter (${torch.best.setting})` : torch.note}`);
+      options.log(`${config.name}: PyTorch: ${torch.best ? `${torch.best.ms_per_iter.toFixed(1)} ms/iter (${torch.best.style ?? "lecture"} step, ${torch.best.setting})` : torch.note}`);
     }
     results.push({
       name: config.name,
@@ -196,6 +280,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       block: loaded.spec.model.block_size,
       params: countParams(ir, 65),
       estimateMiB: trainingBytes(ir, 65, loaded.spec.training.batch_size) / 2 ** 20,
+      trainFlopsPerToken: 3 * costs(ir, { vocab: 65, T: loaded.spec.model.block_size }).flopsPerToken,
       ours,
       torch,
     });

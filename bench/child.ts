@@ -1,8 +1,10 @@
 // One benchmark measurement in a process of its own (the backend is process-wide, and peak RSS must be
-// this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling.
+// this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling,
+// then the backend's matrix-product speed (a 768x768x768 float32 tf.matMul, the yardstick of MFU).
 // Prints one JSON line per event on stdout; the parent (bench/bench.ts) enforces the time budget.
 //
 //   node --import tsx bench/child.ts --spec specs/12-baby-gpt.yaml --backend native --iters 20 --warmup 3
+//   BABYGPT_NATIVE_ADDON=build/babygpt_native_builtin.node node --import tsx bench/child.ts ...  (the built-in GEMM)
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { loadSpec } from "../compiler/spec/load.js";
@@ -52,7 +54,7 @@ const optimizer = new Optimizer({ ...t.optimizer, type: "adamw" });
 const rng = new Prng(1);
 const B = t.batch_size;
 const T = loaded.spec.model.block_size;
-emit({ type: "start", backend: backend.name, batch: B, block: T, params: model.parameterCount(), rssBeforeModelMiB: rssBefore });
+emit({ type: "start", backend: backend.name, description: backend.description, batch: B, block: T, params: model.parameterCount(), rssBeforeModelMiB: rssBefore });
 
 const total = Number(opts.warmup) + Number(opts.iters);
 for (let i = 0; i < total; i++) {
@@ -75,4 +77,28 @@ generate(model, [0], { tokens: 4, temperature: 1, rng: new Prng(2) }); // warm-u
 const started = performance.now();
 generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
 const seconds = (performance.now() - started) / 1000;
-emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, numTensors: tf.memory().numTensors });
+const peakRssMiB = process.resourceUsage().maxRSS / 1024; // before the product below adds its own arrays
+emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: matMulGflops() });
+
+/** GFLOP/s of one 768x768x768 float32 product on this backend (its threads included): the median of
+ * up to 10 products after one warm-up, stopping after 3 s. The same product PyTorch's figure times. */
+function matMulGflops(): number {
+  const n = 768;
+  const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
+  const b = tf.randomNormal([n, n], 0, 1, "float32", 2);
+  const once = (): number => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    const ms = performance.now() - t0;
+    c.dispose();
+    return ms;
+  };
+  once();
+  const times: number[] = [];
+  const began = performance.now();
+  while (times.length < 10 && (times.length < 2 || performance.now() - began < 3000)) times.push(once());
+  tf.dispose([a, b]);
+  times.sort((x, y) => x - y);
+  return (2 * n ** 3) / (times[times.length >> 1]! / 1000) / 1e9;
+}

@@ -8,7 +8,7 @@ import Handlebars from "handlebars";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
-import type { BenchReport, OurResult } from "./bench.js";
+import type { BenchReport, OurResult, TorchSetting } from "./bench.js";
 
 /** A results file: the report plus the command that produced it. */
 export type BenchResults = BenchReport & { readonly command: string };
@@ -25,17 +25,50 @@ const fmtMs = (ms: number | undefined): string => fmt(ms, ms !== undefined && ms
 /** Backends that were in tfjs before this project added its own: the "before" of the performance work. */
 const TFJS_BACKENDS = new Set(["wasm", "cpu", "tensorflow", "tensorflow-gpu"]);
 
-/** Why a measurement has no number, in words a reader can act on (the raw message stays in the JSON). */
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** What the run saw of a measurement before it ended: time, steps, memory. */
+function seen(o: OurResult): string {
+  const ob = o.observed;
+  if (!ob) return "";
+  const steps = ob.stepsDone === 0 ? "no training step finished" : `${plural(ob.stepsDone, "step")} finished, the first in ${fmt(ob.firstStepMs! / 1000, 1)} s`;
+  return ` (${steps}; ${ob.exit} after ${fmt(ob.seconds, 0)} s${ob.lastRssMiB !== undefined ? `, RSS ${fmt(ob.lastRssMiB, 0)} MiB at the last step` : ""})`;
+}
+
+/**
+ * Why a measurement has no number, from what the run observed (the raw message stays in the JSON): the
+ * error it reported, whether the package it needs is on disk, how far it got. Never a guess at a cause.
+ */
 export function explainMissing(o: OurResult, config: Config): string {
-  const note = o.note ?? "";
-  const pkg = /Cannot find package '([^']+)'/.exec(note)?.[1];
-  if (o.status === "unavailable" && pkg) {
-    return `${pkg} is not installed: its install downloads libtensorflow, which failed or was not possible on this machine`;
+  // "backend X is not available here: <the error>": the error is what was seen.
+  const note = (o.note ?? "").replace(/^backend \S+ is not available here: /, "");
+  const dir = o.observed?.packageDir;
+  if (o.status === "unavailable" && dir) {
+    return dir.exists ? `${dir.path} is installed but does not load: ${note}` : `not installed: ${dir.path} does not exist (an optional dependency; npm ci leaves it out where its install fails)`;
   }
-  if (o.status === "failed" && o.backend === "wasm" && /Aborted/.test(note)) {
-    return `the wasm module aborted (${note.split(".")[0]}): its heap cannot grow past 4 GiB, and training this model needs about ${fmt(config.estimateMiB / 1024, 1)} GiB by the IR's estimate before tfjs's temporary copies`;
+  if (o.status === "failed" && /Aborted/.test(note)) {
+    return `the wasm module aborted (\`${note.split(".")[0]}\`)${seen(o)}; the IR puts this model's training state at ${fmt(config.estimateMiB / 1024, 1)} GiB, and wasm32 memory ends at 4 GiB`;
   }
+  if (o.status === "timeout" || o.status === "failed") return `${note}${seen(o)}`;
   return note;
+}
+
+/** Model FLOP utilization: FLOP/s (the IR's training FLOPs per token x tokens/s) over sgemm's. */
+export function mfu(tokensPerSec: number | undefined, c: Config, sgemmGflops: number | undefined): number | undefined {
+  if (tokensPerSec === undefined || !c.trainFlopsPerToken || !sgemmGflops) return undefined;
+  return (tokensPerSec * c.trainFlopsPerToken) / (sgemmGflops * 1e9);
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? "–" : `${(100 * x).toFixed(0)}%`);
+
+/** What a PyTorch figure ran: the training step on the generated module, or (older results) the lecture's modules. */
+function torchStyle(t: TorchSetting): string {
+  return t.style === "nanogpt" ? "nanoGPT step" : t.style === "babygpt" ? "babygpt step" : "lecture modules";
+}
+
+/** The PyTorch figure's label: what it ran and its thread setting. */
+function torchLabel(t: TorchSetting): string {
+  return `${torchStyle(t)}, ${t.setting}`;
 }
 
 /** Why a memory estimate is more than 2× off the measurement, or nothing when it is within 2×. */
@@ -73,6 +106,25 @@ function beforeAfter(report: BenchReport): Record<string, string>[] {
   });
 }
 
+/** Per config: the native backend on the built-in GEMM against the same backend on OpenBLAS. */
+function builtinVsOpenblas(report: BenchReport): Record<string, string>[] {
+  return report.configs.flatMap((c) => {
+    const openblas = c.ours.find((o) => o.backend === "native" && o.description?.includes("OpenBLAS") && o.tokensPerSec !== undefined);
+    const builtin = c.ours.find((o) => o.backend === "native-builtin" && o.tokensPerSec !== undefined);
+    if (!openblas || !builtin) return [];
+    return [
+      {
+        config: c.name,
+        openblas: `${fmtMs(openblas.msPerIter)} ms/iter`,
+        builtin: `${fmtMs(builtin.msPerIter)} ms/iter`,
+        ratio: `**${(builtin.tokensPerSec! / openblas.tokensPerSec!).toFixed(2)}×**`,
+        sgemm: `${fmt(openblas.sgemmGflops, 0)} / ${fmt(builtin.sgemmGflops, 0)}`,
+        mfu: `${pct(mfu(openblas.tokensPerSec, c, openblas.sgemmGflops))} / ${pct(mfu(builtin.tokensPerSec, c, builtin.sgemmGflops))}`,
+      },
+    ];
+  });
+}
+
 export function renderBenchMarkdown(results: BenchResults): string {
   const torchVersion = results.configs.map((c) => c.torch.raw?.["torch_version"]).find(Boolean);
   const blas = results.configs.map((c) => c.torch.raw?.["blas"]).find(Boolean);
@@ -81,13 +133,16 @@ export function renderBenchMarkdown(results: BenchResults): string {
       const t = c.torch.best;
       return {
         config: c.name,
-        backend: o.backend,
+        backend: o.description ?? o.backend,
         ms: o.msPerIter !== undefined ? fmtMs(o.msPerIter) : o.status === "unavailable" ? "not available" : o.status,
         tokens: fmt(o.tokensPerSec, 0),
+        mfu: pct(mfu(o.tokensPerSec, c, o.sgemmGflops)),
         rss: fmt(o.peakRssMiB, 0),
         sample: fmt(o.sampleTokensPerSec, 1),
+        torch: t ? torchLabel(t) : "–",
         torchMs: t ? fmtMs(t.ms_per_iter) : "–",
         torchTokens: t ? fmt(t.tokens_per_sec, 0) : "–",
+        torchMfu: t ? pct(mfu(t.tokens_per_sec, c, t.sgemm_gflops)) : "–",
         ratio: ratioCell(tokensRatio(o, c)),
         note: explainMissing(o, c),
       };
@@ -106,15 +161,22 @@ export function renderBenchMarkdown(results: BenchResults): string {
     };
   });
   const torchSettings = results.configs.flatMap((c) =>
-    (c.torch.settings ?? []).map((s) => ({
-      config: c.name,
-      setting: s.setting,
-      ms: fmtMs(s.ms_per_iter),
-      tokens: fmt(s.tokens_per_sec, 0),
-      sample: fmt(s.sample_tokens_per_sec, 1),
-      gflops: fmt(s.sgemm_gflops, 0),
-      best: s.setting === c.torch.best?.setting ? "best" : "",
-    })),
+    (c.torch.settings ?? []).map((s) => {
+      const isBest = s.setting === c.torch.best?.setting && s.style === c.torch.best?.style;
+      const bestOfModel = s.style !== undefined && c.torch.bestByStyle?.[s.style]?.setting === s.setting;
+      return {
+        config: c.name,
+        model: torchStyle(s),
+        build: s.blas_build ?? "pthread",
+        setting: s.setting,
+        ms: s.error ? "–" : fmtMs(s.ms_per_iter),
+        tokens: s.error ? "–" : fmt(s.tokens_per_sec, 0),
+        sample: s.error ? "–" : fmt(s.sample_tokens_per_sec, 1),
+        gflops: s.error ? "–" : fmt(s.sgemm_gflops, 0),
+        mfu: s.error ? "–" : pct(mfu(s.tokens_per_sec, c, s.sgemm_gflops)),
+        best: s.error ?? (isBest ? "**fastest**" : bestOfModel ? "fastest of its step" : ""),
+      };
+    }),
   );
   return template({
     command: results.command,
@@ -124,6 +186,8 @@ export function renderBenchMarkdown(results: BenchResults): string {
     torch: torchVersion ? `PyTorch ${String(torchVersion)}` : "PyTorch not measured",
     blas: blas ? JSON.stringify(blas) : "–",
     rows,
+    builtin: builtinVsOpenblas(results),
+    flops: results.configs.filter((c) => c.trainFlopsPerToken).map((c) => `${c.name} ${fmt(c.trainFlopsPerToken! / 1e6, 2)} MFLOP`).join(", "),
     beforeAfter: beforeAfter(results),
     torchSettings,
     memory,

@@ -2,15 +2,29 @@
 """PyTorch's speed on a babygpt spec: the CPU baseline that babygpt's own numbers are compared with.
 
     /usr/bin/python3 bench/reference/bench_torch.py specs/12-baby-gpt.yaml [--quick] [--out result.json]
-    /usr/bin/python3 bench/reference/bench_torch.py resolved.json --model generated/torch/12-baby-gpt.py --settings 2x1
+    /usr/bin/python3 bench/reference/bench_torch.py resolved.json --model generated/torch/12-baby-gpt.py --settings 2x1 omp2 --styles nanogpt
 
 The spec is a resolved spec JSON (`npx babygpt resolve specs/X.yaml --json`) or a YAML spec, which is
 resolved by babygpt's own resolver first. The model is the spec's generated PyTorch module
-(generated/torch/<spec>.py for a YAML spec, or --model), trained on random tokens (vocabulary 65,
-tinyshakespeare's characters) at the spec's batch size and block size.
+(generated/torch/<spec>.py for a YAML spec, or --model), which already computes attention as nanoGPT
+does (one projection of x for every head's q, k and v, the heads batched as (B, nh, T, hs)). It is
+trained on random tokens (vocabulary 65, tinyshakespeare's characters) at the spec's batch size and
+block size, with one of two training steps (--styles):
 
-For each thread setting OMP_NUM_THREADS x OPENBLAS_NUM_THREADS in {1, 2} x {1, 2} a fresh worker
-process (this script with --worker) measures:
+  babygpt   bench/reference/model.py's train_step, as babygpt's trainer runs it: AdamW and
+            clip_grad_norm_ as PyTorch 1.13 runs them by default on the CPU, one parameter at a time
+  nanogpt   bench/reference/nanogpt_style.py's: AdamW with foreach=True and the global norm's clipping
+            as multi-tensor (foreach) calls, as nanoGPT's training loop runs them
+
+and on two builds of OpenBLAS under Debian's torch, which reaches BLAS through libblas.so.3:
+
+  AxB       the pthread build (libopenblas0-pthread, the system's libblas.so.3), OMP_NUM_THREADS=A for
+            torch's OpenMP pool and OPENBLAS_NUM_THREADS=B for OpenBLAS's own pthread pool: two pools
+            that compete for the same cores when both are above 1
+  ompA      the OpenMP build (libopenblas0-openmp, put first with LD_LIBRARY_PATH), OMP_NUM_THREADS=A:
+            OpenBLAS runs on torch's OpenMP pool, one pool for both
+
+Every (style, setting) pair runs in a fresh worker process (this script with --worker), which measures:
 
   ms_per_iter            median time of one training iteration after warm-up: forward, backward,
                          gradient clipping when the spec sets grad_clip (babygpt's trainer does it
@@ -25,14 +39,16 @@ process (this script with --worker) measures:
 Each setting needs its own process: OpenMP (torch's intra-op threads) and OpenBLAS size their thread
 pools from these variables once, when the libraries load. Iterations stop early once a setting has
 spent --budget seconds (at least 3 are timed), so a big spec stays affordable. The JSON report
-(stdout, and --out) lists every setting and the best (fastest median iteration), with the torch
-version and the BLAS torch calls into. Progress goes to stderr.
+(stdout, and --out) lists every (style, setting) and the best (fastest median iteration) overall and
+per style, with the torch version and the BLAS each worker really loaded (a setting whose library did
+not load as asked is reported as an error, with what was loaded instead). Progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import glob
 import json
 import os
 import resource
@@ -44,7 +60,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_ROOT = os.path.dirname(os.path.dirname(HERE))
-THREAD_SETTINGS = [(omp, blas) for omp in (1, 2) for blas in (1, 2)]
+# (name, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS or None, OpenBLAS build)
+THREAD_SETTINGS = [(f"{omp}x{blas}", omp, blas, "pthread") for omp in (1, 2) for blas in (1, 2)] + [(f"omp{omp}", omp, None, "openmp") for omp in (1, 2)]
+STYLES = ("babygpt", "nanogpt")
 MIN_TIMED_ITERS = 3
 
 
@@ -63,9 +81,18 @@ def resolve_spec(path: str) -> Dict[str, Any]:
         return json.load(f)
 
 
-def parse_setting(text: str) -> Tuple[int, int]:
-    omp, blas = (int(n) for n in text.lower().split("x"))
-    return omp, blas
+def parse_setting(text: str) -> Tuple[str, int, Optional[int], str]:
+    text = text.lower()
+    if text.startswith("omp"):
+        return text, int(text[3:]), None, "openmp"
+    omp, blas = (int(n) for n in text.split("x"))
+    return text, omp, blas, "pthread"
+
+
+def openmp_blas_dir() -> Optional[str]:
+    """The directory of the OpenMP build's libblas.so.3 (Debian's multiarch layout), if installed."""
+    found = sorted(glob.glob("/usr/lib/*/openblas-openmp/libblas.so.3"))
+    return os.path.dirname(found[0]) if found else None
 
 
 def cpu_busy_seconds() -> float:
@@ -89,46 +116,65 @@ def blas_summary(details: Dict[str, Any]) -> str:
 
 def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, Any]:
     settings = [parse_setting(s) for s in args.settings] if args.settings else THREAD_SETTINGS
+    styles = args.styles or list(STYLES)
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
     worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--sample-tokens", str(args.sample_tokens)]
     worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
-    for omp, blas in settings:
-        name = f"{omp}x{blas}"
-        env = {**os.environ, "OMP_NUM_THREADS": str(omp), "OPENBLAS_NUM_THREADS": str(blas)}
-        # torch sizes its intra-op pool from MKL_NUM_THREADS in preference to OMP_NUM_THREADS
-        # (ATen's intraop_default_num_threads), so a stray one would silently override the setting.
-        env.pop("MKL_NUM_THREADS", None)
-        print(f"bench_torch: {spec.get('name')}: OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas} ...", file=sys.stderr, flush=True)
-        busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--worker", *worker_args],
-            input=json.dumps(spec),
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            results.append({"setting": name, "omp_num_threads": omp, "openblas_num_threads": blas, "error": last})
-            print(proc.stderr, file=sys.stderr)
-            continue
-        result = {"setting": name, **json.loads(proc.stdout)}
-        # Facts about the installation are the same in every worker: reported once, at the top.
-        shared = {k: result.pop(k) for k in ("torch_version", "blas_details", "parameters")}
-        result["openblas_threads_seen"] = shared["blas_details"].pop("openblas_num_threads", None)
-        others = (cpu_busy_seconds() - busy_before) - (children_cpu_seconds() - children_before)
-        result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
-        print(
-            f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
-            f"sampling {result['sample_tokens_per_sec']:.1f} tokens/s, sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
-            f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
-            file=sys.stderr,
-            flush=True,
-        )
-        results.append(result)
+    openmp_dir = openmp_blas_dir()
+    for style in styles:
+        for name, omp, blas, build in settings:
+            entry = {"style": style, "setting": name, "blas_build": build, "omp_num_threads": omp, "openblas_num_threads": blas}
+            env = {**os.environ, "OMP_NUM_THREADS": str(omp)}
+            env.pop("OPENBLAS_NUM_THREADS", None)
+            if blas is not None:
+                env["OPENBLAS_NUM_THREADS"] = str(blas)
+            if build == "openmp":
+                if openmp_dir is None:
+                    results.append({**entry, "error": "not measured: no /usr/lib/*/openblas-openmp/libblas.so.3 on this machine (apt-get install libopenblas0-openmp)"})
+                    continue
+                env["LD_LIBRARY_PATH"] = openmp_dir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+            # torch sizes its intra-op pool from MKL_NUM_THREADS in preference to OMP_NUM_THREADS
+            # (ATen's intraop_default_num_threads), so a stray one would silently override the setting.
+            env.pop("MKL_NUM_THREADS", None)
+            print(f"bench_torch: {spec.get('name')}: {style}, {build} OpenBLAS, OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas if blas is not None else 'unset'} ...", file=sys.stderr, flush=True)
+            busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
+            proc = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--worker", "--style", style, *worker_args],
+                input=json.dumps(spec),
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                results.append({**entry, "error": f"the worker exited with status {proc.returncode}: {last}"})
+                print(proc.stderr, file=sys.stderr)
+                continue
+            result = {**entry, **json.loads(proc.stdout)}
+            loaded = result["blas_details"].get("loaded", [])
+            if not any(f"openblas-{build}" in p for p in loaded):
+                results.append({**entry, "error": f"asked for the {build} OpenBLAS, but the worker loaded {', '.join(loaded) or 'no BLAS library'}"})
+                continue
+            # Facts about the installation are the same in every worker: reported once, at the top.
+            facts = {k: result.pop(k) for k in ("torch_version", "blas_details", "parameters")}
+            result["openblas_threads_seen"] = facts["blas_details"].pop("openblas_num_threads", None)
+            result["blas_config"] = facts["blas_details"].get("openblas_config")
+            if build == "pthread" or not shared:
+                shared = facts
+            others = (cpu_busy_seconds() - busy_before) - (children_cpu_seconds() - children_before)
+            result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
+            print(
+                f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
+                f"sampling {result['sample_tokens_per_sec']:.1f} tokens/s, sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
+                f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
+                file=sys.stderr,
+                flush=True,
+            )
+            results.append(result)
     ok = [r for r in results if "error" not in r]
     best = min(ok, key=lambda r: r["ms_per_iter"]) if ok else None
+    best_by_style = {style: min((r for r in ok if r["style"] == style), key=lambda r: r["ms_per_iter"], default=None) for style in styles}
     details = shared.get("blas_details")
     return {
         "spec": spec.get("name"),
@@ -144,6 +190,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
         "quick": args.quick,
         "settings": results,
         "best": best,
+        "best_by_style": best_by_style,
     }
 
 
@@ -196,23 +243,31 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
 
     sys.dont_write_bytecode = True  # no __pycache__ in the checkout
     sys.path.insert(0, HERE)
-    from model import load_model, train_step
+    from model import load_model
+    from model import train_step as reference_train_step
 
     spec = json.load(sys.stdin)
     training = spec["training"]
     B, T = training["batch_size"], spec["model"]["block_size"]
     torch.manual_seed(training.get("seed", 1337))
+    opt = training.get("optimizer", {})
 
     model = load_model(args.model, args.vocab)
+    if args.style == "nanogpt":
+        import nanogpt_style
+
+        optimizer = nanogpt_style.make_optimizer(model, opt)
+        train_step = nanogpt_style.train_step
+    else:
+        optimizer = torch.optim.AdamW(
+            model.parameters(),
+            lr=opt.get("lr", 1e-3),
+            betas=tuple(opt.get("betas", (0.9, 0.999))),
+            eps=opt.get("eps", 1e-8),
+            weight_decay=opt.get("weight_decay", 0.01),
+        )
+        train_step = reference_train_step
     model.train()  # as in training: dropout where the spec has it
-    opt = training.get("optimizer", {})
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=opt.get("lr", 1e-3),
-        betas=tuple(opt.get("betas", (0.9, 0.999))),
-        eps=opt.get("eps", 1e-8),
-        weight_decay=opt.get("weight_decay", 0.01),
-    )
     clip = training.get("grad_clip", 0)
     # Batches drawn up front, so that the timing is the model's alone.
     batches = [(torch.randint(0, args.vocab, (B, T)), torch.randint(0, args.vocab, (B, T))) for _ in range(4)]
@@ -273,7 +328,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--sample-tokens", type=int, default=None, help="tokens to generate at most (default 256, quick 16)")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
-    parser.add_argument("--settings", nargs="+", metavar="OMPxBLAS", help="thread settings to try, e.g. 1x1 2x1 (default: all four)")
+    parser.add_argument("--settings", nargs="+", metavar="SETTING", help="thread settings to try: OMPxBLAS on the pthread OpenBLAS (1x2), ompN on the OpenMP one (omp2); default all six")
+    parser.add_argument("--styles", nargs="+", choices=STYLES, help="training steps to time (default: both)")
+    parser.add_argument("--style", choices=STYLES, default="babygpt", help=argparse.SUPPRESS)
     parser.add_argument("--model", help="the generated PyTorch module (default for a YAML spec: generated/torch/<spec>.py)")
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Installs what the PyTorch side (runtime/torch/*.py, bench/reference/*.py) needs, from Debian's archive: PyTorch and
 # numpy for the system interpreter /usr/bin/python3, and the pthread build of OpenBLAS, which Debian's
-# torch reaches through libblas.so.3 for its float32 matrix products.
+# torch reaches through libblas.so.3 for its float32 matrix products. Also the OpenMP build of OpenBLAS,
+# which the benchmark puts first with LD_LIBRARY_PATH as a second thread setup (one OpenMP pool for torch
+# and OpenBLAS); its alternatives priority (95) is below the pthread build's (100), so installing it
+# leaves the system's libblas.so.3 as it was.
 #
 # Debian packages rather than pip: the reference must run on a plain Debian machine (and CI) with no
 # access to PyPI, and Debian's torch is linked against the system OpenBLAS we want to measure.
@@ -11,16 +14,18 @@
 set -eu
 
 PYTHON=/usr/bin/python3
-PACKAGES="python3-torch python3-numpy libopenblas0-pthread"
+PACKAGES="python3-torch python3-numpy libopenblas0-pthread libopenblas0-openmp"
 
 have_torch() {
 	[ -x "$PYTHON" ] && "$PYTHON" -c "import torch, numpy" >/dev/null 2>&1
 }
 
 have_openblas() {
-	# dpkg knows whether the package is installed; ldconfig is the fallback off dpkg.
+	# dpkg knows whether the packages are installed; ldconfig is the fallback off dpkg.
 	if command -v dpkg-query >/dev/null 2>&1; then
-		dpkg-query -W -f='${Status}\n' libopenblas0-pthread 2>/dev/null | grep -q "ok installed"
+		for p in libopenblas0-pthread libopenblas0-openmp; do
+			dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || return 1
+		done
 	else
 		ldconfig -p 2>/dev/null | grep -q "libopenblas"
 	fi

@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchReport, OurResult } from "../../bench/bench.js";
-import { explainMemory, explainMissing, readBenchResults, renderBenchMarkdown } from "../../bench/report.js";
+import type { BenchReport, OurResult, TorchSetting } from "../../bench/bench.js";
+import { explainMemory, explainMissing, readBenchResults, renderBenchMarkdown, type BenchResults } from "../../bench/report.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
 const resultsDir = join(PROJECT_ROOT, "bench/results");
@@ -26,16 +26,73 @@ const config = { estimateMiB: 3678 } as BenchReport["configs"][number];
 const result = (o: Partial<OurResult>): OurResult => ({ backend: "wasm", status: "failed", iters: 0, ...o });
 
 describe("explainMissing", () => {
+  const tf = "backend tensorflow is not available here: Cannot find package '@tensorflow/tfjs-node' imported from /x/select.ts";
   it.each([
     {
-      given: result({ backend: "tensorflow", status: "unavailable", note: "backend tensorflow is not available here: Cannot find package '@tensorflow/tfjs-node' imported from /x/select.ts" }),
-      want: /^@tensorflow\/tfjs-node is not installed: its install downloads libtensorflow/,
+      given: result({ backend: "tensorflow", status: "unavailable", note: tf, observed: { seconds: 2, stepsDone: 0, exit: "exit code 1", packageDir: { path: "node_modules/@tensorflow/tfjs-node", exists: false } } }),
+      want: /^not installed: node_modules\/@tensorflow\/tfjs-node does not exist \(an optional dependency/,
     },
-    { given: result({ note: "Aborted(). Build with -sASSERTIONS for more info." }), want: /wasm module aborted.*4 GiB.*3\.6 GiB/ },
-    { given: result({ backend: "cpu", status: "timeout", note: "not one timed iteration within 300 s" }), want: /^not one timed iteration within 300 s$/ },
+    {
+      given: result({ backend: "tensorflow", status: "unavailable", note: "backend tensorflow is not available here: libtensorflow.so.2: cannot open shared object file", observed: { seconds: 2, stepsDone: 0, exit: "exit code 1", packageDir: { path: "node_modules/@tensorflow/tfjs-node", exists: true } } }),
+      want: /^node_modules\/@tensorflow\/tfjs-node is installed but does not load: libtensorflow\.so\.2: cannot open shared object file$/,
+    },
+    // Results from before the observations were recorded: the error itself, not a story about it.
+    { given: result({ backend: "tensorflow", status: "unavailable", note: tf }), want: /^Cannot find package '@tensorflow\/tfjs-node' imported from \/x\/select\.ts$/ },
+    {
+      given: result({ note: "Aborted(). Build with -sASSERTIONS for more info.", observed: { seconds: 41.6, stepsDone: 0, exit: "exit code 1", lastRssMiB: undefined } }),
+      want: /^the wasm module aborted \(`Aborted\(\)`\) \(no training step finished; exit code 1 after 42 s\); the IR puts this model's training state at 3\.6 GiB, and wasm32 memory ends at 4 GiB$/,
+    },
+    {
+      given: result({ backend: "cpu", status: "timeout", note: "not one timed iteration within 300 s", observed: { seconds: 300, stepsDone: 1, firstStepMs: 212_400, lastRssMiB: 2210, exit: "killed at the 300 s budget" } }),
+      want: /^not one timed iteration within 300 s \(1 step finished, the first in 212\.4 s; killed at the 300 s budget after 300 s, RSS 2,210 MiB at the last step\)$/,
+    },
     { given: result({ backend: "native", note: "some other failure" }), want: /^some other failure$/ },
   ])("$given.backend $given.status: $want", ({ given, want }) => {
     expect(explainMissing(given, config)).toMatch(want);
+  });
+});
+
+describe("the report's new sections", () => {
+  const torch = (style: "babygpt" | "nanogpt", setting: string, ms: number, build: "pthread" | "openmp" = "pthread"): TorchSetting => ({ style, setting, blas_build: build, ms_per_iter: ms, tokens_per_sec: 768_000 / ms, sgemm_gflops: 200 });
+  const settings = [torch("babygpt", "1x2", 38.4), torch("babygpt", "omp2", 30), torch("nanogpt", "1x2", 20), torch("nanogpt", "omp2", 16, "openmp")];
+  const results = {
+    command: "npx babygpt bench --only baby",
+    date: "2026-12-01T00:00:00.000Z",
+    machine: { cpu: "AMD EPYC", cores: 2, memoryGiB: 24 },
+    versions: { babygpt: "0.1.0" },
+    quick: false,
+    configs: [
+      {
+        name: "baby GPT",
+        spec: "specs/12-baby-gpt.yaml",
+        batch: 12,
+        block: 64,
+        params: 816_705,
+        estimateMiB: 44,
+        trainFlopsPerToken: 5e6,
+        ours: [
+          { backend: "native", status: "ok", iters: 30, description: "native (OpenBLAS 0.3.21, 2 threads)", msPerIter: 25, tokensPerSec: 30_720, sgemmGflops: 240 },
+          { backend: "native-builtin", status: "ok", iters: 30, description: "native (built-in GEMM, AVX2, 2 threads)", msPerIter: 28, tokensPerSec: 27_429, sgemmGflops: 230 },
+        ],
+        torch: { available: true, settings, best: settings[3], bestByStyle: { babygpt: settings[1], nanogpt: settings[3] } },
+      },
+    ],
+    compile: { perSpec: [], totalMs: 0 },
+  } as unknown as BenchResults;
+  const md = renderBenchMarkdown(results);
+
+  it("takes the fastest PyTorch figure over both steps and builds as the denominator, and names it", () => {
+    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | 25.0 | 30,720 | 64% | – | – | nanoGPT step, omp2 | 16.0 | 48,000 | 120% | **0.64×** |");
+  });
+
+  it("puts the built-in GEMM beside OpenBLAS", () => {
+    expect(md).toContain("| baby GPT | 25.0 ms/iter | 28.0 ms/iter | **0.89×** | 240 / 230 | 64% / 60% |");
+  });
+
+  it("lists every PyTorch step and thread setting, marking the fastest overall and per step", () => {
+    expect(md).toContain("| baby GPT | babygpt step | pthread | 1x2 | 38.4 |");
+    expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| omp2 \| 30\.0 \|.*\| fastest of its step \|/);
+    expect(md).toMatch(/\| baby GPT \| nanoGPT step \| openmp \| omp2 \| 16\.0 \|.*\| \*\*fastest\*\* \|/);
   });
 });
 
