@@ -49,15 +49,16 @@ function say(message) {
   console.log(`babygpt native backend: ${message}`);
 }
 
-/** No addon: says why, keeps the reason (with its fix) for the run log, and exits 0. */
-function notBuilt(reason, fix) {
+/** No addon: says why, keeps the reason (with its fix) for the run log, and exits 0 (1 when the BLAS
+ * asked for by name cannot be built: that is an error of the command, not a missing optional part). */
+function notBuilt(reason, fix, status = 0) {
   rmSync(primary, { force: true });
   rmSync(builtinOut, { force: true });
   rmSync(stamp, { force: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(whyFile, `${JSON.stringify({ reason, fix })}\n`);
   say(`not built (${reason}${fix ? `; ${fix}` : ""})`);
-  process.exit(0);
+  process.exit(status);
 }
 
 function run(cmd, args) {
@@ -142,14 +143,14 @@ if (!pc.error && pc.status === 0) {
   blasLibs = flags.filter((f) => !f.startsWith("-I"));
 }
 let blas = blasChoice === "auto" ? (mac ? "accelerate" : "openblas") : blasChoice;
-let whyBuiltin = blasChoice === "builtin" ? "BABYGPT_BLAS=builtin" : undefined;
+let whyBuiltin = blasChoice === "builtin" ? "BABYGPT_BLAS=builtin asked for it" : undefined;
 if (blas === "openblas") {
   const found = probeProgram("openblas-probe", "#include <cblas.h>\nint main() { return 0; }\n", [...blasCflags, ...blasLibs]);
   if (!found.ok) {
     const what = /cblas\.h/.test(found.stderr) ? "cblas.h not found" : found.compiled ? "a program linked against it does not run" : /lopenblas/.test(found.stderr) ? "libopenblas not found" : firstError(found.stderr);
-    if (blasChoice === "openblas") notBuilt(`BABYGPT_BLAS=openblas, but OpenBLAS is not usable here (${what})`, `apt-get install -y libopenblas-dev && ${REBUILD}`);
+    if (blasChoice === "openblas") notBuilt(`BABYGPT_BLAS=openblas, but OpenBLAS is not usable here (${what})`, `apt-get install -y libopenblas-dev && ${REBUILD}`, 1);
     blas = "builtin";
-    whyBuiltin = `OpenBLAS not found: ${what}`;
+    whyBuiltin = `OpenBLAS was not found (${what})`;
   }
 }
 
@@ -197,7 +198,7 @@ for (const [name, [file, flags]] of Object.entries(units)) {
     const text = `${r.stderr ?? ""}${r.stdout ?? ""}`;
     if (name === "blas_openblas" && blasChoice === "auto") {
       blas = "builtin";
-      whyBuiltin = `OpenBLAS's header does not compile (${firstError(text)})`;
+      whyBuiltin = `OpenBLAS's header does not compile here (${firstError(text)})`;
       continue;
     }
     notBuilt(`${cxx} failed on ${file}: ${firstError(text)}`, `report it, or rebuild with another compiler: CXX=clang++ ${REBUILD}`);
@@ -228,8 +229,8 @@ let main;
 if (blas !== "builtin") {
   main = link(primary, `blas_${blas}`, libsFor[blas]);
   if (main.error) {
-    if (blasChoice !== "auto") notBuilt(`BABYGPT_BLAS=${blasChoice}: ${main.error}`, blas === "openblas" ? `apt-get install -y libopenblas-dev && ${REBUILD}` : undefined);
-    whyBuiltin = `the ${blas === "openblas" ? "OpenBLAS" : "Accelerate"} build failed (${main.error})`;
+    if (blasChoice !== "auto") notBuilt(`BABYGPT_BLAS=${blasChoice}: ${main.error}`, blas === "openblas" ? `apt-get install -y libopenblas-dev && ${REBUILD}` : undefined, 1);
+    whyBuiltin = `the ${blas === "openblas" ? "OpenBLAS" : "Accelerate"} build failed: ${main.error}`;
     blas = "builtin";
   }
 }
@@ -239,8 +240,8 @@ if (blas === "builtin") {
 }
 writeFileSync(stamp, JSON.stringify({ cxx, version: probe.stdout.split("\n")[0], units, blas, whyBuiltin, libs: libsFor[blas] }));
 if (blas === "builtin") {
-  const fix = blasChoice === "builtin" ? "" : mac ? "" : `; for OpenBLAS's sgemm instead: apt-get install -y libopenblas-dev && ${REBUILD}`;
-  say(`built ${primary} with ${main.info} (${whyBuiltin})${fix}`);
+  const fix = blasChoice === "builtin" || mac ? "" : `; for OpenBLAS's sgemm instead: apt-get install -y libopenblas-dev && ${REBUILD}`;
+  say(`built ${primary} on ${main.info}, since ${whyBuiltin}${fix}`);
 } else {
   say(`built ${primary} with ${main.info}, and ${builtinOut} with the built-in GEMM`);
 }
