@@ -210,7 +210,8 @@ for (const [name, [file, flags]] of Object.entries(units)) {
  * first training run. Returns its info() line, or the reason it failed. */
 function link(out, blasUnit, libs) {
   const tmp = `${out}.tmp`;
-  const r = run(cxx, ["-shared", "-pthread", "-o", tmp, ...shared, obj(blasUnit), ...libs, "-lm"]);
+  // macOS's linker refuses the N-API symbols a Node addon leaves for the node binary to provide.
+  const r = run(cxx, ["-shared", "-pthread", ...(mac ? ["-undefined", "dynamic_lookup"] : []), "-o", tmp, ...shared, obj(blasUnit), ...libs, "-lm"]);
   if (r.status !== 0) return { error: `linking failed: ${firstError(`${r.stderr ?? ""}${r.stdout ?? ""}`)}` };
   const loader = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(tmp)}); console.log(m.exports.info());`;
   const check = spawnSync(process.execPath, ["-e", loader], { encoding: "utf8" });

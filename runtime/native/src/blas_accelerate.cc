@@ -1,7 +1,6 @@
 // The macOS build: matrix products on Apple's Accelerate framework (cblas_sgemm), called single-threaded
 // from the addon's pool. Not tested on this project's machines (they run Linux); build.mjs picks it on
 // macOS unless BABYGPT_BLAS=builtin.
-#define ACCELERATE_NEW_LAPACK
 #include <Accelerate/Accelerate.h>
 
 #include <cstdio>
