@@ -519,5 +519,5 @@ for (let i = 0; i < total; i++) {
   }
 }
 
-process.stdout.write(`${JSON.stringify({ seed: Number(opts.seed), cases: total, ...counts, failures })}\n`);
+process.stdout.write(`${JSON.stringify({ blas: addon.blasName(), seed: Number(opts.seed), cases: total, ...counts, failures })}\n`);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -22,7 +22,9 @@ describe.skipIf(skipReason)(`native bindings under fuzzing${skipReason ? ` (skip
     const lastCase = (child.stderr ?? "").trim().split("\n").filter((l) => l.startsWith("case ")).at(-1);
     // A signal (SIGSEGV, SIGABRT, or SIGTERM from the timeout) means the case on the last line did it.
     expect(child.signal, `the fuzzer died (${child.signal}) during ${lastCase}`).toBeNull();
-    const summary = JSON.parse((child.stdout ?? "").trim().split("\n").at(-1) || "{}") as { failures?: string[]; compared?: number; misfit?: number };
+    const summary = JSON.parse((child.stdout ?? "").trim().split("\n").at(-1) || "{}") as { blas?: string; failures?: string[]; compared?: number; misfit?: number };
+    // The child loaded the build this run is about (BABYGPT_NATIVE_ADDON travels in the environment).
+    if ((process.env["BABYGPT_NATIVE_ADDON"] ?? "").includes("builtin")) expect(summary.blas).toMatch(/^built-in GEMM/);
     expect(summary.failures, child.stderr.slice(-2000)).toEqual([]);
     expect(child.status).toBe(0);
     // The run did what it says: most fitting calls were compared, and the misfits were tried.
