@@ -32,12 +32,6 @@ void init_threads() {
   set_pool_threads(default_thread_count());
 }
 
-void set_blas_threads(int n) {
-  if (n > 0) set_pool_threads(n);
-}
-
-int get_blas_threads() { return pool_threads(); }
-
 const char* blas_name() { return "Accelerate"; }
 
 const char* blas_info() {

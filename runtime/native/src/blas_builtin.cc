@@ -27,12 +27,6 @@ void init_threads() {
   builtin_best_kernel();
 }
 
-void set_blas_threads(int n) {
-  if (n > 0) set_pool_threads(n);
-}
-
-int get_blas_threads() { return pool_threads(); }
-
 const char* blas_name() {
   static char buf[64];
   std::snprintf(buf, sizeof buf, "built-in GEMM, %s", builtin_kernel_name(kGemmBest));

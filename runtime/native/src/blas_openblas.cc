@@ -40,12 +40,6 @@ void init_threads() {
   openblas_set_num_threads(1);
 }
 
-void set_blas_threads(int n) {
-  if (n > 0) set_pool_threads(n);
-}
-
-int get_blas_threads() { return pool_threads(); }
-
 const char* blas_name() {
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21"
   static char buf[64];

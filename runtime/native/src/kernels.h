@@ -89,7 +89,7 @@ void fail_allocation_after(int64_t n);
 // Called once when the addon loads: the pool takes the thread count the BLAS library would have used
 // (see default_thread_count), and a threaded BLAS library itself is set to one thread.
 void init_threads();
-// Sets the number of threads the kernels use; 0 leaves it. A BLAS library stays at one.
+// Sets the number of threads the kernels use; 0 leaves it. A BLAS library stays at one (threads.cc).
 void set_blas_threads(int n);
 int get_blas_threads();
 // What runs the matrix products, in a few words: "OpenBLAS 0.3.21", "built-in GEMM, AVX2".

@@ -184,6 +184,13 @@ void fail_allocation_after(int64_t n) { __atomic_store_n(&allocations_until_fail
 
 int pool_threads() { return pool.wanted; }
 
+// Every build's BLAS runs single-threaded under the pool, so the kernels' thread count is the pool's.
+void set_blas_threads(int n) {
+  if (n > 0) set_pool_threads(n);
+}
+
+int get_blas_threads() { return pool_threads(); }
+
 void set_pool_threads(int n) {
   if (n < 1) n = 1;
   if (n > kMaxThreads) n = kMaxThreads;
