@@ -173,8 +173,8 @@ const units = {
   gemm_portable: ["gemm_portable.cc", [...common, ...loops]],
   ...(x64 ? { gemm_avx2: ["gemm_avx2.cc", [...common, ...loops, "-mavx2", "-mfma"]] } : {}),
   blas_builtin: ["blas_builtin.cc", common],
-  ...(blas === "openblas" ? { blas_openblas: ["blas_openblas.cc", [...common, ...blasCflags]] } : {}),
-  ...(blas === "accelerate" ? { blas_accelerate: ["blas_accelerate.cc", common] } : {}),
+  ...(blas === "openblas" ? { blas_openblas: ["blas_cblas.cc", [...common, "-DBK_BLAS_OPENBLAS", ...blasCflags]] } : {}),
+  ...(blas === "accelerate" ? { blas_accelerate: ["blas_cblas.cc", [...common, "-DBK_BLAS_ACCELERATE"]] } : {}),
 };
 const shared = Object.keys(units).filter((u) => !u.startsWith("blas_")).map(obj);
 const headers = ["kernels.h", "parallel.h", "gemm.h", "gemm_driver.h"];

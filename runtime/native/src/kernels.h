@@ -84,7 +84,7 @@ bool take_out_of_memory();
 // Fault injection for tests: the n-th checked allocation from now (1: the next) fails; 0 disarms.
 void fail_allocation_after(int64_t n);
 
-// ---- the BLAS of this build (blas_openblas.cc, blas_builtin.cc or blas_accelerate.cc) ----
+// ---- the BLAS of this build (blas_cblas.cc for OpenBLAS or Accelerate, blas_builtin.cc) ----
 
 // Called once when the addon loads: the pool takes the thread count the BLAS library would have used
 // (see default_thread_count), and a threaded BLAS library itself is set to one thread.

@@ -1,14 +1,22 @@
-// The OpenBLAS build: every matrix product is OpenBLAS's sgemm, called single-threaded from the
-// addon's own pool (threads.cc). build.mjs compiles this file when OpenBLAS is found (or asked for with
-// BABYGPT_BLAS=openblas).
+// The builds on a CBLAS library: every matrix product is the library's cblas_sgemm, called
+// single-threaded from the addon's own pool (threads.cc). build.mjs compiles this file with
+// BK_BLAS_OPENBLAS where OpenBLAS is found (or asked for with BABYGPT_BLAS=openblas), or with
+// BK_BLAS_ACCELERATE on macOS, for Apple's Accelerate framework. The Accelerate build is not tested on
+// this project's machines, which run Linux.
+#if defined(BK_BLAS_ACCELERATE)
+#include <Accelerate/Accelerate.h>
+#else
 #include <cblas.h>
+#endif
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "gemm.h"
 #include "kernels.h"
 
+#if !defined(BK_BLAS_ACCELERATE)
 extern "C" {
 // OpenBLAS extensions; declared here because a generic cblas.h does not have them.
 void openblas_set_num_threads(int num_threads);
@@ -16,6 +24,7 @@ int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 char* openblas_get_corename(void);
 }
+#endif
 
 namespace bk {
 
@@ -27,9 +36,31 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
               static_cast<int>(ldc));
 }
 
-// OpenBLAS's Haswell and Zen kernels work on 16-row tiles.
+// OpenBLAS's Haswell and Zen kernels work on 16-row tiles; blocks of 16 suit Accelerate too.
 int64_t sgemm_tile_rows() { return 16; }
 int64_t sgemm_tile_cols() { return 16; }
+
+#if defined(BK_BLAS_ACCELERATE)
+
+void init_threads() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  // The pool splits the work; Accelerate's own threads would compete with it (read when vecLib first
+  // runs, so set before any product).
+  setenv("VECLIB_MAXIMUM_THREADS", "1", 0);
+  set_pool_threads(default_thread_count());
+}
+
+const char* blas_name() { return "Accelerate"; }
+
+const char* blas_info() {
+  static char buf[128];
+  std::snprintf(buf, sizeof buf, "Apple Accelerate (%d threads, each calling cblas_sgemm)", pool_threads());
+  return buf;
+}
+
+#else
 
 void init_threads() {
   static bool done = false;
@@ -56,5 +87,7 @@ const char* blas_info() {
                 openblas_get_corename(), pool_threads());
   return buf;
 }
+
+#endif
 
 }  // namespace bk
