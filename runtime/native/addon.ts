@@ -63,7 +63,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 4;
+export const ADDON_ABI = 5;
 
 export interface NativeAddon {
   readonly abi: number;

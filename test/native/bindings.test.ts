@@ -1,6 +1,7 @@
 // The N-API bindings' own defences (runtime/native/src/addon.cc), called directly: every array must have
-// exactly the length the other operands' shapes give, and a mismatch is an Error naming the op and the
-// shapes, thrown before anything is read or written; sizes are whole numbers whose products cannot
+// exactly the length the other operands' shapes give (cross-entropy logits against their targets,
+// attention's projections, weights, gradients and dropout flags against [B, T, H, D], a bias against its
+// width, ...), and a mismatch is an Error naming the op and the shapes, thrown before anything is read or written; sizes are whole numbers whose products cannot
 // overflow; a scratch allocation that fails is an Error too, after which the next call works. Also
 // LayerNorm's statistics at a large offset, where a float32 mean loses the low bits of every value.
 import { describe, expect, it } from "vitest";
@@ -37,19 +38,24 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
       /crossEntropyGrad: dlogits has 845 elements, but targets x V \[12, 65\] needs 780/,
     ],
     [
-      "attention k longer than q",
-      () => addon.attention(f32(2 * 4 * 8), f32(2 * 5 * 8), f32(2 * 4 * 8), new Float32Array(64), new Float32Array(32), 2, 4, 8, 1),
-      /^babygpt native: attention: k has 80 elements, but q \[2, 4, 8\] needs 64$/,
+      "attention weights for another context length",
+      () => addon.mhaAttentionDropout(f32(2 * 4 * 3 * 8), new Float32Array(2 * 4 * 8), new Float32Array(2 * 5 * 5), null, 1, 2, 4, 1, 8, 1),
+      /^babygpt native: mhaAttentionDropout: p has 50 elements, but \[B, T, H, D\] \[2, 4, 1, 8\] needs 32$/,
     ],
     [
-      "attention v shorter than q",
-      () => addon.attention(f32(64), f32(64), f32(63), new Float32Array(64), new Float32Array(32), 2, 4, 8, 1),
-      /attention: v has 63 elements, but q \[2, 4, 8\] needs 64/,
+      "an attention gradient whose dout is shorter than the output",
+      () => addon.mhaAttentionDropoutGrad(f32(2 * 4 * 3 * 8), f32(32), null, 1, f32(63), new Float32Array(2 * 4 * 3 * 8), new Float32Array(16), 2, 4, 1, 8, 1),
+      /mhaAttentionDropoutGrad: dout has 63 elements, but \[B, T, H, D\] \[2, 4, 1, 8\] needs 64/,
     ],
     [
-      "attention gradient's scratch of the wrong size",
-      () => addon.attentionGrad(f32(64), f32(64), f32(64), f32(32), f32(64), new Float32Array(64), new Float32Array(64), new Float32Array(64), new Float32Array(17), 2, 4, 8, 1),
-      /attentionGrad: scratch has 17 elements, but q \[2, 4, 8\] needs 16/,
+      "an attention gradient's scratch of the wrong size",
+      () => addon.mhaAttentionDropoutGrad(f32(2 * 4 * 3 * 8), f32(32), null, 1, f32(64), new Float32Array(2 * 4 * 3 * 8), new Float32Array(17), 2, 4, 1, 8, 1),
+      /mhaAttentionDropoutGrad: scratch has 17 elements, but \[B, T, H, D\] \[2, 4, 1, 8\] needs 16/,
+    ],
+    [
+      "dropout flags for fewer heads",
+      () => addon.mhaAttentionDropout(f32(2 * 4 * 3 * 2 * 8), new Float32Array(2 * 4 * 2 * 8), new Float32Array(2 * 2 * 16), new Uint8Array(2 * 16), 0.9, 2, 4, 2, 8, 1),
+      /mhaAttentionDropout: mask has 32 elements, but \[B, T, H, D\] \[2, 4, 2, 8\] needs 64/,
     ],
     [
       "multi-head attention qkv for another head count",
@@ -108,8 +114,8 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
     ],
     [
       "sizes whose product overflows 64 bits",
-      () => addon.attention(f32(0), f32(0), f32(0), new Float32Array(0), new Float32Array(0), 2 ** 40, 2 ** 40, 2 ** 40, 1),
-      /attention: sizes too large/,
+      () => addon.mhaAttentionDropout(f32(0), new Float32Array(0), new Float32Array(0), null, 1, 2 ** 40, 2 ** 40, 2 ** 40, 1, 1),
+      /mhaAttentionDropout: sizes too large/,
     ],
     [
       "a wrong element type",

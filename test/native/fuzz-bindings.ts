@@ -356,43 +356,6 @@ const generators: Record<string, () => Call> = {
       reference: () => ref(() => [tf.mul(tf.sub(tf.tensor2d(probs, [rows, V]), tf.oneHot(tf.tensor1d(targets, "int32"), V)), scale)]),
     };
   },
-  attention: () => {
-    const [B, T, D] = [dim(), dim(), posDim()];
-    const n = B * T * D;
-    const [q, k, v] = [randn(n), randn(n), randn(n)];
-    const scale = D ** -0.5;
-    return {
-      op: "attention",
-      args: [q, k, v, out(n), out(B * T * T), B, T, D, scale],
-      dependent: [0, 1, 2, 3, 4],
-      sizes: [5, 6, 7],
-      outputs: [3],
-      reference: () => ref(() => [causal(tf.tensor3d(q, [B, T, D]), tf.tensor3d(k, [B, T, D]), tf.tensor3d(v, [B, T, D]), scale)]),
-    };
-  },
-  attentionGrad: () => {
-    const [B, T, D] = [dim(), dim(), posDim()];
-    const n = B * T * D;
-    const [q, k, v, dout] = [randn(n), randn(n), randn(n), randn(n)];
-    const scale = D ** -0.5;
-    const p = new Float32Array(B * T * T);
-    if (n > 0) addon.attention(q, k, v, new Float32Array(n), p, B, T, D, scale);
-    return {
-      op: "attentionGrad",
-      args: [q, k, v, p, dout, out(n), out(n), out(n), out(T * T), B, T, D, scale],
-      dependent: [0, 1, 2, 3, 4, 5, 6, 7, 8],
-      sizes: [9, 10, 11],
-      // With nothing to attend over, the gradients are empty.
-      outputs: n > 0 ? [5, 6, 7] : [],
-      reference: () =>
-        n > 0
-          ? ref(() => {
-              const f = (qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor): tf.Tensor => tf.sum(tf.mul(causal(qt as tf.Tensor3D, kt as tf.Tensor3D, vt as tf.Tensor3D, scale), tf.tensor3d(dout, [B, T, D])));
-              return tf.grads(f)([tf.tensor3d(q, [B, T, D]), tf.tensor3d(k, [B, T, D]), tf.tensor3d(v, [B, T, D])]);
-            })
-          : [],
-    };
-  },
   mhaAttention: () => {
     const [B, T, H, D] = [dim(), dim(), 1 + rng.nextInt(3), posDim()];
     const qkv = randn(B * T * 3 * H * D);
@@ -412,6 +375,35 @@ const generators: Record<string, () => Call> = {
           });
           return [H === 1 ? heads[0]! : tf.concat(heads, -1)];
         }),
+    };
+  },
+  mhaAttentionGrad: () => {
+    const [B, T, H, D] = [dim(), dim(), 1 + rng.nextInt(3), posDim()];
+    const W = 3 * H * D;
+    const qkv = randn(B * T * W);
+    const dout = randn(B * T * H * D);
+    const scale = D ** -0.5;
+    const p = new Float32Array(B * H * T * T);
+    addon.mhaAttentionDropout(qkv, new Float32Array(B * T * H * D), p, null, 1, B, T, H, D, scale); // the saved weights
+    return {
+      op: "mhaAttentionDropoutGrad",
+      args: [qkv, p, null, 1, dout, out(B * T * W), out(T * T), B, T, H, D, scale],
+      dependent: [0, 1, 4, 5, 6],
+      sizes: [7, 8, 9, 10],
+      outputs: B * T > 0 ? [5] : [],
+      reference: () =>
+        B * T > 0
+          ? ref(() => {
+              const f = (x: tf.Tensor): tf.Tensor => {
+                const heads = Array.from({ length: H }, (_, h) => {
+                  const part = (i: number): tf.Tensor3D => tf.slice(x as tf.Tensor3D, [0, 0, (3 * h + i) * D], [B, T, D]);
+                  return causal(part(0), part(1), part(2), scale);
+                });
+                return tf.sum(tf.mul(H === 1 ? heads[0]! : tf.concat(heads, -1), tf.tensor3d(dout, [B, T, H * D])));
+              };
+              return [tf.grad(f)(tf.tensor3d(qkv, [B, T, W]))];
+            })
+          : [],
     };
   },
 };

@@ -4,8 +4,8 @@
 // Int32Array.
 //
 // This is where the shapes arrive, so this is where they are checked: every array must have exactly the
-// length its operands' shapes give (the logits of a cross-entropy exactly targets x V, attention's k and
-// v exactly q's size, a bias exactly N), sizes are whole numbers whose products cannot overflow, and a
+// length its operands' shapes give (the logits of a cross-entropy exactly targets x V, attention's qkv,
+// dout and weights exactly what [B, T, H, D] gives, a bias exactly N), sizes are whole numbers whose products cannot overflow, and a
 // kernel whose scratch memory could not be allocated reports it. Each problem is a JavaScript Error
 // "babygpt native: <op>: <what, with the shapes>", thrown before anything is read or written.
 //
@@ -696,43 +696,6 @@ napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
-// attention(q, k, v, out, p, B, T, D, scale)
-napi_value Attention(napi_env env, napi_callback_info info) {
-  BEGIN("attention", 9);
-  const int64_t B = num(&a, 5, "B"), T = num(&a, 6, "T"), D = num(&a, 7, "D");
-  const ShapeText shape{B, T, D};
-  const int64_t n = mul(&a, B, T, D);
-  const float* q = operand(&a, f32, 0, n, "q", "[B, T, D]", shape);
-  const float* k = operand(&a, f32, 1, n, "k", "q", shape);
-  const float* v = operand(&a, f32, 2, n, "v", "q", shape);
-  float* out = operand(&a, f32, 3, n, "out", "q", shape);
-  float* p = operand(&a, f32, 4, mul(&a, B, T, T), "p", "q", shape);
-  const float scale = static_cast<float>(real(&a, 8, "scale"));
-  if (!a.failed && n > 0) bk::attention(q, k, v, out, p, B, T, D, scale);
-  else if (!a.failed && B * T > 0) bk::fill(p, B * T * T, 0.0f);  // D = 0: nothing to attend with
-  END();
-}
-
-// attentionGrad(q, k, v, p, dout, dq, dk, dv, scratch, B, T, D, scale)
-napi_value AttentionGrad(napi_env env, napi_callback_info info) {
-  BEGIN("attentionGrad", 13);
-  const int64_t B = num(&a, 9, "B"), T = num(&a, 10, "T"), D = num(&a, 11, "D");
-  const ShapeText shape{B, T, D};
-  const int64_t n = mul(&a, B, T, D);
-  const float* q = operand(&a, f32, 0, n, "q", "[B, T, D]", shape);
-  const float* k = operand(&a, f32, 1, n, "k", "q", shape);
-  const float* v = operand(&a, f32, 2, n, "v", "q", shape);
-  const float* p = operand(&a, f32, 3, mul(&a, B, T, T), "p", "q", shape);
-  const float* dout = operand(&a, f32, 4, n, "dout", "q", shape);
-  float* dq = operand(&a, f32, 5, n, "dq", "q", shape);
-  float* dk = operand(&a, f32, 6, n, "dk", "q", shape);
-  float* dv = operand(&a, f32, 7, n, "dv", "q", shape);
-  float* scratch = operand(&a, f32, 8, mul(&a, T, T), "scratch", "q", shape);
-  const float scale = static_cast<float>(real(&a, 12, "scale"));
-  if (!a.failed && n > 0) bk::attention_grad(q, k, v, p, dout, dq, dk, dv, scratch, B, T, D, scale);
-  END();
-}
-
 // The probability that dropout keeps a value: in (0, 1].
 float keep_of(Args* a, size_t i) {
   const float keep = static_cast<float>(real(a, i, "keep"));
@@ -955,7 +918,7 @@ napi_value BlasName(napi_env env, napi_callback_info) { return string(env, bk::b
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 4;
+constexpr int32_t kAbi = 5;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {
@@ -988,8 +951,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"geluGrad", GeluGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},
-      {"attention", Attention},
-      {"attentionGrad", AttentionGrad},
       {"mhaAttentionDropout", MhaAttentionDropout},
       {"mhaAttentionDropoutGrad", MhaAttentionDropoutGrad},
       {"headDropoutMasks", HeadDropoutMasks},

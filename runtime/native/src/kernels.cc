@@ -911,9 +911,8 @@ void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogi
 
 namespace {
 
-// Where each batch's matrices live: row strides (ld*) and batch strides (s*) of q, k, v, out and p.
-// Contiguous [B, T, D] tensors have ld = D and s = T * D; the heads of a fused QKV projection
-// [B*T, 3*H*D] are column blocks with ld = 3*H*D.
+// Where each batch's matrices live: row strides (ld*) and batch strides (s*) of q, k, v, out and p. The
+// heads of a fused QKV projection [B*T, 3*H*D] are column blocks with ld = 3*H*D.
 struct AttnLayout {
   int64_t ldq, ldk, ldv, ldo;
   int64_t sq, sk, sv, so, sp;
@@ -1037,8 +1036,6 @@ void attention_bwd_one(const float* q, const float* k, const float* v, const flo
   }
 }
 
-AttnLayout contiguous(int64_t T, int64_t D) { return AttnLayout{D, D, D, D, T * D, T * D, T * D, T * D, T * T}; }
-
 AttnLayout fused_heads(int64_t T, int64_t H, int64_t D) {
   const int64_t w = 3 * H * D;
   return AttnLayout{w, w, w, H * D, T * w, T * w, T * w, T * H * D, H * T * T};
@@ -1052,26 +1049,6 @@ int64_t attention_parts(int64_t items, int64_t T, int64_t D) {
 }
 
 }  // namespace
-
-void attention(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T, int64_t D,
-               float scale) {
-  const AttnLayout L = contiguous(T, D);
-  par(B, attention_parts(B, T, D), [&](int64_t b0, int64_t b1, int64_t) {
-    for (int64_t b = b0; b < b1; ++b) attention_fwd_one(q, k, v, out, p, b, T, D, scale, L);
-  });
-}
-
-void attention_grad(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
-                    float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale) {
-  const AttnLayout L = contiguous(T, D);
-  const int64_t parts = attention_parts(B, T, D);
-  par(B, parts, [&](int64_t b0, int64_t b1, int64_t part) {
-    float* ds = part == 0 ? scratch : static_cast<float*>(checked_malloc(sizeof(float) * T * T));
-    if (ds == nullptr) return;
-    for (int64_t b = b0; b < b1; ++b) attention_bwd_one(q, k, v, p, dout, dq, dk, dv, ds, b, T, D, scale, L);
-    if (ds != scratch) std::free(ds);
-  });
-}
 
 void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
   const AttnLayout L = fused_heads(T, H, D);

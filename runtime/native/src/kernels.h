@@ -169,17 +169,10 @@ double cross_entropy(const float* logits, const int32_t* targets, float* probs, 
 void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
                         float scale);
 
-// Causal scaled dot-product attention for q, k, v [B, T, D]: out = softmax(mask(q k^T * scale)) v.
-// Saves the probabilities p [B, T, T] (zero above the diagonal).
-void attention(const float* q, const float* k, const float* v, float* out, float* p, int64_t B, int64_t T,
-               int64_t D, float scale);
-// Gradients of attention given dout; scratch needs T*T floats.
-void attention_grad(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
-                    float* dk, float* dv, float* scratch, int64_t B, int64_t T, int64_t D, float scale);
-
-// All heads of causal attention at once, from a fused projection qkv [B*T, 3*H*D] whose columns are, per
-// head h, its q, k and v (D each). out [B, T, H*D] holds the heads side by side (their concatenation);
-// p [B, H, T, T] the probabilities.
+// All heads of causal scaled dot-product attention at once, out = softmax(mask(q k^T * scale)) v per head,
+// from a fused projection qkv [B*T, 3*H*D] whose columns are, per head h, its q, k and v (D each). out
+// [B, T, H*D] holds the heads side by side (their concatenation); p [B, H, T, T] the probabilities (zero
+// above the diagonal).
 void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
 // dqkv [B*T, 3*H*D] from dout [B, T, H*D]; scratch needs T*T floats.
 void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
