@@ -51,7 +51,7 @@ describe("the command line", () => {
   });
 
   it("logs why auto passed over each faster backend", () => {
-    const line = describeBackend({ name: "wasm", tfjsName: "wasm", skipped: ["native: the native addon is not built (build/babygpt_native.node is missing)", "tensorflow-gpu: not installed (an optional dependency whose install downloads TensorFlow)"] });
+    const line = describeBackend({ name: "wasm", tfjsName: "wasm", description: "wasm", skipped: ["native: the native addon is not built (build/babygpt_native.node is missing)", "tensorflow-gpu: not installed (an optional dependency whose install downloads TensorFlow)"] });
     expect(line).toBe("wasm (skipped native: the native addon is not built (build/babygpt_native.node is missing); tensorflow-gpu: not installed (an optional dependency whose install downloads TensorFlow))");
   });
 });
