@@ -90,6 +90,16 @@ export interface LadderState {
 }
 
 export const QUICK_ITERS = 20;
+/** A smoke test's "exact" loss reads this many val tokens, not the whole split (a full pass over it costs more than the 20 steps). */
+export const QUICK_VAL_TOKENS = 4096;
+
+/**
+ * A smoke test's batch: at most 4 rows and about 256 tokens a step, so the lecture GPT (T = 256) steps on one
+ * row. Its cost is the model's size, not the batch: 20 steps still move the loss.
+ */
+function quickBatch(batchSize: number, blockSize: number): number {
+  return Math.max(1, Math.min(batchSize, 4, Math.floor(256 / blockSize)));
+}
 
 export function ladderDir(quick: boolean, engine: LadderEngine = "tfjs"): string {
   return join(runsDir(), `ladder${engine === "torch" ? "-torch" : ""}${quick ? "-quick" : ""}`);
@@ -141,7 +151,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     // Reduced budgets also estimate the loss on fewer batches (the lecture GPT's 200 batches cost minutes each here).
     const evalIters = quick ? 2 : reduced && cap !== undefined ? Math.min(t.eval_iters, 20) : t.eval_iters;
     const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / 10)));
-    const sets = [`training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${Math.min(t.batch_size, 4)}`] : [])];
+    const sets = [`training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${quickBatch(t.batch_size, base.spec.model.block_size)}`] : [])];
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
     // The key covers the emitted code too: a compiler change that alters the model retrains the step.
     const code = sha256(emitModelFile(lowerSpec(loaded)));
@@ -181,7 +191,8 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const run = await openRun(runDir, options.backend ?? "auto");
     const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
     // The torch engine measures the exact loss itself, after its last step (the same windows, every token once).
-    const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, ds.val, 32);
+    const val = quick ? ds.val.subarray(0, QUICK_VAL_TOKENS + 1) : ds.val;
+    const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
     const sampleIds = generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;
