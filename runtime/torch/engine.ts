@@ -21,18 +21,15 @@ import { loadCheckpoint, type Checkpoint } from "../checkpoint/checkpoint.js";
 import { tensorsOf } from "../checkpoint/model-state.js";
 import { encodeSafetensors } from "../checkpoint/safetensors.js";
 import { formatBytes } from "../cli/output.js";
-import { loadCorpus } from "../data/corpus.js";
-import { corpusForRun, corpusRecord } from "../data/run-corpus.js";
-import { buildDataset, checkSplits } from "../data/dataset.js";
-import { tokenizerFromState } from "../data/tokenizer.js";
+import { corpusRecord } from "../data/run-corpus.js";
 import { UserError } from "../errors.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { Prng } from "../random.js";
-import { SHOW_TOKENIZING, type EvalPoint, type Reporter } from "../train/trainer.js";
+import type { EvalPoint, Reporter } from "../train/trainer.js";
 import { newRunDir } from "../train/run-dir.js";
 import type { RunLock } from "../train/run-lock.js";
-import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay } from "../train/run-writer.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "../train/run-writer.js";
 import { versions } from "../versions.js";
 import { torchrunArguments } from "./launch.js";
 import { cpuThreads, probeTorch, resolveDevice, type DeviceChoice, type TorchInstall } from "./probe.js";
@@ -179,18 +176,8 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   if (options.microBatch !== undefined && share % options.microBatch !== 0) {
     throw new UserError(`--micro-batch ${options.microBatch} does not divide the ${share} sequences each process takes (batch ${t.batch_size} over ${world})`);
   }
-  // A resumed run keeps the corpus it was trained on (meta.json records it), as in the tfjs trainer.
-  let corpus;
-  if (previous) {
-    const found = await corpusForRun(options.resume!, previous.meta.corpus, { data: options.data, otherData: options.otherData });
-    if (found.note) report.log(found.note);
-    corpus = found.corpus;
-  } else {
-    corpus = await loadCorpus({ data: options.data });
-  }
-  const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined, tokenizing);
-  checkSplits(dataset, spec.model.block_size, corpus.path);
+  // A resumed run keeps the corpus it was trained on (meta.json records it) and its vocabulary, as in the tfjs trainer.
+  const { corpus, dataset } = await trainingData(options, previous, spec, report);
   const vocab = dataset.tokenizer.vocabSize;
   const torch = await probing;
   const device = resolveDevice(torch, options.device ?? "auto", nproc);

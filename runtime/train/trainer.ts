@@ -15,10 +15,7 @@ import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } 
 import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
-import { loadCorpus } from "../data/corpus.js";
-import { corpusForRun, corpusRecord } from "../data/run-corpus.js";
-import { buildDataset, checkSplits } from "../data/dataset.js";
-import { tokenizerFromState } from "../data/tokenizer.js";
+import { corpusRecord } from "../data/run-corpus.js";
 import { formatBytes } from "../cli/output.js";
 import { UserError } from "../errors.js";
 import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional.js";
@@ -31,7 +28,7 @@ import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
 import { newRunDir } from "./run-dir.js";
 import type { RunLock } from "./run-lock.js";
-import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay } from "./run-writer.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "./run-writer.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
 
@@ -67,9 +64,6 @@ export interface Reporter {
   /** Encoding the corpus: characters done of the total (called only for a large corpus). */
   tokenizing?(done: number, total: number): void;
 }
-
-/** Corpora this large (in characters) show their encoding's progress. */
-export const SHOW_TOKENIZING = 4 * 2 ** 20;
 
 export interface EvalPoint {
   readonly step: number;
@@ -129,17 +123,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   }
 
   // Data and tokenizer (a resumed run keeps the corpus and the vocabulary it was trained with).
-  let corpus;
-  if (previous) {
-    const found = await corpusForRun(options.resume!, previous.meta.corpus, { data: options.data, otherData: options.otherData });
-    if (found.note) report.log(found.note);
-    corpus = found.corpus;
-  } else {
-    corpus = await loadCorpus({ data: options.data });
-  }
-  const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined, tokenizing);
-  checkSplits(dataset, spec.model.block_size, corpus.path);
+  const { corpus, dataset } = await trainingData(options, previous, spec, report);
   const vocab = dataset.tokenizer.vocabSize;
   const t = spec.training;
   const needed = trainingBytes(ir, vocab, t.batch_size);
