@@ -1,13 +1,16 @@
 // Picks the tensor backend at run time. `auto` takes the fastest that loads: this project's native CPU
 // backend (runtime/native: OpenBLAS and C++ kernels, built by `npm ci` where g++ and OpenBLAS exist),
 // TensorFlow with CUDA (tfjs-node-gpu), TensorFlow on the CPU (tfjs-node), then the npm-bundled
-// WebAssembly and pure-JS backends. The native addon and the tfjs-node packages are optional: where their
-// build or download failed they are simply absent, and auto moves on, noting why in `skipped`.
+// WebAssembly and pure-JS backends; before all of them WebGPU, where the adapter is a real GPU (a software
+// adapter such as lavapipe emulates the GPU on the CPU, slower than native: auto passes it by and says
+// why). The native addon, webgpu and the tfjs-node packages are optional: where their build or download
+// failed they are simply absent, and auto moves on, noting why in `skipped`.
 import { tf } from "../nn/tf.js";
 import { UserError } from "../errors.js";
+import type { AdapterDescription } from "../webgpu/adapter.js";
 import { registerWasmKernels } from "./wasm-kernels.js";
 
-export const BACKENDS = ["auto", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["auto", "webgpu", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export type BackendName = Exclude<BackendChoice, "auto">;
 
@@ -19,12 +22,21 @@ export interface BackendInfo {
   readonly skipped: readonly string[];
   /** The name with what the backend runs on, for the run log: "native (OpenBLAS 0.3.21, 2 threads)". */
   readonly description: string;
+  /** The GPU adapter, on webgpu. */
+  readonly adapter?: AdapterDescription;
 }
 
-const AUTO_ORDER: readonly BackendName[] = ["native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const AUTO_ORDER: readonly BackendName[] = ["webgpu", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
-async function tryLoad(name: BackendName): Promise<string> {
+async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: AdapterDescription }): Promise<string> {
   switch (name) {
+    case "webgpu": {
+      const { registerWebGPUBackend, WEBGPU_BACKEND } = await import("../webgpu/backend.js");
+      const { info } = await registerWebGPUBackend();
+      if (auto && info.software) throw new Error(info.software);
+      loaded.adapter = info;
+      return WEBGPU_BACKEND;
+    }
     case "native": {
       // Loading it = the addon loads and the backend registers; its module is only imported here so
       // that the other backends never touch it.
@@ -73,13 +85,14 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
   const skipped: string[] = [];
   for (const name of candidates) {
     try {
-      const tfjsName = await tryLoad(name);
+      const loaded: { adapter?: AdapterDescription } = {};
+      const tfjsName = await tryLoad(name, choice === "auto", loaded);
       if (!(await tf.setBackend(tfjsName))) throw new Error(`tf.setBackend("${tfjsName}") failed`);
       await tf.ready();
       // The cpu backend greets Node users with a banner recommending tfjs-node; we already chose.
       if (tfjsName === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
       const description = name === "native" ? (await import("../native/describe.js")).describeNativeBackend() : name;
-      return { name, tfjsName, skipped, description };
+      return loaded.adapter ? { name, tfjsName, skipped, description, adapter: loaded.adapter } : { name, tfjsName, skipped, description };
     } catch (e) {
       const reason = whyNot(name, e);
       skipped.push(`${name}: ${reason}`);

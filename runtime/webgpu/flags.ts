@@ -1,0 +1,21 @@
+// tfjs-webgpu's flags for training, chosen by measurement (bench/webgpu-flags.ts times a training step
+// under each setting and writes bench/results/webgpu-flags-<date>.json; docs/bench.md shows it):
+//   WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: how many dispatches are recorded before the command buffer is
+//     submitted. tfjs's default, 15, submits ~100 times per baby GPT step.
+//   WEBGPU_CPU_FORWARD: runs an op on the CPU when its inputs are small and still on the CPU. In training
+//     they rarely are, and a result computed there is uploaded again by the next GPU op.
+import { tf } from "../nn/tf.js";
+
+export const FLAGS = {
+  WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 15,
+  WEBGPU_CPU_FORWARD: true,
+} as const;
+
+/** Sets the flags, unless the environment already chose (TFJS_FLAGS-style overrides for measuring). */
+export function applyFlags(): void {
+  const env = tf.env();
+  for (const [name, value] of Object.entries(FLAGS)) {
+    const given = process.env[`BABYGPT_${name}`];
+    env.set(name, given === undefined ? value : typeof value === "boolean" ? given === "true" || given === "1" : Number(given));
+  }
+}
