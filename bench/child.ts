@@ -64,7 +64,7 @@ for (let i = 0; i < total; i++) {
   const x = tf.tensor2d(xs, [B, T], "int32");
   const y = tf.tensor2d(ys, [B, T], "int32");
   // The trainer's own step (runtime/train/step.ts): forward, backward, clipping, AdamW.
-  const { loss } = trainStep(model, params, x, y, optimizer, t.optimizer.lr, t.grad_clip);
+  const { loss } = await trainStep(model, params, x, y, optimizer, t.optimizer.lr, t.grad_clip);
   tf.dispose([x, y]);
   const ms = performance.now() - started;
   emit({ type: "iter", i, warmup: i < Number(opts.warmup), ms, loss, rssMiB: rssMiB() });
@@ -73,9 +73,9 @@ for (let i = 0; i < total; i++) {
 // Sampling: one token at a time from the last block_size tokens, as `babygpt sample` does.
 model.eval();
 const sampleTokens = Number(opts["sample-tokens"]);
-generate(model, [0], { tokens: 4, temperature: 1, rng: new Prng(2) }); // warm-up
+await generate(model, [0], { tokens: 4, temperature: 1, rng: new Prng(2) }); // warm-up
 const started = performance.now();
-generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
+await generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
 const seconds = (performance.now() - started) / 1000;
 const peakRssMiB = process.resourceUsage().maxRSS / 1024; // before the product below adds its own arrays
 emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: matMulGflops() });

@@ -146,13 +146,13 @@ async function profileBackend(name: BackendName): Promise<void> {
   // Whole training steps: what the trainer and bench/child.ts time.
   const params = model.namedParameters();
   const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
-  trainStep(model, params, x, y, optimizer, 1e-3, 1); // moments allocated, first-step paths taken
+  await trainStep(model, params, x, y, optimizer, 1e-3, 1); // moments allocated, first-step paths taken
   const full: number[] = [];
   const fullQuiet: number[] = [];
   for (const since = performance.now(); keepTiming(full.length, since); ) {
     const before = othersCpuTicks();
     const s = performance.now();
-    trainStep(model, params, x, y, optimizer, 1e-3, 1);
+    await trainStep(model, params, x, y, optimizer, 1e-3, 1);
     const ms = performance.now() - s;
     full.push(ms);
     const after = othersCpuTicks();

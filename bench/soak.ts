@@ -86,7 +86,7 @@ const run = await openRun(out, opts.backend as BackendChoice);
 record("sample", 0);
 const sampleEvery = Math.max(1, Math.round((tokens * every) / steps));
 let sampled = 0;
-generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens, temperature: 1, rng: new Prng(1337) }, () => {
+await generate(run.model, Array.from(run.tokenizer.encode("\n")), { tokens, temperature: 1, rng: new Prng(1337) }, () => {
   sampled += 1;
   if (sampled === 1 || sampled % sampleEvery === 0) record("sample", sampled);
 });

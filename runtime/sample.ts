@@ -31,8 +31,11 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
   return order[order.length - 1]!;
 }
 
-/** Generates `tokens` new tokens after `context`, calling onToken for each as it is drawn. */
-export function generate(model: LanguageModel, context: readonly number[], options: SampleOptions, onToken?: (id: number) => void): number[] {
+/**
+ * Generates `tokens` new tokens after `context`, calling onToken for each as it is drawn. The logits are
+ * read with `await data()`, which a GPU backend needs (webgpu has no synchronous read in Node).
+ */
+export async function generate(model: LanguageModel, context: readonly number[], options: SampleOptions, onToken?: (id: number) => void): Promise<number[]> {
   const ids = [...context];
   for (let n = 0; n < options.tokens; n++) {
     const window = ids.slice(-model.blockSize);
@@ -42,7 +45,7 @@ export function generate(model: LanguageModel, context: readonly number[], optio
       const { logits } = model.forward(idx);
       return tf.reshape(tf.slice(logits, [0, T - 1, 0], [1, 1, logits.shape[2]]), [logits.shape[2]]);
     });
-    const values = last.dataSync() as Float32Array;
+    const values = (await last.data()) as Float32Array;
     last.dispose();
     const next = pickToken(values, options.temperature, options.topK, options.rng);
     ids.push(next);
@@ -56,9 +59,9 @@ export function generate(model: LanguageModel, context: readonly number[], optio
  * so the work per token does not grow with the output (decoding the whole output again for every token
  * did), and a character that a BPE token leaves unfinished is written when the next token completes it.
  */
-export function streamText(model: LanguageModel, tokenizer: Tokenizer, context: readonly number[], options: SampleOptions, write: (text: string) => void): number[] {
+export async function streamText(model: LanguageModel, tokenizer: Tokenizer, context: readonly number[], options: SampleOptions, write: (text: string) => void): Promise<number[]> {
   const decoder = tokenizer.decoder();
-  const ids = generate(model, context, options, (id) => {
+  const ids = await generate(model, context, options, (id) => {
     const text = decoder.push(id);
     if (text) write(text);
   });

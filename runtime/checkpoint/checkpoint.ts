@@ -31,6 +31,8 @@ export interface CheckpointMeta {
   readonly backend: string;
   /** The faster backends `auto` passed over, each with its reason. */
   readonly backendSkipped?: readonly string[];
+  /** The GPU adapter the run trained on, on webgpu (vendor, architecture, device, description). */
+  readonly adapter?: { readonly vendor: string; readonly architecture: string; readonly device: string; readonly description: string; readonly software?: string };
   readonly versions: Readonly<Record<string, string>>;
   readonly lastEval?: { readonly step: number; readonly train: number; readonly val: number };
   /** The --set overrides the run was started with (a resume applies them again). */

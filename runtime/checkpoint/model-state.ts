@@ -5,10 +5,11 @@ import type { Module } from "../nn/module.js";
 import { tf } from "../nn/tf.js";
 import type { NamedTensor } from "./safetensors.js";
 
-export function tensorsOf(named: Iterable<readonly [string, tf.Tensor]>): Map<string, NamedTensor> {
+/** The tensors' values by name, read with `await data()` (a GPU backend has no synchronous read in Node). */
+export async function tensorsOf(named: Iterable<readonly [string, tf.Tensor]>): Promise<Map<string, NamedTensor>> {
   const out = new Map<string, NamedTensor>();
   for (const [name, t] of named) {
-    const data = t.dataSync();
+    const data = await t.data();
     out.set(name, { dtype: t.dtype === "int32" ? "I32" : "F32", shape: t.shape, data: t.dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data) });
   }
   return out;

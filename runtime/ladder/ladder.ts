@@ -193,7 +193,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     // The torch engine measures the exact loss itself, after its last step (the same windows, every token once).
     const val = quick ? ds.val.subarray(0, QUICK_VAL_TOKENS + 1) : ds.val;
     const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
-    const sampleIds = generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
+    const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;
     const history = readMetrics(runDir);

@@ -1,9 +1,15 @@
 // One training step: forward, backward, clipping by the global norm, the optimizer's update. The trainer
 // (runtime/train/trainer.ts) and the benchmark (bench/child.ts) both run exactly this, so the benchmark
 // times what training runs.
+//
+// The loss (and, when clipping, the gradients' norm) are read with `await data()`, both at once: a GPU
+// backend (webgpu) has no synchronous read in Node, and each read waits for the GPU to finish all the
+// work queued before it, so one wait per step serves both. On the CPU backends the await costs a
+// microtask.
 import type { LanguageModel } from "../nn/language-model.js";
 import { tf } from "../nn/tf.js";
-import { clipScale, globalNorm } from "./clip.js";
+import { globalNorm } from "../ops/global-norm.js";
+import { clipScale } from "./clip.js";
 import type { Optimizer } from "./optimizer.js";
 
 export type NamedParameters = ReadonlyArray<readonly [string, tf.Variable]>;
@@ -35,7 +41,7 @@ function variablesOf(params: NamedParameters): tf.Variable[] {
  * optimizer alone (the caller decides what to do). Disposes every tensor it makes; x and y stay the
  * caller's.
  */
-export function trainStep(
+export async function trainStep(
   model: LanguageModel,
   params: NamedParameters,
   x: tf.Tensor2D,
@@ -43,7 +49,7 @@ export function trainStep(
   optimizer: Optimizer,
   lr: number,
   gradClip: number,
-): StepResult {
+): Promise<StepResult> {
   const vars = variablesOf(params);
   const f = (): tf.Scalar => model.forward(x, y).loss!;
   let value: tf.Tensor;
@@ -59,20 +65,20 @@ export function trainStep(
     value = r.value;
     gradList = vars.map((v) => r.grads[v.name] ?? undefined);
   }
+  let norm: tf.Scalar | undefined;
   try {
     if (value.rank !== 0) throw new Error(`the loss must be a scalar, got shape [${value.shape.join(", ")}]`);
-    const loss = value.dataSync()[0]!;
+    if (gradClip > 0) norm = globalNorm(gradList.filter((g): g is tf.Tensor => g !== undefined));
+    const [lossValues, normValues] = await Promise.all([value.data(), norm?.data()]);
+    const loss = lossValues[0]!;
     if (!Number.isFinite(loss)) return { loss, applied: false };
-    let scale = 1;
-    let gradNorm: number | undefined;
-    if (gradClip > 0) {
-      gradNorm = globalNorm(gradList.filter((g): g is tf.Tensor => g !== undefined));
-      scale = clipScale(gradNorm, gradClip);
-    }
+    const gradNorm = normValues?.[0];
+    const scale = gradNorm === undefined ? 1 : clipScale(gradNorm, gradClip);
     optimizer.applyGradients(params, gradList, lr, scale);
     return gradNorm === undefined ? { loss, applied: true } : { loss, applied: true, gradNorm };
   } finally {
     value.dispose();
+    norm?.dispose();
     for (const g of gradList) g?.dispose();
   }
 }

@@ -12,6 +12,8 @@ import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
+import { adapterLine } from "../webgpu/adapter.js";
+import { bufferLimit, largestBuffer } from "../webgpu/limits.js";
 import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
@@ -138,10 +140,20 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   if (backend.name === "wasm" && needed > WASM_TRAINING_LIMIT) {
     throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs about ${formatBytes(needed)}, more than the wasm backend can hold (its heap stops at 4 GiB); use the native backend (install g++ and libopenblas-dev, then npm ci), --backend cpu, or a smaller model or batch`);
   }
+  if (backend.name === "webgpu") {
+    // A tensor larger than one GPU buffer binding cannot be used by a shader; say so before allocating.
+    const { webgpuLimits } = await import("../webgpu/backend.js");
+    const limit = bufferLimit(await webgpuLimits());
+    const largest = largestBuffer(ir, vocab, t.batch_size);
+    if (largest.bytes > limit) {
+      throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs a GPU buffer of ${formatBytes(largest.bytes)} for ${largest.what}, more than this adapter allows in one buffer (${formatBytes(limit)}: maxStorageBufferBindingSize / maxBufferSize of ${backend.adapter ? adapterLine(backend.adapter) : "the adapter"}); lower training.batch_size or model.block_size, or use --backend native`);
+    }
+  }
   const model = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
   if (model.note) report.log(model.note);
 
   report.log(`backend: ${describeBackend(backend)}`);
+  if (backend.adapter) report.log(`webgpu adapter: ${adapterLine(backend.adapter)}`);
   const net = model.module.createModel({ vocabSize: vocab, seed: t.seed });
   const params = net.namedParameters();
   const optimizer = new Optimizer(t.optimizer);
@@ -198,9 +210,9 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
 
   let lastEval: EvalPoint | undefined = previous?.meta.lastEval;
   const evals: EvalPoint[] = [];
-  const checkpoint = (): void => {
+  const checkpoint = async (): Promise<void> => {
     lock.assertHeld();
-    saveCheckpoint(runDir, tensorsOf(params), tensorsOf(optimizer.state().slots), {
+    saveCheckpoint(runDir, await tensorsOf(params), await tensorsOf(optimizer.state().slots), {
       step,
       spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: model.ir.modelHash },
       corpus: corpusRecord(corpus),
@@ -210,6 +222,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
       optimizerStep: optimizer.step,
       backend: backend.name,
       ...(backend.skipped.length ? { backendSkipped: backend.skipped } : {}),
+      ...(backend.adapter ? { adapter: backend.adapter } : {}),
       versions: versions(),
       ...(lastEval ? { lastEval } : {}),
       overrides: sets,
@@ -254,7 +267,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   while (step < t.max_iters) {
     if (step % t.eval_interval === 0 && !(previous && step === previous.meta.step && lastEval?.step === step)) {
       const evaluated = await evaluate();
-      checkpoint();
+      await checkpoint();
       if (!evaluated) {
         report.log(`the evaluation at step ${step} was cut short; the checkpoint holds this step's weights`);
         status = "interrupted";
@@ -266,7 +279,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     const { x, y } = getBatch(dataset.train, t.batch_size, spec.model.block_size, batchRng);
     let result: StepResult;
     try {
-      result = trainStep(net, params, x, y, optimizer, lr, t.grad_clip);
+      result = await trainStep(net, params, x, y, optimizer, lr, t.grad_clip);
     } finally {
       tf.dispose([x, y]);
     }
@@ -288,7 +301,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     const tokensPerSec = timedSteps > 0 ? (tokensPerStep * timedSteps) / (trainMs / 1000) : tokensPerStep / (ms / 1000);
     report.step(step, t.max_iters, loss, tokensPerSec);
     if (step % logEvery === 0) metric({ type: "train", step, loss, lr, ms_per_iter: ms, tokens_per_sec: tokensPerSec });
-    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval === 0) checkpoint();
+    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval === 0) await checkpoint();
     await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) be delivered
     if (options.shouldStop?.()) {
       status = "interrupted";
@@ -297,7 +310,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   }
   if (status === "done" && lastEval?.step !== step && !(await evaluate())) report.log(`the final evaluation, at step ${step}, was cut short; the checkpoint holds the finished weights`);
   // (an evaluation cut short has just checkpointed this step)
-  if (status === "done" || savedStep !== step) checkpoint();
+  if (status === "done" || savedStep !== step) await checkpoint();
   report.done();
   const msPerIter = timedSteps > 0 ? trainMs / timedSteps : NaN;
   const result: TrainResult = { runDir, step, status, backend, losses, evals, tokensPerSec: (tokensPerStep * 1000) / msPerIter, msPerIter };

@@ -51,6 +51,11 @@ async function register(): Promise<OpenedAdapter> {
   return opened;
 }
 
+/** The adapter's limits (the device asks for the same), by name. */
+export async function webgpuLimits(): Promise<Readonly<Record<string, number>>> {
+  return (await registerWebGPUBackend()).limits;
+}
+
 /**
  * Lets the process exit: the device and the backend go, and navigator.gpu with them (Node waits while
  * Dawn's instance is referenced). For the CLI's last step; a later selectBackend("webgpu") would fail.

@@ -158,7 +158,7 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
       const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
       const T = Math.min(16, model.blockSize);
       const x = tf.tensor2d(data.randint(2 * T, 65), [2, T], "int32");
-      const profile = await tf.profile(() => void trainStep(model, params, x, x, optimizer, 1e-3, 1));
+      const profile = await tf.profile(async () => void (await trainStep(model, params, x, x, optimizer, 1e-3, 1)));
       for (const k of profile.kernels) ran.add(k.name);
       expect(pendingStashes(), name).toBe(0);
       tf.dispose(x);

@@ -116,9 +116,9 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     for (const backend of ["cpu", "native"]) {
       await tf.setBackend(backend);
       const ts = tensorsFrom(values, shapes);
-      norms.push(globalNorm(ts));
+      norms.push(await globalNorm(ts));
       const map = new Map(ts.map((t, i) => [`g${i}`, t]));
-      clipByGlobalNorm(map, 1);
+      await clipByGlobalNorm(map, 1);
       clipped.push([...map.values()].flatMap((t) => Array.from(t.dataSync())));
       tf.dispose([...map.values()]);
     }
@@ -185,7 +185,7 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     await tf.setBackend("native");
     const addon = loadAddon();
     const threads = addon.setThreads(0);
-    const run = (): Float32Array[] => {
+    const run = async (): Promise<Float32Array[]> => {
       seedDropout(1);
       const model = models["dropout"].createModel({ vocabSize: 65, seed: 3 });
       const data = new Prng(4);
@@ -194,7 +194,8 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
       const y = tf.tensor2d(Int32Array.from({ length: B * T }, () => data.nextInt(65)), [B, T], "int32");
       const params = model.namedParameters();
       const opt = new Optimizer(configs[2]!);
-      const losses = Float32Array.from([0, 1, 2], () => trainStep(model, params, x, y, opt, 1e-3, 1).loss);
+      const losses = new Float32Array(3);
+      for (let i = 0; i < 3; i++) losses[i] = (await trainStep(model, params, x, y, opt, 1e-3, 1)).loss;
       const out = [losses, ...params.map(([, v]) => v.dataSync().slice() as Float32Array)];
       tf.dispose([x, y]);
       model.dispose();
@@ -204,10 +205,10 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     const same = (a: Float32Array[], b: Float32Array[]): boolean => a.length === b.length && a.every((v, i) => v.every((e, j) => Object.is(e, b[i]![j])));
     try {
       addon.setThreads(1);
-      const one = run();
+      const one = await run();
       addon.setThreads(Math.max(2, threads));
-      const many = run();
-      expect(same(run(), many)).toBe(true);
+      const many = await run();
+      expect(same(await run(), many)).toBe(true);
       for (let i = 0; i < one.length; i++) {
         const scale = Math.max(1e-3, ...Array.from(one[i]!, Math.abs));
         const err = Math.max(...Array.from(one[i]!, (v, j) => Math.abs(v - many[i]![j]!)));
@@ -226,7 +227,7 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     const opt = new Optimizer(configs[2]!);
     const x = tf.tensor2d(new Int32Array(2 * 16).fill(3), [2, 16], "int32");
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) expect(trainStep(model, params, x, x, opt, 1e-3, 1).applied).toBe(true);
+    for (let i = 0; i < 3; i++) expect((await trainStep(model, params, x, x, opt, 1e-3, 1)).applied).toBe(true);
     expect(tf.memory().numTensors).toBe(before + params.length * 2); // the moments
     const w = params[0]![1];
     const nan = tf.fill(w.shape, Number.NaN);
@@ -234,7 +235,7 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     nan.dispose();
     const weights = params.map(([, v]) => Array.from(v.dataSync()));
     const step = opt.step;
-    const r = trainStep(model, params, x, x, opt, 1e-3, 1);
+    const r = await trainStep(model, params, x, x, opt, 1e-3, 1);
     expect(r.applied).toBe(false);
     expect(Number.isNaN(r.loss)).toBe(true);
     expect(opt.step).toBe(step);

@@ -124,7 +124,7 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
         try {
           model.eval(); // dropout off on both sides
           perturbVectors(model, 99);
-          const initial = tensorsOf(model.namedParameters());
+          const initial = await tensorsOf(model.namedParameters());
           const rng = new Prng(7);
           const ids = (): Int32Array => Int32Array.from({ length: BATCH * T }, () => rng.nextInt(vocab));
           const batch = new Map<string, NamedTensor>([
@@ -142,7 +142,7 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
           // PyTorch works on its side while this process computes babygpt's.
           const reference = runParity(files, spec.training.grad_clip);
           reference.catch(() => undefined); // awaited below; this only keeps a failure here from going unhandled
-          const ours = computeOurs(model, initial, batch, spec.training.grad_clip);
+          const ours = await computeOurs(model, initial, batch, spec.training.grad_clip);
           const theirs = decodeSafetensors(readFileSync(await reference), files.out).tensors;
 
           const problems: string[] = [];
@@ -185,26 +185,30 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
     readonly stepLosses: Map<string, Float32Array>;
   }
 
-  /** babygpt's side: forward, one backward, and STEPS steps of each optimizer from the same weights. */
-  function computeOurs(model: LanguageModel, initial: ReadonlyMap<string, NamedTensor>, batch: ReadonlyMap<string, NamedTensor>, gradClip: number): Ours {
+  /**
+   * babygpt's side: forward, one backward, and STEPS steps of each optimizer from the same weights. Values
+   * are read with `await data()`, which the webgpu backend needs.
+   */
+  async function computeOurs(model: LanguageModel, initial: ReadonlyMap<string, NamedTensor>, batch: ReadonlyMap<string, NamedTensor>, gradClip: number): Promise<Ours> {
     const [x, y] = ["x", "y"].map((k) => {
       const t = batch.get(k)!;
       return tf.tensor2d(t.data, t.shape as [number, number], "int32");
     }) as [tf.Tensor2D, tf.Tensor2D];
     const params = model.namedParameters();
     const vars = params.map(([, v]) => v);
-    const lossAndGrads = (): { loss: number; grads: Map<string, tf.Tensor> } => {
+    const lossAndGrads = async (): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> => {
       const { value, grads } = tf.variableGrads(() => model.forward(x, y).loss!, vars);
-      const loss = value.dataSync()[0]!;
+      const loss = (await value.data())[0]!;
       value.dispose();
       return { loss, grads: new Map(params.map(([n, v]) => [n, grads[v.name]!])) };
     };
     try {
       const { logits, loss } = model.forward(x, y);
-      const out = { logits: logits.dataSync() as Float32Array, loss: loss!.dataSync()[0]! };
+      const out = { logits: (await logits.data()) as Float32Array, loss: (await loss!.data())[0]! };
       tf.dispose([logits, loss!]);
-      const first = lossAndGrads();
-      const grads = new Map([...first.grads].map(([n, g]) => [n, g.dataSync() as Float32Array]));
+      const first = await lossAndGrads();
+      const grads = new Map<string, Float32Array>();
+      for (const [n, g] of first.grads) grads.set(n, (await g.data()) as Float32Array);
       tf.dispose([...first.grads.values()]);
 
       const stepLosses = new Map<string, Float32Array>();
@@ -213,8 +217,10 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
         const optimizer = new Optimizer(config);
         const losses = new Float32Array(STEPS + 1);
         // The trainer's own step (runtime/train/step.ts): forward, backward, clipping, the update.
-        for (let step = 0; step < STEPS; step++) losses[step] = trainStep(model, params, x, y, optimizer, config.lr, gradClip).loss;
-        losses[STEPS] = tf.tidy(() => model.forward(x, y).loss!.dataSync()[0]!);
+        for (let step = 0; step < STEPS; step++) losses[step] = (await trainStep(model, params, x, y, optimizer, config.lr, gradClip)).loss;
+        const last = tf.tidy(() => model.forward(x, y).loss!);
+        losses[STEPS] = (await last.data())[0]!;
+        last.dispose();
         optimizer.dispose();
         stepLosses.set(config.type, losses);
       }

@@ -87,13 +87,13 @@ describe("training", () => {
 
     // sampling: the requested length, the same text for the same seed, another for another seed
     const prompt = Array.from(run.tokenizer.encode("ROMEO:"));
-    const s1 = generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(1) });
-    const s2 = generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(1) });
-    const s3 = generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(2) });
+    const s1 = await generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(1) });
+    const s2 = await generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(1) });
+    const s3 = await generate(run.model, prompt, { tokens: 50, temperature: 1, rng: new Prng(2) });
     expect(s1).toHaveLength(50);
     expect(s2).toEqual(s1);
     expect(s3).not.toEqual(s1);
-    const greedy = generate(run.model, prompt, { tokens: 20, temperature: 0, rng: new Prng(9) });
-    expect(generate(run.model, prompt, { tokens: 20, temperature: 0, rng: new Prng(10) })).toEqual(greedy);
+    const greedy = await generate(run.model, prompt, { tokens: 20, temperature: 0, rng: new Prng(9) });
+    expect(await generate(run.model, prompt, { tokens: 20, temperature: 0, rng: new Prng(10) })).toEqual(greedy);
   });
 });

@@ -34,7 +34,7 @@ export function registerSample(program: Command): void {
         process.stdout.write(opts.prompt);
       }
       const options = { tokens: opts.tokens, temperature: opts.temperature, topK: opts.topK, rng: new Prng(opts.seed) };
-      streamText(run.model, run.tokenizer, context, options, (text) => {
+      await streamText(run.model, run.tokenizer, context, options, (text) => {
         // `sample … | head`: the reader has what it wanted; generating the rest would be for nothing
         if (process.stdout.errored) process.exit(0);
         process.stdout.write(text);
