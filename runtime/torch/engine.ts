@@ -210,7 +210,7 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     const ts = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
     if (ts.note) report.log(ts.note);
     const net = ts.module.createModel({ vocabSize: vocab, seed: t.seed });
-    writeFileAtomic(join(work, "init.safetensors"), encodeSafetensors(tensorsOf(net.namedParameters()), { format: "pt" }));
+    writeFileAtomic(join(work, "init.safetensors"), encodeSafetensors(await tensorsOf(net.namedParameters()), { format: "pt" }));
     net.dispose();
   }
   const modelPy = join(runDir, "model.py");

@@ -60,7 +60,7 @@ describe.skipIf(torchUnavailable() !== undefined)("the torch engine", () => {
     const ours = await exactLoss(run.model, ds.val, 64);
     expect(ours.tokens).toBe(two.exact!.tokens);
     expect(Math.abs(ours.loss - two.exact!.loss)).toBeLessThanOrEqual(1e-4);
-    const ids = generate(run.model, [0], { tokens: 20, temperature: 1, rng: new Prng(1) });
+    const ids = await generate(run.model, [0], { tokens: 20, temperature: 1, rng: new Prng(1) });
     expect(run.tokenizer.decode(ids)).toHaveLength(20);
     run.model.dispose();
   });
