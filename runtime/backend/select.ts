@@ -31,7 +31,8 @@ const AUTO_ORDER: readonly BackendName[] = ["webgpu", "native", "tensorflow-gpu"
 async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: AdapterDescription }): Promise<string> {
   switch (name) {
     case "webgpu": {
-      const { registerWebGPUBackend, WEBGPU_BACKEND } = await import("../webgpu/backend.js");
+      webgpuLoaded ??= import("../webgpu/backend.js");
+      const { registerWebGPUBackend, WEBGPU_BACKEND } = await webgpuLoaded;
       const { info } = await registerWebGPUBackend();
       if (auto && info.software) throw new Error(info.software);
       loaded.adapter = info;
@@ -75,6 +76,16 @@ function whyNot(name: BackendName, e: unknown): string {
 /** "native (OpenBLAS 0.3.21, 2 threads)", or "wasm (skipped native: …; tensorflow: not installed …)": the backend and why faster ones were passed over. */
 export function describeBackend(info: BackendInfo): string {
   return `${info.description}${info.skipped.length ? ` (skipped ${info.skipped.join("; ")})` : ""}`;
+}
+
+let webgpuLoaded: Promise<typeof import("../webgpu/backend.js")> | undefined;
+
+/**
+ * Lets the process exit at the end of a command: Node waits while Dawn's GPU instance is referenced, which
+ * it is once webgpu was tried (even by auto, which may have passed it by). Nothing after this may use it.
+ */
+export async function releaseBackends(): Promise<void> {
+  if (webgpuLoaded) (await webgpuLoaded).releaseWebGPU();
 }
 
 export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {

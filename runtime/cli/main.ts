@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { releaseBackends } from "../backend/select.js";
 import { UserError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { guardOutput } from "./broken-output.js";
@@ -79,4 +80,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = report(error);
+} finally {
+  await releaseBackends();
 }

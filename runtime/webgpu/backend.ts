@@ -61,9 +61,8 @@ export async function webgpuLimits(): Promise<Readonly<Record<string, number>>> 
  * Dawn's instance is referenced). For the CLI's last step; a later selectBackend("webgpu") would fail.
  */
 export function releaseWebGPU(): void {
-  if (!device) return;
   if (tf.findBackend(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
-  device.destroy();
+  device?.destroy();
   device = undefined;
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (nav && "gpu" in nav) delete nav.gpu;

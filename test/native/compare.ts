@@ -1,5 +1,5 @@
-// Running the same computation on the cpu backend and on the native one, and comparing what comes out:
-// shared by the native backend's kernel tests and its op tests.
+// Running the same computation on the cpu backend and on another (native, webgpu), and comparing what
+// comes out: shared by the native and webgpu backends' kernel tests and the op tests.
 import { expect } from "vitest";
 import { tf } from "../../runtime/nn/tf.js";
 import { Prng } from "../../runtime/random.js";
@@ -34,18 +34,25 @@ export class TestData {
   }
 }
 
-/** Runs f on the cpu backend and on the native one (inputs are made inside f) and returns both results. */
-export async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<[Result[], Result[]]> {
-  const run = async (backend: string): Promise<Result[]> => {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
+/**
+ * Runs f on the cpu backend and on `backend` (native unless given; inputs are made inside f) and returns
+ * both results. Values are read with `await data()`, which webgpu needs.
+ */
+export async function onBoth(f: () => tf.Tensor | tf.Tensor[], backend = "native"): Promise<[Result[], Result[]]> {
+  const run = async (name: string): Promise<Result[]> => {
+    await tf.setBackend(name);
+    const outs = tf.tidy(() => {
       const out = f();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() as Values }));
+      return Array.isArray(out) ? out : [out];
     });
+    const results: Result[] = [];
+    for (const t of outs) results.push({ shape: t.shape, dtype: t.dtype, values: ((await t.data()) as Values).slice() });
+    tf.dispose(outs);
+    return results;
   };
   const cpu = await run("cpu");
-  const native = await run("native");
-  return [cpu, native];
+  const other = await run(backend);
+  return [cpu, other];
 }
 
 /**
@@ -65,7 +72,7 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): n
   return scale === 0 ? diff : diff / scale;
 }
 
-/** Expects the native results to equal the cpu ones: shapes and dtypes exactly, values to `tol` (0: exactly). */
+/** Expects the other backend's results to equal the cpu ones: shapes and dtypes exactly, values to `tol` (0: exactly). */
 export function expectClose(cpu: Result[], native: Result[], tol: number, floor = 0): void {
   expect(native.length).toBe(cpu.length);
   cpu.forEach((c, i) => {
@@ -78,8 +85,8 @@ export function expectClose(cpu: Result[], native: Result[], tol: number, floor 
   });
 }
 
-export async function expectSame(f: () => tf.Tensor | tf.Tensor[], tol = 1e-5, floor = 0): Promise<void> {
-  const [cpu, native] = await onBoth(f);
+export async function expectSame(f: () => tf.Tensor | tf.Tensor[], tol = 1e-5, floor = 0, backend = "native"): Promise<void> {
+  const [cpu, native] = await onBoth(f, backend);
   expectClose(cpu, native, tol, floor);
 }
 

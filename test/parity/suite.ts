@@ -87,9 +87,11 @@ const specFiles = readdirSync(SPECS_DIR)
 
 /**
  * Declares the parity tests for one backend. `skip` (a reason) skips them, as when the native addon was
- * not built on this machine.
+ * not built on this machine; `only` limits them to some specs (every spec when absent).
  */
-export function parityTests(backend: BackendChoice, skip?: string): void {
+export function parityTests(backend: BackendChoice, skip?: string, only?: readonly string[]): void {
+  const chosen = only ? specFiles.filter((f) => only.includes(f)) : specFiles;
+  if (only && chosen.length !== only.length) throw new Error(`parity: no spec ${only.filter((f) => !specFiles.includes(f)).join(", ")} in specs/`);
   describe.skipIf(!TORCH || skip !== undefined)(`numeric parity with PyTorch on ${backend} ${TORCH ? `(torch ${TORCH})` : `(skipped: ${WHY_SKIPPED})`}${skip ? ` (skipped: ${skip})` : ""}`, () => {
     let work: string;
 
@@ -103,10 +105,10 @@ export function parityTests(backend: BackendChoice, skip?: string): void {
     });
 
     it("finds specs to check", () => {
-      expect(specFiles.length).toBeGreaterThan(0);
+      expect(chosen.length).toBeGreaterThan(0);
     });
 
-    for (const file of specFiles) {
+    for (const file of chosen) {
       const sets = reducedSets(file, backend);
       const title = sets.length > 0 ? `${file} (reduced: ${sets.join(" ")})` : file;
 

@@ -2,7 +2,7 @@
 // per row finds the row's max and log-sum-exp and its loss, lse - logit[target] (0 for a target outside
 // [0, V), as tf.oneHot gives such a row no 1); one more workgroup takes the mean. Only the row's lse is
 // kept for the gradient, which recomputes each probability from the logit: dlogits = (softmax - onehot) ·
-// dy / rows, one thread per logit. The tfjs composite (logSoftmax, oneHot, mul, sum, mean) costs ~12
+// dy / rows, one thread per logit (0 for a row whose target is outside [0, V)). The tfjs composite (logSoftmax, oneHot, mul, sum, mean) costs ~12
 // kernels forward and as many backward, and keeps the (rows, V) one-hot and log-probabilities.
 import type { TensorInfo } from "@tensorflow/tfjs";
 import { CROSS_ENTROPY } from "../../ops/index.js";
@@ -72,8 +72,11 @@ fn main(${ENTRY}) {
   let r = idx / u.V;
   let j = idx - r * u.V;
   let p = exp(logits[idx] - lse[r]);
-  let hit = select(0.0, 1.0, targets[r] == i32(j));
-  dl[idx] = (p - hit) * (dy[0] / f32(u.rows));
+  let t = targets[r];
+  let hit = select(0.0, 1.0, t == i32(j));
+  // A target outside [0, V) has no one-hot 1, so the row's loss is 0 and so is its gradient.
+  let valid = t >= 0 && u32(t) < u.V;
+  dl[idx] = select(0.0, (p - hit) * (dy[0] / f32(u.rows)), valid);
 }`,
 };
 
