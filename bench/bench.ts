@@ -32,7 +32,7 @@ export const CONFIGS: readonly BenchConfig[] = [
 ];
 
 /** "native-builtin" is the native backend loaded from build/babygpt_native_builtin.node. */
-export const BACKENDS = ["native", "native-builtin", "wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
+export const BACKENDS = ["native", "native-builtin", "webgpu", "wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
 
 /** The build of the native backend each bench name loads. */
 const NATIVE_ADDONS: Record<string, string> = { "native-builtin": "build/babygpt_native_builtin.node" };
@@ -67,6 +67,9 @@ export interface OurResult {
   /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
   readonly sgemmGflops?: number;
   readonly observed?: Observed;
+  /** webgpu: the adapter, and whether it is a software one (WebGPU emulated on the CPU). */
+  readonly adapter?: string;
+  readonly software?: boolean;
 }
 
 export interface TorchSetting {
@@ -133,6 +136,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     let firstStepMs: number | undefined;
     let lastRssMiB: number | undefined;
     let start: Record<string, number> | undefined;
+    let adapter: { adapter?: string; software?: boolean } = {};
     let done: Record<string, number> | undefined;
     let stderr = "";
     let failure: string | undefined;
@@ -149,7 +153,10 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         const rec = JSON.parse(line) as Record<string, unknown>;
-        if (rec["type"] === "start") start = rec as Record<string, number>;
+        if (rec["type"] === "start") {
+          start = rec as Record<string, number>;
+          if (typeof rec["adapter"] === "string") adapter = { adapter: rec["adapter"], software: rec["software"] === true };
+        }
         if (rec["type"] === "iter") {
           stepsDone++;
           firstStepMs ??= rec["ms"] as number;
@@ -173,7 +180,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         ...(pkg ? { packageDir: { path: `node_modules/${pkg}`, exists: existsSync(join(PROJECT_ROOT, "node_modules", pkg)) } } : {}),
       };
       const description = start ? String((start as Record<string, unknown>)["description"] ?? "") || undefined : undefined;
-      const base = { backend, iters: times.length, ...(description ? { description } : {}) };
+      const base = { backend, iters: times.length, ...(description ? { description } : {}), ...adapter };
       const reason = failure ?? (stderr.trim().split("\n").at(-1) || `exit code ${code}`);
       if (!start) {
         const unavailable = /not available|no backend/.test(reason);

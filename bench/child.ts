@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { loadSpec } from "../compiler/spec/load.js";
-import { selectBackend, type BackendChoice } from "../runtime/backend/select.js";
+import { releaseBackends, selectBackend, type BackendChoice } from "../runtime/backend/select.js";
 import { resolveModel } from "../runtime/model-source.js";
 import { tf } from "../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
@@ -16,6 +16,7 @@ import { Prng } from "../runtime/random.js";
 import { generate } from "../runtime/sample.js";
 import { Optimizer } from "../runtime/train/optimizer.js";
 import { trainStep } from "../runtime/train/step.js";
+import { adapterLine } from "../runtime/webgpu/adapter.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -54,7 +55,9 @@ const optimizer = new Optimizer({ ...t.optimizer, type: "adamw" });
 const rng = new Prng(1);
 const B = t.batch_size;
 const T = loaded.spec.model.block_size;
-emit({ type: "start", backend: backend.name, description: backend.description, batch: B, block: T, params: model.parameterCount(), rssBeforeModelMiB: rssBefore });
+// On webgpu, the adapter: a software one (lavapipe) is WebGPU on the CPU, and the report says so beside its figure.
+const adapter = backend.adapter ? { adapter: adapterLine(backend.adapter), software: backend.adapter.software !== undefined } : {};
+emit({ type: "start", backend: backend.name, description: backend.description, batch: B, block: T, params: model.parameterCount(), rssBeforeModelMiB: rssBefore, ...adapter });
 
 const total = Number(opts.warmup) + Number(opts.iters);
 for (let i = 0; i < total; i++) {
@@ -78,26 +81,27 @@ const started = performance.now();
 await generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
 const seconds = (performance.now() - started) / 1000;
 const peakRssMiB = process.resourceUsage().maxRSS / 1024; // before the product below adds its own arrays
-emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: matMulGflops() });
+emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: await matMulGflops() });
+await releaseBackends(); // Node waits while Dawn's GPU instance is referenced
 
 /** GFLOP/s of one 768x768x768 float32 product on this backend (its threads included): the median of
  * up to 10 products after one warm-up, stopping after 3 s. The same product PyTorch's figure times. */
-function matMulGflops(): number {
+async function matMulGflops(): Promise<number> {
   const n = 768;
   const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
   const b = tf.randomNormal([n, n], 0, 1, "float32", 2);
-  const once = (): number => {
+  const once = async (): Promise<number> => {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data(); // (webgpu reads only asynchronously)
     const ms = performance.now() - t0;
     c.dispose();
     return ms;
   };
-  once();
+  await once();
   const times: number[] = [];
   const began = performance.now();
-  while (times.length < 10 && (times.length < 2 || performance.now() - began < 3000)) times.push(once());
+  while (times.length < 10 && (times.length < 2 || performance.now() - began < 3000)) times.push(await once());
   tf.dispose([a, b]);
   times.sort((x, y) => x - y);
   return (2 * n ** 3) / (times[times.length >> 1]! / 1000) / 1e9;

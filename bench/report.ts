@@ -46,6 +46,7 @@ export function explainMissing(o: OurResult, config: Config): string {
   if (o.status === "unavailable" && dir) {
     return dir.exists ? `${dir.path} is installed but does not load: ${note}` : `not installed: ${dir.path} does not exist (an optional dependency; npm ci leaves it out where its install fails)`;
   }
+  if (o.software) return `software adapter (${o.adapter ?? "unnamed"}): WebGPU emulated on the CPU, not a GPU figure${note ? `; ${note}` : ""}`;
   if (o.status === "failed" && /Aborted/.test(note)) {
     return `the wasm module aborted (\`${note.split(".")[0]}\`)${seen(o)}; the IR puts this model's training state at ${fmt(config.estimateMiB / 1024, 1)} GiB, and wasm32 memory ends at 4 GiB`;
   }

@@ -1,5 +1,6 @@
-// tfjs-webgpu's flags for training, chosen by measurement (bench/webgpu-flags.ts times a training step
-// under each setting and writes bench/results/webgpu-flags-<date>.json; docs/bench.md shows it):
+// tfjs-webgpu's flags for training. bench/webgpu-kernels.ts times a baby GPT training step under each
+// setting on the adapter at hand and writes bench/results/webgpu-kernels-<date>.json; BABYGPT_<FLAG>=value
+// overrides one for such a measurement. Measured so far only on lavapipe (a software adapter), see that file:
 //   WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: how many dispatches are recorded before the command buffer is
 //     submitted. tfjs's default, 15, submits ~100 times per baby GPT step.
 //   WEBGPU_CPU_FORWARD: runs an op on the CPU when its inputs are small and still on the CPU. In training
