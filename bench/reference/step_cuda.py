@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PyTorch's training step on CUDA for a babygpt spec, for bench/gpu.sh: the spec's generated module
 (nanoGPT's layout: one projection for all heads' q, k, v, heads batched in one product) trained on random
-tokens at the spec's batch and block size with AdamW and the spec's clipping, as bench_torch.py does on
-the CPU. Prints one JSON line: the median ms per iteration (each timed between torch.cuda.synchronize()
+tokens at the spec's batch and block size with nanoGPT's step (nanogpt_style.py: foreach AdamW with the
+spec's hyperparameters, the spec's clipping), as bench_torch.py --style nanogpt does on the CPU. Prints one JSON line: the median ms per iteration (each timed between torch.cuda.synchronize()
 calls), the device and the torch version.
 
     python3 bench/reference/step_cuda.py resolved.json --model generated/torch/12-baby-gpt.py [--iters 20]
@@ -36,7 +36,8 @@ def main() -> None:
         return
     sys.dont_write_bytecode = True
     sys.path.insert(0, HERE)
-    from model import load_model, train_step
+    import nanogpt_style
+    from model import load_model
 
     with open(args.spec, encoding="utf8") as f:
         spec = json.load(f)
@@ -46,14 +47,7 @@ def main() -> None:
     device = torch.device("cuda")
     model = load_model(args.model, args.vocab).to(device)
     model.train()
-    opt = training.get("optimizer", {})
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=opt.get("lr", 1e-3),
-        betas=tuple(opt.get("betas", (0.9, 0.999))),
-        eps=opt.get("eps", 1e-8),
-        weight_decay=opt.get("weight_decay", 0.01),
-    )
+    optimizer = nanogpt_style.make_optimizer(model, training.get("optimizer", {}))
     clip = training.get("grad_clip", 0)
     batches = [(torch.randint(0, args.vocab, (B, T), device=device), torch.randint(0, args.vocab, (B, T), device=device)) for _ in range(4)]
 
@@ -61,7 +55,7 @@ def main() -> None:
         x, y = batches[i % len(batches)]
         torch.cuda.synchronize()
         start = time.perf_counter()
-        train_step(model, optimizer, x, y, clip)
+        nanogpt_style.train_step(model, optimizer, x, y, clip)
         torch.cuda.synchronize()
         return time.perf_counter() - start
 

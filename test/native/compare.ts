@@ -2,6 +2,7 @@
 // comes out: shared by the native and webgpu backends' kernel tests and the op tests.
 import { expect } from "vitest";
 import { tf } from "../../runtime/nn/tf.js";
+import type { HeadWeights } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 
 export type Values = Float32Array | Int32Array | Uint8Array;
@@ -109,4 +110,10 @@ export function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Arra
     const g = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), w)));
     return [y, ...g(xs)];
   };
+}
+
+/** Heads over flat parameter tensors p: weights w0 … w(3H-1) (q, k, v per head), then biases if any. */
+export function headsOf(p: readonly tf.Tensor[], H: number, withBias: boolean): HeadWeights[] {
+  const proj = (i: number) => ({ weight: p[i]!, bias: withBias ? p[3 * H + i] : undefined });
+  return Array.from({ length: H }, (_, h) => ({ query: proj(3 * h), key: proj(3 * h + 1), value: proj(3 * h + 2) }));
 }

@@ -20,13 +20,12 @@ import {
   linear,
   multiHeadCausalAttention,
   pendingStashes,
-  type HeadWeights,
 } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
 import { trainStep } from "../../runtime/train/step.js";
 import { nativeUnavailable } from "../helpers/native.js";
-import { expectSame, relErr, TestData, valueAndGrads } from "./compare.js";
+import { expectSame, headsOf, relErr, TestData, valueAndGrads } from "./compare.js";
 
 const skipReason = nativeUnavailable();
 const data = new TestData(20240611);
@@ -39,12 +38,6 @@ const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>();
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
 const PROFILED = ["baby-gpt", "dropout"] as const;
-
-/** Heads over flat parameter tensors p: weights w0 … w(3H-1) (q, k, v per head), then biases if any. */
-function headsOf(p: readonly tf.Tensor[], H: number, withBias: boolean): HeadWeights[] {
-  const proj = (i: number) => ({ weight: p[i]!, bias: withBias ? p[3 * H + i] : undefined });
-  return Array.from({ length: H }, (_, h) => ({ query: proj(3 * h), key: proj(3 * h + 1), value: proj(3 * h + 2) }));
-}
 
 function attentionInputs(B: number, T: number, C: number, H: number, D: number, withBias: boolean): Inputs {
   const inputs: Inputs = [[randn([B, T, C]), [B, T, C]]];

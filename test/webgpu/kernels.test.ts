@@ -10,25 +10,20 @@
 import { describe, expect, it } from "vitest";
 import { models } from "../../generated/index.js";
 import { tf } from "../../runtime/nn/tf.js";
-import { crossEntropy, globalNorm, layerNorm, multiHeadCausalAttention, pendingStashes, type HeadWeights } from "../../runtime/ops/index.js";
+import { crossEntropy, globalNorm, layerNorm, multiHeadCausalAttention, pendingStashes } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 import { generate } from "../../runtime/sample.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
 import { trainStep } from "../../runtime/train/step.js";
 import { WEBGPU_BACKEND } from "../../runtime/webgpu/backend.js";
 import { webgpuUnavailable } from "../helpers/webgpu.js";
-import { expectSame, relErr, TestData, valueAndGrads } from "../native/compare.js";
+import { expectSame, headsOf, relErr, TestData, valueAndGrads } from "../native/compare.js";
 
 const skipReason = await webgpuUnavailable();
 const data = new TestData(20261201);
 const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, scale);
 /** The ops that have a WGSL kernel; the rest (linear, GELU, dropout, embedding) run tfjs-webgpu's shaders. */
 const KERNEL_OPS = ["BabygptLayerNorm", "BabygptMultiHeadAttention", "BabygptCrossEntropy", "BabygptOptimizerStep", "BabygptGlobalNorm"];
-
-function headsOf(p: readonly tf.Tensor[], H: number, withBias: boolean): HeadWeights[] {
-  const proj = (i: number) => ({ weight: p[i]!, bias: withBias ? p[3 * H + i] : undefined });
-  return Array.from({ length: H }, (_, h) => ({ query: proj(3 * h), key: proj(3 * h + 1), value: proj(3 * h + 2) }));
-}
 
 describe.skipIf(skipReason !== undefined)(`the webgpu backend's kernels${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   it("registers a kernel for each op it accelerates, and a gradient kernel for each differentiable one", async () => {
