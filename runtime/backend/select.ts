@@ -31,6 +31,13 @@ const AUTO_ORDER: readonly BackendName[] = ["webgpu", "native", "tensorflow-gpu"
 async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: AdapterDescription }): Promise<string> {
   switch (name) {
     case "webgpu": {
+      if (auto) {
+        // Whether the adapter is a GPU, asked in a process of its own: a software one is passed by
+        // without Dawn ever loading here.
+        const { probeAdapter } = await import("../webgpu/adapter.js");
+        const probed = probeAdapter();
+        if (probed.software) throw new Error(probed.software);
+      }
       webgpuLoaded ??= import("../webgpu/backend.js");
       const { registerWebGPUBackend, WEBGPU_BACKEND } = await webgpuLoaded;
       const { info } = await registerWebGPUBackend();

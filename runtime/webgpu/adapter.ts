@@ -4,9 +4,11 @@
 // macOS and D3D12 on Windows. Opened once, and described for the run log, meta.json and `auto`'s choice:
 // a software adapter (Mesa's lavapipe/llvmpipe, SwiftShader, WARP) is WebGPU emulated on the CPU, slower
 // than the native backend, so `auto` passes it by and says why.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** What the run log and meta.json record about the adapter. */
 export interface AdapterDescription {
@@ -52,14 +54,41 @@ export function openAdapter(): Promise<OpenedAdapter> {
   return opened;
 }
 
-async function open(): Promise<OpenedAdapter> {
-  // Dawn's Vulkan loader and Mesa's drivers want a runtime directory; without one they print errors. A
-  // private one, removed when the process exits, serves where the session has none (a service, CI).
-  if (!process.env["XDG_RUNTIME_DIR"]) {
-    const dir = mkdtempSync(join(tmpdir(), "babygpt-xdg-"));
-    process.env["XDG_RUNTIME_DIR"] = dir;
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+/** Dawn's Vulkan loader and Mesa's drivers want a runtime directory; without one they print errors. A
+ * private one, removed when the process exits, serves where the session has none (a service, CI). */
+function ensureRuntimeDir(): void {
+  if (process.env["XDG_RUNTIME_DIR"]) return;
+  const dir = mkdtempSync(join(tmpdir(), "babygpt-xdg-"));
+  process.env["XDG_RUNTIME_DIR"] = dir;
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+}
+
+const PROBE = join(dirname(fileURLToPath(import.meta.url)), "probe.mjs");
+
+/**
+ * The adapter's description from a process of its own (probe.mjs), without loading Dawn here: what
+ * `--backend auto` asks first, so that a machine whose only adapter is a software one never has Dawn in
+ * the command's process (its warnings on stderr, its hold on Node's exit). Throws one line where there is
+ * no adapter.
+ */
+export function probeAdapter(): AdapterDescription {
+  ensureRuntimeDir();
+  const r = spawnSync(process.execPath, [PROBE], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "ignore"] });
+  const line = r.stdout?.trim().split("\n").at(-1) ?? "";
+  let parsed: { error?: string; vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch {
+    throw new Error(`the WebGPU probe (${PROBE}) gave no answer${r.error ? `: ${r.error.message}` : r.signal ? ` (killed by ${r.signal})` : ""}`);
   }
+  if (parsed.error) throw new Error(parsed.error);
+  const base = { vendor: parsed.vendor ?? "", architecture: parsed.architecture ?? "", device: parsed.device ?? "", description: parsed.description ?? "" };
+  const software = softwareReason(base, parsed.isFallbackAdapter === true);
+  return software ? { ...base, software } : base;
+}
+
+async function open(): Promise<OpenedAdapter> {
+  ensureRuntimeDir();
   let dawn: { create(options: string[]): GPU; globals: Record<string, unknown> };
   try {
     dawn = (await import("webgpu" as string)) as typeof dawn;
