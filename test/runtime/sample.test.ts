@@ -17,7 +17,7 @@ describe("streamText", () => {
     model.eval();
     const noWholeDecode: Tokenizer = { ...tok, encode: tok.encode.bind(tok), decoder: tok.decoder.bind(tok), state: tok.state.bind(tok), decode: () => { throw new Error("decoded the whole output"); } };
     let written = "";
-    const ids = streamText(model, noWholeDecode, startContext(tok), { tokens: 300, temperature: 1, rng: new Prng(5) }, (t) => (written += t));
+    const ids = await streamText(model, noWholeDecode, startContext(tok), { tokens: 300, temperature: 1, rng: new Prng(5) }, (t) => (written += t));
     expect(ids).toHaveLength(300);
     expect(written).toBe(tok.decode(ids));
     model.dispose();
