@@ -49,7 +49,7 @@ async function time(f: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   return ms[ms.length >> 1]!;
 }
 
-/** Dispatches one call makes: kernels the profiler sees. */
+/** tfjs kernels one call runs, as tf.profile sees them (a WGSL kernel counts once, whatever it dispatches inside). */
 async function kernels(f: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   const p = await tf.profile(() => {
     const out = f();
@@ -188,7 +188,7 @@ const file = join(opts.out, `webgpu-kernels-${date.slice(0, 10)}.json`);
 writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
 
 console.log(`adapter: ${result.adapter}${result.software ? " (software: WebGPU on the CPU)" : ""}\n`);
-console.log("| op | WGSL kernel ms | tfjs-webgpu composite ms | composite / kernel | dispatches (kernel / composite) |");
+console.log("| op | WGSL kernel ms | tfjs-webgpu composite ms | composite / kernel | tfjs kernels (WGSL / composite) |");
 console.log("| --- | --: | --: | --: | --: |");
 for (const r of rows) {
   const composite = r.compositeAgrees ? r.compositeMs.toFixed(2) : `${r.compositeMs.toFixed(2)} (invalid: WebGPU refused its shader or its values differ)`;
