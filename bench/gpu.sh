@@ -27,9 +27,16 @@ command -v node >/dev/null 2>&1 || fail "needs Node 20 (node is not on PATH)"
 [ -d node_modules/@tensorflow/tfjs-backend-webgpu ] || fail "needs node_modules with @tensorflow/tfjs-backend-webgpu in $(pwd): run npm ci on a machine with the npm registry and copy the checkout"
 arch="$(node -p 'process.platform + "-" + process.arch')"
 [ -f "node_modules/webgpu/dist/$arch/dawn.node" ] || fail "no node_modules/webgpu/dist/$arch/dawn.node (the webgpu package's prebuilt Dawn)"
-if ! { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; } && ! ls /usr/lib*/libvulkan.so.1 /usr/lib/*/libvulkan.so.1 >/dev/null 2>&1; then
-	fail "no Vulkan loader (libvulkan.so.1): install libvulkan1 and the GPU's Vulkan driver"
-fi
+vulkan_loader() {
+	local known f
+	known="$(ldconfig -p 2>/dev/null || true)"
+	[[ "$known" == *"libvulkan.so.1 "* ]] && return 0
+	for f in /usr/lib/*/libvulkan.so.1 /usr/lib64/libvulkan.so.1 /usr/lib/libvulkan.so.1; do
+		[ -e "$f" ] && return 0
+	done
+	return 1
+}
+vulkan_loader || fail "no Vulkan loader (libvulkan.so.1): install libvulkan1 and the GPU's Vulkan driver"
 
 # Dawn and Mesa want a runtime directory; a service or an ssh command may have none.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
