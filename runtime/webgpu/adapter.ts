@@ -72,6 +72,23 @@ const PROBE = join(dirname(fileURLToPath(import.meta.url)), "probe.mjs");
  * no adapter.
  */
 export function probeAdapter(): AdapterDescription {
+  // Once per process: a command may select its backend more than once (the ladder, per spec).
+  probed ??= probeOnce();
+  if (probed instanceof Error) throw probed;
+  return probed;
+}
+
+let probed: AdapterDescription | Error | undefined;
+
+function probeOnce(): AdapterDescription | Error {
+  try {
+    return runProbe();
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+function runProbe(): AdapterDescription {
   ensureRuntimeDir();
   const r = spawnSync(process.execPath, [PROBE], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "ignore"] });
   const line = r.stdout?.trim().split("\n").at(-1) ?? "";
