@@ -2,7 +2,7 @@
 // registry of the helper classes (Head, LayerNorm, Block, …) the module declares, and of the module-level
 // functions they call (causal_self_attention, sinusoidal_table).
 import { SpecError } from "../diagnostics/diagnostic.js";
-import { EmitContext } from "../emit/context.js";
+import { CLASS_ORDER, EmitContext, type ClassRole } from "../emit/context.js";
 import type { ModelIR } from "../ir/model.js";
 import type { Width } from "../ir/width.js";
 import { RESERVED_CLASS_NAMES, unusableName } from "./python.js";
@@ -21,9 +21,6 @@ export interface PyClass {
   readonly forward?: readonly string[];
 }
 
-/** Order of class kinds in the file: building blocks first, as nanoGPT's model.py reads. */
-const CLASS_RANK: Readonly<Record<string, number>> = { LayerNorm: 0, Head: 1, MultiHeadAttention: 2, FeedForward: 3 };
-const BLOCK_RANK = 4;
 
 /** Module-level functions, in the order the file declares them. */
 export const HELPERS = ["causal_self_attention", "sinusoidal_table", "init_gpt_weights"] as const;
@@ -94,9 +91,9 @@ export class TorchContext {
 
   /**
    * The name of the helper class for one variant of a kind (`Head`, or `Head2` when a second variant
-   * appears), building it the first time it is asked for.
+   * appears), building it the first time it is asked for; `role` places it in the file (CLASS_ORDER).
    */
-  useClass(base: string, variant: string, build: (name: string) => PyClass): string {
+  useClass(base: string, variant: string, role: ClassRole, build: (name: string) => PyClass): string {
     const key = `${base}|${variant}`;
     const known = this.#classes.get(key);
     if (known) return known.name;
@@ -106,7 +103,7 @@ export class TorchContext {
     const taken = new Set([...this.#classes.values()].map((c) => c.name));
     let name = base;
     for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
-    const entry: ClassEntry = { name, rank: CLASS_RANK[base] ?? BLOCK_RANK, order: 0 };
+    const entry: ClassEntry = { name, rank: CLASS_ORDER.indexOf(role), order: 0 };
     this.#classes.set(key, entry);
     entry.cls = build(name);
     entry.order = this.#finished++;

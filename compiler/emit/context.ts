@@ -7,9 +7,13 @@ import type { Width } from "../ir/width.js";
 /** Where code is being emitted: the model's constructor has `this.vocabSize`; a block gets `vocabSize`. */
 export type Scope = "model" | "block";
 
-/** Order of class kinds in the file: building blocks first, as nanoGPT's model.py reads. */
-export const CLASS_RANK = { LayerNorm: 0, Head: 1, MultiHeadAttention: 2, FeedForward: 3, Block: 4 } as const;
-export type ClassRank = keyof typeof CLASS_RANK;
+/**
+ * What a helper class is, in the order the file declares them: building blocks first, as nanoGPT's
+ * model.py reads (norms, attention heads, attention layers, MLPs, then the blocks made of them). Each
+ * emitter says which its class is; within a role, a class comes after the classes it uses.
+ */
+export const CLASS_ORDER = ["norm", "head", "attention", "mlp", "block"] as const;
+export type ClassRole = (typeof CLASS_ORDER)[number];
 
 interface ClassEntry {
   readonly name: string;
@@ -57,15 +61,14 @@ export class EmitContext {
    * The name of the helper class for one variant of a kind (`Head`, or `Head2` when a second variant of it
    * appears), building its declaration the first time it is asked for.
    */
-  useClass(base: ClassRank | string, variant: string, build: (name: string) => ClassDeclarationStructure): string {
+  useClass(base: string, variant: string, role: ClassRole, build: (name: string) => ClassDeclarationStructure): string {
     const key = `${base}|${variant}`;
     const known = this.#classes.get(key);
     if (known) return known.name;
     const taken = new Set([...this.#classes.values()].map((c) => c.name));
     let name = base;
     for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
-    const rank = base in CLASS_RANK ? CLASS_RANK[base as ClassRank] : CLASS_RANK.Block;
-    const entry: ClassEntry = { name, rank, order: 0 };
+    const entry: ClassEntry = { name, rank: CLASS_ORDER.indexOf(role), order: 0 };
     this.#classes.set(key, entry);
     entry.structure = build(name);
     entry.order = this.#finished++;

@@ -13,6 +13,11 @@ export interface Member {
 export type Step = { readonly kind: "expr"; readonly expr: string; readonly comment?: string } | { readonly kind: "stmts"; readonly lines: readonly string[] };
 
 export interface LayerEmitter<N> {
+  /**
+   * The names from runtime/nn its code may use (classes, ops, `tf`): the file imports those of them its
+   * syntax tree does use.
+   */
+  readonly runtime: readonly string[];
   /** Fields of the enclosing class (none for parameter-free layers); containers may add several. */
   members(node: N, ctx: EmitContext, scope: Scope): readonly Member[];
   /** Applies the layer to `input` (a variable name). */

@@ -9,6 +9,7 @@ import { buildClass } from "./class-builder.js";
 import { EmitContext, num } from "./context.js";
 import { FORMAT } from "./format.js";
 import { freeNames } from "./free-names.js";
+import { runtimeNames } from "./layers/index.js";
 import { sequenceForward, sequenceMembers } from "./sequence.js";
 
 export interface EmitOptions {
@@ -22,21 +23,11 @@ const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./template
   noEscape: true,
 });
 
-/** Names the runtime exports; those the file's syntax tree uses are imported. */
-const RUNTIME_VALUES = [
-  "Embedding",
-  "LanguageModel",
-  "Linear",
-  "Module",
-  "causalMask",
-  "crossEntropy",
-  "dropout",
-  "gelu",
-  "layerNorm",
-  "multiHeadCausalAttention",
-  "sinusoidalTable",
-  "tf",
-];
+/**
+ * Names from runtime/nn: the model class's own, and those the layer emitters declare. The file imports
+ * the ones its syntax tree uses.
+ */
+const RUNTIME_VALUES = [...new Set(["LanguageModel", "Module", "crossEntropy", "tf", ...runtimeNames()])].sort();
 const RUNTIME_TYPES = ["ModelOptions", "ModelOutput"];
 
 export function emitModelFile(ir: ModelIR, options: EmitOptions = {}): string {

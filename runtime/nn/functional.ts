@@ -13,6 +13,7 @@ export { causalMask } from "../ops/causal-mask.js";
 export { crossEntropy } from "../ops/cross-entropy.js";
 export { gelu } from "../ops/gelu.js";
 export { layerNorm } from "../ops/layer-norm.js";
+export { rmsNorm } from "../ops/rms-norm.js";
 
 /** Dropout masks are drawn from seeds this PRNG hands out; the trainer saves and restores its state. */
 const dropoutRng = new Prng(0);

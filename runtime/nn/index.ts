@@ -12,6 +12,7 @@ export {
   gelu,
   layerNorm,
   multiHeadCausalAttention,
+  rmsNorm,
   sinusoidalTable,
   type AttentionHead,
 } from "./functional.js";

@@ -10,6 +10,7 @@ export { GLOBAL_NORM, globalNorm } from "./global-norm.js";
 export { LAYER_NORM, layerNorm, type LayerNormAttrs } from "./layer-norm.js";
 export { LINEAR, linear } from "./linear.js";
 export { OPTIMIZER_STEP, optimizerStep, type OptimizerStepAttrs } from "./optimizer-step.js";
+export { RMS_NORM, rmsNorm, type RmsNormAttrs } from "./rms-norm.js";
 // For backends (the stash their kernels keep for the gradient) and tests (the op list, the stashes still
 // held, the references on demand); the ops' own files take the rest from op.ts.
 export {

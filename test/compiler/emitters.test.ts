@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { EmitContext } from "../../compiler/emit/context.js";
 import { emitForward, emitMembers } from "../../compiler/emit/layers/index.js";
 import type { ModelIR } from "../../compiler/ir/model.js";
-import type { IrNode } from "../../compiler/ir/nodes/index.js";
+import { NODE_DEFS, type IrNode } from "../../compiler/ir/nodes/index.js";
 
 const model: ModelIR = {
   kind: "model",
@@ -95,6 +95,18 @@ const cases: Record<string, Case> = {
     forward: "this.ln.forward(x)",
     declares: "return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))); // (B, T, C)",
   },
+  rms_norm: {
+    given: { kind: "rms_norm", name: "norm", width: 32, eps: 1e-5, scale: true },
+    members: ['norm: RMSNorm = this.module("norm", new RMSNorm(config.nEmbd, 1e-5))'],
+    forward: "this.norm.forward(x)",
+    declares: "return rmsNorm(x, this.gamma, this.eps); // (B, T, C)",
+  },
+  "rms_norm without a gain": {
+    given: { kind: "rms_norm", name: "norm", width: 32, eps: 1e-6, scale: false },
+    members: ['norm: RMSNorm = this.module("norm", new RMSNorm(1e-6))'],
+    forward: "this.norm.forward(x)",
+    declares: "return rmsNorm(x, undefined, this.eps); // (B, T, C)",
+  },
   dropout: { given: { kind: "dropout", width: 32, rate: 0.25 }, members: [], forward: "dropout(x, 0.25, this.training)" },
   linear: {
     given: { kind: "linear", name: "lm_head", inWidth: 32, outWidth: "vocab", bias: true },
@@ -158,7 +170,7 @@ describe("layer emitters", () => {
 
   it("covers every node kind", () => {
     const kinds = new Set(Object.values(cases).map((c) => c.given.kind));
-    expect([...kinds].sort()).toEqual(["attention_head", "block", "dropout", "feed_forward", "layer_norm", "linear", "multi_head_attention", "position_embedding", "repeat", "residual", "token_embedding"]);
+    expect([...kinds].sort()).toEqual(Object.keys(NODE_DEFS).sort());
   });
 
   it("emits nothing for dropout at rate 0", () => {

@@ -81,17 +81,27 @@ const vocabFor = (tokenizer: string): number => (tokenizer === "gpt2" ? 300 : 65
 const WHY_SKIPPED = torchUnavailable();
 const TORCH = torchVersion();
 
-const specFiles = readdirSync(SPECS_DIR)
-  .filter((f) => f.endsWith(".yaml"))
-  .sort();
+/**
+ * Tiny specs (a block or two at width 16) for the variants of a layer kind that no spec of the ladder
+ * uses: each adds a second or so to the suite.
+ */
+const VARIANTS_DIR = join(PROJECT_ROOT, "test/parity/specs");
+
+const yamlIn = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => join(dir, f));
+const specFiles = [...yamlIn(SPECS_DIR), ...yamlIn(VARIANTS_DIR)];
 
 /**
  * Declares the parity tests for one backend. `skip` (a reason) skips them, as when the native addon was
  * not built on this machine; `only` limits them to some specs (every spec when absent).
  */
 export function parityTests(backend: BackendChoice, skip?: string, only?: readonly string[]): void {
-  const chosen = only ? specFiles.filter((f) => only.includes(f)) : specFiles;
-  if (only && chosen.length !== only.length) throw new Error(`parity: no spec ${only.filter((f) => !specFiles.includes(f)).join(", ")} in specs/`);
+  const fileOf = (path: string): string => path.slice(path.lastIndexOf("/") + 1);
+  const chosen = only ? specFiles.filter((p) => only.includes(fileOf(p))) : specFiles;
+  if (only && chosen.length !== only.length) throw new Error(`parity: no spec ${only.filter((f) => !specFiles.some((p) => fileOf(p) === f)).join(", ")} in specs/`);
   describe.skipIf(!TORCH || skip !== undefined)(`numeric parity with PyTorch on ${backend} ${TORCH ? `(torch ${TORCH})` : `(skipped: ${WHY_SKIPPED})`}${skip ? ` (skipped: ${skip})` : ""}`, () => {
     let work: string;
 
@@ -108,12 +118,13 @@ export function parityTests(backend: BackendChoice, skip?: string, only?: readon
       expect(chosen.length).toBeGreaterThan(0);
     });
 
-    for (const file of chosen) {
+    for (const specPath of chosen) {
+      const file = specPath.slice(specPath.lastIndexOf("/") + 1);
+      const variant = !specPath.startsWith(SPECS_DIR + "/");
       const sets = reducedSets(file, backend);
-      const title = sets.length > 0 ? `${file} (reduced: ${sets.join(" ")})` : file;
+      const title = `${variant ? "variant " : ""}${file}${sets.length > 0 ? ` (reduced: ${sets.join(" ")})` : ""}`;
 
       it(title, { timeout: 120_000 }, async () => {
-        const specPath = join(SPECS_DIR, file);
         const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
         const { spec } = loaded;
         const { module } = await resolveModel(specPath, loaded, { compile: false, sets });
@@ -133,9 +144,10 @@ export function parityTests(backend: BackendChoice, skip?: string, only?: readon
             ["x", { dtype: "I32", shape: [BATCH, T], data: ids() }],
             ["y", { dtype: "I32", shape: [BATCH, T], data: ids() }],
           ]);
-          // The committed PyTorch module, or one emitted for the reduced architecture.
-          const torchModule = sets.length > 0 ? join(dir, "model.py") : torchPathFor(projectAt(PROJECT_ROOT), specPath);
-          if (sets.length > 0) writeFileSync(torchModule, emitTorchModule(lowerSpec(loaded), loaded));
+          // The committed PyTorch module, or one emitted for the reduced architecture or a variant.
+          const emitted = sets.length > 0 || variant;
+          const torchModule = emitted ? join(dir, "model.py") : torchPathFor(projectAt(PROJECT_ROOT), specPath);
+          if (emitted) writeFileSync(torchModule, emitTorchModule(lowerSpec(loaded), loaded));
           const files = { spec: join(dir, "spec.json"), model: torchModule, weights: join(dir, "model.safetensors"), batch: join(dir, "batch.safetensors"), out: join(dir, "torch.safetensors") };
           writeFileSync(files.spec, JSON.stringify(spec));
           writeFileSync(files.weights, Buffer.concat(encodeSafetensors(initial)));

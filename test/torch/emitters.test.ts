@@ -111,6 +111,10 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
       declares: "return F.layer_norm(x, x.shape[-1:], eps=self.eps)  # (B, T, C)",
     },
   ],
+  rms_norm: [
+    { title: "with a gain", given: { kind: "rms_norm", name: "norm", width: 32, eps: 1e-5, scale: true }, init: ["self.norm = RMSNorm(config.n_embd, 1e-5)"], forward: "self.norm(x)", declares: "self.gamma = nn.Parameter(torch.ones(dim))  # per-feature gain, starts at 1" },
+    { title: "parameter-free", given: { kind: "rms_norm", name: "norm", width: 32, eps: 1e-6, scale: false }, init: ["self.norm = RMSNorm(1e-6)"], forward: "self.norm(x)", declares: "x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)  # (B, T, C)" },
+  ],
   dropout: [{ title: "rate 0.25", given: { kind: "dropout", width: 32, rate: 0.25 }, init: [], forward: "F.dropout(x, 0.25, self.training)" }],
   linear: [
     { title: "the head", given: { kind: "linear", name: "lm_head", inWidth: 32, outWidth: "vocab", bias: true }, init: ["self.lm_head = nn.Linear(config.n_embd, config.vocab_size)"], forward: "self.lm_head(x)" },

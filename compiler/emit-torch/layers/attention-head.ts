@@ -18,7 +18,7 @@ const PROJECTIONS = [
  */
 export function useHeadClass(ctx: TorchContext, attends?: { readonly scale: boolean; readonly withDropout: boolean }): string {
   if (!attends) {
-    return ctx.useClass("Head", "projections", (name) => ({
+    return ctx.useClass("Head", "projections", "head", (name) => ({
       name,
       doc: "The key, query and value projections of one attention head (MultiHeadAttention computes all heads at once from them).",
       params: "n_in: int, head_size: int",
@@ -27,7 +27,7 @@ export function useHeadClass(ctx: TorchContext, attends?: { readonly scale: bool
   }
   const { scale, withDropout } = attends;
   const attention = ctx.useHelper("causal_self_attention");
-  return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, (name) => ({
+  return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, "head", (name) => ({
     name,
     doc: "One head of causal self-attention: each position mixes the values of the positions before it, weighted by how well its query matches their keys.",
     params: `n_in: int, head_size: int${withDropout ? ", dropout: float" : ""}`,

@@ -8,7 +8,7 @@ import { sequenceForward, sequenceMembers } from "../sequence.js";
 
 /** Declares the block's class and returns how to build one: `Block(config)`, or `Block()` when it needs no sizes. */
 export function useBlockClass(node: BlockNode, ctx: TorchContext): string {
-  const name = ctx.useClass(node.className, canonicalJson(node.body), (cls) => {
+  const name = ctx.useClass(node.className, canonicalJson(node.body), "block", (cls) => {
     const members = sequenceMembers(node.body, ctx, "block");
     const usesConfig = members.some((m) => /\bconfig\./.test(m.init));
     return {

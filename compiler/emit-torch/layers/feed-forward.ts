@@ -8,7 +8,7 @@ export const emitFeedForward: TorchLayerEmitter<FeedForwardNode> = {
     const withDropout = node.dropout > 0;
     // F.gelu is the exact erf form, as babygpt's gelu (not the tanh approximation).
     const act = node.activation === "relu" ? "F.relu" : "F.gelu";
-    const cls = ctx.useClass("FeedForward", `activation=${node.activation},dropout=${withDropout}`, (name) => ({
+    const cls = ctx.useClass("FeedForward", `activation=${node.activation},dropout=${withDropout}`, "mlp", (name) => ({
       name,
       doc: `A per-token MLP: attention lets tokens gather information from each other; here each token computes on what it gathered (${node.activation === "relu" ? "ReLU" : "GELU"} between two linear layers).`,
       params: `n_in: int, hidden: int${withDropout ? ", dropout: float" : ""}`,

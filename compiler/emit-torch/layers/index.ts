@@ -13,6 +13,7 @@ import { emitMultiHeadAttention } from "./multi-head-attention.js";
 import { emitPositionEmbedding } from "./position-embedding.js";
 import { emitRepeat } from "./repeat.js";
 import { emitResidual } from "./residual.js";
+import { emitRmsNorm } from "./rms-norm.js";
 import { emitTokenEmbedding } from "./token-embedding.js";
 
 const EMITTERS: { readonly [K in NodeKind]: TorchLayerEmitter<NodeOf<K>> } = {
@@ -26,6 +27,7 @@ const EMITTERS: { readonly [K in NodeKind]: TorchLayerEmitter<NodeOf<K>> } = {
   position_embedding: emitPositionEmbedding,
   repeat: emitRepeat,
   residual: emitResidual,
+  rms_norm: emitRmsNorm,
   token_embedding: emitTokenEmbedding,
 };
 

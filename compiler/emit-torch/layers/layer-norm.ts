@@ -6,7 +6,7 @@ import { pyNum } from "../python.js";
 
 export const emitLayerNorm: TorchLayerEmitter<LayerNormNode> = {
   members(node, ctx, scope) {
-    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, (name) => ({
+    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, "norm", (name) => ({
       name,
       doc:
         "Layer normalization: each token's features are shifted to mean 0 and scaled to variance 1, then " +

@@ -12,7 +12,7 @@ export const emitMultiHeadAttention: TorchLayerEmitter<MultiHeadAttentionNode> =
     const attention = ctx.useHelper("causal_self_attention");
     const proj = node.projection;
     const scale = node.scale ? "True" : "False";
-    const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},scale=${node.scale},dropout=${withDropout}`, (name) => ({
+    const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},scale=${node.scale},dropout=${withDropout}`, "attention", (name) => ({
       name,
       doc: `Several heads of attention in parallel${proj ? ", their outputs concatenated and projected back to the input width" : ", their outputs concatenated"}.`,
       params: `n_in: int, heads: int, head_size: int${withDropout ? ", dropout: float" : ""}`,

@@ -14,7 +14,7 @@ const PROJECTIONS = PROJECTION_FIELDS.map(({ name }) => `this.${name} = this.mod
 
 /** Declares the Head variant these options need and returns its class name. */
 export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: boolean): string {
-  return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, (name) =>
+  return ctx.useClass("Head", `scale=${scale},dropout=${withDropout}`, "head", (name) =>
     buildClass({
       name,
       doc: "One head of causal self-attention: each position mixes the values of the positions before it, weighted by how well its query matches their keys.",
@@ -63,7 +63,7 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
  * heads.<i>.query.weight and so on.
  */
 export function useHeadProjectionsClass(ctx: EmitContext): string {
-  return ctx.useClass("Head", "projections", (name) =>
+  return ctx.useClass("Head", "projections", "head", (name) =>
     buildClass({
       name,
       doc: "One head's projections of each position: its query, key and value. The attention they compute is the multi-head layer's forward.",
@@ -76,6 +76,7 @@ export function useHeadProjectionsClass(ctx: EmitContext): string {
 }
 
 export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
+  runtime: ["Linear", "causalMask", "dropout", "tf"],
   members(node, ctx, scope) {
     const cls = useHeadClass(ctx, node.scale, node.dropout > 0);
     const args: [string, string][] = [

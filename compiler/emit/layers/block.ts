@@ -15,7 +15,7 @@ export interface BlockClass {
 
 export function useBlockClass(node: BlockNode, ctx: EmitContext): BlockClass {
   let takesVocab = false;
-  const name = ctx.useClass(node.className, canonicalJson(node.body), (cls) => {
+  const name = ctx.useClass(node.className, canonicalJson(node.body), "block", (cls) => {
     const members = sequenceMembers(node.body, ctx, "block");
     takesVocab = members.some((m) => /\bvocabSize\b/.test(m.init));
     return buildClass({
@@ -41,6 +41,7 @@ export function useBlockClass(node: BlockNode, ctx: EmitContext): BlockClass {
 }
 
 export const emitBlock: LayerEmitter<BlockNode> = {
+  runtime: ["tf"],
   members(node, ctx, scope) {
     const cls = useBlockClass(node, ctx);
     const arg = cls.takesVocab ? ctx.size("vocab", scope) : "";

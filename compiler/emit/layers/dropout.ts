@@ -4,6 +4,7 @@ import { num } from "../context.js";
 import { expr, type LayerEmitter } from "../layer-emitter.js";
 
 export const emitDropout: LayerEmitter<DropoutNode> = {
+  runtime: ["dropout"],
   members: () => [],
   forward: (node, input) => (node.rate > 0 ? expr(`dropout(${input}, ${num(node.rate)}, this.training)`) : { kind: "stmts", lines: [] }),
 };

@@ -5,10 +5,11 @@ import { num } from "../context.js";
 import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
+  runtime: ["Linear", "dropout", "gelu", "tf"],
   members(node, ctx, scope) {
     const withDropout = node.dropout > 0;
     const act = node.activation === "relu" ? "tf.relu" : "gelu";
-    const cls = ctx.useClass("FeedForward", `activation=${node.activation},dropout=${withDropout}`, (name) =>
+    const cls = ctx.useClass("FeedForward", `activation=${node.activation},dropout=${withDropout}`, "mlp", (name) =>
       buildClass({
         name,
         doc: `A per-token MLP: attention lets tokens gather information from each other; here each token computes on what it gathered (${node.activation === "relu" ? "ReLU" : "GELU"} between two linear layers).`,

@@ -5,8 +5,9 @@ import { num } from "../context.js";
 import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
+  runtime: ["layerNorm", "tf"],
   members(node, ctx, scope) {
-    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, (name) =>
+    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, "norm", (name) =>
       buildClass({
         name,
         doc:

@@ -7,11 +7,12 @@ import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.j
 import { useHeadProjectionsClass } from "./attention-head.js";
 
 export const emitMultiHeadAttention: LayerEmitter<MultiHeadAttentionNode> = {
+  runtime: ["Linear", "dropout", "multiHeadCausalAttention", "tf"],
   members(node, ctx, scope) {
     const withDropout = node.dropout > 0;
     const head = useHeadProjectionsClass(ctx);
     const proj = node.projection;
-    const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},dropout=${withDropout}`, (name) =>
+    const cls = ctx.useClass("MultiHeadAttention", `head=${head},projection=${proj},dropout=${withDropout}`, "attention", (name) =>
       buildClass({
         name,
         doc: `Several heads of attention in parallel${proj ? ", their outputs concatenated and projected back to the input width" : ", their outputs concatenated"}.`,

@@ -5,6 +5,7 @@ import { propertyName } from "../context.js";
 import { expr, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 export const emitPositionEmbedding: LayerEmitter<PositionEmbeddingNode> = {
+  runtime: ["Embedding", "sinusoidalTable", "tf"],
   members(node, ctx, scope) {
     const width = ctx.size(node.width, scope);
     const rows = node.blockSize === ctx.ir.blockSize ? "config.blockSize" : String(node.blockSize);

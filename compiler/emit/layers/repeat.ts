@@ -5,6 +5,7 @@ import type { LayerEmitter } from "../layer-emitter.js";
 import { useBlockClass } from "./block.js";
 
 export const emitRepeat: LayerEmitter<RepeatNode> = {
+  runtime: [],
   members(node, ctx, scope) {
     const cls = useBlockClass(node.block, ctx);
     const arg = cls.takesVocab ? ctx.size("vocab", scope) : "";

@@ -5,6 +5,7 @@ import { expr, type LayerEmitter } from "../layer-emitter.js";
 import { sequenceForward, sequenceMembers, stepOf } from "../sequence.js";
 
 export const emitResidual: LayerEmitter<ResidualNode> = {
+  runtime: ["tf"],
   members: (node, ctx, scope) => sequenceMembers(node.body, ctx, scope),
   forward(node, input, ctx, scope) {
     const comment = `${ctx.shape(node.width)}: ${input} + f(${input})`;

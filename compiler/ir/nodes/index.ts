@@ -1,5 +1,6 @@
 // The IR's layer nodes: one file per kind, gathered here into the union and the table of definitions.
-// Adding a kind: its schema entry, its file here, one line in each list below, and its emitter.
+// Adding a kind: its schema entry, its file here, one line in each list below, and its emitters
+// (ARCHITECTURE.md has the whole list).
 import type { LayerSpec } from "../../spec/types.generated.js";
 import type { NodeDef } from "../node-def.js";
 import { attentionHead, type AttentionHeadNode } from "./attention-head.js";
@@ -12,6 +13,7 @@ import { multiHeadAttention, type MultiHeadAttentionNode } from "./multi-head-at
 import { positionEmbedding, type PositionEmbeddingNode } from "./position-embedding.js";
 import { repeat, type RepeatNode } from "./repeat.js";
 import { residual, type ResidualNode } from "./residual.js";
+import { rmsNorm, type RmsNormNode } from "./rms-norm.js";
 import { tokenEmbedding, type TokenEmbeddingNode } from "./token-embedding.js";
 
 export type {
@@ -25,6 +27,7 @@ export type {
   PositionEmbeddingNode,
   RepeatNode,
   ResidualNode,
+  RmsNormNode,
   TokenEmbeddingNode,
 };
 
@@ -33,7 +36,7 @@ export type EmbeddingNode = TokenEmbeddingNode | PositionEmbeddingNode;
 /** Layers that mix information across positions. */
 export type AttentionNode = AttentionHeadNode | MultiHeadAttentionNode;
 /** Per-token layers. */
-export type PointwiseNode = FeedForwardNode | LayerNormNode | DropoutNode | LinearNode;
+export type PointwiseNode = FeedForwardNode | LayerNormNode | RmsNormNode | DropoutNode | LinearNode;
 /** Layers made of other layers. */
 export type ContainerNode = ResidualNode | RepeatNode | BlockNode;
 
@@ -54,6 +57,7 @@ export const NODE_DEFS: { readonly [K in NodeKind]: NodeDef<K> } = {
   position_embedding: positionEmbedding,
   repeat,
   residual,
+  rms_norm: rmsNorm,
   token_embedding: tokenEmbedding,
 };
 
