@@ -2,7 +2,7 @@
 // It extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/02-position.yaml`.
 
-import { Embedding, LanguageModel, Linear, crossEntropy, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -43,10 +43,10 @@ export class PositionModel extends LanguageModel {
    * idx (B, T) token indices → logits (B, T, vocab), and the mean cross-entropy when targets (B, T) are
    * given.
    */
-  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput {
+  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, cache?: KvCache): ModelOutput {
     return tf.tidy(() => {
       let x = this.tokenEmbedding.forward(idx); // (B, T, C)
-      x = tf.add(x, this.positionEmbedding.rows(x.shape[1])); // (B, T, C) + (T, C)
+      x = tf.add(x, this.positionEmbedding.rows(x.shape[1], cache?.past)); // (B, T, C) + (T, C)
       const logits = this.lmHead.forward(x); // (B, T, vocab)
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });

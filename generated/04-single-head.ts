@@ -4,7 +4,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/04-single-head.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -44,15 +44,17 @@ class Head extends Module {
     this.headSize = o.headSize;
   }
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    const k = this.key.forward(x); // (B, T, hs)
+  forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
+    let k = this.key.forward(x); // (B, T, hs)
     const q = this.query.forward(x); // (B, T, hs)
+    let v = this.value.forward(x); // (B, T, hs)
+    // While sampling, the keys and values of the positions before x's come from the cache.
+    if (cache) ({ k, v } = cache.append(this, k, v)); // (B, past+T, hs)
     // Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays
     // near 1 and softmax does not saturate into one-hot weights as head size grows.
-    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, T)
-    wei = causalMask(wei); // (B, T, T): a position may not look at later ones
-    wei = tf.softmax(wei); // (B, T, T): each row sums to 1
-    const v = this.value.forward(x); // (B, T, hs)
+    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, past+T)
+    wei = causalMask(wei); // (B, T, past+T): a position may not look at later ones
+    wei = tf.softmax(wei); // (B, T, past+T): each row sums to 1
     return tf.matMul(wei, v); // (B, T, hs)
   }
 }
@@ -83,11 +85,11 @@ export class SingleHeadModel extends LanguageModel {
    * idx (B, T) token indices → logits (B, T, vocab), and the mean cross-entropy when targets (B, T) are
    * given.
    */
-  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput {
+  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, cache?: KvCache): ModelOutput {
     return tf.tidy(() => {
       let x = this.tokenEmbedding.forward(idx); // (B, T, C)
-      x = tf.add(x, this.positionEmbedding.rows(x.shape[1])); // (B, T, C) + (T, C)
-      x = this.head.forward(x); // (B, T, C)
+      x = tf.add(x, this.positionEmbedding.rows(x.shape[1], cache?.past)); // (B, T, C) + (T, C)
+      x = this.head.forward(x, cache); // (B, T, C)
       const logits = this.lmHead.forward(x); // (B, T, vocab)
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });

@@ -8,7 +8,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/08-residual.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, crossEntropy, multiHeadCausalAttention, tf, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, crossEntropy, multiHeadCausalAttention, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -66,13 +66,14 @@ class MultiHeadAttention extends Module {
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));
   }
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
+  forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
     // Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):
     //   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
     //             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
     //             out = wei·v                              (B, T, hs)
-    //   and the heads' outputs side by side.
-    const out = multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)
+    //   and the heads' outputs side by side. While sampling, k and v of the earlier positions come from
+    //   the cache.
+    const out = multiHeadCausalAttention(x, this.heads, this.scale, { cache }); // (B, T, nh*hs)
     return this.proj.forward(out); // (B, T, C)
   }
 }
@@ -111,8 +112,8 @@ class Block extends Module {
     this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }));
   }
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    x = tf.add(x, this.attn.forward(x)); // (B, T, C): x + f(x)
+  forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
+    x = tf.add(x, this.attn.forward(x, cache)); // (B, T, C): x + f(x)
     x = tf.add(x, this.ffwd.forward(x)); // (B, T, C): x + f(x)
     return x;
   }
@@ -142,11 +143,11 @@ export class ResidualModel extends LanguageModel {
    * idx (B, T) token indices → logits (B, T, vocab), and the mean cross-entropy when targets (B, T) are
    * given.
    */
-  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput {
+  override forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, cache?: KvCache): ModelOutput {
     return tf.tidy(() => {
       let x = this.tokenEmbedding.forward(idx); // (B, T, C)
-      x = tf.add(x, this.positionEmbedding.rows(x.shape[1])); // (B, T, C) + (T, C)
-      for (const block of this.blocks) x = block.forward(x); // (B, T, C)
+      x = tf.add(x, this.positionEmbedding.rows(x.shape[1], cache?.past)); // (B, T, C) + (T, C)
+      for (const block of this.blocks) x = block.forward(x, cache); // (B, T, C)
       const logits = this.lmHead.forward(x); // (B, T, vocab)
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });

@@ -10,6 +10,7 @@ import * as feedForward from "./06-feed-forward.js";
 import * as gpt from "./11-gpt.js";
 import * as gpt2Bpe from "./13-gpt2-bpe.js";
 import * as layernorm from "./09-layernorm.js";
+import * as modern from "./15-modern.js";
 import * as multiHead from "./05-multi-head.js";
 import * as position from "./02-position.js";
 import * as residual from "./08-residual.js";
@@ -27,6 +28,7 @@ export const models = {
   "gpt": gpt,
   "gpt2-bpe": gpt2Bpe,
   "layernorm": layernorm,
+  "modern": modern,
   "multi-head": multiHead,
   "position": position,
   "residual": residual,

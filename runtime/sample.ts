@@ -1,6 +1,10 @@
 // Autoregressive sampling: feed the last block_size tokens, take the logits at the last position, scale
-// by 1/temperature, keep the top k, draw from the softmax with our seeded PRNG, append, repeat.
+// by 1/temperature, keep the top k (and the nucleus of top-p), draw from the softmax with our seeded PRNG,
+// append, repeat. With the KV cache (the default) each step feeds only the new token: the attention
+// layers keep the keys and values of the positions before it. When the context passes block_size, the
+// window slides as without the cache (the last block_size tokens), and the cache is fed that window again.
 import type { Tokenizer } from "./data/tokenizer.js";
+import { KvCache } from "./nn/kv-cache.js";
 import type { LanguageModel } from "./nn/language-model.js";
 import { tf } from "./nn/tf.js";
 import type { Prng } from "./random.js";
@@ -10,18 +14,33 @@ export interface SampleOptions {
   /** 0 picks the most likely token every time. */
   readonly temperature: number;
   readonly topK?: number | undefined;
+  /** Nucleus sampling: draw among the most likely tokens whose probabilities sum to at least topP. */
+  readonly topP?: number | undefined;
   readonly rng: Prng;
+  /** False recomputes the whole window for every token, as before the KV cache. Default true. */
+  readonly cache?: boolean;
 }
 
 /** Picks the next token from logits (a plain array, so the choice is identical on every backend). */
-export function pickToken(logits: Float32Array, temperature: number, topK: number | undefined, rng: Prng): number {
+export function pickToken(logits: Float32Array, temperature: number, topK: number | undefined, rng: Prng, topP?: number): number {
   let best = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
   if (temperature === 0) return best;
   let order = Array.from(logits.keys());
-  if (topK !== undefined && topK < logits.length) order = order.sort((a, b) => logits[b]! - logits[a]! || a - b).slice(0, topK);
+  const byLogit = (a: number, b: number): number => logits[b]! - logits[a]! || a - b;
+  if (topK !== undefined && topK < logits.length) order = order.sort(byLogit).slice(0, topK);
   const max = logits[best]!;
-  const weights = order.map((i) => Math.exp((logits[i]! - max) / temperature));
+  let weights = order.map((i) => Math.exp((logits[i]! - max) / temperature));
+  if (topP !== undefined && topP < 1) {
+    // The smallest set of most likely tokens whose probability reaches topP (the first always counts).
+    const ranked = order.map((id, j) => ({ id, w: weights[j]! })).sort((a, b) => b.w - a.w || a.id - b.id);
+    const total = ranked.reduce((s, r) => s + r.w, 0);
+    let kept = 0;
+    let mass = 0;
+    while (kept < ranked.length && (kept === 0 || mass < topP * total)) mass += ranked[kept++]!.w;
+    order = ranked.slice(0, kept).map((r) => r.id);
+    weights = ranked.slice(0, kept).map((r) => r.w);
+  }
   const total = weights.reduce((a, b) => a + b, 0);
   let u = rng.nextFloat() * total;
   for (let j = 0; j < order.length; j++) {
@@ -32,24 +51,52 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
 }
 
 /**
- * Generates `tokens` new tokens after `context`, calling onToken for each as it is drawn. The logits are
- * read with `await data()`, which a GPU backend needs (webgpu has no synchronous read in Node).
+ * The logits after each next token's context, one call per token: with a cache, only the tokens the
+ * cache has not seen go through the model. `step(ids)` gives the logits at the last position of `ids`.
  */
-export async function generate(model: LanguageModel, context: readonly number[], options: SampleOptions, onToken?: (id: number) => void): Promise<number[]> {
-  const ids = [...context];
-  for (let n = 0; n < options.tokens; n++) {
-    const window = ids.slice(-model.blockSize);
-    const T = window.length;
+export function nextLogits(model: LanguageModel, useCache: boolean): { step: (ids: readonly number[]) => Promise<Float32Array>; dispose: () => void } {
+  const cache = useCache ? new KvCache() : undefined;
+  let cacheStart = 0; // the index in ids of the first token the cache holds
+  // Read with `await data()`, which a GPU backend needs (webgpu has no synchronous read in Node).
+  const run = async (tokens: readonly number[], kv: KvCache | undefined): Promise<Float32Array> => {
+    const T = tokens.length;
     const last = tf.tidy(() => {
-      const idx = tf.tensor2d(window, [1, T], "int32");
-      const { logits } = model.forward(idx);
+      const idx = tf.tensor2d(tokens as number[], [1, T], "int32");
+      const { logits } = model.forward(idx, undefined, kv);
       return tf.reshape(tf.slice(logits, [0, T - 1, 0], [1, 1, logits.shape[2]]), [logits.shape[2]]);
     });
+    kv?.advance(T);
     const values = (await last.data()) as Float32Array;
     last.dispose();
-    const next = pickToken(values, options.temperature, options.topK, options.rng);
-    ids.push(next);
-    onToken?.(next);
+    return values;
+  };
+  return {
+    step(ids) {
+      const start = Math.max(0, ids.length - model.blockSize);
+      if (!cache) return run(ids.slice(start), undefined);
+      if (start !== cacheStart || cache.past === 0) {
+        // The window moved (or nothing is cached yet): feed the whole window to a fresh cache.
+        cache.clear();
+        cacheStart = start;
+      }
+      return run(ids.slice(cacheStart + cache.past), cache);
+    },
+    dispose: () => cache?.dispose(),
+  };
+}
+
+/** Generates `tokens` new tokens after `context`, calling onToken for each as it is drawn. */
+export async function generate(model: LanguageModel, context: readonly number[], options: SampleOptions, onToken?: (id: number) => void): Promise<number[]> {
+  const ids = [...context];
+  const logits = nextLogits(model, options.cache ?? true);
+  try {
+    for (let n = 0; n < options.tokens; n++) {
+      const next = pickToken(await logits.step(ids), options.temperature, options.topK, options.rng, options.topP);
+      ids.push(next);
+      onToken?.(next);
+    }
+  } finally {
+    logits.dispose();
   }
   return ids.slice(context.length);
 }

@@ -23,7 +23,7 @@ export interface PyClass {
 
 
 /** Module-level functions, in the order the file declares them. */
-export const HELPERS = ["causal_self_attention", "sinusoidal_table", "init_gpt_weights"] as const;
+export const HELPERS = ["causal_attention", "causal_self_attention", "rotary_tables", "sinusoidal_table", "init_gpt_weights", "tied_head"] as const;
 export type Helper = (typeof HELPERS)[number];
 
 /** A layer name the PyTorch target cannot use; compile.ts turns it into a located error. */
@@ -82,6 +82,8 @@ export class TorchContext {
   /** Declares a module-level function the file must define. */
   useHelper(helper: Helper): string {
     this.#helpers.add(helper);
+    // causal_self_attention projects the heads and calls causal_attention.
+    if (helper === "causal_self_attention") this.#helpers.add("causal_attention");
     return helper;
   }
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ModelIR } from "../ir/model.js";
-import { TorchContext, type Helper, type PyClass } from "./context.js";
+import { HELPERS, TorchContext, type Helper, type PyClass } from "./context.js";
 import { memberLine } from "./layer-emitter.js";
 import { docstring } from "./python.js";
 import { sequenceForward, sequenceMembers } from "./sequence.js";
@@ -15,11 +15,8 @@ const compile = (file: string): HandlebarsTemplateDelegate => Handlebars.compile
 
 const moduleTemplate = compile("model.py.hbs");
 const classTemplate = compile("class.py.hbs");
-const HELPER_TEXT: Readonly<Record<Helper, string>> = {
-  causal_self_attention: template("causal_self_attention.py.hbs").trimEnd(),
-  sinusoidal_table: template("sinusoidal_table.py.hbs").trimEnd(),
-  init_gpt_weights: template("init_gpt_weights.py.hbs").trimEnd(),
-};
+/** Each helper's text: templates/<helper>.py.hbs. */
+const HELPER_TEXT = Object.fromEntries(HELPERS.map((h) => [h, template(`${h}.py.hbs`).trimEnd()])) as Readonly<Record<Helper, string>>;
 
 /** Text safe inside a """docstring""". */
 function docText(text: string): string {

@@ -59,7 +59,7 @@ export function unusableName(name: string, scope: "model" | "block"): string | u
 }
 
 /** Top-level names of an emitted module that a block class may not take. */
-export const RESERVED_CLASS_NAMES = new Set(["ModelConfig", "META", "False", "None", "True"]);
+export const RESERVED_CLASS_NAMES = new Set(["ModelConfig", "META", "TiedHead", "False", "None", "True"]);
 
 /** Every name the lists above hold, for the test that checks them against the installed torch. */
 export const MODULE_MEMBER_NAMES: ReadonlySet<string> = MODULE_MEMBERS;

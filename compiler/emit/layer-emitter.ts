@@ -33,9 +33,12 @@ export function moduleMember(layerName: string, className: string, args: string 
   return { property: propertyName(layerName), type: className, init: `this.module("${layerName}", new ${className}(${list}))` };
 }
 
-/** Forward through a child module: `this.name.forward(input)`. */
-export function callForward(layerName: string, input: string): Step {
-  return expr(`this.${propertyName(layerName)}.forward(${input})`);
+/** Forward through a child module: `this.name.forward(input)`, and the KV cache to a layer that reads positions. */
+export function callForward(layerName: string, input: string, withCache = false): Step {
+  return expr(`this.${propertyName(layerName)}.forward(${input}${withCache ? ", cache" : ""})`);
 }
+
+/** The forward parameter a class whose layers read positions takes while sampling. */
+export const CACHE_PARAM = { name: "cache", type: "KvCache", optional: true } as const;
 
 export const expr = (e: string, comment?: string): Step => (comment === undefined ? { kind: "expr", expr: e } : { kind: "expr", expr: e, comment });

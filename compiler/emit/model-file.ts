@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { Project, StructureKind, VariableDeclarationKind } from "ts-morph";
+import { readsPositions } from "../ir/analysis.js";
 import type { ModelIR } from "../ir/model.js";
 import { buildClass } from "./class-builder.js";
 import { EmitContext, num } from "./context.js";
@@ -28,7 +29,7 @@ const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./template
  * the ones its syntax tree uses.
  */
 const RUNTIME_VALUES = [...new Set(["LanguageModel", "Module", "crossEntropy", "tf", ...runtimeNames()])].sort();
-const RUNTIME_TYPES = ["ModelOptions", "ModelOutput"];
+const RUNTIME_TYPES = ["KvCache", "ModelOptions", "ModelOutput"];
 
 export function emitModelFile(ir: ModelIR, options: EmitOptions = {}): string {
   const ctx = new EmitContext(ir);
@@ -81,6 +82,8 @@ export function emitModelFile(ir: ModelIR, options: EmitOptions = {}): string {
           params: [
             { name: "idx", type: "tf.Tensor2D" },
             { name: "targets", type: "tf.Tensor2D", optional: true },
+            // While sampling: what the attention layers saw before idx (runtime/sample.ts feeds it).
+            ...(ir.layers.some(readsPositions) ? [{ name: "cache", type: "KvCache", optional: true }] : []),
           ],
           returns: "ModelOutput",
           body: ["return tf.tidy(() => {", ...forward, "return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };", "});"],

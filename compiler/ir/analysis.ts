@@ -38,6 +38,12 @@ function walkCounted(nodes: readonly IrNode[], visit: (node: IrNode, copies: num
   }
 }
 
+/** Whether a layer, or one inside it, reads positions (NodeDef.readsPositions): it takes the KV cache. */
+export function readsPositions(node: IrNode): boolean {
+  const def = nodeDef(node.kind);
+  return def.readsPositions === true || def.children(node as never).some((g) => g.nodes.some(readsPositions));
+}
+
 export function namedParams(ir: ModelIR): NamedParam[] {
   const out: NamedParam[] = [];
   walk(ir.layers, "", (node, path) => {

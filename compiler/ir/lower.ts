@@ -16,7 +16,7 @@ import { showWidth, type Width } from "./width.js";
  */
 const INHERITED_MEMBERS = new Set(["constructor", "forward", "train", "eval", "training", "dispose", "namedParameters", "parameterCount", "param", "buffer", "module", "modules", "vocabSize", "blockSize"]);
 /** Top-level names a generated file already uses: what it imports from runtime/nn and the globals it calls. */
-const TAKEN_CLASS_NAMES = new Set(["Module", "LanguageModel", "Linear", "Embedding", "AttentionHead", "ModelOptions", "ModelOutput", "Array", "Boolean", "Error", "JSON", "Map", "Math", "Number", "Object", "Set", "String"]);
+const TAKEN_CLASS_NAMES = new Set(["Module", "LanguageModel", "Linear", "Embedding", "AttentionHead", "ModelOptions", "ModelOutput", "KvCache", "RMSNorm", "Array", "Boolean", "Error", "JSON", "Map", "Math", "Number", "Object", "Set", "String"]);
 
 /** The property a layer name becomes in generated code (as emit's propertyName: snake_case → camelCase). */
 function propertyOf(layerName: string): string {
@@ -30,7 +30,8 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
   }
   const env: Env = { spec, locs, classes: new Map(), className };
-  const top = lowerList(env, spec.model.layers, "/model/layers", "tokens");
+  const lowered = lowerList(env, spec.model.layers, "/model/layers", "tokens");
+  const top = spec.model.tie_embeddings ? { ...lowered, nodes: tieEmbeddings(locs, lowered.nodes) } : lowered;
   const lastIndex = spec.model.layers.length - 1;
   if (top.output !== "vocab") {
     const got = top.output === "tokens" ? "token indices (B, T)" : `(B, T, ${showWidth(top.output)})`;
@@ -51,8 +52,29 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     nEmbd: spec.model.n_embd,
     init: spec.model.init,
     layers: top.nodes,
-    modelHash: sha256(canonicalJson(spec.model)),
+    tieEmbeddings: spec.model.tie_embeddings,
+    modelHash: sha256(canonicalJson(withoutLaterDefaults(spec.model))),
   };
+}
+
+/**
+ * model.tie_embeddings: the last layer, a linear of out: vocab, takes the first layer's token table as its
+ * weight. The table is (vocab, dim) and the head's weight (vocab, in): the widths must agree.
+ */
+function tieEmbeddings(locs: LocMap, nodes: readonly IrNode[]): IrNode[] {
+  const first = nodes[0];
+  const last = nodes[nodes.length - 1];
+  if (first?.kind !== "token_embedding" || last?.kind !== "linear" || last.outWidth !== "vocab") {
+    throw located(locs, "/model/tie_embeddings", "tie_embeddings needs a model that starts with a token_embedding and ends with a linear of out: vocab");
+  }
+  if (first.dim !== last.inWidth) {
+    throw located(
+      locs,
+      "/model/tie_embeddings",
+      `tie_embeddings shares the token table (vocab, ${showWidth(first.dim)}) with the output layer, but that layer reads width ${showWidth(last.inWidth)}; the widths must be equal`,
+    );
+  }
+  return [...nodes.slice(0, -1), { ...last, tiedTo: first.name }];
 }
 
 interface Env {
@@ -175,6 +197,29 @@ function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
     throw located(env.locs, pointer, `two different blocks share the class name ${node.className} (the other is${where}); give this one another class`);
   }
   env.classes.set(node.className, { structure, pointer });
+}
+
+/**
+ * Keys the schema gained after checkpoints were first written, with their defaults. The hash leaves them
+ * out where they hold the default, so a model that uses none of them keeps the hash its checkpoints
+ * recorded (the resolved spec now spells them out, and would hash differently otherwise).
+ */
+const LATER_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  model: { tie_embeddings: false },
+  feed_forward: { gated: false, bias: true },
+  multi_head_attention: { rope: false, qk_norm: false },
+};
+
+function withoutLaterDefaults(model: Spec["model"]): unknown {
+  const strip = (value: unknown, kind: string | undefined): unknown => {
+    if (Array.isArray(value)) return value.map((v) => strip(v, undefined));
+    if (!value || typeof value !== "object") return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    const own = kind ?? (value as { kind?: unknown }).kind;
+    const defaults = typeof own === "string" ? LATER_DEFAULTS[own] : undefined;
+    return Object.fromEntries(entries.filter(([k, v]) => !(defaults && k in defaults && defaults[k] === v)).map(([k, v]) => [k, strip(v, undefined)]));
+  };
+  return strip(model, "model");
 }
 
 function located(locs: LocMap, pointer: Pointer, message: string, part: "key" | "value" = "value"): SpecError {

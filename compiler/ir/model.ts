@@ -14,6 +14,8 @@ export interface ModelIR {
   readonly blockSize: number;
   readonly nEmbd: number | undefined;
   readonly init: "torch" | "gpt";
+  /** The output layer's weight is the token table (the linear node says which, tiedTo). */
+  readonly tieEmbeddings: boolean;
   readonly layers: readonly IrNode[];
   /** sha256 of the resolved `model` section: checkpoints record it to recognise their architecture. */
   readonly modelHash: string;

@@ -61,6 +61,11 @@ export interface NodeDef<K extends NodeKind> {
   children(node: NodeOf<K>): readonly ChildGroup[];
   /** Own cost per token, children excluded. */
   cost(node: NodeOf<K>, dims: Dims): Cost;
+  /**
+   * True for kinds whose output at a position depends on where it is or on earlier positions (attention,
+   * position embeddings): while sampling they take the KV cache, which says what came before.
+   */
+  readonly readsPositions?: boolean;
 }
 
 export const NO_CHILDREN: readonly ChildGroup[] = [];

@@ -83,6 +83,10 @@ export interface ModelSpec {
    */
   init: "torch" | "gpt";
   layers: LayerList;
+  /**
+   * The output linear (out: vocab) uses the token embedding's table as its weight (transposed), as GPT-2 does: one (vocab, C) tensor, counted and stored once. Needs the head's input width to equal the table's.
+   */
+  tie_embeddings: boolean;
 }
 /**
  * Looks up a learned vector for each token index: (B, T) → (B, T, dim).
@@ -144,6 +148,33 @@ export interface MultiHeadAttentionSpec {
    * Multiply scores by 1/sqrt(head_size).
    */
   scale: boolean;
+  /**
+   * Number of key/value heads, dividing heads: groups of heads/kv_heads query heads share one (grouped-query attention; 1 is multi-query). Default: heads.
+   */
+  kv_heads?: number;
+  /**
+   * Rotary position embedding, applied to queries and keys inside attention: true, or {base, fraction} (fraction < 1 rotates only that leading part of each head, as GPT-NeoX). A model with it needs no position_embedding.
+   */
+  rope:
+    | boolean
+    | {
+        /**
+         * Base of the rotation frequencies (10000 in RoFormer and Llama).
+         */
+        base?: number;
+        /**
+         * Share of each head's dimensions that rotate (1.0: all).
+         */
+        fraction?: number;
+      };
+  /**
+   * Normalize each head's query and key vectors before the dot product, with one learned gain of head_size per q and k, shared by the heads: false, rms_norm or layer_norm.
+   */
+  qk_norm: false | "rms_norm" | "layer_norm";
+  /**
+   * Biases on the query, key, value and output projections (all or none). Unset: the lecture's layout, no biases on q, k, v and one on the output projection.
+   */
+  bias?: boolean;
   dropout?: DropoutRate;
 }
 /**
@@ -160,7 +191,18 @@ export interface FeedForwardSpec {
    * Hidden width as a multiple of the input width (the Transformer paper uses 4).
    */
   multiplier?: number;
-  activation: "relu" | "gelu";
+  /**
+   * relu; gelu (exact erf form); silu (x · sigmoid(x)); relu2 (relu(x)², as modded-nanogpt and nanochat).
+   */
+  activation: "relu" | "gelu" | "silu" | "relu2";
+  /**
+   * A gated MLP: down(act(gate(x)) * up(x)), with three weight matrices (SwiGLU with silu, GeGLU with gelu).
+   */
+  gated: boolean;
+  /**
+   * Biases on the MLP's linear layers.
+   */
+  bias: boolean;
   dropout?: DropoutRate;
 }
 /**

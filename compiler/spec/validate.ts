@@ -52,10 +52,25 @@ export function validateSpec(spec: Located): Spec {
  * which we phrase from the alternatives.
  */
 function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
-  const oneOfAt = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.schemaPath));
-  return errors.filter(
-    (e) => e.keyword === "oneOf" || ![...oneOfAt].some((p) => e.schemaPath.startsWith(p + "/")),
-  );
+  const oneOfs = errors.filter((e) => e.keyword === "oneOf");
+  // When the value has the type of exactly one branch (a mapping where the other branch is a boolean, as
+  // attention's rope), that branch's own complaints say what is wrong: keep them instead.
+  const chosen = new Map(oneOfs.map((e) => [e.schemaPath, branchOfType(e)]));
+  return errors.filter((e) => {
+    if (e.keyword === "oneOf") return chosen.get(e.schemaPath) === undefined;
+    const owner = [...chosen.keys()].find((p) => e.schemaPath.startsWith(p + "/"));
+    if (owner === undefined) return true;
+    const branch = chosen.get(owner);
+    return branch !== undefined && e.schemaPath.startsWith(`${owner}/${branch}/`);
+  });
+}
+
+/** The index of the one branch of a failed oneOf whose `type` the value has, if exactly one has it. */
+function branchOfType(e: ErrorObject): number | undefined {
+  const branches = (e.schema as SchemaNode[] | undefined) ?? [];
+  const type = isPlainObject(e.data) ? "object" : Array.isArray(e.data) ? "array" : typeof e.data;
+  const matching = branches.flatMap((s, i) => (s["type"] === type ? [i] : []));
+  return matching.length === 1 ? matching[0] : undefined;
 }
 
 /**

@@ -38,8 +38,35 @@ class ModelConfig:
 
 
 # PyTorch 2.0 and later have scaled_dot_product_attention (flash or memory-efficient kernels on a GPU);
-# without it, causal_self_attention computes the same thing step by step.
+# without it, causal_attention computes the same thing step by step.
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+
+
+def causal_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: bool, dropout: float = 0.0, training: bool = False
+) -> torch.Tensor:
+    """Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, T, hs) → (B, nh, T, hs).
+
+    For each head: the scores q·k between each position's query and the keys of that position and the
+    ones before it (times 1/sqrt(hs) when `scale`), softmaxed into weights that sum to 1 (with dropout
+    while training), weight the values. With fewer kv heads than query heads (grouped-query attention),
+    query head h reads kv head h // (nh / nkv).
+    """
+    nh, nkv, T, hs = q.shape[1], k.shape[1], q.shape[2], q.shape[3]
+    if nkv != nh:
+        k = k.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
+        v = v.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
+    p = dropout if training else 0.0
+    if HAS_SDPA and scale:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
+    wei = q @ k.transpose(-2, -1)  # (B, nh, T, T)
+    if scale:
+        wei = wei * hs**-0.5
+    # (T, T): True above the diagonal, where a position would look at a later one
+    later = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
+    wei = F.softmax(wei.masked_fill(later, float("-inf")), dim=-1)  # (B, nh, T, T): each row sums to 1
+    wei = F.dropout(wei, p, training)
+    return wei @ v  # (B, nh, T, hs)
 
 
 def causal_self_attention(
@@ -51,30 +78,20 @@ def causal_self_attention(
 ) -> torch.Tensor:
     """Causal self-attention of every head on x (B, T, C), the heads' outputs side by side: (B, T, nh*hs).
 
-    For each head: the scores q·k between each position's query and the keys of that position and the
-    ones before it (times 1/sqrt(hs) when `scale`), softmaxed into weights that sum to 1 (with dropout
-    while training), weight the values. The same as torch.cat([attention of one head for each head], -1),
-    computed from one projection of x for all heads, as nanoGPT's c_attn does.
+    The same as torch.cat([attention of one head for each head], -1), computed from one projection of x
+    for all heads, as nanoGPT's c_attn does, and causal_attention over all heads at once.
     """
     B, T, _ = x.shape
     nh, hs = len(heads), heads[0].query.weight.shape[0]
     weights = [h.query.weight for h in heads] + [h.key.weight for h in heads] + [h.value.weight for h in heads]
-    q, k, v = F.linear(x, torch.cat(weights)).split(nh * hs, dim=2)  # (B, T, nh*hs) each
+    biases = None
+    if heads[0].query.bias is not None:
+        biases = torch.cat([h.query.bias for h in heads] + [h.key.bias for h in heads] + [h.value.bias for h in heads])
+    q, k, v = F.linear(x, torch.cat(weights), biases).split(nh * hs, dim=2)  # (B, T, nh*hs) each
     q = q.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
     k = k.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
     v = v.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-    p = dropout if training else 0.0
-    if HAS_SDPA and scale:
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
-    else:
-        wei = q @ k.transpose(-2, -1)  # (B, nh, T, T)
-        if scale:
-            wei = wei * hs**-0.5
-        # (T, T): True above the diagonal, where a position would look at a later one
-        later = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-        wei = F.softmax(wei.masked_fill(later, float("-inf")), dim=-1)  # (B, nh, T, T): each row sums to 1
-        wei = F.dropout(wei, p, training)
-        y = wei @ v  # (B, nh, T, hs)
+    y = causal_attention(q, k, v, scale, dropout, training)  # (B, nh, T, hs)
     return y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, nh*hs): the heads side by side
 
 

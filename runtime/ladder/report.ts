@@ -32,6 +32,7 @@ const CONCEPTS: Record<string, string> = {
   "baby-gpt": "nanoGPT's CPU model: L4 H4 C128 T64",
   "gpt2-bpe": "GPT-2 BPE tokens instead of characters",
   sinusoidal: "fixed sinusoidal positions",
+  modern: "RoPE, RMSNorm, SwiGLU, GQA, QK-norm, no biases, tied embeddings",
 };
 
 const fixed = (n: number, d = 4): string => (Number.isFinite(n) ? n.toFixed(d) : "–");

@@ -20,8 +20,8 @@ export class Embedding extends Module {
     return embedding(this.weight as tf.Tensor2D, idx) as tf.Tensor3D;
   }
 
-  /** The first `n` rows (positions 0..n-1): (n, dim). */
-  rows(n: number): tf.Tensor2D {
-    return tf.slice(this.weight as tf.Tensor2D, [0, 0], [n, this.dim]);
+  /** `n` rows from row `from` (positions from … from+n-1): (n, dim). */
+  rows(n: number, from = 0): tf.Tensor2D {
+    return tf.slice(this.weight as tf.Tensor2D, [from, 0], [n, this.dim]);
   }
 }

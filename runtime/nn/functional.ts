@@ -6,6 +6,8 @@
 import { Prng, type PrngState } from "../random.js";
 import { dropout as dropoutOp } from "../ops/dropout.js";
 import { multiHeadCausalAttention as attentionOp } from "../ops/attention.js";
+import { causalAttention as causalAttentionOp } from "../ops/causal-attention.js";
+import type { KvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import { tf } from "./tf.js";
 
@@ -14,6 +16,8 @@ export { crossEntropy } from "../ops/cross-entropy.js";
 export { gelu } from "../ops/gelu.js";
 export { layerNorm } from "../ops/layer-norm.js";
 export { rmsNorm } from "../ops/rms-norm.js";
+export { rope, rotaryTables } from "../ops/rope.js";
+export { relu2, silu } from "../ops/activations.js";
 
 /** Dropout masks are drawn from seeds this PRNG hands out; the trainer saves and restores its state. */
 const dropoutRng = new Prng(0);
@@ -46,15 +50,47 @@ export interface AttentionHead {
   readonly value: Linear;
 }
 
+export interface AttentionOptions {
+  /** Dropout on the attention weights, in training. */
+  readonly dropout?: number;
+  readonly training?: boolean;
+  /** While sampling: the keys and values of the positions before x's. */
+  readonly cache?: KvCache | undefined;
+}
+
 /**
  * Every head of a multi-head causal self-attention on x (B, T, C), their outputs side by side:
  * (B, T, heads * headSize). The math is runtime/ops/attention.ts's; with dropout in training, each head's
- * mask comes from the next seed of the dropout PRNG, in head order.
+ * mask comes from the next seed of the dropout PRNG, in head order. With a cache, x holds the positions
+ * after the cached ones, and every head attends to those too (runtime/ops/causal-attention.ts).
  */
-export function multiHeadCausalAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale: number, dropoutRate = 0, training = false): tf.Tensor3D {
-  if (!training || dropoutRate === 0) return attentionOp(x, heads, scale);
+export function multiHeadCausalAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale: number, options: AttentionOptions = {}): tf.Tensor3D {
+  const { dropout: rate = 0, training = false, cache } = options;
+  if (cache) return cachedAttention(x, heads, scale, cache);
+  if (!training || rate === 0) return attentionOp(x, heads, scale);
   const seeds = heads.map(() => dropoutRng.nextUint32());
-  return attentionOp(x, heads, scale, dropoutRate, seeds);
+  return attentionOp(x, heads, scale, rate, seeds);
+}
+
+/** The heads' attention over the cached positions and x's: the same numbers, computed for x's rows alone. */
+function cachedAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale: number, cache: KvCache): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, T] = x.shape;
+    const stack = (p: "query" | "key" | "value"): tf.Tensor4D => tf.stack(heads.map((h) => h[p].forward(x)), 1) as tf.Tensor4D; // (B, nh, T, hs)
+    const { k, v } = cache.append(heads, stack("key"), stack("value")); // (B, nh, past+T, hs)
+    const y = causalAttentionOp(stack("query"), k, v, scale); // (B, nh, T, hs)
+    return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, -1]) as tf.Tensor3D; // (B, T, nh*hs)
+  });
+}
+
+/**
+ * Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, Tk, hs), each kv head serving
+ * nh / nkv query heads (runtime/ops/causal-attention.ts); with dropout in training, its mask's seed is the
+ * dropout PRNG's next.
+ */
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, dropoutRate = 0, training = false): tf.Tensor4D {
+  if (!training || dropoutRate === 0) return causalAttentionOp(q, k, v, scale);
+  return causalAttentionOp(q, k, v, scale, dropoutRate, dropoutRng.nextUint32());
 }
 
 /** The Transformer paper's fixed position code: sin and cos of the position at geometric frequencies. */

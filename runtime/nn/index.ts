@@ -5,14 +5,21 @@ export { Module } from "./module.js";
 export { LanguageModel, type ModelOptions, type ModelOutput } from "./language-model.js";
 export { Linear } from "./linear.js";
 export { Embedding } from "./embedding.js";
+export { KvCache } from "./kv-cache.js";
 export {
+  causalAttention,
   causalMask,
   crossEntropy,
   dropout,
   gelu,
   layerNorm,
   multiHeadCausalAttention,
+  relu2,
   rmsNorm,
+  rope,
+  rotaryTables,
+  silu,
   sinusoidalTable,
   type AttentionHead,
+  type AttentionOptions,
 } from "./functional.js";

@@ -1,5 +1,6 @@
 // The root class of every generated model: the runtime trains, evaluates and samples through it.
 import { beginInit, type InitStyle } from "./init.js";
+import type { KvCache } from "./kv-cache.js";
 import { Module } from "./module.js";
 import type { tf } from "./tf.js";
 
@@ -32,8 +33,11 @@ export abstract class LanguageModel extends Module {
     beginInit(options.seed ?? 1337, config.init);
   }
 
-  /** idx (B, T) int32 → logits, and the loss when targets (B, T) are given. */
-  abstract forward(idx: tf.Tensor2D, targets?: tf.Tensor2D): ModelOutput;
+  /**
+   * idx (B, T) int32 → logits, and the loss when targets (B, T) are given. While sampling, a KV cache holds
+   * the positions before idx's (runtime/sample.ts); models without attention or positions ignore it.
+   */
+  abstract forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, cache?: KvCache): ModelOutput;
 
   /** The generated forward wraps itself in tf.tidy. */
   protected override get forwardIsScoped(): boolean {

@@ -13,9 +13,11 @@ export class Linear extends Module {
     readonly nIn: number,
     readonly nOut: number,
     bias = true,
+    /** A weight another module owns (tied embeddings: the token table); this layer then owns its bias alone. */
+    shared?: tf.Variable,
   ) {
     super();
-    this.weight = this.param("weight", linearWeightInit(nOut, nIn));
+    this.weight = shared ?? this.param("weight", linearWeightInit(nOut, nIn));
     this.bias = bias ? this.param("bias", linearBiasInit(nOut, nIn)) : undefined;
   }
 

@@ -1,21 +1,27 @@
 // The causal mask of self-attention: the single-head lesson (generated/04-single-head.ts) applies it in
-// the open, and the attention op's reference (attention.ts) applies it to every head.
+// the open, and the attention ops' references (attention.ts, causal-attention.ts) apply it to every head.
 import * as tf from "@tensorflow/tfjs";
 
 // A large negative number rather than -Infinity: softmax gives the masked entries exactly 0 either way,
 // and a finite value cannot turn into NaN in any backend's kernels.
 const MASKED = -1e9;
-const masks = new Map<number, tf.Tensor2D>();
+const masks = new Map<string, tf.Tensor2D>();
 
-/** Adds -1e9 above the diagonal of the last two dims, so no position attends to a later one. */
-export function causalMask(scores: tf.Tensor3D): tf.Tensor3D {
-  const T = scores.shape[2];
-  let mask = masks.get(T);
+/**
+ * Adds -1e9 where a query would look at a later key, over the last two dims (queries, keys). With as many
+ * keys as queries that is above the diagonal; with more keys (a KV cache holds the earlier positions),
+ * the Tq queries are the last Tq positions, and query i sees keys 0 … i + (Tk - Tq).
+ */
+export function causalMask<T extends tf.Tensor>(scores: T): T {
+  const Tq = scores.shape[scores.rank - 2]!;
+  const Tk = scores.shape[scores.rank - 1]!;
+  const key = `${Tq}x${Tk}`;
+  let mask = masks.get(key);
   if (!mask) {
-    const values = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) values[i * T + j] = MASKED;
-    mask = tf.keep(tf.tensor2d(values, [T, T]));
-    masks.set(T, mask);
+    const values = new Float32Array(Tq * Tk);
+    for (let i = 0; i < Tq; i++) for (let j = i + (Tk - Tq) + 1; j < Tk; j++) values[i * Tk + j] = MASKED;
+    mask = tf.keep(tf.tensor2d(values, [Tq, Tk]));
+    masks.set(key, mask);
   }
   return tf.add(scores, mask);
 }

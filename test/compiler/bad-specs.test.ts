@@ -98,6 +98,46 @@ const cases: Case[] = [
     want: "a.yaml:9:19: give hidden or multiplier, not both",
   },
   {
+    name: "kv_heads that does not divide heads",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      kv_heads: 3\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:17: kv_heads 3 does not divide heads 4: each key/value head must serve the same number of query heads",
+  },
+  {
+    name: "rope with an odd head size",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 1\n      head_size: 7\n      projection: true\n      rope: true\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:11:13: rope rotates pairs of dimensions, but the head size 7 is odd; choose an even number of dimensions to rotate",
+  },
+  {
+    name: "rope fraction that leaves an odd number of dimensions",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      rope: { fraction: 0.3 }\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:7: rope rotates pairs of dimensions, but the fraction 0.3 of head size 8 is 2.4, not an even whole number; choose an even number of dimensions to rotate",
+  },
+  {
+    name: "tie_embeddings when the widths differ",
+    files: { "a.yaml": `${HEAD}  tie_embeddings: true\n  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: 16\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:5:19: tie_embeddings shares the token table (vocab, 32) with the output layer, but that layer reads width 16; the widths must be equal",
+  },
+  {
+    name: "tie_embeddings without a token table",
+    files: { "a.yaml": `${HEAD}  tie_embeddings: true\n  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n    - kind: linear\n      out: vocab\n    - kind: rms_norm\n` },
+    want: "a.yaml:5:19: tie_embeddings needs a model that starts with a token_embedding and ends with a linear of out: vocab",
+  },
+  {
+    name: "gated with relu2",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      activation: relu2\n      gated: true\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:14: a gated MLP with relu2 is no known variant; gate with silu (SwiGLU) or gelu (GeGLU), or set gated: false",
+  },
+  {
+    name: "qk_norm that is no norm",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      qk_norm: batch_norm\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:9:16: "qk_norm" must be one of false, rms_norm, layer_norm; got "batch_norm"; did you mean "layer_norm"?',
+  },
+  {
+    name: "rope with an unknown key",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      rope: { bass: 500 }\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:9:15: unknown key "bass" in "rope"; did you mean "base"?',
+  },
+  {
     name: "extends cycle",
     files: { "a.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: a.yaml\nname: b\n" },
     want: "b.yaml:1:10: extends cycle: a.yaml → b.yaml → a.yaml",

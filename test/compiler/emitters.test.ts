@@ -14,6 +14,7 @@ const model: ModelIR = {
   blockSize: 8,
   nEmbd: 32,
   init: "torch",
+  tieEmbeddings: false,
   layers: [],
   modelHash: "0".repeat(64),
 };
@@ -40,45 +41,74 @@ const cases: Record<string, Case> = {
   "position_embedding learned": {
     given: { kind: "position_embedding", name: "position_embedding", encoding: "learned", width: 32, blockSize: 8 },
     members: ['positionEmbedding: Embedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd))'],
-    forward: "tf.add(x, this.positionEmbedding.rows(x.shape[1]))",
+    forward: "tf.add(x, this.positionEmbedding.rows(x.shape[1], cache?.past))",
   },
   "position_embedding sinusoidal": {
     given: { kind: "position_embedding", name: "pos", encoding: "sinusoidal", width: 32, blockSize: 8 },
     members: ['pos: tf.Tensor2D = this.buffer("pos", sinusoidalTable(config.blockSize, config.nEmbd))'],
-    forward: "tf.add(x, tf.slice(this.pos, [0, 0], [x.shape[1], -1]))",
+    forward: "tf.add(x, tf.slice(this.pos, [cache?.past ?? 0, 0], [x.shape[1], -1]))",
   },
   attention_head: {
     given: { kind: "attention_head", name: "head", inWidth: 32, headSize: 16, scale: true, dropout: 0 },
     members: ['head: Head = this.module("head", new Head({ nIn: config.nEmbd, headSize: 16 }))'],
-    forward: "this.head.forward(x)",
+    forward: "this.head.forward(x, cache)",
     declares: "class Head",
   },
   "attention_head with dropout": {
     given: { kind: "attention_head", name: "head", inWidth: 32, headSize: 16, scale: true, dropout: 0.1 },
     members: ['head: Head = this.module("head", new Head({ nIn: config.nEmbd, headSize: 16, dropout: 0.1 }))'],
-    forward: "this.head.forward(x)",
+    forward: "this.head.forward(x, cache)",
     declares: "wei = dropout(wei, this.dropoutRate, this.training)",
   },
   multi_head_attention: {
-    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: true, scale: true, dropout: 0 },
+    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 4, layout: "heads", qkvBias: false, headSize: 8, projection: true, scale: true, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0 },
     members: ['attn: MultiHeadAttention = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }))'],
-    forward: "this.attn.forward(x)",
+    forward: "this.attn.forward(x, cache)",
     declares: "this.proj = this.module(\"proj\", new Linear(o.heads * o.headSize, o.nIn))",
   },
   "multi_head_attention without projection": {
-    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: false, scale: true, dropout: 0 },
+    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 4, layout: "heads", qkvBias: false, headSize: 8, projection: false, scale: true, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0 },
     members: ['attn: MultiHeadAttention = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }))'],
-    forward: "this.attn.forward(x)",
-    declares: "return multiHeadCausalAttention(x, this.heads, this.scale); // (B, T, nh*hs)",
+    forward: "this.attn.forward(x, cache)",
+    declares: "return multiHeadCausalAttention(x, this.heads, this.scale, { cache }); // (B, T, nh*hs)",
+  },
+  "multi_head_attention, grouped-query with rotary positions and qk-norm": {
+    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, kvHeads: 2, layout: "fused", qkvBias: false, projection: true, projectionBias: false, rope: { base: 10000, dims: 8 }, qkNorm: "rms_norm", scale: true, dropout: 0 },
+    members: ['attn: CausalSelfAttention = this.module("attn", new CausalSelfAttention({ nIn: config.nEmbd, heads: 4, kvHeads: 2, headSize: 8 }))'],
+    forward: "this.attn.forward(x, cache)",
+    declares: "q = rope(q, this.cos, this.sin, cache?.past); // (B, nh, T, hs)",
+  },
+  "multi_head_attention with biases in the lecture's layout": {
+    given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, kvHeads: 4, layout: "heads", qkvBias: true, projection: true, projectionBias: true, rope: undefined, qkNorm: undefined, scale: true, dropout: 0 },
+    members: ['attn: MultiHeadAttention = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }))'],
+    forward: "this.attn.forward(x, cache)",
+    declares: 'this.key = this.module("key", new Linear(o.nIn, o.headSize));',
+  },
+  "feed_forward SwiGLU without biases": {
+    given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "silu", gated: true, bias: false, dropout: 0 },
+    members: ['ffwd: FeedForward = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 64 }))'],
+    forward: "this.ffwd.forward(x)",
+    declares: "const h = tf.mul<tf.Tensor3D>(silu(this.gate.forward(x)), this.fc.forward(x)); // (B, T, hidden)",
+  },
+  "feed_forward relu2": {
+    given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "relu2", gated: false, bias: true, dropout: 0 },
+    members: ['ffwd: FeedForward = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 64 }))'],
+    forward: "this.ffwd.forward(x)",
+    declares: "const h = relu2(this.fc.forward(x)); // (B, T, hidden)",
+  },
+  "linear tied to the token table": {
+    given: { kind: "linear", name: "lm_head", inWidth: 32, outWidth: "vocab", bias: false, tiedTo: "token_embedding" },
+    members: ['lmHead: Linear = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize, false, this.tokenEmbedding.weight))'],
+    forward: "this.lmHead.forward(x)",
   },
   feed_forward: {
-    given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", dropout: 0 },
+    given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0 },
     members: ['ffwd: FeedForward = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }))'],
     forward: "this.ffwd.forward(x)",
     declares: "const h = tf.relu(this.fc.forward(x)); // (B, T, hidden)",
   },
   "feed_forward gelu": {
-    given: { kind: "feed_forward", name: "mlp", width: 32, hidden: 64, activation: "gelu", dropout: 0.2 },
+    given: { kind: "feed_forward", name: "mlp", width: 32, hidden: 64, activation: "gelu", gated: false, bias: true, dropout: 0.2 },
     members: ['mlp: FeedForward = this.module("mlp", new FeedForward({ nIn: config.nEmbd, hidden: 64, dropout: 0.2 }))'],
     forward: "this.mlp.forward(x)",
     declares: "const h = gelu(this.fc.forward(x)); // (B, T, hidden)",
@@ -124,7 +154,7 @@ const cases: Record<string, Case> = {
       width: 32,
       body: [
         { kind: "layer_norm", name: "ln1", width: 32, eps: 1e-5, affine: true },
-        { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", dropout: 0 },
+        { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0 },
       ],
     },
     members: ['ln1: LayerNorm = this.module("ln1", new LayerNorm(config.nEmbd, 1e-5))', 'ffwd: FeedForward = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }))'],
@@ -180,7 +210,7 @@ describe("layer emitters", () => {
 
   it("gives a multi-head layer's heads their projections and no forward; the layer's forward calls the op, its math above", () => {
     const ctx = new EmitContext(model);
-    emitMembers({ kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: true, scale: true, dropout: 0.1 }, ctx, "model");
+    emitMembers({ kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 4, layout: "heads", qkvBias: false, headSize: 8, projection: true, scale: true, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0.1 }, ctx, "model");
     const [head, mha] = ctx.classes();
     expect(head?.name).toBe("Head");
     expect(head?.methods ?? []).toEqual([]);
@@ -188,7 +218,7 @@ describe("layer emitters", () => {
     expect(mha?.name).toBe("MultiHeadAttention");
     const forward = (mha?.methods ?? []).find((m) => m.name === "forward");
     const body = (forward?.statements as string[]).join("\n");
-    expect(body).toContain("const out = multiHeadCausalAttention(x, this.heads, this.scale, this.dropoutRate, this.training); // (B, T, nh*hs)");
+    expect(body).toContain("const out = multiHeadCausalAttention(x, this.heads, this.scale, { dropout: this.dropoutRate, training: this.training, cache }); // (B, T, nh*hs)");
     expect(body).toContain("(runtime/ops/attention.ts");
     expect(body).toMatch(/wei = softmax\(causalMask\(q·kᵀ · scale\)\) +\(B, T, T\)/);
     expect(body).toMatch(/wei = dropout\(wei\) +\(B, T, T\), in training/);

@@ -12,7 +12,7 @@ import type { ModelModule } from "../../runtime/model-source.js";
 import { models } from "../../generated/index.js";
 
 const VOCAB = 65;
-const specs = ["01-bigram", "02-position", "04-single-head", "05-multi-head", "06-feed-forward", "07-blocks", "08-residual", "09-layernorm", "10-dropout", "12-baby-gpt", "14-sinusoidal"];
+const specs = ["01-bigram", "02-position", "04-single-head", "05-multi-head", "06-feed-forward", "07-blocks", "08-residual", "09-layernorm", "10-dropout", "12-baby-gpt", "14-sinusoidal", "15-modern"];
 
 beforeAll(async () => {
   await selectBackend("wasm");

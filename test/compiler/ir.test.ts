@@ -26,6 +26,24 @@ describe("parameter counts", () => {
     expect(countParams(ir(spec), 65)).toBe(want);
   });
 
+  it("counts a llama-style model's tied table once, its kv heads and gate, and its parameter-free head", () => {
+    const llama = ir("test/parity/specs/llama.yaml");
+    // attention: query 16 × 16, key and value 2 kv heads × 4 × 16 each, q and k gains of 4, output 16 × 16
+    const attn = 16 * 16 + 2 * (2 * 4 * 16) + 2 * 4 + 16 * 16;
+    // SwiGLU: gate, up and down of 16 × 24, no biases
+    const ffwd = 3 * 16 * 24;
+    // the token table (the head's weight too), two blocks of two RMSNorm gains, attention and MLP, the final norm
+    expect(countParams(llama, 65)).toBe(65 * 16 + 2 * (16 + attn + 16 + ffwd) + 16);
+    const names = namedParams(llama).map((p) => p.name);
+    expect(names.filter((n) => n.startsWith("lm_head"))).toEqual([]);
+    expect(names.slice(0, 8)).toEqual(["token_embedding.weight", "blocks.0.norm1.gamma", "blocks.0.attn.query.weight", "blocks.0.attn.key.weight", "blocks.0.attn.value.weight", "blocks.0.attn.q_norm.gamma", "blocks.0.attn.k_norm.gamma", "blocks.0.attn.proj.weight"]);
+    // Per block, 2 kv heads instead of 4 project 2 fewer keys and values (16 × 4 multiply-adds each), and
+    // rotate (3 FLOPs per rotated dimension) and normalize (4 per dimension) 2 fewer keys.
+    const mha = ir("test/parity/specs/llama.yaml", ["model.layers.1.body.0.body.0.body.1.kv_heads=4"]);
+    const saved = 2 * (2 * 2 * (2 * 16 * 4) + 2 * 3 * 4 + 2 * 4 * 4);
+    expect(costs(mha, { vocab: 65, T: 8 }).flopsPerToken - costs(llama, { vocab: 65, T: 8 }).flopsPerToken).toBe(saved);
+  });
+
   it("scales the vocabulary-sized tables with the vocabulary", () => {
     const gpt = ir("specs/11-gpt.yaml");
     // token embedding (V × 384) and lm_head (384 × V + V) grow with V

@@ -164,7 +164,7 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
             return l;
           };
           const heads = Array.from({ length: H }, (_, h) => ({ query: lin(3 * h), key: lin(3 * h + 1), value: lin(3 * h + 2) }));
-          return tf.sum(tf.mul(multiHeadCausalAttention(xi as tf.Tensor3D, heads, D ** -0.5, 0.4, true), tf.range(0, B * T * H * D).reshape([B, T, H * D])));
+          return tf.sum(tf.mul(multiHeadCausalAttention(xi as tf.Tensor3D, heads, D ** -0.5, { dropout: 0.4, training: true }), tf.range(0, B * T * H * D).reshape([B, T, H * D])));
         };
         const g = tf.grads(f)([xt, ...wt]);
         seedDropout(5);

@@ -17,6 +17,7 @@ const model: ModelIR = {
   blockSize: 8,
   nEmbd: 32,
   init: "torch",
+  tieEmbeddings: false,
   layers: [],
   modelHash: "0".repeat(64),
 };
@@ -72,33 +73,54 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
   multi_head_attention: [
     {
       title: "projected",
-      given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: true, scale: true, dropout: 0 },
+      given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 4, layout: "heads", qkvBias: false, headSize: 8, projection: true, scale: true, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0 },
       init: ["self.attn = MultiHeadAttention(config.n_embd, 4, 8)"],
       forward: "self.attn(x)",
       declares: "self.proj = nn.Linear(heads * head_size, n_in)",
     },
     {
       title: "without projection, unscaled",
-      given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, headSize: 8, projection: false, scale: false, dropout: 0 },
+      given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 4, layout: "heads", qkvBias: false, headSize: 8, projection: false, scale: false, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0 },
       init: ["self.attn = MultiHeadAttention(config.n_embd, 4, 8)"],
       forward: "self.attn(x)",
       declares: "return causal_self_attention(x, self.heads, scale=False)  # (B, T, nh*hs)",
+    },
+    {
+      title: "grouped-query with rotary positions and layer-normed q and k",
+      given: { kind: "multi_head_attention", name: "attn", inWidth: 32, heads: 4, kvHeads: 2, layout: "fused", qkvBias: false, headSize: 8, projection: true, scale: true, projectionBias: false, rope: { base: 500, dims: 4 }, qkNorm: "layer_norm", dropout: 0 },
+      init: ["self.attn = CausalSelfAttention(config.n_embd, 4, 2, 8)"],
+      forward: "self.attn(x)",
+      declares: "cos, sin = rotary_tables(8, 4, 500.0)  # (T, 2) each",
     },
   ],
   feed_forward: [
     {
       title: "relu",
-      given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", dropout: 0 },
+      given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0 },
       init: ["self.ffwd = FeedForward(config.n_embd, 128)"],
       forward: "self.ffwd(x)",
       declares: "h = F.relu(self.fc(x))  # (B, T, hidden)",
     },
     {
       title: "gelu with dropout",
-      given: { kind: "feed_forward", name: "mlp", width: 32, hidden: 64, activation: "gelu", dropout: 0.2 },
+      given: { kind: "feed_forward", name: "mlp", width: 32, hidden: 64, activation: "gelu", gated: false, bias: true, dropout: 0.2 },
       init: ["self.mlp = FeedForward(config.n_embd, 64, 0.2)"],
       forward: "self.mlp(x)",
       declares: "return F.dropout(self.proj(h), self.dropout, self.training)  # (B, T, C)",
+    },
+    {
+      title: "SwiGLU without biases",
+      given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "silu", gated: true, bias: false, dropout: 0 },
+      init: ["self.ffwd = FeedForward(config.n_embd, 64)"],
+      forward: "self.ffwd(x)",
+      declares: "h = F.silu(self.gate(x)) * self.fc(x)  # (B, T, hidden)",
+    },
+    {
+      title: "relu2",
+      given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "relu2", gated: false, bias: true, dropout: 0 },
+      init: ["self.ffwd = FeedForward(config.n_embd, 64)"],
+      forward: "self.ffwd(x)",
+      declares: "h = torch.square(F.relu(self.fc(x)))  # (B, T, hidden)",
     },
   ],
   layer_norm: [
@@ -119,11 +141,18 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
   linear: [
     { title: "the head", given: { kind: "linear", name: "lm_head", inWidth: 32, outWidth: "vocab", bias: true }, init: ["self.lm_head = nn.Linear(config.n_embd, config.vocab_size)"], forward: "self.lm_head(x)" },
     { title: "without bias", given: { kind: "linear", name: "proj", inWidth: 32, outWidth: 16, bias: false }, init: ["self.proj = nn.Linear(config.n_embd, 16, bias=False)"], forward: "self.proj(x)" },
+    {
+      title: "tied to the token table",
+      given: { kind: "linear", name: "lm_head", inWidth: 32, outWidth: "vocab", bias: true, tiedTo: "token_embedding" },
+      init: ["self.lm_head = TiedHead(self.token_embedding, bias=True)"],
+      forward: "self.lm_head(x)",
+      declares: "class TiedHead(nn.Module):",
+    },
   ],
   residual: [
     {
       title: "pre-norm feed-forward",
-      given: { kind: "residual", width: 32, body: [ln("ln1"), { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", dropout: 0 }] },
+      given: { kind: "residual", width: 32, body: [ln("ln1"), { kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0 }] },
       init: ["self.ln1 = LayerNorm(config.n_embd, 1e-5)", "self.ffwd = FeedForward(config.n_embd, 128)"],
       forward: "x + self.ffwd(self.ln1(x))",
       declares: "class FeedForward(nn.Module):",
@@ -151,7 +180,7 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
 /** Every declaration the context holds, as text, to search for a line. */
 function declared(ctx: TorchContext): string {
   const classes = ctx.classes().map((c) => [`class ${c.name}(nn.Module):`, `def __init__(self${c.params ? `, ${c.params}` : ""}):`, ...c.init, ...(c.forward ?? [])].join("\n"));
-  const helpers = ctx.helpers().map((h) => (h === "sinusoidal_table" ? "def sinusoidal_table(positions: int, width: int) -> torch.Tensor:" : `def ${h}(`));
+  const helpers = ctx.helpers().map((h) => (h === "sinusoidal_table" ? "def sinusoidal_table(positions: int, width: int) -> torch.Tensor:" : h === "tied_head" ? "class TiedHead(nn.Module):" : `def ${h}(`));
   return [...classes, ...helpers].join("\n");
 }
 
@@ -174,7 +203,7 @@ describe("PyTorch layer emitters", () => {
   it("gives a standalone head and the heads of a multi-head layer classes of their own", () => {
     const ctx = new TorchContext(model);
     emitMembers({ kind: "attention_head", name: "a", inWidth: 32, headSize: 8, scale: true, dropout: 0 }, ctx, "model");
-    emitMembers({ kind: "multi_head_attention", name: "b", inWidth: 32, heads: 2, headSize: 8, projection: true, scale: true, dropout: 0 }, ctx, "model");
+    emitMembers({ kind: "multi_head_attention", name: "b", inWidth: 32, heads: 2, kvHeads: 2, layout: "heads", qkvBias: false, headSize: 8, projection: true, scale: true, projectionBias: true, rope: undefined, qkNorm: undefined, dropout: 0 }, ctx, "model");
     expect(ctx.classes().map((c) => [c.name, c.forward !== undefined])).toEqual([
       ["Head", true],
       ["Head2", false],

@@ -16,13 +16,13 @@ const PROJECTIONS = [
  * with the given scale and dropout); without, the three projections of one head of a multi-head layer,
  * which computes every head at once and never calls a head's forward.
  */
-export function useHeadClass(ctx: TorchContext, attends?: { readonly scale: boolean; readonly withDropout: boolean }): string {
+export function useHeadClass(ctx: TorchContext, attends?: { readonly scale: boolean; readonly withDropout: boolean }, bias = false): string {
   if (!attends) {
-    return ctx.useClass("Head", "projections", "head", (name) => ({
+    return ctx.useClass("Head", bias ? "projections,bias" : "projections", "head", (name) => ({
       name,
-      doc: "The key, query and value projections of one attention head (MultiHeadAttention computes all heads at once from them).",
+      doc: `The key, query and value projections of one attention head${bias ? " (with biases)" : ""} (MultiHeadAttention computes all heads at once from them).`,
       params: "n_in: int, head_size: int",
-      init: PROJECTIONS,
+      init: bias ? PROJECTIONS.map((line) => line.replace(", bias=False)", ")")) : PROJECTIONS,
     }));
   }
   const { scale, withDropout } = attends;

@@ -2,7 +2,7 @@
 import type { AttentionHeadNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
 import { type EmitContext, num } from "../context.js";
-import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
+import { CACHE_PARAM, callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
 /** A head's three projections: the fields, and the constructor lines that name their parameters. */
 const PROJECTION_FIELDS = [
@@ -32,22 +32,24 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
       methods: [
         {
           name: "forward",
-          params: [{ name: "x", type: "tf.Tensor3D" }],
+          params: [{ name: "x", type: "tf.Tensor3D" }, CACHE_PARAM],
           returns: "tf.Tensor3D",
           body: [
-            "const k = this.key.forward(x); // (B, T, hs)",
+            "let k = this.key.forward(x); // (B, T, hs)",
             "const q = this.query.forward(x); // (B, T, hs)",
+            "let v = this.value.forward(x); // (B, T, hs)",
+            "// While sampling, the keys and values of the positions before x's come from the cache.",
+            "if (cache) ({ k, v } = cache.append(this, k, v)); // (B, past+T, hs)",
             ...(scale
               ? [
                   "// Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays",
                   "// near 1 and softmax does not saturate into one-hot weights as head size grows.",
-                  "let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, T)",
+                  "let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, past+T)",
                 ]
-              : ["// Affinities q·k between every pair of positions (unscaled).", "let wei: tf.Tensor3D = tf.matMul(q, k, false, true); // (B, T, T)"]),
-            "wei = causalMask(wei); // (B, T, T): a position may not look at later ones",
-            "wei = tf.softmax(wei); // (B, T, T): each row sums to 1",
-            ...(withDropout ? ["wei = dropout(wei, this.dropoutRate, this.training); // (B, T, T)"] : []),
-            "const v = this.value.forward(x); // (B, T, hs)",
+              : ["// Affinities q·k between every pair of positions (unscaled).", "let wei: tf.Tensor3D = tf.matMul(q, k, false, true); // (B, T, past+T)"]),
+            "wei = causalMask(wei); // (B, T, past+T): a position may not look at later ones",
+            "wei = tf.softmax(wei); // (B, T, past+T): each row sums to 1",
+            ...(withDropout ? ["wei = dropout(wei, this.dropoutRate, this.training); // (B, T, past+T)"] : []),
             "return tf.matMul(wei, v); // (B, T, hs)",
           ],
         },
@@ -62,14 +64,14 @@ export function useHeadClass(ctx: EmitContext, scale: boolean, withDropout: bool
  * per-head computation is the single-head step's (the class above). Its fields keep the parameter names
  * heads.<i>.query.weight and so on.
  */
-export function useHeadProjectionsClass(ctx: EmitContext): string {
-  return ctx.useClass("Head", "projections", "head", (name) =>
+export function useHeadProjectionsClass(ctx: EmitContext, bias = false): string {
+  return ctx.useClass("Head", bias ? "projections,bias" : "projections", "head", (name) =>
     buildClass({
       name,
-      doc: "One head's projections of each position: its query, key and value. The attention they compute is the multi-head layer's forward.",
+      doc: `One head's projections of each position: its query, key and value${bias ? " (with biases)" : ""}. The attention they compute is the multi-head layer's forward.`,
       fields: PROJECTION_FIELDS,
       ctorParams: [{ name: "o", type: "{ nIn: number; headSize: number }" }],
-      ctorBody: PROJECTIONS,
+      ctorBody: bias ? PROJECTIONS.map((line) => line.replace(", false));", "));")) : PROJECTIONS,
       methods: [],
     }),
   );
@@ -86,5 +88,5 @@ export const emitAttentionHead: LayerEmitter<AttentionHeadNode> = {
     if (node.dropout > 0) args.push(["dropout", num(node.dropout)]);
     return [moduleMember(node.name, cls, args)];
   },
-  forward: (node, input) => callForward(node.name, input),
+  forward: (node, input) => callForward(node.name, input, true),
 };

@@ -4,7 +4,8 @@ import type { BlockNode } from "../../ir/nodes/index.js";
 import { canonicalJson } from "../../ir/lower.js";
 import { buildClass } from "../class-builder.js";
 import type { EmitContext } from "../context.js";
-import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
+import { readsPositions } from "../../ir/analysis.js";
+import { CACHE_PARAM, callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 import { sequenceForward, sequenceMembers } from "../sequence.js";
 
 export interface BlockClass {
@@ -27,7 +28,7 @@ export function useBlockClass(node: BlockNode, ctx: EmitContext): BlockClass {
       methods: [
         {
           name: "forward",
-          params: [{ name: "x", type: "tf.Tensor3D" }],
+          params: readsPositions(node) ? [{ name: "x", type: "tf.Tensor3D" }, CACHE_PARAM] : [{ name: "x", type: "tf.Tensor3D" }],
           returns: "tf.Tensor3D",
           body: [...sequenceForward(node.body, ctx, "block"), "return x;"],
         },
@@ -47,5 +48,5 @@ export const emitBlock: LayerEmitter<BlockNode> = {
     const arg = cls.takesVocab ? ctx.size("vocab", scope) : "";
     return [moduleMember(node.name, cls.name, arg)];
   },
-  forward: (node, input) => callForward(node.name, input),
+  forward: (node, input) => callForward(node.name, input, readsPositions(node)),
 };

@@ -1,22 +1,21 @@
 // layer_norm → the project's own LayerNorm class (epsilon, gamma, beta), written out in the file.
 import type { LayerNormNode } from "../../ir/nodes/index.js";
 import { buildClass } from "../class-builder.js";
-import { num } from "../context.js";
+import { type EmitContext, num } from "../context.js";
 import { callForward, type LayerEmitter, moduleMember } from "../layer-emitter.js";
 
-export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
-  runtime: ["layerNorm", "tf"],
-  members(node, ctx, scope) {
-    const cls = ctx.useClass("LayerNorm", `affine=${node.affine}`, "norm", (name) =>
+/** Declares the LayerNorm variant (with or without gamma and beta) and returns its class name. */
+export function useLayerNormClass(ctx: EmitContext, affine: boolean): string {
+  return ctx.useClass("LayerNorm", `affine=${affine}`, "norm", (name) =>
       buildClass({
         name,
         doc:
           "Layer normalization: each token's features are shifted to mean 0 and scaled to variance 1, then " +
-          (node.affine ? "scaled by gamma and shifted by beta (learned). " : "left as they are (no gamma or beta). ") +
+          (affine ? "scaled by gamma and shifted by beta (learned). " : "left as they are (no gamma or beta). ") +
           "Unlike batch norm it uses no statistics across the batch, so it computes the same thing in training and sampling.",
         fields: [
           { name: "eps", type: "number", doc: "Keeps the division finite when a token's features are all equal." },
-          ...(node.affine
+          ...(affine
             ? [
                 { name: "gamma", type: "tf.Variable", doc: "Per-feature scale, starts at 1." },
                 { name: "beta", type: "tf.Variable", doc: "Per-feature shift, starts at 0." },
@@ -29,14 +28,14 @@ export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
         ],
         ctorBody: [
           "this.eps = eps;",
-          ...(node.affine ? [`this.gamma = this.param("gamma", tf.ones([dim]));`, `this.beta = this.param("beta", tf.zeros([dim]));`] : []),
+          ...(affine ? [`this.gamma = this.param("gamma", tf.ones([dim]));`, `this.beta = this.param("beta", tf.zeros([dim]));`] : []),
         ],
         methods: [
           {
             name: "forward",
             params: [{ name: "x", type: "tf.Tensor3D" }],
             returns: "tf.Tensor3D",
-            body: node.affine
+            body: affine
               ? [
                   "// (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and variance of each token's",
                   "// features: one op, written out in tf ops in runtime/ops/layer-norm.ts, one kernel forward and",
@@ -51,6 +50,12 @@ export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
         ],
       }),
     );
+}
+
+export const emitLayerNorm: LayerEmitter<LayerNormNode> = {
+  runtime: ["layerNorm", "tf"],
+  members(node, ctx, scope) {
+    const cls = useLayerNormClass(ctx, node.affine);
     return [moduleMember(node.name, cls, `${ctx.size(node.width, scope)}, ${num(node.eps)}`)];
   },
   forward: (node, input) => callForward(node.name, input),

@@ -15,7 +15,8 @@ export const emitPositionEmbedding: LayerEmitter<PositionEmbeddingNode> = {
   },
   forward(node, input, ctx) {
     const field = `this.${propertyName(node.name)}`;
-    const rows = node.encoding === "learned" ? `${field}.rows(${input}.shape[1])` : `tf.slice(${field}, [0, 0], [${input}.shape[1], -1])`;
+    // While sampling, x holds the positions after the cached ones.
+    const rows = node.encoding === "learned" ? `${field}.rows(${input}.shape[1], cache?.past)` : `tf.slice(${field}, [cache?.past ?? 0, 0], [${input}.shape[1], -1])`;
     return expr(`tf.add(${input}, ${rows})`, `// (B, T, ${ctx.dim(node.width)}) + (T, ${ctx.dim(node.width)})`);
   },
 };

@@ -1,4 +1,5 @@
 // repeat → a list of block instances, each with its own weights, applied one after another.
+import { readsPositions } from "../../ir/analysis.js";
 import type { RepeatNode } from "../../ir/nodes/index.js";
 import { propertyName } from "../context.js";
 import type { LayerEmitter } from "../layer-emitter.js";
@@ -20,6 +21,7 @@ export const emitRepeat: LayerEmitter<RepeatNode> = {
   forward(node, input, ctx) {
     const field = propertyName(node.name);
     const one = field.endsWith("s") ? field.slice(0, -1) : "block";
-    return { kind: "stmts", lines: [`for (const ${one} of this.${field}) ${input} = ${one}.forward(${input}); ${ctx.shape(node.width)}`] };
+    const args = readsPositions(node.block) ? `${input}, cache` : input;
+    return { kind: "stmts", lines: [`for (const ${one} of this.${field}) ${input} = ${one}.forward(${args}); ${ctx.shape(node.width)}`] };
   },
 };

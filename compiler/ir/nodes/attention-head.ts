@@ -16,9 +16,12 @@ export interface AttentionHeadNode {
   readonly dropout: number;
 }
 
-/** key, query and value projections of one head, without bias as in the lecture. */
-export function headParams(inWidth: Width, headSize: number, prefix = ""): ParamDecl[] {
-  return ["key", "query", "value"].map((p) => ({ name: `${prefix}${p}.weight`, shape: [headSize, inWidth] }));
+/** key, query and value projections of one head, without bias as in the lecture (or with). */
+export function headParams(inWidth: Width, headSize: number, prefix = "", bias = false): ParamDecl[] {
+  return ["key", "query", "value"].flatMap((p) => [
+    { name: `${prefix}${p}.weight`, shape: [headSize, inWidth] },
+    ...(bias ? [{ name: `${prefix}${p}.bias`, shape: [headSize] }] : []),
+  ]);
 }
 
 /** Per token: three projections, T scores and a T-long weighted sum; keeps q, k, v, scores and weights. */
@@ -32,6 +35,7 @@ export function headCost(inWidth: Width, headSize: number, dims: Dims): Cost {
 
 export const attentionHead: NodeDef<"attention_head"> = {
   kind: "attention_head",
+  readsPositions: true,
   defaultName: () => "head",
   lower(spec: AttentionHeadSpec, ctx) {
     const inWidth = requireActivations(ctx, "attention_head");

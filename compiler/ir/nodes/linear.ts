@@ -11,6 +11,11 @@ export interface LinearNode {
   readonly inWidth: Width;
   readonly outWidth: Width;
   readonly bias: boolean;
+  /**
+   * With model.tie_embeddings, the name of the token_embedding whose table is this layer's weight: the
+   * layer then owns only its bias.
+   */
+  readonly tiedTo?: string;
 }
 
 export const linear: NodeDef<"linear"> = {
@@ -22,7 +27,7 @@ export const linear: NodeDef<"linear"> = {
   },
   outWidth: (node) => node.outWidth,
   params(node) {
-    const params: ParamDecl[] = [{ name: "weight", shape: [node.outWidth, node.inWidth] }];
+    const params: ParamDecl[] = node.tiedTo === undefined ? [{ name: "weight", shape: [node.outWidth, node.inWidth] }] : [];
     if (node.bias) params.push({ name: "bias", shape: [node.outWidth] });
     return params;
   },

@@ -16,6 +16,7 @@ export interface PositionEmbeddingNode {
 
 export const positionEmbedding: NodeDef<"position_embedding"> = {
   kind: "position_embedding",
+  readsPositions: true,
   defaultName: () => "position_embedding",
   lower(spec: PositionEmbeddingSpec, ctx) {
     const width = requireActivations(ctx, "position_embedding");

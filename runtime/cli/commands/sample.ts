@@ -17,9 +17,12 @@ export function registerSample(program: Command): void {
     .option("--tokens <n>", "tokens to generate", parseIntOption("--tokens", 1), 500)
     .option("--temperature <t>", "softmax temperature; 0 always picks the most likely token", parseFloatOption("--temperature", 0), 1)
     .option("--top-k <k>", "sample only among the k most likely tokens", parseIntOption("--top-k", 1))
+    .option("--top-p <p>", "sample only among the most likely tokens whose probabilities sum to p (nucleus sampling)", parseFloatOption("--top-p", 0))
+    .option("--no-cache", "recompute the whole context for every token instead of keeping the attention layers' keys and values (the KV cache)")
     .option("--seed <s>", "seed for reproducible samples", parseIntOption("--seed", 0), 1337)
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
-    .action(async (runDir: string, opts: { prompt?: string; tokens: number; temperature: number; topK?: number; seed: number; backend: BackendChoice }) => {
+    .action(async (runDir: string, opts: { prompt?: string; tokens: number; temperature: number; topK?: number; topP?: number; cache: boolean; seed: number; backend: BackendChoice }) => {
+      if (opts.topP !== undefined && !(opts.topP > 0 && opts.topP <= 1)) throw new UserError(`--top-p must be in (0, 1]; got ${opts.topP}`);
       const run = await openRun(runDir, opts.backend);
       if (opts.prompt === "") throw new UserError("--prompt is empty; leave it out to start from the start of a line");
       let context: number[];
@@ -33,7 +36,7 @@ export function registerSample(program: Command): void {
         }
         process.stdout.write(opts.prompt);
       }
-      const options = { tokens: opts.tokens, temperature: opts.temperature, topK: opts.topK, rng: new Prng(opts.seed) };
+      const options = { tokens: opts.tokens, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, cache: opts.cache, rng: new Prng(opts.seed) };
       await streamText(run.model, run.tokenizer, context, options, (text) => {
         // `sample … | head`: the reader has what it wanted; generating the rest would be for nothing
         if (process.stdout.errored) process.exit(0);

@@ -1,0 +1,47 @@
+// The KV cache of sampling: each attention layer's keys and values of the positions fed so far, so the
+// next token's forward computes its own query, key and value alone instead of the whole context again.
+// Keys and values are (B, kv heads, T, hs), or (B, T, hs) for a single head; a grouped-query layer caches
+// its kv heads only. Rotary layers cache keys already rotated, so positions stay right as it grows.
+import { tf } from "./tf.js";
+
+export class KvCache {
+  readonly #entries = new Map<object, { k: tf.Tensor; v: tf.Tensor }>();
+  #past = 0;
+
+  /** Positions the cache holds: the position of the first token of the next forward. */
+  get past(): number {
+    return this.#past;
+  }
+
+  /**
+   * Appends one layer's keys and values of the positions being fed (its T axis is the second to last) and
+   * returns those of every position so far. `layer` identifies the layer (the module itself).
+   */
+  append<T extends tf.Tensor>(layer: object, k: T, v: T): { k: T; v: T } {
+    const axis = k.rank - 2;
+    const old = this.#entries.get(layer);
+    const all = old ? { k: tf.concat([old.k as T, k], axis), v: tf.concat([old.v as T, v], axis) } : { k: tf.clone(k), v: tf.clone(v) };
+    // Kept past the forward's tf.tidy; the previous pair goes.
+    tf.keep(all.k);
+    tf.keep(all.v);
+    if (old) tf.dispose([old.k, old.v]);
+    this.#entries.set(layer, all);
+    return all;
+  }
+
+  /** Called after each forward with the number of positions it fed. */
+  advance(positions: number): void {
+    this.#past += positions;
+  }
+
+  /** Empties the cache (when the context slides past block_size and must be fed again). */
+  clear(): void {
+    for (const { k, v } of this.#entries.values()) tf.dispose([k, v]);
+    this.#entries.clear();
+    this.#past = 0;
+  }
+
+  dispose(): void {
+    this.clear();
+  }
+}
