@@ -25,6 +25,7 @@ import { readMetrics } from "../train/metrics.js";
 import { trainTorch, type TorchOptions } from "../torch/engine.js";
 import { runsDir } from "../train/run-dir.js";
 import { train, type Reporter } from "../train/trainer.js";
+import { ABLATED, ABLATIONS, type Ablation } from "./ablations.js";
 
 /** Which trainer a ladder runs: the TypeScript one on TensorFlow.js, or the torch engine. */
 export type LadderEngine = "tfjs" | "torch";
@@ -36,6 +37,8 @@ export interface LadderOptions {
   readonly itersScale?: number;
   /** Per-step iteration caps for budgets that do not fit this machine (name → iterations). */
   readonly caps?: ReadonlyMap<string, number>;
+  /** Also train the ablation of the modern step (runtime/ladder/ablations.ts), after the specs. */
+  readonly ablate?: boolean;
   /** 20 steps per spec at a small batch: a smoke test of the whole ladder. */
   readonly quick?: boolean;
   readonly backend?: BackendChoice;
@@ -55,6 +58,8 @@ export interface LadderOptions {
 
 export interface StepResult {
   readonly name: string;
+  /** For a step of the modern step's ablation: what it undoes. */
+  readonly ablation?: { readonly of: string; readonly change: string };
   readonly spec: string;
   readonly description: string;
   readonly params: number;
@@ -141,9 +146,13 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
   const state: { steps: Record<string, StepResult>; run?: LadderState["run"] } = { steps: { ...before.steps }, ...(run ? { run } : {}) };
   const corpus = await loadCorpus({ data: options.data });
 
-  for (const specPath of specs) {
-    const base = loadSpec(specPath, { cwd: PROJECT_ROOT });
-    const name = base.spec.name;
+  const entries: { specPath: string; extra: readonly string[]; ablation?: Ablation }[] = [
+    ...specs.map((specPath) => ({ specPath, extra: [] })),
+    ...(options.ablate ? ABLATIONS.map((a) => ({ specPath: a.spec, extra: a.sets, ablation: a })) : []),
+  ];
+  for (const { specPath, extra, ablation } of entries) {
+    const base = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: extra });
+    const name = ablation ? `${ABLATED}-${ablation.name}` : base.spec.name;
     const t = base.spec.training;
     const cap = options.caps?.get(name);
     const iters = quick ? QUICK_ITERS : Math.max(1, Math.min(cap ?? Infinity, Math.round(t.max_iters * (options.itersScale ?? 1))));
@@ -151,7 +160,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     // Reduced budgets also estimate the loss on fewer batches (the lecture GPT's 200 batches cost minutes each here).
     const evalIters = quick ? 2 : reduced && cap !== undefined ? Math.min(t.eval_iters, 20) : t.eval_iters;
     const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / 10)));
-    const sets = [`training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${quickBatch(t.batch_size, base.spec.model.block_size)}`] : [])];
+    const sets = [...extra, `training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${quickBatch(t.batch_size, base.spec.model.block_size)}`] : [])];
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
     // The key covers the emitted code too: a compiler change that alters the model retrains the step.
     const code = sha256(emitModelFile(lowerSpec(loaded)));
@@ -202,7 +211,8 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const step: StepResult = {
       name,
       spec: specPath,
-      description: (base.spec.description ?? "").trim(),
+      description: ablation ? `The modern step with ${ablation.change}.` : (base.spec.description ?? "").trim(),
+      ...(ablation ? { ablation: { of: ABLATED, change: ablation.change } } : {}),
       params: countParams(ir, vocab),
       flopsPerToken: costs(ir, { vocab, T: ir.blockSize }).flopsPerToken,
       activationBytes: activationBytes(ir, vocab, loaded.spec.training.batch_size),

@@ -56,12 +56,40 @@ export interface ReportOptions {
 /** How ladder.md starts (the template's first line): how the ladder recognizes a report it may replace. */
 const REPORT_MARKER = "<!-- Written by `npx babygpt ladder";
 
+/**
+ * The modern step's ablation (`ladder --ablate`): each variant's exact val loss beside the modern step's
+ * and the baby GPT's, at the same budget. Undefined when none was trained.
+ */
+function ablationSection(state: LadderState, byName: ReadonlyMap<string, StepResult>): { rows: Record<string, string>[]; modern: string; baby: string } | undefined {
+  const rows = Object.values(state.steps).filter((s) => s.ablation);
+  const modern = byName.get(rows[0]?.ablation?.of ?? "");
+  if (rows.length === 0 || !modern) return undefined;
+  const baby = byName.get("baby-gpt");
+  const signed = (d: number): string => `${d <= 0 ? "−" : "+"}${Math.abs(d).toFixed(4)}`;
+  return {
+    modern: fixed(modern.valLoss),
+    baby: baby ? fixed(baby.valLoss) : "–",
+    rows: rows
+      .sort((a, b) => a.valLoss - b.valLoss)
+      .map((s) => ({
+        name: s.name,
+        change: s.ablation!.change,
+        params: formatInt(s.params),
+        iters: formatInt(s.iters),
+        valLoss: fixed(s.valLoss),
+        delta: signed(s.valLoss - modern.valLoss),
+      })),
+  };
+}
+
 export async function writeLadderReport(state: LadderState, options: ReportOptions): Promise<string> {
   const out = options.outDir ?? join(PROJECT_ROOT, "docs");
   mkdirSync(join(out, "ladder"), { recursive: true });
   // Refuse before writing the charts, not after.
   checkOutputFile(join(out, "ladder.md"), { label: join(out, "ladder.md"), command: "babygpt ladder", owns: (head) => head.startsWith(REPORT_MARKER), force: options.force ?? false });
-  const order = Object.values(state.steps).sort((a, b) => (a.spec < b.spec ? -1 : 1));
+  const order = Object.values(state.steps)
+    .filter((s) => !s.ablation)
+    .sort((a, b) => (a.spec < b.spec ? -1 : 1));
   const byName = new Map(order.map((s) => [s.name, s]));
   const torchBy = new Map(Object.values(options.torch?.steps ?? {}).map((s) => [s.name, s]));
   const prev = (i: number): StepResult | undefined => (i > 0 ? order[i - 1] : undefined);
@@ -163,6 +191,7 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
       ? `**Reduced budgets.** ${reducedSteps.map((s) => `${s.name} trained ${formatInt(s.iters)} of its ${formatInt(s.specIters)} iterations (the full budget would take about ${duration((s.specIters * s.msPerIter) / 1000)} here at the measured ${(s.msPerIter / 1000).toFixed(2)} s/iter)`).join("; ")}. Their losses are what that shorter training reaches, not what the full budget would.`
       : "",
     comparisons: comparisons(byName, torchBy),
+    ablation: ablationSection(state, byName),
     torch: torchSection(order, torchBy, options.torch),
     scalingIntro:
       "Parameters, FLOPs and activation memory come from the IR (`npx babygpt inspect`); speeds are measured in this ladder run. A training iteration costs about three forward passes (forward, and a backward pass of about twice the work).",

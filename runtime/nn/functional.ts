@@ -7,6 +7,7 @@ import { Prng, type PrngState } from "../random.js";
 import { dropout as dropoutOp } from "../ops/dropout.js";
 import { multiHeadCausalAttention as attentionOp } from "../ops/attention.js";
 import { causalAttention as causalAttentionOp } from "../ops/causal-attention.js";
+import { linear as linearOp } from "../ops/linear.js";
 import type { KvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import { tf } from "./tf.js";
@@ -76,9 +77,15 @@ export function multiHeadCausalAttention(x: tf.Tensor3D, heads: readonly Attenti
 function cachedAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale: number, cache: KvCache): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T] = x.shape;
-    const stack = (p: "query" | "key" | "value"): tf.Tensor4D => tf.stack(heads.map((h) => h[p].forward(x)), 1) as tf.Tensor4D; // (B, nh, T, hs)
-    const { k, v } = cache.append(heads, stack("key"), stack("value")); // (B, nh, past+T, hs)
-    const y = causalAttentionOp(stack("query"), k, v, scale); // (B, nh, T, hs)
+    const nh = heads.length;
+    const hs = heads[0]!.query.weight.shape[0]!;
+    // Every head's q, k and v from one product with their weights side by side, as the op's kernel does.
+    const parts = (["query", "key", "value"] as const).flatMap((p) => heads.map((h) => h[p]));
+    const withBias = parts.every((l) => l.bias !== undefined);
+    const qkv = linearOp(x, tf.concat(parts.map((l) => l.weight)), withBias ? tf.concat(parts.map((l) => l.bias!)) : undefined); // (B, T, 3*nh*hs)
+    const [q, k, v] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]) as tf.Tensor4D); // (B, nh, T, hs) each
+    const all = cache.append(heads, k!, v!); // (B, nh, past+T, hs)
+    const y = causalAttentionOp(q!, all.k, all.v, scale); // (B, nh, T, hs)
     return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, -1]) as tf.Tensor3D; // (B, T, nh*hs)
   });
 }

@@ -15,6 +15,7 @@ const masks = new Map<string, tf.Tensor2D>();
 export function causalMask<T extends tf.Tensor>(scores: T): T {
   const Tq = scores.shape[scores.rank - 2]!;
   const Tk = scores.shape[scores.rank - 1]!;
+  if (Tq === 1) return scores; // the last position sees every key: nothing to mask
   const key = `${Tq}x${Tk}`;
   let mask = masks.get(key);
   if (!mask) {

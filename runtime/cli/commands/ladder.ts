@@ -26,6 +26,7 @@ export function registerLadder(program: Command): void {
     .option("--only <names...>", "run only these steps (spec names or file names); the report then goes to runs/ladder/report/, not docs/")
     .option("--iters-scale <f>", "multiply every spec's max_iters", parseFloatOption("--iters-scale", 0), 1)
     .option("--cap <name=iters>", "cap a step's iterations where its budget does not fit this machine (repeatable)", parseCap)
+    .option("--ablate", "then train the modern step's ablation: one of its changes undone at a time, at the same budget")
     .option("--quick", "20 steps per spec at a small batch (a smoke test); writes runs/ladder-quick, no report")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .option("--engine <engine>", "tfjs (the TypeScript trainer) or torch (the same specs under PyTorch, for the report's PyTorch column)", parseEngine, "tfjs")
@@ -35,7 +36,7 @@ export function registerLadder(program: Command): void {
     .option("--no-report", "train only; do not write a report")
     .option("--report-dir <dir>", "write the report there instead of docs/ (or, with --only, beside the runs)")
     .option("--force", "replace a ladder.md that the ladder did not write")
-    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string; force?: boolean }) => {
+    .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; ablate?: boolean; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string; force?: boolean }) => {
       if (opts.engine === "tfjs" && (opts.nproc !== undefined || opts.device !== undefined)) throw new UserError("--nproc and --device are flags of the torch engine; add --engine torch");
       const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
       const stop = onStopSignals((what) => console.error(`${what}: stopping after this step's checkpoint; run the ladder again to continue`));
@@ -46,6 +47,7 @@ export function registerLadder(program: Command): void {
           itersScale: opts.itersScale,
           ...(opts.cap ? { caps: opts.cap } : {}),
           quick: opts.quick ?? false,
+          ablate: opts.ablate ?? false,
           backend: opts.backend,
           engine: opts.engine,
           ...(opts.engine === "torch" ? { torch: { ...(opts.nproc ? { nproc: opts.nproc } : {}), ...(opts.device ? { device: opts.device } : {}) } } : {}),
