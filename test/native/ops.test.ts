@@ -34,7 +34,7 @@ const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, sc
 type Inputs = Array<[Float32Array, number[]]>;
 
 /** Ops the native backend leaves to their reference; every other op must have its kernels. */
-const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>(["BabygptRmsNorm"]);
+const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>(["BabygptCausalAttention", "BabygptRmsNorm", "BabygptRope"]);
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
 const PROFILED = ["baby-gpt", "dropout"] as const;
