@@ -35,18 +35,18 @@ const model = module.createModel({ vocabSize: vocab, seed: 1 }).eval();
 const prompt = Array.from({ length: Number(opts.prompt) }, (_, i) => i % vocab);
 const tokens = Number(opts.tokens);
 
-const timed = (cache: boolean): { seconds: number; ids: number[] } => {
+const timed = async (cache: boolean): Promise<{ seconds: number; ids: number[] }> => {
   const started = performance.now();
-  const ids = generate(model, prompt, { tokens, temperature: 0, rng: new Prng(3), cache });
+  const ids = await generate(model, prompt, { tokens, temperature: 0, rng: new Prng(3), cache });
   return { seconds: (performance.now() - started) / 1000, ids };
 };
-timed(true); // warm-up: kernels, masks, the pool
-timed(false);
+await timed(true); // warm-up: kernels, masks, the pool
+await timed(false);
 const runs: { cache: boolean; seconds: number }[] = [];
 let same = true;
 for (let r = 0; r < Number(opts.repeats); r++) {
-  const a = timed(true);
-  const b = timed(false);
+  const a = await timed(true);
+  const b = await timed(false);
   same &&= a.ids.join() === b.ids.join();
   runs.push({ cache: true, seconds: a.seconds }, { cache: false, seconds: b.seconds });
 }

@@ -38,17 +38,17 @@ afterAll(() => {
 });
 
 describe("sampling with the KV cache", () => {
-  it.each(MODELS.map(([spec]) => spec))("%s: the next token's logits agree with the uncached path at every step", (spec) => {
+  it.each(MODELS.map(([spec]) => spec))("%s: the next token's logits agree with the uncached path at every step", async (spec) => {
     const model = models.find(([s]) => s === spec)![1];
-    const worstError = (): number => {
+    const worstError = async (): Promise<number> => {
       const cached = nextLogits(model, true);
       const plain = nextLogits(model, false);
       const rng = new Prng(11);
       const ids = [1, 7, 3];
       let worst = 0;
       for (let n = 0; n < 3 * model.blockSize; n++) {
-        const a = cached.step(ids);
-        const b = plain.step(ids);
+        const a = await cached.step(ids);
+        const b = await plain.step(ids);
         let diff = 0;
         let scale = 0;
         for (let i = 0; i < b.length; i++) {
@@ -62,18 +62,18 @@ describe("sampling with the KV cache", () => {
       plain.dispose();
       return worst;
     };
-    expect(worstError()).toBeLessThanOrEqual(1e-5);
+    expect(await worstError()).toBeLessThanOrEqual(1e-5);
     // The second time round (causal masks of each shape are cached once), nothing is left behind.
     const before = tf.memory().numTensors;
-    worstError();
+    await worstError();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it.each(MODELS.map(([spec]) => spec))("%s: greedy output is the same with and without the cache", (spec) => {
+  it.each(MODELS.map(([spec]) => spec))("%s: greedy output is the same with and without the cache", async (spec) => {
     const model = models.find(([s]) => s === spec)![1];
     const options = { tokens: 2 * model.blockSize + 3, temperature: 0, rng: new Prng(1) };
-    const withCache = generate(model, [2, 4], options);
-    expect(generate(model, [2, 4], { ...options, cache: false })).toEqual(withCache);
+    const withCache = await generate(model, [2, 4], options);
+    expect(await generate(model, [2, 4], { ...options, cache: false })).toEqual(withCache);
   });
 });
 
