@@ -1,6 +1,7 @@
 // The causal mask of self-attention: the single-head lesson (generated/04-single-head.ts) applies it in
 // the open, and the attention ops' references (attention.ts, causal-attention.ts) apply it to every head.
 import * as tf from "@tensorflow/tfjs";
+import { noteMaskedScores } from "./attention-weights.js";
 
 // A large negative number rather than -Infinity: softmax gives the masked entries exactly 0 either way,
 // and a finite value cannot turn into NaN in any backend's kernels.
@@ -24,5 +25,7 @@ export function causalMask<T extends tf.Tensor>(scores: T): T {
     mask = tf.keep(tf.tensor2d(values, [Tq, Tk]));
     masks.set(key, mask);
   }
-  return tf.add(scores, mask);
+  const masked = tf.add(scores, mask);
+  noteMaskedScores(masked); // for attention maps (attention-weights.ts); nothing outside a recording
+  return masked;
 }

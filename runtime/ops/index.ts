@@ -3,6 +3,7 @@
 export { relu2, silu } from "./activations.js";
 export { MULTI_HEAD_ATTENTION, multiHeadCausalAttention, type HeadWeights, type MultiHeadAttentionAttrs, type Projection } from "./attention.js";
 export { CAUSAL_ATTENTION, causalAttention, type CausalAttentionAttrs } from "./causal-attention.js";
+export { recordAttentionWeights } from "./attention-weights.js";
 export { causalMask } from "./causal-mask.js";
 export { CROSS_ENTROPY, crossEntropy } from "./cross-entropy.js";
 export { DROPOUT, dropout, type DropoutAttrs } from "./dropout.js";

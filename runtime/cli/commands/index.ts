@@ -1,5 +1,6 @@
 // Every subcommand, registered on the program.
 import type { Command } from "commander";
+import { registerAttention } from "./attention.js";
 import { registerBench } from "./bench.js";
 import { registerCompile } from "./compile.js";
 import { registerData } from "./data.js";
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerLadder(program);
   registerBench(program);
   registerPlot(program);
+  registerAttention(program);
   registerData(program);
   registerCompile(program);
   registerInspect(program);
