@@ -81,3 +81,30 @@ export function attentionIndexHtml(title: string, prompt: string, maps: readonly
     "",
   ].join("\n");
 }
+
+/** A model's maps in one SVG: a row per layer, a column per head (the ladder's report shows one per step). */
+export function attentionGridSvg(title: string, maps: readonly AttentionMap[], tokens: readonly string[]): string {
+  const layers = [...new Set(maps.map((m) => m.layer))];
+  const panels = maps.map((m) => {
+    const svg = attentionSvg(m, tokens).trimEnd();
+    const size = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+    return { m, svg, w: Number(size[1]), h: Number(size[2]) };
+  });
+  const w = Math.max(...panels.map((p) => p.w));
+  const h = Math.max(...panels.map((p) => p.h));
+  const cols = Math.max(...layers.map((l) => maps.filter((m) => m.layer === l).length));
+  const width = cols * w;
+  const height = 28 + layers.length * h;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="8" y="19" font-family="sans-serif" font-size="15">${esc(title)}</text>`,
+  ];
+  for (const p of panels) {
+    const row = layers.indexOf(p.m.layer);
+    const col = maps.filter((m) => m.layer === p.m.layer).indexOf(p.m);
+    out.push(p.svg.replace("<svg ", `<svg x="${col * w}" y="${28 + row * h}" `));
+  }
+  out.push("</svg>");
+  return `${out.join("\n")}\n`;
+}

@@ -10,6 +10,7 @@ import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
 import { listSpecs, projectAt } from "../../compiler/compile.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { attentionMaps, type AttentionMap } from "../attention/maps.js";
 import type { BackendChoice } from "../backend/select.js";
 import { hasCheckpoint } from "../checkpoint/checkpoint.js";
 import { loadCorpus } from "../data/corpus.js";
@@ -84,6 +85,8 @@ export interface StepResult {
   readonly curve: readonly { readonly step: number; readonly train: number; readonly val: number }[];
   readonly losses: readonly number[];
   readonly sample: string;
+  /** Every head's attention map for ATTENTION_PROMPT, for the steps with attention. */
+  readonly attention?: { readonly tokens: readonly string[]; readonly maps: readonly AttentionMap[] };
   readonly runDir: string;
   readonly key: string;
 }
@@ -105,6 +108,9 @@ export const QUICK_VAL_TOKENS = 4096;
 function quickBatch(batchSize: number, blockSize: number): number {
   return Math.max(1, Math.min(batchSize, 4, Math.floor(256 / blockSize)));
 }
+
+/** The prompt every step's attention maps read: short enough for the ladder's 8-token contexts. */
+export const ATTENTION_PROMPT = "ROMEO:";
 
 export function ladderDir(quick: boolean, engine: LadderEngine = "tfjs"): string {
   return join(runsDir(), `ladder${engine === "torch" ? "-torch" : ""}${quick ? "-quick" : ""}`);
@@ -203,6 +209,8 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const val = quick ? ds.val.subarray(0, QUICK_VAL_TOKENS + 1) : ds.val;
     const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
     const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
+    const promptIds = Array.from(run.tokenizer.encode(ATTENTION_PROMPT)).slice(-run.model.blockSize);
+    const maps = attentionMaps(run.model, promptIds);
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;
     const history = readMetrics(runDir);
@@ -233,6 +241,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
       curve: evals.map((r) => ({ step: r.step, train: r.train_loss!, val: r.val_loss! })),
       losses: result.losses,
       sample: run.tokenizer.decode(sampleIds),
+      ...(maps.length > 0 ? { attention: { tokens: promptIds.map((id) => run.tokenizer.decode([id])), maps } } : {}),
       runDir: relative(process.cwd(), runDir),
       key,
     };

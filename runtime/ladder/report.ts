@@ -8,10 +8,11 @@ import Handlebars from "handlebars";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { formatBytes, formatFlops, formatInt } from "../cli/output.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { attentionGridSvg } from "../attention/svg.js";
 import { checkOutputFile, writeOutputFile } from "../safe-output.js";
 import { lineChart } from "../plot.js";
 import { diffStat, generatedDiff } from "./diff.js";
-import type { LadderState, StepResult } from "./ladder.js";
+import { ATTENTION_PROMPT, type LadderState, type StepResult } from "./ladder.js";
 import { gradientThroughDepth, orderSensitivity, softmaxSaturation } from "./lessons.js";
 
 const template = Handlebars.compile(readFileSync(fileURLToPath(new URL("./templates/ladder.md.hbs", import.meta.url)), "utf8"), { noEscape: true });
@@ -128,6 +129,8 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
       delta: delta === undefined ? "" : `${delta <= 0 ? "−" : "+"}${Math.abs(delta).toFixed(4)}`,
       description: s.description,
       notes: notesFor(s, byName, torchBy, lessons),
+      attention: s.attention !== undefined,
+      attentionPrompt: JSON.stringify(ATTENTION_PROMPT),
       sample: s.sample.replace(/```/g, "` ` `"),
       diff: patch.split("\n").slice(4).join("\n").trim(),
       diffStat: `+${stat.added} −${stat.removed} lines`,
@@ -147,6 +150,11 @@ export async function writeLadderReport(state: LadderState, options: ReportOptio
         ],
       }),
     );
+  }
+  for (const s of order) {
+    if (!s.attention) continue;
+    const title = `${s.name}: attention of ${JSON.stringify(ATTENTION_PROMPT)} (rows read the columns; a row per layer, a column per head)`;
+    writeFileAtomic(join(out, "ladder", `${s.name}-attention.svg`), attentionGridSvg(title, s.attention.maps, s.attention.tokens));
   }
   const charSteps = order.filter((s) => s.tokenizer === "char");
   writeFileAtomic(
