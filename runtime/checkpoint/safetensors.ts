@@ -33,9 +33,11 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Readonly<Record<
   }
   const json = JSON.stringify(header);
   // keep the data 8-byte aligned, as the reference writer does (in bytes: names need not be ASCII)
-  const headerBytes = Buffer.from(json + " ".repeat((8 - (Buffer.byteLength(json, "utf8") % 8)) % 8), "utf8");
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(headerBytes.length));
+  // (TextEncoder and DataView rather than Buffer: the playground writes these files in a browser.)
+  const encoded = new TextEncoder().encode(json);
+  const headerBytes = new TextEncoder().encode(json + " ".repeat((8 - (encoded.length % 8)) % 8));
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   const chunks: Uint8Array[] = [prefix, headerBytes];
   for (const name of names) {
     const d = tensors.get(name)!.data;
@@ -61,7 +63,7 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): DecodedSafet
   const n = Number(headerLength);
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString("utf8"));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch {
     throw bad("its header is not JSON");
   }
