@@ -1,0 +1,26 @@
+// inspect's summary as text: the header line, the layer table and the totals. Pure, so `babygpt inspect`
+// prints it and the playground shows the same table in the page.
+import { activationBytes, costs, countParams, summaryRows, trainingBytes } from "../../compiler/ir/analysis.js";
+import type { ModelIR } from "../../compiler/ir/model.js";
+import type { LoadedSpec } from "../../compiler/spec/load.js";
+import { formatBytes, formatFlops, formatInt, table } from "./output.js";
+
+export function inspectReport(loaded: LoadedSpec, ir: ModelIR, vocab: number, batch: number): string {
+  const rows = summaryRows(ir, vocab);
+  const total = countParams(ir, vocab);
+  const c = costs(ir, { vocab, T: ir.blockSize });
+  return [
+    `${ir.name} (${loaded.files[0]!.path}) → ${ir.className}, vocab ${formatInt(vocab)}, block_size ${ir.blockSize}`,
+    "",
+    table(
+      ["layer", "kind", "output", "params"],
+      rows.map((r) => ["  ".repeat(r.depth) + r.path, r.kind, r.output, formatInt(r.params)]),
+      ["l", "l", "l", "r"],
+    ),
+    "",
+    `parameters:            ${formatInt(total)} (${formatBytes(total * 4)} as float32)`,
+    `forward FLOPs/token:   ${formatFlops(c.flopsPerToken)} at T=${ir.blockSize} (training ≈ 3×: ${formatFlops(3 * c.flopsPerToken)})`,
+    `activations at B=${batch}:`.padEnd(23) + `${formatBytes(activationBytes(ir, vocab, batch))}`,
+    `training memory:       ${formatBytes(trainingBytes(ir, vocab, batch))} (weights, gradients, Adam moments, activations)`,
+  ].join("\n");
+}
