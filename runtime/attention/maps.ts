@@ -31,7 +31,7 @@ export function attentionHeads(model: LanguageModel): { readonly layer: string; 
  * Every head's map for the token ids `ids` (at most block_size of them; the model must be in eval mode
  * for maps without dropout). An empty list for a model without attention.
  */
-export function attentionMaps(model: LanguageModel, ids: readonly number[]): AttentionMap[] {
+export async function attentionMaps(model: LanguageModel, ids: readonly number[]): Promise<AttentionMap[]> {
   if (ids.length === 0) throw new RangeError("attentionMaps: no tokens");
   if (ids.length > model.blockSize) throw new RangeError(`attentionMaps: ${ids.length} tokens, the model's context is ${model.blockSize}`);
   const heads = attentionHeads(model);
@@ -42,10 +42,9 @@ export function attentionMaps(model: LanguageModel, ids: readonly number[]): Att
   );
   try {
     if (weights.length !== heads.length) throw new Error(`attentionMaps: the forward ran ${weights.length} attentions, the model has ${heads.length} heads`);
-    return heads.map((h, i) => {
-      const rows = (weights[i]!.arraySync() as number[][][])[0]!;
-      return { layer: h.layer, head: h.head, weights: rows };
-    });
+    // Read with await: a GPU backend (webgpu) may have no synchronous read.
+    const rows = await Promise.all(weights.map(async (w) => ((await w.array()) as number[][][])[0]!));
+    return heads.map((h, i) => ({ layer: h.layer, head: h.head, weights: rows[i]! }));
   } finally {
     for (const w of weights) w.dispose();
   }

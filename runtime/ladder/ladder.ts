@@ -210,7 +210,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
     const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const promptIds = Array.from(run.tokenizer.encode(ATTENTION_PROMPT)).slice(-run.model.blockSize);
-    const maps = attentionMaps(run.model, promptIds);
+    const maps = await attentionMaps(run.model, promptIds);
     const ir = lowerSpec(loaded);
     const vocab = run.tokenizer.vocabSize;
     const history = readMetrics(runDir);

@@ -34,17 +34,17 @@ function expected(model: LanguageModel, prefix: string, headSize: number): numbe
 const close = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 
 describe("attention maps", () => {
-  it("are the single head's weights", () => {
+  it("are the single head's weights", async () => {
     const model = singleHead({ vocabSize: 65, seed: 3 }).eval();
-    const maps = attentionMaps(model, IDS);
+    const maps = await attentionMaps(model, IDS);
     expect(maps.map((m) => [m.layer, m.head])).toEqual([["head", 0]]);
     expect(close(maps[0]!.weights, expected(model, "head", 32))).toBeLessThan(1e-5);
     model.dispose();
   });
 
-  it("are each head's weights inside the fused multi-head op, in head order", () => {
+  it("are each head's weights inside the fused multi-head op, in head order", async () => {
     const model = multiHead({ vocabSize: 65, seed: 3 }).eval();
-    const maps = attentionMaps(model, IDS);
+    const maps = await attentionMaps(model, IDS);
     expect(maps.map((m) => `${m.layer}:${m.head}`)).toEqual(["attn:0", "attn:1", "attn:2", "attn:3"]);
     for (const m of maps) expect(close(m.weights, expected(model, `attn.heads.${m.head}`, 8))).toBeLessThan(1e-5);
     // Heads of one layer differ: a mix-up of heads would not pass the comparison above.
@@ -52,12 +52,12 @@ describe("attention maps", () => {
     model.dispose();
   });
 
-  it("cover every block's heads, are causal and row-stochastic, and leave the forward and the tensor count alone", () => {
+  it("cover every block's heads, are causal and row-stochastic, and leave the forward and the tensor count alone", async () => {
     const model = babyGpt({ vocabSize: 65, seed: 3 }).eval();
     const idx = tf.tensor2d([IDS], [1, IDS.length], "int32");
     const before = tf.tidy(() => model.forward(idx).logits.arraySync());
     const live = tf.memory().numTensors;
-    const maps = attentionMaps(model, IDS);
+    const maps = await attentionMaps(model, IDS);
     expect(tf.memory().numTensors).toBe(live);
     expect(tf.tidy(() => model.forward(idx).logits.arraySync())).toEqual(before);
     expect(attentionHeads(model)).toHaveLength(16);

@@ -42,7 +42,7 @@ export function registerAttention(program: Command): void {
       if (ids.length > run.model.blockSize) {
         throw new UserError(`--prompt is ${ids.length} tokens; ${run.spec.name} attends over at most ${run.model.blockSize} (its block_size)`);
       }
-      const maps = selectMaps(attentionMaps(run.model, ids), opts, run.spec.name);
+      const maps = selectMaps(await attentionMaps(run.model, ids), opts, run.spec.name);
       const tokens = ids.map((id) => run.tokenizer.decode([id]));
       const files = new Map<string, string>();
       for (const m of maps) files.set(mapFileName(m), attentionSvg(m, tokens));
