@@ -134,7 +134,10 @@ function showProgress(s: Session): void {
   ]
     .filter(Boolean)
     .join(" · ");
+  // For the page's tests (and anyone scripting it): the numbers behind the chart.
   $("train-status").dataset["step"] = String(s.step);
+  $("train-status").dataset["losses"] = JSON.stringify(s.losses.map((l) => l.loss));
+  $("train-status").dataset["evals"] = JSON.stringify(s.evals);
   drawChart(s);
 }
 
@@ -150,7 +153,10 @@ async function runTraining(s: Session): Promise<void> {
   document.body.dataset["training"] = "running";
   setButtons();
   try {
-    await s.train(corpus, { until: target, evalEvery: Math.max(1, num("eval-every")), evalBatches: Math.max(1, num("eval-batches")) }, () => showProgress(s));
+    await s.train(corpus, { until: target, evalEvery: Math.max(1, num("eval-every")), evalBatches: Math.max(1, num("eval-batches")) }, () => {
+      showProgress(s);
+      setButtons();
+    });
   } finally {
     showProgress(s);
     document.body.dataset["training"] = s.step >= target ? "done" : "paused";

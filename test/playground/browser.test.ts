@@ -1,0 +1,171 @@
+// The playground in a real browser: Debian's Chromium, headless, driven by playwright-core (no browser
+// download). The static build (npm run playground:build) is served by a plain file server, and one page
+// session goes through every state: the page loads, a broken spec shows its located error (underlined in
+// the editor), the fix compiles, 20 steps train with a falling loss (paused and resumed on the way), a
+// sample streams, the attention maps render, the run files download and the CLI evaluates them, and
+// loading them back samples the same text. Screenshots of each state go to test-artifacts/playground/
+// (not committed). Chromium missing: the test skips, except under BABYGPT_REQUIRE_BROWSER=1 (CI).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT, tempFiles, useSharedData } from "../helpers/project.js";
+import { runCli } from "../reliability/cli.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(PROJECT_ROOT, "test-artifacts/playground");
+const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+if (missing && process.env["BABYGPT_REQUIRE_BROWSER"] === "1") throw new Error(`BABYGPT_REQUIRE_BROWSER=1 but ${missing}`);
+if (missing) console.warn(`browser tests skipped: ${missing}`);
+
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json", ".svg": "image/svg+xml" };
+
+/** A static file server for a folder: what any static host does. */
+function serve(root: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
+    const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+let browser: Browser;
+let server: Server;
+let page: Page;
+let url: string;
+const work = tempFiles({});
+
+beforeAll(async () => {
+  if (missing) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const site = join(work, "site");
+  const built = spawnSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--config", "playground/vite.config.ts", "--outDir", site, "--emptyOutDir", "--logLevel", "error"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+  expect(built.status, built.stderr).toBe(0);
+  server = await serve(site);
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--enable-unsafe-webgpu", "--enable-features=Vulkan"],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const data = async (selector: string, key: string): Promise<string> => (await page.locator(selector).getAttribute(`data-${key}`)) ?? "";
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Replaces the editor's whole text, as typing would (the lint and the compile follow the edit). */
+async function setSpec(text: string): Promise<void> {
+  await page.locator("#editor .cm-content").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.insertText(text);
+}
+
+describe.skipIf(missing !== undefined)("the playground in Chromium", () => {
+  it("edits, compiles, trains, samples, draws attention, and round-trips a checkpoint through the CLI", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector("body[data-spec=ok][data-backend]");
+    expect(await page.locator("#backend-name").innerText()).toMatch(/^backend: (webgpu|webgl|wasm|cpu) \(.+\)$/);
+    expect(await page.locator("#code").innerText()).toContain("class MultiHeadAttention extends Module");
+    expect(await page.locator("#inspect").innerText()).toContain("parameters:            7,553");
+    await shot("1-loaded");
+
+    // A broken spec: the compiler's own message, located, in the list and underlined in the editor.
+    const good = readFileSync(join(PROJECT_ROOT, "specs/05-multi-head.yaml"), "utf8");
+    expect(good).toContain("      heads: 4\n");
+    await setSpec(good.replace("      heads: 4\n", "      heads: four\n"));
+    await page.waitForSelector("body[data-spec=error]");
+    await page.waitForSelector(".cm-lintRange-error");
+    expect(await page.locator("#diagnostics").innerText()).toContain('specs/05-multi-head.yaml:14:14: "heads" must be an integer; got "four"');
+    expect(await page.locator(".cm-lintRange-error").first().innerText()).toBe("four");
+    await shot("2-located-error");
+    await setSpec(good);
+    await page.waitForSelector("body[data-spec=ok]");
+    expect(await page.locator("#diagnostics").innerText()).toBe("");
+
+    // Train 20 steps on the shared corpus, pausing and resuming on the way.
+    await page.setInputFiles("#corpus", join(useSharedData(), "tinyshakespeare.txt"));
+    await page.waitForSelector("body[data-corpus=loaded]");
+    await page.fill("#steps", "20");
+    await page.fill("#eval-every", "10");
+    await page.fill("#eval-batches", "2");
+    await page.click("#train");
+    await page.waitForFunction(() => Number(document.getElementById("train-status")!.dataset["step"]) >= 3);
+    await page.click("#pause");
+    await page.waitForSelector("body[data-training=paused]");
+    const pausedAt = Number(await data("#train-status", "step"));
+    expect(pausedAt).toBeLessThan(20);
+    await page.click("#resume");
+    await page.waitForSelector("body[data-training=done]", { timeout: 120_000 });
+    const losses = JSON.parse(await data("#train-status", "losses")) as number[];
+    const evals = JSON.parse(await data("#train-status", "evals")) as { step: number; train: number; val: number }[];
+    expect(losses).toHaveLength(20);
+    expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)));
+    expect(evals.map((e) => e.step)).toEqual([0, 10, 20]);
+    expect(evals.at(-1)!.val).toBeLessThan(evals[0]!.val);
+    expect(await page.locator("#chart svg").count()).toBe(1);
+    await shot("3-trained");
+
+    // A streamed sample, and the attention maps of the model's four heads.
+    await page.fill("#tokens", "40");
+    await page.click("#sample");
+    await page.waitForSelector("body[data-sample=done]");
+    const sample = await page.locator("#sample-out").innerText();
+    expect(sample.startsWith("ROMEO:")).toBe(true);
+    expect(sample.length).toBeGreaterThan("ROMEO:".length + 20);
+    await page.click("#attention");
+    await page.waitForSelector("body[data-attention='4']");
+    expect(await page.locator("#attention-maps figure svg").count()).toBe(4);
+    expect(await page.locator("#attention-maps figure[data-layer=attn][data-head='3'] svg rect").count()).toBeGreaterThan(21);
+    await page.locator("#attention-pane").scrollIntoViewIfNeeded();
+    await shot("4-sampled-attention");
+
+    // The run files: downloaded into one folder, they are a run the CLI evaluates and samples.
+    const run = join(work, "run");
+    mkdirSync(run);
+    const names: string[] = [];
+    const downloads: Promise<void>[] = [];
+    page.on("download", (d) => {
+      names.push(d.suggestedFilename());
+      downloads.push(d.saveAs(join(run, d.suggestedFilename())));
+    });
+    await page.click("#download");
+    await expect.poll(() => names.length).toBe(4);
+    await Promise.all(downloads);
+    expect(names.sort()).toEqual(["meta.json", "model.safetensors", "optimizer.safetensors", "spec.resolved.yaml"]);
+    const evaluated = await runCli(["eval", run]);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const exact = Number(/^val loss (\d+\.\d+) /.exec(evaluated.stdout)?.[1]);
+    expect(Math.abs(exact - evals.at(-1)!.val)).toBeLessThan(0.2); // the exact loss beside the page's 2-batch estimate
+    expect(evaluated.stdout).toContain("at step 20");
+
+    // Loaded back, the same weights give the same sample under the same seed.
+    await page.reload();
+    await page.waitForSelector("body[data-spec=ok][data-backend]");
+    await page.setInputFiles("#load", names.map((n) => join(run, n)));
+    await page.waitForSelector("body[data-loaded='20']");
+    await page.fill("#tokens", "40");
+    await page.click("#sample");
+    await page.waitForSelector("body[data-sample=done]");
+    expect(await page.locator("#sample-out").innerText()).toBe(sample);
+    await shot("5-loaded-back");
+    expect(await page.locator("#error").innerText()).toBe("");
+    expect(errors).toEqual([]);
+  });
+});
