@@ -31,5 +31,4 @@ export default defineConfig({
   resolve: { alias: Object.entries(aliases).map(([find, replacement]) => ({ find: new RegExp(`^${find}$`), replacement })) },
   server: { fs: { allow: [fileURLToPath(new URL("..", import.meta.url))] } },
   build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 8000, target: "es2022" },
-  optimizeDeps: { esbuildOptions: { target: "es2022" } },
 });

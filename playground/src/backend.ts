@@ -73,6 +73,7 @@ function syncReadsWork(): boolean {
 
 /** Switches tfjs to `choice` (or the best there is for auto); a named backend that fails is an error. */
 export async function selectPageBackend(choice: PageBackend): Promise<PageBackendInfo> {
+  const previous = tf.getBackend();
   const adapter = choice === "auto" || choice === "webgpu" ? await webgpuAdapter() : undefined;
   const order: Exclude<PageBackend, "auto">[] =
     choice !== "auto" ? [choice] : [...(adapter && !isSoftware(adapter) ? (["webgpu"] as const) : []), "webgl", "wasm", "cpu"];
@@ -80,6 +81,7 @@ export async function selectPageBackend(choice: PageBackend): Promise<PageBacken
     if (name === "webgpu" && !adapter) continue;
     if (await use(name)) {
       if (name === "webgpu" && !syncReadsWork()) {
+        await tf.setBackend(previous);
         if (choice === "webgpu") throw new UserError(`webgpu on ${adapterText(adapter!)} reads zeros back synchronously, which training's loss reads still do; choose webgl or wasm`);
         continue;
       }

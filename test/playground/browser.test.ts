@@ -5,37 +5,19 @@
 // sample streams, the attention maps render, the run files download and the CLI evaluates them, and
 // loading them back samples the same text. Screenshots of each state go to test-artifacts/playground/
 // (not committed). Chromium missing: the test skips, except under BABYGPT_REQUIRE_BROWSER=1 (CI).
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserMissing, buildPlayground, launchChromium, serveStatic } from "../../bench/browser.js";
 import { PROJECT_ROOT, tempFiles, useSharedData } from "../helpers/project.js";
 import { runCli } from "../reliability/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(PROJECT_ROOT, "test-artifacts/playground");
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const missing = browserMissing();
 if (missing && process.env["BABYGPT_REQUIRE_BROWSER"] === "1") throw new Error(`BABYGPT_REQUIRE_BROWSER=1 but ${missing}`);
 if (missing) console.warn(`browser tests skipped: ${missing}`);
-
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json", ".svg": "image/svg+xml" };
-
-/** A static file server for a folder: what any static host does. */
-function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 let browser: Browser;
 let server: Server;
@@ -47,15 +29,9 @@ beforeAll(async () => {
   if (missing) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   const site = join(work, "site");
-  const built = spawnSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--config", "playground/vite.config.ts", "--outDir", site, "--emptyOutDir", "--logLevel", "error"], { cwd: PROJECT_ROOT, encoding: "utf8" });
-  expect(built.status, built.stderr).toBe(0);
-  server = await serve(site);
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--enable-unsafe-webgpu", "--enable-features=Vulkan"],
-  });
+  buildPlayground(site);
+  ({ server, url } = await serveStatic(site));
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
 });
 
@@ -106,7 +82,7 @@ describe.skipIf(missing !== undefined)("the playground in Chromium", () => {
     await page.fill("#eval-every", "10");
     await page.fill("#eval-batches", "2");
     await page.click("#train");
-    await page.waitForFunction(() => Number(document.getElementById("train-status")!.dataset["step"]) >= 3);
+    await page.waitForFunction('Number(document.getElementById("train-status").dataset.step) >= 3');
     await page.click("#pause");
     await page.waitForSelector("body[data-training=paused]");
     const pausedAt = Number(await data("#train-status", "step"));
