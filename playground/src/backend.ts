@@ -81,7 +81,9 @@ export async function selectPageBackend(choice: PageBackend): Promise<PageBacken
     if (name === "webgpu" && !adapter) continue;
     if (await use(name)) {
       if (name === "webgpu" && !syncReadsWork()) {
-        await tf.setBackend(previous);
+        // Back to what ran before (on a fresh page: what auto picks), then say why.
+        if (previous) await tf.setBackend(previous);
+        else await selectPageBackend("auto");
         if (choice === "webgpu") throw new UserError(`webgpu on ${adapterText(adapter!)} reads zeros back synchronously, which training's loss reads still do; choose webgl or wasm`);
         continue;
       }

@@ -92,9 +92,17 @@ backendPicker.value = PAGE_BACKENDS.includes(wanted as PageBackend) ? (wanted as
 
 async function switchBackend(): Promise<void> {
   $("backend-name").textContent = "backend: …";
-  backend = await selectPageBackend(backendPicker.value as PageBackend);
-  $("backend-name").textContent = `backend: ${backend.name} (${backend.detail})`;
-  document.body.dataset["backend"] = backend.name;
+  try {
+    backend = await selectPageBackend(backendPicker.value as PageBackend);
+    $("backend-name").textContent = `backend: ${backend.name} (${backend.detail})`;
+  } finally {
+    // A refused choice leaves tfjs on the backend it had: the badge says which.
+    if (!backend || backend.name !== tf.getBackend()) {
+      backend = { name: tf.getBackend() as PageBackendInfo["name"], detail: "kept" };
+      $("backend-name").textContent = `backend: ${backend.name}`;
+    }
+    document.body.dataset["backend"] = backend.name;
+  }
 }
 backendPicker.addEventListener("change", () => void guarded(switchBackend));
 
