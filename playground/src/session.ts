@@ -117,7 +117,7 @@ export class Session {
   }
 
   dataset(corpus: string): Dataset {
-    const ds = buildDataset({ text: corpus, path: "the loaded text", source: "--data", sha256: "" }, this.compiled.loaded.spec.data, this.tokenizer);
+    const ds = buildDataset({ text: corpus, path: "the loaded text", source: "--data", sha256: "", bytes: new TextEncoder().encode(corpus).length }, this.compiled.loaded.spec.data, this.tokenizer);
     checkSplits(ds, this.model.blockSize, "the loaded text");
     return ds;
   }
@@ -136,8 +136,9 @@ export class Session {
     // (await on the runtime's readers: they become asynchronous where a backend has no synchronous read.)
     const evaluate = async (): Promise<void> => {
       this.model.eval();
-      const train = await estimateLoss(this.model, ds.train, t.batch_size, settings.evalBatches, t.seed, this.step);
-      const val = await estimateLoss(this.model, ds.val, t.batch_size, settings.evalBatches, t.seed + 1, this.step);
+      // (undefined only for an estimate cut short, which the page never asks for.)
+      const train = (await estimateLoss(this.model, ds.train, t.batch_size, settings.evalBatches, t.seed, this.step)) ?? NaN;
+      const val = (await estimateLoss(this.model, ds.val, t.batch_size, settings.evalBatches, t.seed + 1, this.step)) ?? NaN;
       this.model.train();
       this.evals.push({ step: this.step, train, val });
       onProgress();

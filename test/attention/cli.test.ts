@@ -1,6 +1,6 @@
 // `babygpt attention` through the real command line, on a run the test trains for a few steps: a map per
 // layer and head with the prompt's characters as labels, the --layer/--head filter, and the refusal to
-// overwrite a file the command did not write.
+// overwrite a file the command did not write (unless --force).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -33,10 +33,11 @@ describe("babygpt attention", () => {
     const html = readFileSync(join(out, "index.html"), "utf8");
     for (const f of svgs) expect(html).toContain(`src="${f}"`);
 
-    // Again with a filter, into the same folder: it rewrites its own files and drops those it no longer makes.
+    // Again with a filter, into the same folder: it rewrites its own files, and the grid shows the one map.
     const again = await runCli(["attention", run, "--prompt", "ROMEO:", "--layer", "blocks.1.attn", "--head", "2"]);
-    expect(again.code).toBe(0);
-    expect(readdirSync(out).filter((f) => !f.startsWith(".")).sort()).toEqual(["blocks.1.attn-h2.svg", "index.html"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("wrote 1 map (1 layer, 6 tokens)");
+    expect(readFileSync(join(out, "index.html"), "utf8").match(/<img /g)).toHaveLength(1);
   });
 
   it("refuses to overwrite a file it did not write, and names unknown layers", async () => {
@@ -46,8 +47,11 @@ describe("babygpt attention", () => {
     const before = snapshot(out);
     const r = await runCli(["attention", run, "--prompt", "ROMEO:", "--out", out]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`error: ${out} already has index.html, which babygpt attention did not write; choose another --out or move them away`);
+    expect(r.stderr.trim()).toBe(`error: ${join(out, "index.html")} exists and was not written by babygpt attention; choose another path, or pass --force to replace it`);
     expect(snapshot(out)).toEqual(before);
+    const forced = await runCli(["attention", run, "--prompt", "ROMEO:", "--out", out, "--force", "--head", "0"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(out, "index.html"), "utf8")).toContain("blocks.2.attn-h0.svg");
 
     const bad = await runCli(["attention", run, "--prompt", "ROMEO:", "--layer", "attn", "--out", join(dir, "other")]);
     expect(bad.code).toBe(2);

@@ -1,5 +1,6 @@
 // `babygpt attention <run> --prompt "…"`: one SVG attention map per layer and head of a run's model for
 // the prompt's tokens, and an index.html laying them out as a grid.
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
@@ -7,10 +8,11 @@ import { attentionMaps, type AttentionMap } from "../../attention/maps.js";
 import { attentionIndexHtml, attentionSvg, mapFileName } from "../../attention/svg.js";
 import { UserError } from "../../errors.js";
 import { openRun } from "../../run.js";
-import { writeOwnedFiles } from "../owned-files.js";
+import { checkOutputDir, checkOutputFile, writeOutputFile, type OutputOptions } from "../../safe-output.js";
 import { parseIntOption } from "../parse.js";
 
-const MANIFEST = ".babygpt-attention.json";
+/** The first line of every file it writes: what it may replace without --force. */
+const MARKER = "<!-- Written by babygpt attention";
 
 interface AttentionOptions {
   prompt: string;
@@ -18,6 +20,7 @@ interface AttentionOptions {
   layer?: string;
   head?: number;
   backend: BackendChoice;
+  force?: boolean;
 }
 
 export function registerAttention(program: Command): void {
@@ -30,6 +33,7 @@ export function registerAttention(program: Command): void {
     .option("--layer <name>", "only this attention layer (as named in the model: head, attn, blocks.0.attn …)")
     .option("--head <h>", "only this head of each layer", parseIntOption("--head", 0))
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
+    .option("--force", "replace files in --out that attention did not write (never a run's checkpoint or metrics)")
     .action(async (runDir: string, opts: AttentionOptions) => {
       if (opts.prompt.length === 0) throw new UserError("--prompt is empty; give the text to draw the attention of");
       const run = await openRun(runDir, opts.backend);
@@ -44,11 +48,18 @@ export function registerAttention(program: Command): void {
       }
       const maps = selectMaps(await attentionMaps(run.model, ids), opts, run.spec.name);
       const tokens = ids.map((id) => run.tokenizer.decode([id]));
+      const mark = `${MARKER} from ${run.dir} for ${JSON.stringify(opts.prompt).replace(/--/g, "- -")} -->`;
       const files = new Map<string, string>();
-      for (const m of maps) files.set(mapFileName(m), attentionSvg(m, tokens));
-      files.set("index.html", attentionIndexHtml(`${run.spec.name}: attention at step ${run.meta.step}`, opts.prompt, maps));
+      for (const m of maps) files.set(mapFileName(m), `${mark}\n${attentionSvg(m, tokens)}`);
+      const html = attentionIndexHtml(`${run.spec.name}: attention at step ${run.meta.step}`, opts.prompt, maps);
+      files.set("index.html", html.replace("<!doctype html>\n", `<!doctype html>\n${mark}\n`));
       const out = resolve(opts.out ?? join(run.dir, "attention"));
-      writeOwnedFiles(out, MANIFEST, files, "babygpt attention");
+      checkOutputDir(out, opts.out === undefined ? out : `--out ${opts.out}`);
+      const options = (name: string): OutputOptions => ({ label: join(out, name), command: "babygpt attention", owns: (head) => head.includes(MARKER), force: opts.force ?? false });
+      // Every file checked before any is written: a refusal changes nothing.
+      if (!existsSync(out)) mkdirSync(out, { recursive: true });
+      else for (const name of files.keys()) checkOutputFile(join(out, name), options(name));
+      for (const [name, text] of files) writeOutputFile(join(out, name), text, options(name));
       const layers = new Set(maps.map((m) => m.layer)).size;
       console.log(`wrote ${maps.length} map${maps.length === 1 ? "" : "s"} (${layers} layer${layers === 1 ? "" : "s"}, ${ids.length} tokens) and index.html to ${out}`);
     });
