@@ -1,7 +1,7 @@
 // `babygpt attention <run> --prompt "…"`: one SVG attention map per layer and head of a run's model for
 // the prompt's tokens, and an index.html laying them out as a grid.
 import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/select.js";
 import { attentionMaps, type AttentionMap } from "../../attention/maps.js";
@@ -61,8 +61,14 @@ export function registerAttention(program: Command): void {
       else for (const name of files.keys()) checkOutputFile(join(out, name), options(name));
       for (const [name, text] of files) writeOutputFile(join(out, name), text, options(name));
       const layers = new Set(maps.map((m) => m.layer)).size;
-      console.log(`wrote ${maps.length} map${maps.length === 1 ? "" : "s"} (${layers} layer${layers === 1 ? "" : "s"}, ${ids.length} tokens) and index.html to ${out}`);
+      console.log(`wrote ${maps.length} map${maps.length === 1 ? "" : "s"} (${layers} layer${layers === 1 ? "" : "s"}, ${ids.length} tokens) and index.html to ${shown(out)}`);
     });
+}
+
+/** A path as the user would type it: relative to the working directory when it is under it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === "" || rel.startsWith("..") ? path : rel;
 }
 
 /** The maps --layer and --head ask for; a model without attention, or a filter matching nothing, is refused. */
