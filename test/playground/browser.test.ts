@@ -1,10 +1,11 @@
 // The playground in a real browser: Debian's Chromium, headless, driven by playwright-core (no browser
 // download). The static build (npm run playground:build) is served by a plain file server, and one page
-// session goes through every state: the page loads, a broken spec shows its located error (underlined in
-// the editor), the fix compiles, 20 steps train with a falling loss (paused and resumed on the way), a
-// sample streams, the attention maps render, the run files download and the CLI evaluates them, and
-// loading them back samples the same text. Screenshots of each state go to test-artifacts/playground/
-// (not committed). Chromium missing: the test skips, except under BABYGPT_REQUIRE_BROWSER=1 (CI).
+// session goes through every state: the page loads, the editor completes from the schema, a broken spec
+// shows its located error (underlined in the editor), the fix compiles, 20 steps train with a falling
+// loss (paused and resumed on the way), a sample streams, the attention maps render, the run files
+// download and the CLI evaluates them, and loading them back samples the same text. Screenshots of each
+// state go to test-artifacts/playground/ (not committed). Chromium missing: the test skips, except under
+// BABYGPT_REQUIRE_BROWSER=1 (CI).
 import { mkdirSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
@@ -61,6 +62,13 @@ describe.skipIf(missing !== undefined)("the playground in Chromium", () => {
     expect(await page.locator("#code").innerText()).toContain("class MultiHeadAttention extends Module");
     expect(await page.locator("#inspect").innerText()).toContain("parameters:            7,553");
     await shot("1-loaded");
+
+    // Completion from the schema: a multi-head layer's keys, by the kind of the list item under the cursor.
+    await setSpec("name: t\nmodel:\n  layers:\n    - kind: multi_head_attention\n      ");
+    await page.keyboard.press("Control+Space");
+    await page.waitForSelector(".cm-tooltip-autocomplete li");
+    expect(await page.locator(".cm-tooltip-autocomplete li").allInnerTexts()).toEqual(["dropout", "head_size", "heads", "name", "projection", "scale"]);
+    await page.keyboard.press("Escape");
 
     // A broken spec: the compiler's own message, located, in the list and underlined in the editor.
     const good = readFileSync(join(PROJECT_ROOT, "specs/05-multi-head.yaml"), "utf8");
