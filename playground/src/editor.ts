@@ -83,10 +83,7 @@ function context(doc: Text, lineNo: number, keyCol: number, dashHere: boolean): 
     collecting = false;
     if (l.key) path.unshift(l.key);
     col = l.keyCol;
-    inItem = l.dash;
-    if (l.dash && l.key) {
-      // The parent is itself inside a list item: nothing to collect, keep climbing from its column.
-    }
+    inItem = l.dash; // a parent that is itself a list item's first line: climb on past its list
   }
   return { path, siblings };
 }
@@ -162,8 +159,8 @@ export interface SpecEditor {
 }
 
 /**
- * An editor whose lint source is `check` (the page compiles the text and gives back the diagnostics in
- * this file); `onChange` runs on every edit.
+ * An editor whose lint source is `check`: the page compiles the text after each pause in typing and gives
+ * back the diagnostics located in this file, which the editor underlines.
  */
 export function createSpecEditor(parent: HTMLElement, check: (text: string) => readonly Diagnostic[]): SpecEditor {
   const lint = linter(
