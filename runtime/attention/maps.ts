@@ -14,7 +14,10 @@ export interface AttentionMap {
   readonly weights: readonly (readonly number[])[];
 }
 
-/** The heads of a model in the order its forward runs them: from the parameter names (…query.weight). */
+/**
+ * The attentions of a model in the order its forward runs them, from the parameter names (…query.weight):
+ * a head of its own (…heads.N.query), or a layer whose one query projection serves all its heads.
+ */
 export function attentionHeads(model: LanguageModel): { readonly layer: string; readonly head: number }[] {
   return model
     .namedParameters()
@@ -41,10 +44,12 @@ export async function attentionMaps(model: LanguageModel, ids: readonly number[]
     }),
   );
   try {
-    if (weights.length !== heads.length) throw new Error(`attentionMaps: the forward ran ${weights.length} attentions, the model has ${heads.length} heads`);
+    if (weights.length !== heads.length) throw new Error(`attentionMaps: the forward ran ${weights.length} attentions, the model has ${heads.length}`);
     // Read with await: a GPU backend (webgpu) may have no synchronous read.
-    const rows = await Promise.all(weights.map(async (w) => ((await w.array()) as number[][][])[0]!));
-    return heads.map((h, i) => ({ layer: h.layer, head: h.head, weights: rows[i]! }));
+    // A head of its own records (B, T, T); a layer that runs all its heads at once (grouped-query, RoPE)
+    // records (B, H, T, T), and its H maps are its heads in order.
+    const read = await Promise.all(weights.map(async (w) => (w.rank === 4 ? ((await w.array()) as number[][][][])[0]! : [((await w.array()) as number[][][])[0]!])));
+    return heads.flatMap((h, i) => read[i]!.map((rows, j) => ({ layer: h.layer, head: h.head + j, weights: rows })));
   } finally {
     for (const w of weights) w.dispose();
   }

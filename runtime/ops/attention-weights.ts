@@ -7,10 +7,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { withReferenceOps } from "./op.js";
 
-let recorded: tf.Tensor3D[] | undefined;
+let recorded: tf.Tensor[] | undefined;
 
-/** Called by causalMask with the masked scores it returns. */
-export function noteMaskedScores(masked: tf.Tensor3D): void {
+/** Called by causalMask with the masked scores it returns: (B, T, T) for one head, (B, H, T, T) for all of a layer's. */
+export function noteMaskedScores(masked: tf.Tensor): void {
   if (recorded) recorded.push(tf.keep(tf.softmax(masked)));
 }
 
@@ -18,9 +18,9 @@ export function noteMaskedScores(masked: tf.Tensor3D): void {
  * Runs f with the ops' references and returns its result and, in the order the attentions ran, the
  * weights each computed: (B, T, T) per head, each row summing to 1. The caller owns (and disposes) them.
  */
-export function recordAttentionWeights<T>(f: () => T): { readonly result: T; readonly weights: tf.Tensor3D[] } {
+export function recordAttentionWeights<T>(f: () => T): { readonly result: T; readonly weights: tf.Tensor[] } {
   if (recorded) throw new Error("recordAttentionWeights does not nest");
-  const weights: tf.Tensor3D[] = [];
+  const weights: tf.Tensor[] = [];
   recorded = weights;
   try {
     return { result: withReferenceOps(f), weights };

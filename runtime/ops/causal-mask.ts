@@ -25,7 +25,7 @@ export function causalMask<T extends tf.Tensor>(scores: T): T {
     mask = tf.keep(tf.tensor2d(values, [Tq, Tk]));
     masks.set(key, mask);
   }
-  const masked: tf.Tensor3D = tf.add(scores, mask);
+  const masked: T = tf.add(scores, mask);
   noteMaskedScores(masked); // for attention maps (attention-weights.ts); nothing outside a recording
   return masked;
 }

@@ -9,6 +9,7 @@ import { tf } from "../../runtime/nn/tf.js";
 import { createModel as singleHead } from "../../generated/04-single-head.js";
 import { createModel as multiHead } from "../../generated/05-multi-head.js";
 import { createModel as babyGpt } from "../../generated/12-baby-gpt.js";
+import { createModel as modern } from "../../generated/15-modern.js";
 import { nativeUnavailable } from "../helpers/native.js";
 
 // On native the fused attention kernel would run, and it never materialises the weights: the recording
@@ -69,6 +70,27 @@ describe("attention maps", () => {
       });
     }
     idx.dispose();
+    model.dispose();
+  });
+
+  it("split a layer that runs all its heads at once (RoPE, grouped-query: 15-modern) into its heads, causal and row-stochastic", async () => {
+    const model = modern({ vocabSize: 65, seed: 3 }).eval();
+    const live = tf.memory().numTensors;
+    const maps = await attentionMaps(model, IDS);
+    expect(tf.memory().numTensors).toBe(live);
+    const layers = attentionHeads(model).map((h) => h.layer);
+    expect(layers.length).toBeGreaterThan(1);
+    const heads = maps.length / layers.length;
+    expect(Number.isInteger(heads) && heads > 1).toBe(true);
+    expect(maps.map((m) => `${m.layer}:${m.head}`)).toEqual(layers.flatMap((l) => Array.from({ length: heads }, (_, h) => `${l}:${h}`)));
+    for (const m of maps) {
+      expect(m.weights).toHaveLength(IDS.length);
+      m.weights.forEach((row, i) => {
+        expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        for (let j = i + 1; j < row.length; j++) expect(row[j]).toBe(0);
+      });
+    }
+    expect(close(maps[0]!.weights, maps[1]!.weights)).toBeGreaterThan(1e-4);
     model.dispose();
   });
 
