@@ -205,9 +205,10 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
 
     const run = await openRun(runDir, options.backend ?? "auto");
     const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
-    // The torch engine measures the exact loss itself, after its last step (the same windows, every token once).
+    // The torch engine measures the exact loss itself, after its last step (the same windows, every token
+    // once); a quick run reads both engines' loss here, on the same few val tokens.
     const val = quick ? ds.val.subarray(0, QUICK_VAL_TOKENS + 1) : ds.val;
-    const exact = "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
+    const exact = !quick && "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
     const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const promptIds = Array.from(run.tokenizer.encode(ATTENTION_PROMPT)).slice(-run.model.blockSize);
     const maps = await attentionMaps(run.model, promptIds);
