@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     // Separate processes: each test file gets its own tfjs engine and backend.
     pool: "forks",
+    // Two files at a time even on 2 cores (vitest's default would be one): most files spend their time
+    // starting CLI processes and waiting on them (signals, kills, torchrun), not computing.
+    maxWorkers: 2,
     testTimeout: 180_000,
     hookTimeout: 180_000,
     reporters: ["default"],
