@@ -50,13 +50,7 @@ function headsMembers(node: MultiHeadAttentionNode, ctx: EmitContext, scope: Sco
           body: [
             ...opComment(node.scale, withDropout),
             `${proj ? "const out =" : "return"} multiHeadCausalAttention(x, this.heads, this.scale, { ${withDropout ? "dropout: this.dropoutRate, training: this.training, " : ""}cache }); // (B, T, nh*hs)`,
-            ...(proj
-              ? [
-                  withDropout
-                    ? "return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)"
-                    : "return this.proj.forward(out); // (B, T, C)",
-                ]
-              : []),
+            ...projectOut(proj, withDropout),
           ],
         },
       ],
@@ -183,13 +177,7 @@ function fusedMembers(node: MultiHeadAttentionNode, ctx: EmitContext, scope: Sco
             "// (runtime/ops/causal-attention.ts has its math in tf ops).",
             `const y = causalAttention(q, k, v, this.scale${withDropout ? ", this.dropoutRate, this.training" : ""}); // (B, nh, T, hs)`,
             `${proj ? "const out =" : "return"} tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, this.heads * this.headSize]) as tf.Tensor3D; // (B, T, nh*hs): the heads side by side`,
-            ...(proj
-              ? [
-                  withDropout
-                    ? "return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)"
-                    : "return this.proj.forward(out); // (B, T, C)",
-                ]
-              : []),
+            ...projectOut(proj, withDropout),
           ],
         },
       ],
@@ -203,4 +191,10 @@ function fusedMembers(node: MultiHeadAttentionNode, ctx: EmitContext, scope: Sco
   ];
   if (withDropout) args.push(["dropout", num(node.dropout)]);
   return [moduleMember(node.name, cls, args)];
+}
+
+/** The heads' output through the output projection (and its dropout), the forward's last line; nothing without a projection. */
+function projectOut(proj: boolean, withDropout: boolean): string[] {
+  if (!proj) return [];
+  return [withDropout ? "return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)" : "return this.proj.forward(out); // (B, T, C)"];
 }
