@@ -101,6 +101,8 @@ export interface SummaryRow {
   readonly output: string;
   readonly params: number;
   readonly depth: number;
+  /** Why a layer's count is not its weights' size: a tied head reads another layer's table. */
+  readonly note?: string;
 }
 
 /** Rows for `inspect`, like Keras' summary(): each layer, its output shape and its own parameters. */
@@ -124,7 +126,8 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
         continue;
       }
       const children = def.children(node as never);
-      rows.push({ path: node.kind === "residual" ? "+" : path, kind: node.kind, output, params: own, depth });
+      const note = node.kind === "linear" && node.tiedTo !== undefined ? `weight is ${node.tiedTo}'s table, counted there` : undefined;
+      rows.push({ path: node.kind === "residual" ? "+" : path, kind: node.kind, output, params: own, depth, ...(note ? { note } : {}) });
       for (const group of children) visit(group.nodes, join(path, group.prefix), depth + 1);
     }
   };

@@ -9,13 +9,15 @@ export function inspectReport(loaded: LoadedSpec, ir: ModelIR, vocab: number, ba
   const rows = summaryRows(ir, vocab);
   const total = countParams(ir, vocab);
   const c = costs(ir, { vocab, T: ir.blockSize });
+  // The note column only when a row has one (a tied head), so the common table stays four columns.
+  const notes = rows.some((r) => r.note !== undefined);
   return [
     `${ir.name} (${loaded.files[0]!.path}) → ${ir.className}, vocab ${formatInt(vocab)}, block_size ${ir.blockSize}`,
     "",
     table(
-      ["layer", "kind", "output", "params"],
-      rows.map((r) => ["  ".repeat(r.depth) + r.path, r.kind, r.output, formatInt(r.params)]),
-      ["l", "l", "l", "r"],
+      ["layer", "kind", "output", "params", ...(notes ? ["note"] : [])],
+      rows.map((r) => ["  ".repeat(r.depth) + r.path, r.kind, r.output, formatInt(r.params), ...(notes ? [r.note ?? ""] : [])]),
+      ["l", "l", "l", "r", "l"],
     ),
     "",
     `parameters:            ${formatInt(total)} (${formatBytes(total * 4)} as float32)`,

@@ -101,6 +101,13 @@ describe("shape inference", () => {
     expect(rows[0]).toMatchObject({ path: "token_embedding", output: "(B, T, 384)", params: 24_960 });
     expect(rows.at(-1)).toMatchObject({ path: "lm_head", output: "(B, T, vocab)", params: 25_025 });
     expect(rows.find((r) => r.path === "blocks")).toMatchObject({ kind: "repeat ×6", params: 6 * 1_773_312 });
+    expect(rows.some((r) => r.note !== undefined)).toBe(false);
+  });
+
+  it("says why a tied head counts no parameters of its own", () => {
+    const rows = summaryRows(ir("specs/15-modern.yaml"), 65);
+    expect(rows.at(-1)).toMatchObject({ path: "lm_head", params: 0, note: "weight is token_embedding's table, counted there" });
+    expect(rows.filter((r) => r.note !== undefined)).toHaveLength(1);
   });
 });
 
