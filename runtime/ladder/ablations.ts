@@ -2,6 +2,7 @@
 // a time, at the same budget, so the report can say which of them make its difference. Each is --set
 // overrides of the spec (its layers by position: the repeat at model.layers.1, whose block holds the
 // attention residual body.0 and the MLP residual body.1), or a spec of its own where a layer is added.
+// One variant is a control, the modern model under another seed, which measures the run-to-run noise.
 
 export interface Ablation {
   /** The step's name in ladder.json and the report: modern-<name>. */
@@ -10,6 +11,8 @@ export interface Ablation {
   readonly change: string;
   readonly spec: string;
   readonly sets: readonly string[];
+  /** The control: the model unchanged, another seed; its difference is the noise between two runs. */
+  readonly control?: true;
 }
 
 export const ABLATED = "modern";
@@ -31,4 +34,6 @@ export const ABLATIONS: readonly Ablation[] = [
   { name: "no-qk-norm", change: "no normalization of queries and keys", spec: SPEC, sets: [`${ATTN}.qk_norm=false`] },
   { name: "biases", change: "biases on every projection and the head", spec: SPEC, sets: [`${ATTN}.bias=true`, `${MLP}.bias=true`, `${HEAD}.bias=true`] },
   { name: "untied", change: "an output layer of its own instead of the token table", spec: SPEC, sets: ["model.tie_embeddings=false"] },
+  // Without it one could not tell a change's effect from the luck of one initialization and batch order.
+  { name: "other-seed", change: "nothing: the same model under another seed", spec: SPEC, sets: ["training.seed=1338"], control: true },
 ];

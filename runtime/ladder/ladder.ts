@@ -60,7 +60,7 @@ export interface LadderOptions {
 export interface StepResult {
   readonly name: string;
   /** For a step of the modern step's ablation: what it undoes. */
-  readonly ablation?: { readonly of: string; readonly change: string };
+  readonly ablation?: { readonly of: string; readonly change: string; readonly control?: true };
   readonly spec: string;
   readonly description: string;
   readonly params: number;
@@ -221,7 +221,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
       name,
       spec: specPath,
       description: ablation ? `The modern step with ${ablation.change}.` : (base.spec.description ?? "").trim(),
-      ...(ablation ? { ablation: { of: ABLATED, change: ablation.change } } : {}),
+      ...(ablation ? { ablation: { of: ABLATED, change: ablation.change, ...(ablation.control ? { control: true as const } : {}) } } : {}),
       params: countParams(ir, vocab),
       flopsPerToken: costs(ir, { vocab, T: ir.blockSize }).flopsPerToken,
       activationBytes: activationBytes(ir, vocab, loaded.spec.training.batch_size),

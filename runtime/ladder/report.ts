@@ -61,15 +61,20 @@ const REPORT_MARKER = "<!-- Written by `npx babygpt ladder";
  * The modern step's ablation (`ladder --ablate`): each variant's exact val loss beside the modern step's
  * and the baby GPT's, at the same budget. Undefined when none was trained.
  */
-function ablationSection(state: LadderState, byName: ReadonlyMap<string, StepResult>): { rows: Record<string, string>[]; modern: string; baby: string } | undefined {
+function ablationSection(
+  state: LadderState,
+  byName: ReadonlyMap<string, StepResult>,
+): { rows: Record<string, string>[]; modern: string; baby: string; noise?: string } | undefined {
   const rows = Object.values(state.steps).filter((s) => s.ablation);
   const modern = byName.get(rows[0]?.ablation?.of ?? "");
   if (rows.length === 0 || !modern) return undefined;
   const baby = byName.get("baby-gpt");
   const signed = (d: number): string => `${d <= 0 ? "−" : "+"}${Math.abs(d).toFixed(4)}`;
+  const control = rows.find((s) => s.ablation?.control);
   return {
     modern: fixed(modern.valLoss),
     baby: baby ? fixed(baby.valLoss) : "–",
+    ...(control ? { noise: Math.abs(control.valLoss - modern.valLoss).toFixed(4) } : {}),
     rows: rows
       .sort((a, b) => a.valLoss - b.valLoss)
       .map((s) => ({
