@@ -163,9 +163,12 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const cap = options.caps?.get(name);
     const iters = quick ? QUICK_ITERS : Math.max(1, Math.min(cap ?? Infinity, Math.round(t.max_iters * (options.itersScale ?? 1))));
     const reduced = !quick && iters < t.max_iters;
-    // Reduced budgets also estimate the loss on fewer batches (the lecture GPT's 200 batches cost minutes each here).
-    const evalIters = quick ? 2 : reduced && cap !== undefined ? Math.min(t.eval_iters, 20) : t.eval_iters;
-    const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / 10)));
+    // A capped step is one that does not fit this machine: its estimates cost as much as its training (each
+    // of the lecture GPT's batches is a forward pass of 64 × 256 tokens), so it estimates less often, on
+    // fewer batches. The reported loss is the exact one at the end either way.
+    const capped = reduced && cap !== undefined;
+    const evalIters = quick ? 2 : capped ? Math.min(t.eval_iters, 10) : t.eval_iters;
+    const evalInterval = quick ? QUICK_ITERS : Math.min(t.eval_interval, Math.max(1, Math.ceil(iters / (capped ? 4 : 10))));
     const sets = [...extra, `training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${quickBatch(t.batch_size, base.spec.model.block_size)}`] : [])];
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
     // The key covers the emitted code too: a compiler change that alters the model retrains the step.
