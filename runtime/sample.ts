@@ -2,7 +2,7 @@
 // by 1/temperature, keep the top k (and the nucleus of top-p), draw from the softmax with our seeded PRNG,
 // append, repeat. With the KV cache (the default) each step feeds only the new token: the attention
 // layers keep the keys and values of the positions before it. When the context passes block_size, the
-// window slides as without the cache (the last block_size tokens), and the cache is fed that window again.
+// window slides as without the cache (the last block_size tokens), each step feeding the whole window.
 import type { Tokenizer } from "./data/tokenizer.js";
 import { KvCache } from "./nn/kv-cache.js";
 import type { LanguageModel } from "./nn/language-model.js";
@@ -56,7 +56,6 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
  */
 export function nextLogits(model: LanguageModel, useCache: boolean): { step: (ids: readonly number[]) => Promise<Float32Array>; dispose: () => void } {
   const cache = useCache ? new KvCache() : undefined;
-  let cacheStart = 0; // the index in ids of the first token the cache holds
   // Read with `await data()`, which a GPU backend needs (webgpu has no synchronous read in Node).
   const run = async (tokens: readonly number[], kv: KvCache | undefined): Promise<Float32Array> => {
     const T = tokens.length;
@@ -74,12 +73,14 @@ export function nextLogits(model: LanguageModel, useCache: boolean): { step: (id
     step(ids) {
       const start = Math.max(0, ids.length - model.blockSize);
       if (!cache) return run(ids.slice(start), undefined);
-      if (start !== cacheStart || cache.past === 0) {
-        // The window moved (or nothing is cached yet): feed the whole window to a fresh cache.
-        cache.clear();
-        cacheStart = start;
+      if (start > 0) {
+        // Past block_size the window moves with every token, and every position in it with the window:
+        // a cache fed this window would be stale at the next step. The window runs without one, as
+        // --no-cache does, rather than filling a cache only to throw it away.
+        if (cache.past > 0) cache.clear();
+        return run(ids.slice(start), undefined);
       }
-      return run(ids.slice(cacheStart + cache.past), cache);
+      return run(ids.slice(cache.past), cache);
     },
     dispose: () => cache?.dispose(),
   };

@@ -1,6 +1,6 @@
 // The KV cache of sampling against the path without it, for every attention variant: at each step the
 // next token's logits agree to 1e-5 (relative to their scale), greedy output is the same tokens, and the
-// context sliding past block_size (where the cache is fed the window again) changes neither.
+// context sliding past block_size (where each step feeds the whole window, cache or not) changes neither.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSpec } from "../../compiler/spec/load.js";

@@ -124,7 +124,7 @@ describe.skipIf(skipReason !== undefined)(`the webgpu backend's kernels${skipRea
 
     model.eval();
     // A first pass through the sliding window fills the caches that stay (a causal mask per shape the KV
-    // cache's rebuilds use); a second must then hold the count.
+    // window uses); a second must then hold the count.
     await generate(model, [0], { tokens: 12, temperature: 1, rng: new Prng(1) });
     const sampling = tf.memory();
     await generate(model, [0], { tokens: 12, temperature: 1, rng: new Prng(2) }); // the context grows to block_size and slides
