@@ -3,7 +3,8 @@
 // PyTorch (the spec's generated module, trained with babygpt's step and with nanoGPT's foreach one) on two
 // OpenBLAS builds at every thread setting, all in one run on this machine; the fastest PyTorch figure is the ratios' denominator. Each
 // measurement runs in a process of its own (bench/child.ts, bench/reference/bench_torch.py), which also
-// times a 768x768x768 sgemm on the same threads: MFU is a run's FLOP/s (the IR's count) over that.
+// times a 768x768x768 sgemm on the same threads: MFU is a run's FLOP/s (the IR's count) over that. Both
+// sides sample by one protocol (bench/sampling.ts): ours with the KV cache and without, PyTorch without.
 // Results go to bench/results/<date>.json and docs/bench.md.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -17,6 +18,7 @@ import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { versions } from "../runtime/versions.js";
 import { writeBenchMarkdown } from "./report.js";
+import { SAMPLING, samplingArgs, type OurSampling, type SamplingProtocol, type TorchSampling } from "./sampling.js";
 
 export interface BenchConfig {
   readonly name: string;
@@ -63,6 +65,9 @@ export interface OurResult {
   readonly tokensPerSec?: number;
   readonly peakRssMiB?: number;
   readonly rssBeforeModelMiB?: number;
+  /** The sampling protocol's runs (bench/sampling.ts): with the KV cache and without, in this process. */
+  readonly sampling?: readonly OurSampling[];
+  /** Results from before the protocol: one generation of 64 tokens from 1, the default path. */
   readonly sampleTokensPerSec?: number;
   /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
   readonly sgemmGflops?: number;
@@ -83,6 +88,9 @@ export interface TorchSetting {
   readonly blas_build?: "pthread" | "openmp";
   readonly ms_per_iter: number;
   readonly tokens_per_sec: number;
+  /** The sampling protocol's run (bench/sampling.ts), in the workers of the first training step only. */
+  readonly sampling?: TorchSampling;
+  /** Results from before the protocol: up to 256 tokens one generate(idx, 1) at a time, within a time budget. */
   readonly sample_tokens_per_sec?: number;
   readonly peak_rss_mib?: number;
   readonly sgemm_gflops?: number;
@@ -127,7 +135,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     return { backend, status: "unavailable", iters: 0, note: `${addon} does not exist (npm run build:native builds it)` };
   }
   const env = addon ? { ...process.env, BABYGPT_NATIVE_ADDON: addon } : process.env;
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", addon ? "native" : backend, "--iters", String(iters), "--warmup", String(warmup), "--sample-tokens", options.quick ? "16" : "64"];
+  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", addon ? "native" : backend, "--iters", String(iters), "--warmup", String(warmup), ...samplingArgs(SAMPLING)];
   const began = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -138,6 +146,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     let start: Record<string, number> | undefined;
     let adapter: { adapter?: string; software?: boolean } = {};
     let done: Record<string, number> | undefined;
+    const sampling: OurSampling[] = [];
     let stderr = "";
     let failure: string | undefined;
     let buffer = "";
@@ -163,6 +172,10 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
           lastRssMiB = rec["rssMiB"] as number;
           if (!rec["warmup"]) times.push(rec["ms"] as number);
         }
+        if (rec["type"] === "sample") {
+          const n = (key: string): number => Number(rec[key]);
+          sampling.push({ cached: rec["cached"] === true, promptTokens: n("promptTokens"), newTokens: n("newTokens"), seconds: n("seconds"), tokensPerSec: n("tokensPerSec") });
+        }
         if (rec["type"] === "done") done = rec as Record<string, number>;
         if (rec["type"] === "error") failure = String(rec["reason"]);
       }
@@ -180,7 +193,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         ...(pkg ? { packageDir: { path: `node_modules/${pkg}`, exists: existsSync(join(PROJECT_ROOT, "node_modules", pkg)) } } : {}),
       };
       const description = start ? String((start as Record<string, unknown>)["description"] ?? "") || undefined : undefined;
-      const base = { backend, iters: times.length, ...(description ? { description } : {}), ...adapter };
+      const base = { backend, iters: times.length, ...(description ? { description } : {}), ...adapter, ...(sampling.length ? { sampling } : {}) };
       const reason = failure ?? (stderr.trim().split("\n").at(-1) || `exit code ${code}`);
       if (!start) {
         const unavailable = /not available|no backend/.test(reason);
@@ -200,7 +213,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         msPerIter: ms,
         tokensPerSec: (tokens * 1000) / ms,
         rssBeforeModelMiB: start["rssBeforeModelMiB"]!,
-        ...(done ? { peakRssMiB: done["peakRssMiB"]!, sampleTokensPerSec: done["sampleTokensPerSec"]!, ...(done["sgemmGflops"] ? { sgemmGflops: done["sgemmGflops"] } : {}) } : {}),
+        ...(done ? { peakRssMiB: done["peakRssMiB"]!, ...(done["sgemmGflops"] ? { sgemmGflops: done["sgemmGflops"] } : {}) } : {}),
       });
     });
   });
@@ -220,7 +233,7 @@ function measureTorch(config: BenchConfig, options: BenchOptions): TorchResult {
   // Each worker trains for at most a fifth of one measurement's budget (60 s at most), then samples.
   const perSetting = options.quick ? [] : ["--budget", String(Math.min(60, Math.max(5, Math.round(options.budget / 5))))];
   // --quick (a smoke test): both models, but one thread setting per OpenBLAS build.
-  const args = [script, join(PROJECT_ROOT, config.spec), ...(options.quick ? ["--quick", "--settings", "1x2", "omp2"] : perSetting)];
+  const args = [script, join(PROJECT_ROOT, config.spec), ...samplingArgs(SAMPLING), ...(options.quick ? ["--quick", "--settings", "1x2", "omp2"] : perSetting)];
   const timeoutS = options.budget * TORCH_WORKERS;
   const out = spawnSync(python, args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20, timeout: timeoutS * 1000 });
   if (out.status !== 0) {
@@ -239,6 +252,8 @@ export interface BenchReport {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGiB: number };
   readonly versions: Record<string, string>;
   readonly quick: boolean;
+  /** What both sides' sampling ran (absent in results from before the protocol). */
+  readonly sampling?: SamplingProtocol;
   readonly configs: readonly {
     readonly name: string;
     readonly spec: string;
@@ -320,6 +335,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
     versions: versions(),
     quick: options.quick,
+    sampling: SAMPLING,
     configs: results,
     compile: { perSpec, totalMs: perSpec.reduce((a, b) => a + b.ms, 0) },
     ...(profile ? { profile } : {}),

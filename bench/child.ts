@@ -1,6 +1,7 @@
 // One benchmark measurement in a process of its own (the backend is process-wide, and peak RSS must be
-// this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling,
-// then the backend's matrix-product speed (a 768x768x768 float32 tf.matMul, the yardstick of MFU).
+// this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling
+// (bench/sampling.ts's protocol, with the KV cache and without), then the backend's matrix-product speed
+// (a 768x768x768 float32 tf.matMul, the yardstick of MFU).
 // Prints one JSON line per event on stdout; the parent (bench/bench.ts) enforces the time budget.
 //
 //   node --import tsx bench/child.ts --spec specs/12-baby-gpt.yaml --backend native --iters 20 --warmup 3
@@ -17,6 +18,7 @@ import { generate } from "../runtime/sample.js";
 import { Optimizer } from "../runtime/train/optimizer.js";
 import { trainStep } from "../runtime/train/step.js";
 import { adapterLine } from "../runtime/webgpu/adapter.js";
+import { SAMPLING, type OurSampling } from "./sampling.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -24,7 +26,11 @@ const { values: opts } = parseArgs({
     backend: { type: "string", default: "auto" },
     iters: { type: "string", default: "20" },
     warmup: { type: "string", default: "3" },
-    "sample-tokens": { type: "string", default: "64" },
+    // The sampling protocol (bench/sampling.ts; bench.ts passes its values).
+    "prompt-tokens": { type: "string", default: String(SAMPLING.promptTokens) },
+    "sample-tokens": { type: "string", default: String(SAMPLING.newTokens) },
+    "sample-warmup": { type: "string", default: String(SAMPLING.warmupTokens) },
+    temperature: { type: "string", default: String(SAMPLING.temperature) },
     vocab: { type: "string", default: "65" },
   },
 });
@@ -73,15 +79,23 @@ for (let i = 0; i < total; i++) {
   emit({ type: "iter", i, warmup: i < Number(opts.warmup), ms, loss, rssMiB: rssMiB() });
 }
 
-// Sampling: one token at a time from the last block_size tokens, as `babygpt sample` does.
+// Sampling: one token at a time, the context cropped to the last block_size tokens, as `babygpt sample`
+// does: with the KV cache (the default) and without it (cache: false), each after one warm-up, the same
+// prompt and seed. One "sample" line each, so a run killed later still keeps them.
 model.eval();
-const sampleTokens = Number(opts["sample-tokens"]);
-await generate(model, [0], { tokens: 4, temperature: 1, rng: new Prng(2) }); // warm-up
-const started = performance.now();
-await generate(model, [0], { tokens: sampleTokens, temperature: 1, rng: new Prng(3) });
-const seconds = (performance.now() - started) / 1000;
+const prompt = Array.from({ length: Number(opts["prompt-tokens"]) }, (_, i) => i % vocab);
+const newTokens = Number(opts["sample-tokens"]);
+const temperature = Number(opts.temperature);
+for (const cache of [true, false]) {
+  await generate(model, prompt, { tokens: Number(opts["sample-warmup"]), temperature, rng: new Prng(2), cache });
+  const started = performance.now();
+  const ids = await generate(model, prompt, { tokens: newTokens, temperature, rng: new Prng(3), cache });
+  const seconds = (performance.now() - started) / 1000;
+  const run: OurSampling = { cached: cache, promptTokens: prompt.length, newTokens: ids.length, seconds, tokensPerSec: ids.length / seconds };
+  emit({ type: "sample", ...run });
+}
 const peakRssMiB = process.resourceUsage().maxRSS / 1024; // before the product below adds its own arrays
-emit({ type: "done", sampleTokensPerSec: sampleTokens / seconds, peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: await matMulGflops() });
+emit({ type: "done", peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: await matMulGflops() });
 await releaseBackends(); // Node waits while Dawn's GPU instance is referenced
 
 /** GFLOP/s of one 768x768x768 float32 product on this backend (its threads included): the median of

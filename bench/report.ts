@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./bench.js";
+import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */
 export type BenchResults = BenchReport & { readonly command: string };
@@ -88,6 +89,66 @@ export function tokensRatio(o: OurResult, c: Config): number | undefined {
 
 const ratioCell = (r: number | undefined): string => (r === undefined ? "–" : `**${r.toFixed(2)}×**`);
 
+/** One of our sampling runs (the protocol's, with the cache or without), where the results have it. */
+const ourRun = (o: OurResult, cached: boolean): OurSampling | undefined => o.sampling?.find((r) => r.cached === cached);
+
+/** Our sampling tokens/s with the KV cache, or (results from before the protocol) the one figure there was. */
+const ourSampleRate = (o: OurResult): number | undefined => (o.sampling ? ourRun(o, true)?.tokensPerSec : o.sampleTokensPerSec);
+
+/** A PyTorch setting's sampling tokens/s: the protocol's run, or the figure of results from before it. */
+const torchSampleRate = (s: TorchSetting): number | undefined => s.sampling?.tokens_per_sec ?? s.sample_tokens_per_sec;
+
+/** PyTorch's fastest sampling run by the protocol over its thread settings, where there is one. */
+export function torchSampling(c: Config): TorchSetting | undefined {
+  return (c.torch.settings ?? []).filter((s) => !s.error && s.sampling).sort((a, b) => b.sampling!.tokens_per_sec - a.sampling!.tokens_per_sec)[0];
+}
+
+const timesCell = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "–" : `**${(a / b).toFixed(2)}×**`);
+
+/**
+ * Per config and backend: sampling by the one protocol, ours with the KV cache and without, PyTorch (no
+ * cache), and the ratios. A missing figure is "–" with the reason in the note.
+ */
+export function samplingRows(results: BenchResults): Record<string, string>[] {
+  return results.configs.flatMap((c) => {
+    const t = torchSampling(c);
+    const ts = t?.sampling;
+    return c.ours
+      .filter((o) => o.sampling || o.msPerIter !== undefined)
+      .map((o) => {
+        const cached = ourRun(o, true);
+        const uncached = ourRun(o, false);
+        const ours = cached ?? uncached;
+        const notes: string[] = [];
+        if (!o.sampling) notes.push("predates the sampling protocol: not compared");
+        else if (!cached || !uncached) notes.push(`only the ${cached ? "cached" : "uncached"} run finished (${o.status})`);
+        if (o.sampling && !ts) notes.push(c.torch.available ? "no PyTorch sampling run by the protocol" : `PyTorch not measured: ${c.torch.note ?? "unavailable"}`);
+        const sameProtocol = (r: OurSampling | undefined): boolean => !r || !ts || (r.promptTokens === ts.prompt_tokens && r.newTokens === ts.new_tokens);
+        if (!sameProtocol(cached) || !sameProtocol(uncached)) notes.push(`not like for like: ours ${ours!.promptTokens} + ${ours!.newTokens} tokens, PyTorch ${ts!.prompt_tokens} + ${ts!.new_tokens}`);
+        const tokens = (r: { promptTokens: number; newTokens: number } | undefined): string => (r ? `${r.promptTokens} + ${r.newTokens}` : "–");
+        return {
+          config: c.name,
+          backend: o.description ?? o.backend,
+          tokens: tokens(ours),
+          torchTokens: ts ? tokens({ promptTokens: ts.prompt_tokens, newTokens: ts.new_tokens }) : "–",
+          cached: fmt(cached?.tokensPerSec, 1),
+          uncached: fmt(uncached?.tokensPerSec, 1),
+          speedup: timesCell(cached?.tokensPerSec, uncached?.tokensPerSec),
+          torch: ts ? `${fmt(ts.tokens_per_sec, 1)} (${t!.setting})` : "–",
+          cachedRatio: timesCell(cached?.tokensPerSec, ts?.tokens_per_sec),
+          uncachedRatio: timesCell(uncached?.tokensPerSec, ts?.tokens_per_sec),
+          note: notes.join("; "),
+        };
+      });
+  });
+}
+
+/** PyTorch's sampling figure beside ours: the protocol's fastest run, or (older results) the best training setting's. */
+const pytorchSampleRate = (c: Config): number | undefined => {
+  const t = torchSampling(c);
+  return t ? torchSampleRate(t) : c.torch.best ? torchSampleRate(c.torch.best) : undefined;
+};
+
 /** Per config: the fastest tfjs backend that ran (all a user had before) against the native backend. */
 function beforeAfter(report: BenchReport): Record<string, string>[] {
   return report.configs.flatMap((c) => {
@@ -101,7 +162,7 @@ function beforeAfter(report: BenchReport): Record<string, string>[] {
         before: before ? `${before.backend}: ${fmtMs(before.msPerIter)} ms/iter (${ratioCell(tokensRatio(before, c))} PyTorch)` : "no tfjs backend finished one iteration",
         after: `native: ${fmtMs(after.msPerIter)} ms/iter (${ratioCell(tokensRatio(after, c))} PyTorch)`,
         speedup: before ? `${fmt(before.msPerIter! / after.msPerIter!, 0)}×` : "–",
-        sampling: before ? `${fmt(before.sampleTokensPerSec, 0)} → ${fmt(after.sampleTokensPerSec, 0)} tokens/s (PyTorch ${fmt(c.torch.best?.sample_tokens_per_sec, 0)})` : `${fmt(after.sampleTokensPerSec, 0)} tokens/s`,
+        sampling: before ? `${fmt(ourSampleRate(before), 0)} → ${fmt(ourSampleRate(after), 0)} tokens/s (PyTorch ${fmt(pytorchSampleRate(c), 0)})` : `${fmt(ourSampleRate(after), 0)} tokens/s`,
       },
     ];
   });
@@ -139,7 +200,7 @@ export function renderBenchMarkdown(results: BenchResults): string {
         tokens: fmt(o.tokensPerSec, 0),
         mfu: pct(mfu(o.tokensPerSec, c, o.sgemmGflops)),
         rss: fmt(o.peakRssMiB, 0),
-        sample: fmt(o.sampleTokensPerSec, 1),
+        sample: fmt(ourSampleRate(o), 1),
         torch: t ? torchLabel(t) : "–",
         torchMs: t ? fmtMs(t.ms_per_iter) : "–",
         torchTokens: t ? fmt(t.tokens_per_sec, 0) : "–",
@@ -172,7 +233,7 @@ export function renderBenchMarkdown(results: BenchResults): string {
         setting: s.setting,
         ms: s.error ? "–" : fmtMs(s.ms_per_iter),
         tokens: s.error ? "–" : fmt(s.tokens_per_sec, 0),
-        sample: s.error ? "–" : fmt(s.sample_tokens_per_sec, 1),
+        sample: s.error ? "–" : fmt(torchSampleRate(s), 1),
         gflops: s.error ? "–" : fmt(s.sgemm_gflops, 0),
         mfu: s.error ? "–" : pct(mfu(s.tokens_per_sec, c, s.sgemm_gflops)),
         best: s.error ?? (isBest ? "**fastest**" : bestOfModel ? "fastest of its step" : ""),
@@ -188,6 +249,8 @@ export function renderBenchMarkdown(results: BenchResults): string {
     blas: blas ? JSON.stringify(blas) : "–",
     rows,
     builtin: builtinVsOpenblas(results),
+    sampling: samplingRows(results),
+    protocol: results.sampling,
     flops: results.configs.filter((c) => c.trainFlopsPerToken).map((c) => `${c.name} ${fmt(c.trainFlopsPerToken! / 1e6, 2)} MFLOP`).join(", "),
     beforeAfter: beforeAfter(results),
     torchSettings,

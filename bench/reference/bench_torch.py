@@ -30,7 +30,14 @@ Every (style, setting) pair runs in a fresh worker process (this script with --w
                          gradient clipping when the spec sets grad_clip (babygpt's trainer does it
                          too), and an AdamW step with the spec's hyperparameters
   tokens_per_sec         batch_size * block_size / that median
-  sample_tokens_per_sec  generating tokens one at a time, each from the last block_size tokens
+  sampling               the benchmark's sampling protocol (bench/sampling.json; --prompt-tokens,
+                         --sample-tokens, --sample-warmup, --temperature): one untimed generate of the
+                         warm-up count, then one generate of --sample-tokens new tokens after a prompt
+                         of --prompt-tokens, timed whole; each token from the last block_size tokens,
+                         the whole window every token (the generated module, as nanoGPT's, has no KV
+                         cache). Recorded as prompt_tokens, new_tokens (as generated), seconds,
+                         tokens_per_sec, cached (false). Sampling does not depend on the training
+                         step, so only the first style's workers sample (every thread setting).
   sgemm_gflops           a 768x768x768 float32 product through torch.mm (which calls the BLAS sgemm)
   peak_rss_mib           the worker's peak resident memory, torch itself included
   other_cpu_load         CPU the rest of the machine used meanwhile, in cores: a busy machine skews
@@ -61,6 +68,9 @@ from typing import Any, Dict, List, Optional, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_ROOT = os.path.dirname(os.path.dirname(HERE))
 # (name, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS or None, OpenBLAS build)
+# The benchmark's sampling protocol, shared with babygpt's side (bench/sampling.ts reads it too).
+with open(os.path.join(os.path.dirname(HERE), "sampling.json"), encoding="utf-8") as _f:
+    SAMPLING = json.load(_f)
 THREAD_SETTINGS = [(f"{omp}x{blas}", omp, blas, "pthread") for omp in (1, 2) for blas in (1, 2)] + [(f"omp{omp}", omp, None, "openmp") for omp in (1, 2)]
 STYLES = ("babygpt", "nanogpt")
 MIN_TIMED_ITERS = 3
@@ -119,7 +129,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     styles = args.styles or list(STYLES)
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
-    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--sample-tokens", str(args.sample_tokens)]
+    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup)]
     worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
     openmp_dir = openmp_blas_dir()
     for style in styles:
@@ -139,8 +149,9 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
             env.pop("MKL_NUM_THREADS", None)
             print(f"bench_torch: {spec.get('name')}: {style}, {build} OpenBLAS, OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas if blas is not None else 'unset'} ...", file=sys.stderr, flush=True)
             busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
+            sample_tokens = args.sample_tokens if style == styles[0] else 0
             proc = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--worker", "--style", style, *worker_args],
+                [sys.executable, os.path.abspath(__file__), "--worker", "--style", style, "--sample-tokens", str(sample_tokens), *worker_args],
                 input=json.dumps(spec),
                 env=env,
                 capture_output=True,
@@ -164,9 +175,11 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
                 shared = facts
             others = (cpu_busy_seconds() - busy_before) - (children_cpu_seconds() - children_before)
             result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
+            sampled = result.get("sampling")
             print(
                 f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
-                f"sampling {result['sample_tokens_per_sec']:.1f} tokens/s, sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
+                + (f"sampling {sampled['new_tokens']} tokens at {sampled['tokens_per_sec']:.1f} tokens/s, " if sampled else "")
+                + f"sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
                 f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
                 file=sys.stderr,
                 flush=True,
@@ -188,6 +201,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
         "blas_details": details,
         "cpu_count": os.cpu_count(),
         "quick": args.quick,
+        "sampling_protocol": {"prompt_tokens": args.prompt_tokens, "new_tokens": args.sample_tokens, "warmup_tokens": args.sample_warmup, "temperature": args.temperature, "top_k": None, "styles": styles[:1]},
         "settings": results,
         "best": best,
         "best_by_style": best_by_style,
@@ -290,15 +304,18 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
         times.append(step(len(times)))
     ms = statistics.median(times) * 1000
 
-    # Sampling as babygpt's `sample` does it: one token per forward pass, context cropped to block_size.
-    model.eval()
-    idx = model.generate(torch.zeros((1, 1), dtype=torch.long), 2)  # warm-up
-    began = time.perf_counter()
-    sampled = 0
-    while sampled < args.sample_tokens and (sampled < 2 or time.perf_counter() - began < args.budget / 4):
-        idx = model.generate(idx, 1)
-        sampled += 1
-    sample_rate = sampled / (time.perf_counter() - began)
+    # Sampling by the benchmark's protocol: the generated module's generate, timed whole, as a PyTorch
+    # user calls it (one forward pass per token over the last block_size tokens, no KV cache).
+    sampling = None
+    if args.sample_tokens > 0:
+        model.eval()
+        prompt = (torch.arange(args.prompt_tokens) % args.vocab).view(1, -1)  # (1, prompt_tokens)
+        model.generate(prompt, args.sample_warmup)
+        began = time.perf_counter()
+        out = model.generate(prompt, args.sample_tokens)
+        seconds = time.perf_counter() - began
+        new = out.shape[1] - prompt.shape[1]
+        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds}
 
     return {
         "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
@@ -309,8 +326,7 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
         "iters_timed": len(times),
         "warmup_iters": warmed,
         "tokens_per_sec": B * T / (ms / 1000),
-        "sample_tokens_per_sec": sample_rate,
-        "sample_tokens": sampled,
+        **({"sampling": sampling} if sampling else {}),
         "sgemm_gflops": sgemm_gflops(5 if args.quick else 20),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # ru_maxrss is KiB on Linux
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -325,7 +341,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a few iterations only (CI smoke test)")
     parser.add_argument("--iters", type=int, default=None, help="timed iterations at most (default 30, quick 3)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed iterations first (default 5, quick 1)")
-    parser.add_argument("--sample-tokens", type=int, default=None, help="tokens to generate at most (default 256, quick 16)")
+    parser.add_argument("--prompt-tokens", type=int, default=SAMPLING["promptTokens"], help="sampling: the prompt's length (token ids 0, 1, ...)")
+    parser.add_argument("--sample-tokens", type=int, default=SAMPLING["newTokens"], help="sampling: new tokens, one generate timed whole (0: no sampling)")
+    parser.add_argument("--sample-warmup", type=int, default=SAMPLING["warmupTokens"], help="sampling: new tokens of the untimed generate before it")
+    parser.add_argument("--temperature", type=float, default=float(SAMPLING["temperature"]), help="sampling: must be 1, the generated module's generate takes no temperature or top-k")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
     parser.add_argument("--settings", nargs="+", metavar="SETTING", help="thread settings to try: OMPxBLAS on the pthread OpenBLAS (1x2), ompN on the OpenMP one (omp2); default all six")
@@ -337,7 +356,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     args.iters = args.iters if args.iters is not None else (3 if args.quick else 30)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
-    args.sample_tokens = args.sample_tokens if args.sample_tokens is not None else (16 if args.quick else 256)
+    if args.temperature != 1:
+        parser.error(f"--temperature {args.temperature}: the generated module's generate samples at temperature 1 only")
+    if args.prompt_tokens < 1:
+        parser.error("--prompt-tokens must be at least 1")
     args.budget = args.budget if args.budget is not None else (10.0 if args.quick else 60.0)
 
     if args.worker:

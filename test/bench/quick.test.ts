@@ -22,8 +22,26 @@ describe("bench --quick", () => {
     const wasm = bigram.ours.find((o) => o.backend === "wasm")!;
     expect(wasm.status).toBe("ok");
     expect(wasm.msPerIter).toBeGreaterThan(0);
-    expect(wasm.sampleTokensPerSec).toBeGreaterThan(0);
-    if (torch) expect(bigram.torch.best?.tokens_per_sec).toBeGreaterThan(0);
+    // One sampling protocol on both sides: ours with the KV cache and without, PyTorch (no cache), each
+    // the protocol's prompt and new-token counts as generated, recorded in the results file.
+    const protocol = report.sampling!;
+    expect(protocol.newTokens).toBeGreaterThan(8); // past the bigram's block_size: the window slides
+    const counts = (r: { promptTokens: number; newTokens: number }): [number, number] => [r.promptTokens, r.newTokens];
+    expect(wasm.sampling?.map((r) => r.cached)).toEqual([true, false]);
+    for (const r of wasm.sampling!) {
+      expect(counts(r)).toEqual([protocol.promptTokens, protocol.newTokens]);
+      expect(r.tokensPerSec).toBeCloseTo(r.newTokens / r.seconds, 6);
+    }
+    if (torch) {
+      expect(bigram.torch.best?.tokens_per_sec).toBeGreaterThan(0);
+      const sampled = (bigram.torch.settings ?? []).flatMap((s) => (s.sampling ? [s.sampling] : []));
+      expect(sampled.length).toBeGreaterThan(0);
+      for (const t of sampled) {
+        expect(t.cached).toBe(false);
+        expect(counts({ promptTokens: t.prompt_tokens, newTokens: t.new_tokens })).toEqual([protocol.promptTokens, protocol.newTokens]);
+        expect(t.tokens_per_sec).toBeGreaterThan(0);
+      }
+    }
     expect(report.compile.perSpec.length).toBeGreaterThanOrEqual(13);
   });
 });

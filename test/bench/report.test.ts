@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BenchReport, OurResult, TorchSetting } from "../../bench/bench.js";
-import { explainMemory, explainMissing, readBenchResults, renderBenchMarkdown, type BenchResults } from "../../bench/report.js";
+import { explainMemory, explainMissing, readBenchResults, renderBenchMarkdown, samplingRows, type BenchResults } from "../../bench/report.js";
+import { SAMPLING, type OurSampling } from "../../bench/sampling.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
 const resultsDir = join(PROJECT_ROOT, "bench/results");
@@ -93,6 +94,63 @@ describe("the report's new sections", () => {
     expect(md).toContain("| baby GPT | babygpt step | pthread | 1x2 | 38.4 |");
     expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| omp2 \| 30\.0 \|.*\| fastest of its step \|/);
     expect(md).toMatch(/\| baby GPT \| nanoGPT step \| openmp \| omp2 \| 16\.0 \|.*\| \*\*fastest\*\* \|/);
+  });
+});
+
+describe("the sampling table", () => {
+  const run = (cached: boolean, tokensPerSec: number, newTokens = 128): OurSampling => ({ cached, promptTokens: 1, newTokens, seconds: newTokens / tokensPerSec, tokensPerSec });
+  const torchSetting = (setting: string, tokensPerSec: number | undefined, newTokens = 128): TorchSetting => ({
+    style: "babygpt",
+    setting,
+    ms_per_iter: 30,
+    tokens_per_sec: 25_600,
+    ...(tokensPerSec ? { sampling: { cached: false, prompt_tokens: 1, new_tokens: newTokens, seconds: newTokens / tokensPerSec, tokens_per_sec: tokensPerSec } } : {}),
+  });
+  const withSampling = (ours: OurResult[], settings: TorchSetting[]): BenchResults =>
+    ({
+      command: "npx babygpt bench --only baby",
+      date: "2026-12-02T00:00:00.000Z",
+      machine: { cpu: "AMD EPYC", cores: 2, memoryGiB: 24 },
+      versions: {},
+      quick: false,
+      sampling: SAMPLING,
+      configs: [{ name: "baby GPT", spec: "specs/12-baby-gpt.yaml", batch: 12, block: 64, params: 1, estimateMiB: 44, ours, torch: { available: true, settings, best: settings[0] } }],
+      compile: { perSpec: [], totalMs: 0 },
+    }) as unknown as BenchResults;
+
+  it("puts ours with and without the cache beside PyTorch's fastest sampling setting, with both ratios", () => {
+    const ours: OurResult = { backend: "native", status: "ok", iters: 30, description: "native (OpenBLAS 0.3.21, 2 threads)", msPerIter: 25, sampling: [run(true, 900), run(false, 300)] };
+    const results = withSampling([ours], [torchSetting("1x2", 450), torchSetting("2x2", 3), torchSetting("omp1", undefined)]);
+    expect(samplingRows(results)[0]).toMatchObject({ tokens: "1 + 128", torchTokens: "1 + 128", cached: "900.0", uncached: "300.0", speedup: "**3.00×**", torch: "450.0 (1x2)", cachedRatio: "**2.00×**", uncachedRatio: "**0.67×**", note: "" });
+    const md = renderBenchMarkdown(results);
+    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | 1 + 128 | 1 + 128 | 900.0 | 300.0 | **3.00×** | 450.0 (1x2) | **2.00×** | **0.67×** |  |");
+    expect(md).toContain(`a prompt of length ${SAMPLING.promptTokens}, ${SAMPLING.newTokens} new`);
+    expect(md).toContain("The PyTorch target has no KV cache");
+    // the PyTorch settings table shows each setting's protocol figure, and "–" where it did not sample
+    expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| 2x2 \| 30\.0 \| 25,600 \| 3\.0 \|/);
+    expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| omp1 \| 30\.0 \| 25,600 \| – \|/);
+  });
+
+  it("says when the two sides did not generate the same counts, and when a run is missing", () => {
+    const short: OurResult = { backend: "wasm", status: "partial", iters: 3, msPerIter: 900, sampling: [run(true, 90, 100)] };
+    const [row] = samplingRows(withSampling([short], [torchSetting("1x2", 450)]));
+    expect(row).toMatchObject({ cached: "90.0", uncached: "–", speedup: "–", uncachedRatio: "–" });
+    expect(row!.note).toMatch(/only the cached run finished \(partial\)/);
+    expect(row!.note).toMatch(/not like for like: ours 1 \+ 100 tokens, PyTorch 1 \+ 128/);
+  });
+
+  it("renders results from before the protocol with – and a note, their old figures where they were", () => {
+    const ours: OurResult = { backend: "native", status: "ok", iters: 30, description: "native (OpenBLAS 0.3.21, 2 threads)", msPerIter: 25, sampleTokensPerSec: 113.4 };
+    const { sampling: _protocol, ...old } = withSampling([ours], [{ ...torchSetting("1x2", undefined), sample_tokens_per_sec: 118.1 }]);
+    const md = renderBenchMarkdown(old as BenchResults);
+    expect(md).toContain("This results file predates the one sampling protocol");
+    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | – | – | – | – | – | – | – | – | predates the sampling protocol: not compared |");
+    expect(md).toMatch(/\| baby GPT \| native \(OpenBLAS 0\.3\.21, 2 threads\) \| 25\.0 \| – \| – \| – \| 113\.4 \|/);
+    expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| 1x2 \| 30\.0 \| 25,600 \| 118\.1 \|/);
+  });
+
+  it.each(readdirSync(resultsDir).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f)))("renders the committed %s", (file) => {
+    expect(renderBenchMarkdown(readBenchResults(join(resultsDir, file)))).toContain("## Sampling: ours with and without the KV cache");
   });
 });
 
