@@ -17,6 +17,7 @@ import { loadSpec } from "../compiler/spec/load.js";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { versions } from "../runtime/versions.js";
+import { BACKENDS } from "./backends.js";
 import { writeBenchMarkdown } from "./report.js";
 import { SAMPLING, samplingArgs, type OurSampling, type SamplingProtocol, type TorchSampling } from "./sampling.js";
 
@@ -32,9 +33,6 @@ export const CONFIGS: readonly BenchConfig[] = [
   { name: "baby GPT", spec: "specs/12-baby-gpt.yaml", iters: 30, warmup: 3 },
   { name: "lecture GPT", spec: "specs/11-gpt.yaml", iters: 4, warmup: 1 },
 ];
-
-/** "native-builtin" is the native backend loaded from build/babygpt_native_builtin.node. */
-export const BACKENDS = ["native", "native-builtin", "webgpu", "wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
 
 /** The build of the native backend each bench name loads. */
 const NATIVE_ADDONS: Record<string, string> = { "native-builtin": "build/babygpt_native_builtin.node" };

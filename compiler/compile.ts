@@ -14,6 +14,7 @@ import { emitModelFile, type EmitOptions } from "./emit/model-file.js";
 import type { ModelIR } from "./ir/model.js";
 import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
+import { TARGETS, type Target } from "./targets.js";
 import { writeFileAtomic } from "./write-atomic.js";
 
 export interface CompiledSpec {
@@ -33,10 +34,6 @@ export interface Project {
 export function projectAt(root: string): Project {
   return { root, specsDir: join(root, "specs"), generatedDir: join(root, "generated") };
 }
-
-/** What `compile` emits: TypeScript for the tfjs runtime, PyTorch for the torch engine. */
-export const TARGETS = ["typescript", "pytorch"] as const;
-export type Target = (typeof TARGETS)[number];
 
 /** The PyTorch module's name for a spec: generated/torch/<spec file name>.py */
 export function torchPathFor(project: Project, specPath: string): string {

@@ -12,8 +12,6 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, t
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { generatedPathFor, projectAt } from "../compiler/compile.js";
-import { emitModelFile } from "../compiler/emit/model-file.js";
 import type { ModelIR } from "../compiler/ir/model.js";
 import { lowerSpec, sha256 } from "../compiler/ir/lower.js";
 import { loadSpec, type LoadedSpec } from "../compiler/spec/load.js";
@@ -113,6 +111,10 @@ export async function importSource(source: string): Promise<ModelModule> {
 
 /** `specPath` absolute; `loaded` is that spec loaded with paths relative to the project root. */
 export async function resolveModel(specPath: string, loaded: LoadedSpec, options: { compile: boolean; sets: readonly string[] }): Promise<ResolvedModel> {
+  // The emitter (ts-morph, and TypeScript under it) is loaded here, not with this module, so that a
+  // command refused before it needs the model (a bad spec, corpus or flag) has not loaded it.
+  const { emitModelFile } = await import("../compiler/emit/model-file.js");
+  const { generatedPathFor, projectAt } = await import("../compiler/compile.js");
   const project = projectAt(PROJECT_ROOT);
   const ir = lowerSpec(loaded);
   const source = emitModelFile(ir);

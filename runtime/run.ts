@@ -3,7 +3,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { emitModelFile } from "../compiler/emit/model-file.js";
 import type { ModelIR } from "../compiler/ir/model.js";
 import { lowerSpec } from "../compiler/ir/lower.js";
 import { loadSpec } from "../compiler/spec/load.js";
@@ -56,6 +55,8 @@ export async function openRun(runDir: string, backend: BackendChoice = "auto"): 
     throw new UserError(`${specFile} does not describe the model in ${dir}'s checkpoint (model sha256 ${ir.modelHash.slice(0, 12)}… vs ${checkpoint.meta.spec.modelHash.slice(0, 12)}…)`);
   }
   const runtimeUrl = pathToFileURL(join(PROJECT_ROOT, "runtime/nn/index.ts")).href;
+  // loaded here, as in resolveModel: a damaged or mismatched run is refused without loading ts-morph
+  const { emitModelFile } = await import("../compiler/emit/model-file.js");
   const module = await importSource(emitModelFile(ir, { runtimeImport: runtimeUrl }));
   const info = await selectBackend(backend);
   const tokenizer = tokenizerFromState(checkpoint.meta.tokenizer);

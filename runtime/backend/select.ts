@@ -8,11 +8,12 @@
 import { tf } from "../nn/tf.js";
 import { UserError } from "../errors.js";
 import type { AdapterDescription } from "../webgpu/adapter.js";
+import { BACKENDS, type BackendChoice, type BackendName } from "./choices.js";
+import { loadWebGPUModule } from "./release.js";
 import { registerWasmKernels } from "./wasm-kernels.js";
 
-export const BACKENDS = ["auto", "webgpu", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
-export type BackendChoice = (typeof BACKENDS)[number];
-export type BackendName = Exclude<BackendChoice, "auto">;
+export { BACKENDS, type BackendChoice, type BackendName } from "./choices.js";
+export { releaseBackends } from "./release.js";
 
 export interface BackendInfo {
   readonly name: BackendName;
@@ -38,8 +39,7 @@ async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: Ada
         const probed = probeAdapter();
         if (probed.software) throw new Error(probed.software);
       }
-      webgpuLoaded ??= import("../webgpu/backend.js");
-      const { registerWebGPUBackend, WEBGPU_BACKEND } = await webgpuLoaded;
+      const { registerWebGPUBackend, WEBGPU_BACKEND } = await loadWebGPUModule();
       const { info } = await registerWebGPUBackend();
       if (auto && info.software) throw new Error(info.software);
       loaded.adapter = info;
@@ -83,16 +83,6 @@ function whyNot(name: BackendName, e: unknown): string {
 /** "native (OpenBLAS 0.3.21, 2 threads)", or "wasm (skipped native: …; tensorflow: not installed …)": the backend and why faster ones were passed over. */
 export function describeBackend(info: BackendInfo): string {
   return `${info.description}${info.skipped.length ? ` (skipped ${info.skipped.join("; ")})` : ""}`;
-}
-
-let webgpuLoaded: Promise<typeof import("../webgpu/backend.js")> | undefined;
-
-/**
- * Lets the process exit at the end of a command: Node waits while Dawn's GPU instance is referenced, which
- * it is once webgpu was tried (even by auto, which may have passed it by). Nothing after this may use it.
- */
-export async function releaseBackends(): Promise<void> {
-  if (webgpuLoaded) (await webgpuLoaded).releaseWebGPU();
 }
 
 export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {

@@ -1,10 +1,12 @@
 // The babygpt command line: one program, a subcommand per job. Bad input exits 2 with a located message
-// and no stack trace; --debug adds the stack for everything else.
+// and no stack trace; --debug adds the stack for everything else. Every start pays for what this file
+// imports, whatever the subcommand: the commands import what their work needs (TensorFlow.js, ts-morph,
+// the native addon) inside their actions.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
-import { releaseBackends } from "../backend/select.js";
+import { releaseBackends } from "../backend/release.js";
 import { UserError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { guardOutput } from "./broken-output.js";

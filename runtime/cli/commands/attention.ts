@@ -3,11 +3,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { attentionMaps, type AttentionMap } from "../../attention/maps.js";
-import { attentionIndexHtml, attentionSvg, mapFileName } from "../../attention/svg.js";
+import type { AttentionMap } from "../../attention/maps.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { UserError } from "../../errors.js";
-import { openRun } from "../../run.js";
 import { checkOutputDir, checkOutputFile, writeOutputFile, type OutputOptions } from "../../safe-output.js";
 import { parseIntOption } from "../parse.js";
 
@@ -36,6 +34,9 @@ export function registerAttention(program: Command): void {
     .option("--force", "replace files in --out that attention did not write (never a run's checkpoint or metrics)")
     .action(async (runDir: string, opts: AttentionOptions) => {
       if (opts.prompt.length === 0) throw new UserError("--prompt is empty; give the text to draw the attention of");
+      const { openRun } = await import("../../run.js");
+      const { attentionMaps } = await import("../../attention/maps.js");
+      const { attentionIndexHtml, attentionSvg, mapFileName } = await import("../../attention/svg.js");
       const run = await openRun(runDir, opts.backend);
       let ids: number[];
       try {

@@ -1,8 +1,7 @@
 // `babygpt bench`: ours against PyTorch on this machine; writes bench/results/<date>.json and docs/bench.md.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { BACKENDS, runBench, writeBenchReport } from "../../../bench/bench.js";
-import { readBenchResults, tokensRatio, writeBenchMarkdown } from "../../../bench/report.js";
+import { BACKENDS } from "../../../bench/backends.js";
 import { checkOutputDir } from "../../safe-output.js";
 import { parseIntOption } from "../parse.js";
 
@@ -18,10 +17,12 @@ export function registerBench(program: Command): void {
     .option("--results <dir>", "where the results JSON goes (default: bench/results)")
     .option("--render <json>", "measure nothing: rewrite docs/bench.md from a results file (after editing the template)")
     .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string; render?: string }) => {
+      const { readBenchResults, tokensRatio, writeBenchMarkdown } = await import("../../../bench/report.js");
       if (opts.render !== undefined) {
         console.log(`wrote ${writeBenchMarkdown(readBenchResults(resolve(opts.render)))} from ${opts.render}`);
         return;
       }
+      const { runBench, writeBenchReport } = await import("../../../bench/bench.js");
       // a bad --results folder is said now, not after half an hour of measuring
       if (opts.results !== undefined) checkOutputDir(opts.results, `--results ${opts.results}`);
       const quick = opts.quick ?? false;

@@ -1,7 +1,7 @@
 // `babygpt compile [specs…] [--check] [--target typescript|pytorch|all] [--out FILE] [--force]`
 import { relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { compileAll, projectAt, TARGETS, type Target } from "../../../compiler/compile.js";
+import { TARGETS, type Target } from "../../../compiler/targets.js";
 import { UserError } from "../../errors.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { checkOutputFile } from "../../safe-output.js";
@@ -18,9 +18,10 @@ export function registerCompile(program: Command): void {
     .option("--target <target>", `what to emit: ${[...TARGETS, "all"].join(", ")}`, "all")
     .option("--out <file>", "with one spec: write its code here, the PyTorch module beside it as .py (never into generated/)")
     .option("--force", "replace a file outside generated/ even if babygpt did not generate it")
-    .action((specs: string[], opts: { check?: boolean; target: string; out?: string; force?: boolean }) => {
+    .action(async (specs: string[], opts: { check?: boolean; target: string; out?: string; force?: boolean }) => {
       const targets = parseTarget(opts.target);
       if (opts.out !== undefined && specs.length !== 1) throw new UserError(`--out names one file, so it takes exactly one spec (got ${specs.length})`);
+      const { compileAll, projectAt } = await import("../../../compiler/compile.js");
       const project = projectAt(PROJECT_ROOT);
       const abs = specs.map((s) => relative(PROJECT_ROOT, s.startsWith("/") ? s : `${process.cwd()}/${s}`));
       const show = (f: string): string => {

@@ -1,8 +1,5 @@
 // `babygpt data inspect`: what the corpus is and how the tokenizers see it.
 import type { Command } from "commander";
-import { loadSpec } from "../../../compiler/spec/load.js";
-import { loadCorpus } from "../../data/corpus.js";
-import { buildTokenizer, tokenize } from "../../data/tokenizer.js";
 import { parseFloatOption } from "../parse.js";
 
 export function registerData(program: Command): void {
@@ -14,6 +11,9 @@ export function registerData(program: Command): void {
     .option("--spec <spec>", "take val_fraction from this spec")
     .option("--val-fraction <f>", "share held out for validation", parseFloatOption("--val-fraction", 0))
     .action(async (opts: { data?: string; spec?: string; valFraction?: number }) => {
+      const { loadSpec } = await import("../../../compiler/spec/load.js");
+      const { loadCorpus } = await import("../../data/corpus.js");
+      const { buildTokenizer, tokenize } = await import("../../data/tokenizer.js");
       const corpus = await loadCorpus({ data: opts.data, onProgress: (r) => process.stderr.write(`\rdownloading… ${r} bytes`) });
       const valFraction = opts.valFraction ?? (opts.spec ? loadSpec(opts.spec).spec.data.val_fraction : 0.1);
       const chars = buildTokenizer("char", corpus.text, false);

@@ -2,13 +2,8 @@
 // budget with a progress bar, then print a sample from it.
 import { join } from "node:path";
 import type { Command } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { startContext } from "../../data/tokenizer.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { PROJECT_ROOT } from "../../paths.js";
-import { Prng } from "../../random.js";
-import { openRun } from "../../run.js";
-import { streamText } from "../../sample.js";
-import { train } from "../../train/trainer.js";
 import { keepGoingWithoutOutput } from "../broken-output.js";
 import { parseIntOption } from "../parse.js";
 import { onStopSignals } from "../stop-signals.js";
@@ -26,6 +21,11 @@ export function registerDemo(program: Command): void {
     .option("--data <path>", "corpus file or directory")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .action(async (given: string | undefined, opts: { iters: number; tokens: number; data?: string; backend: BackendChoice }) => {
+      const { train } = await import("../../train/trainer.js");
+      const { openRun } = await import("../../run.js");
+      const { streamText } = await import("../../sample.js");
+      const { startContext } = await import("../../data/tokenizer.js");
+      const { Prng } = await import("../../random.js");
       const reporter = trainReporter();
       const stop = onStopSignals((what) => reporter.log(`${what}: stopping after this step and saving a checkpoint`));
       keepGoingWithoutOutput();

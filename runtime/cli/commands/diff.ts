@@ -1,7 +1,6 @@
 // `babygpt diff <specA> <specB>`
 import { relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { generatedDiff } from "../../ladder/diff.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { useColor } from "../output.js";
 import { parseIntOption } from "../parse.js";
@@ -13,7 +12,8 @@ export function registerDiff(program: Command): void {
     .argument("<specA>", "spec file")
     .argument("<specB>", "spec file")
     .option("--context <n>", "lines of context", parseIntOption("--context", 0), 3)
-    .action((a: string, b: string, opts: { context: number }) => {
+    .action(async (a: string, b: string, opts: { context: number }) => {
+      const { generatedDiff } = await import("../../ladder/diff.js");
       const rel = (p: string): string => relative(PROJECT_ROOT, resolve(p));
       const patch = generatedDiff(rel(a), rel(b), opts.context);
       const color = useColor(process.stdout);

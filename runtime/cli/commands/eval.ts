@@ -1,12 +1,9 @@
 // `babygpt eval <run>`: the exact loss of a split, every token counted once, on the corpus the run was
 // trained on (or, with --other-data, on another).
 import type { Command } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { buildDataset } from "../../data/dataset.js";
-import { corpusForRun, OTHER_DATA_FLAG } from "../../data/run-corpus.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
+import { OTHER_DATA_FLAG } from "../../data/run-corpus.js";
 import { UserError } from "../../errors.js";
-import { openRun } from "../../run.js";
-import { exactLoss } from "../../train/evaluate.js";
 import { parseIntOption } from "../parse.js";
 import { progress } from "../progress.js";
 
@@ -22,6 +19,10 @@ export function registerEval(program: Command): void {
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .action(async (runDir: string, opts: { split: string; batch: number; data?: string; otherData?: boolean; backend: BackendChoice }) => {
       if (opts.split !== "val" && opts.split !== "train") throw new UserError(`--split must be val or train, got "${opts.split}"`);
+      const { openRun } = await import("../../run.js");
+      const { corpusForRun } = await import("../../data/run-corpus.js");
+      const { buildDataset } = await import("../../data/dataset.js");
+      const { exactLoss } = await import("../../train/evaluate.js");
       const run = await openRun(runDir, opts.backend);
       const { corpus, note } = await corpusForRun(runDir, run.meta.corpus, { data: opts.data, otherData: opts.otherData });
       if (note) console.error(note);

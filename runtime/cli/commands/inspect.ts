@@ -1,12 +1,8 @@
 // `babygpt inspect <spec>`: a Keras-style summary of the IR: layers, output shapes, parameters, and the
 // totals (parameters, FLOPs per token, activation and training memory at the spec's batch size).
 import type { Command } from "commander";
-import { lowerSpec } from "../../../compiler/ir/lower.js";
-import { loadSpec } from "../../../compiler/spec/load.js";
 import { UserError } from "../../errors.js";
-import { inspectReport } from "../inspect-report.js";
 import { parseIntOption, repeatable, SET_HELP } from "../parse.js";
-import { vocabForSpec } from "../../data/vocab.js";
 
 export function registerInspect(program: Command): void {
   program
@@ -18,6 +14,10 @@ export function registerInspect(program: Command): void {
     .option("--batch <n>", "batch size for the memory figures (default: training.batch_size)", parseIntOption("--batch"))
     .option("--set <key=value>", SET_HELP, repeatable)
     .action(async (specPath: string, opts: { vocab?: number; data?: string; batch?: number; set?: string[] }) => {
+      const { loadSpec } = await import("../../../compiler/spec/load.js");
+      const { lowerSpec } = await import("../../../compiler/ir/lower.js");
+      const { vocabForSpec } = await import("../../data/vocab.js");
+      const { inspectReport } = await import("../inspect-report.js");
       const loaded = loadSpec(specPath, { sets: opts.set ?? [] });
       const ir = lowerSpec(loaded);
       const vocab = opts.vocab ?? (await vocabForSpec(loaded.spec, opts.data)).size;

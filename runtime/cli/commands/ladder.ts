@@ -3,10 +3,9 @@
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { UserError } from "../../errors.js";
-import { ladderDir, readLadderState, runLadder, type LadderEngine } from "../../ladder/ladder.js";
-import { writeLadderReport } from "../../ladder/report.js";
+import type { LadderEngine } from "../../ladder/ladder.js";
 import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
 import { keepGoingWithoutOutput } from "../broken-output.js";
 import { parseFloatOption, parseIntOption } from "../parse.js";
@@ -38,6 +37,8 @@ export function registerLadder(program: Command): void {
     .option("--force", "replace a ladder.md that the ladder did not write")
     .action(async (opts: { only?: string[]; itersScale: number; cap?: Map<string, number>; ablate?: boolean; quick?: boolean; backend: BackendChoice; engine: LadderEngine; nproc?: number; device?: DeviceChoice; data?: string; report: boolean; reportDir?: string; force?: boolean }) => {
       if (opts.engine === "tfjs" && (opts.nproc !== undefined || opts.device !== undefined)) throw new UserError("--nproc and --device are flags of the torch engine; add --engine torch");
+      const { ladderDir, readLadderState, runLadder } = await import("../../ladder/ladder.js");
+      const { writeLadderReport } = await import("../../ladder/report.js");
       const command = ["npx babygpt ladder", ...process.argv.slice(3)].join(" ");
       const stop = onStopSignals((what) => console.error(`${what}: stopping after this step's checkpoint; run the ladder again to continue`));
       keepGoingWithoutOutput();

@@ -2,9 +2,7 @@
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../../errors.js";
-import { lossChart } from "../../plot.js";
 import { writeOutputFile } from "../../safe-output.js";
-import { readMetrics } from "../../train/metrics.js";
 
 /** The first line of every SVG plot writes: how it recognizes a file it may replace. */
 const MARKER = "<!-- Written by babygpt plot";
@@ -16,7 +14,9 @@ export function registerPlot(program: Command): void {
     .argument("<run>", "run directory")
     .option("--out <file>", "where to write the SVG (default: <run>/loss.svg); an existing file is replaced only if plot wrote it")
     .option("--force", "replace the --out file even if plot did not write it (never a run's checkpoint or metrics)")
-    .action((runDir: string, opts: { out?: string; force?: boolean }) => {
+    .action(async (runDir: string, opts: { out?: string; force?: boolean }) => {
+      const { readMetrics } = await import("../../train/metrics.js");
+      const { lossChart } = await import("../../plot.js");
       const dir = resolve(runDir);
       const records = readMetrics(dir);
       if (!records.some((r) => r.type === "eval")) throw new UserError(`${runDir} has no evaluations in metrics.jsonl yet`);

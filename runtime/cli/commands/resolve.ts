@@ -1,8 +1,6 @@
 // `babygpt resolve <spec>`: the spec after extends, --set and schema defaults, as JSON or YAML. Shows
 // exactly what the compiler and the trainer see.
 import type { Command } from "commander";
-import { stringify } from "yaml";
-import { loadSpec } from "../../../compiler/spec/load.js";
 import { repeatable, SET_HELP } from "../parse.js";
 
 export function registerResolve(program: Command): void {
@@ -12,7 +10,9 @@ export function registerResolve(program: Command): void {
     .argument("<spec>", "spec file")
     .option("--set <key=value>", SET_HELP, repeatable)
     .option("--json", "print JSON instead of YAML")
-    .action((specPath: string, opts: { set?: string[]; json?: boolean }) => {
+    .action(async (specPath: string, opts: { set?: string[]; json?: boolean }) => {
+      const { loadSpec } = await import("../../../compiler/spec/load.js");
+      const { stringify } = await import("yaml");
       const { spec } = loadSpec(specPath, { sets: opts.set ?? [] });
       process.stdout.write(opts.json ? `${JSON.stringify(spec, null, 2)}\n` : stringify(spec));
     });

@@ -1,11 +1,7 @@
 // `babygpt sample <run>`: streams generated text from a run's checkpoint.
 import type { Command } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
-import { startContext } from "../../data/tokenizer.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { UserError } from "../../errors.js";
-import { Prng } from "../../random.js";
-import { openRun } from "../../run.js";
-import { streamText } from "../../sample.js";
 import { parseFloatOption, parseIntOption } from "../parse.js";
 
 export function registerSample(program: Command): void {
@@ -23,6 +19,10 @@ export function registerSample(program: Command): void {
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .action(async (runDir: string, opts: { prompt?: string; tokens: number; temperature: number; topK?: number; topP?: number; cache: boolean; seed: number; backend: BackendChoice }) => {
       if (opts.topP !== undefined && !(opts.topP > 0 && opts.topP <= 1)) throw new UserError(`--top-p must be in (0, 1]; got ${opts.topP}`);
+      const { openRun } = await import("../../run.js");
+      const { streamText } = await import("../../sample.js");
+      const { startContext } = await import("../../data/tokenizer.js");
+      const { Prng } = await import("../../random.js");
       const run = await openRun(runDir, opts.backend);
       if (opts.prompt === "") throw new UserError("--prompt is empty; leave it out to start from the start of a line");
       let context: number[];

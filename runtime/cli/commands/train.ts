@@ -3,12 +3,10 @@
 // one whole). A closed stdout or stderr does not stop it. The same holds for the torch engine.
 import { existsSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
-import { BACKENDS, type BackendChoice } from "../../backend/select.js";
+import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { OTHER_DATA_FLAG } from "../../data/run-corpus.js";
 import { UserError } from "../../errors.js";
-import { trainTorch } from "../../torch/engine.js";
 import { DEVICES, type DeviceChoice } from "../../torch/probe.js";
-import { train } from "../../train/trainer.js";
 import { keepGoingWithoutOutput } from "../broken-output.js";
 import { parseIntOption, repeatable, SET_HELP } from "../parse.js";
 import { onStopSignals } from "../stop-signals.js";
@@ -102,6 +100,7 @@ export function registerTrain(program: Command): void {
       };
       try {
         if (flags.engine === "torch") {
+          const { trainTorch } = await import("../../torch/engine.js");
           const result = await trainTorch({
             ...job,
             nproc: flags.nproc,
@@ -118,6 +117,7 @@ export function registerTrain(program: Command): void {
           console.log(summaryLine(result) + (result.exact ? `; exact val loss ${result.exact.loss.toFixed(4)} over ${result.exact.tokens.toLocaleString("en-US")} tokens` : "") + `; checkpoint in ${result.runDir}`);
           return;
         }
+        const { train } = await import("../../train/trainer.js");
         const result = await train({ ...job, backend: flags.backend });
         console.log(`${summaryLine(result)}; checkpoint in ${result.runDir}`);
       } finally {
