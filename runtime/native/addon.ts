@@ -142,6 +142,12 @@ export interface NativeAddon {
     params: Int32Array,
     scale: number,
   ): void;
+  /**
+   * Rotary position embedding of x [N, T, hs] (N = B·H) into y, params [N, T, hs, P, half, offset]: the
+   * leading 2·half features of row t rotated by row offset + t of the tables cos, sin [P, half], the rest
+   * copied; inverse rotates back (the gradient).
+   */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, y: Float32Array, params: Int32Array, inverse: boolean): void;
   /** tf.dropout's keep flags for mask.length values drawn from seed (as tf.randomUniform draws them). */
   dropoutMask(mask: Uint8Array, seed: number, keep: number): void;
   /** Returns the mean loss; writes the softmax of each row to probs. */

@@ -1,5 +1,5 @@
 // The native backend's kernels for the ops of runtime/ops (linear, layer norm, RMS norm, GELU, multi-head causal
-// attention, grouped causal attention of projected heads, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
+// attention, grouped causal attention of projected heads, RoPE, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
 // ops' names. Written as separate tfjs ops they cost tens of kernel calls each, forward and backward,
 // and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
 // weighs as much as the arithmetic. One kernel forward and one backward per layer removes most of that.
@@ -24,12 +24,14 @@ import {
   LINEAR,
   MULTI_HEAD_ATTENTION,
   RMS_NORM,
+  ROPE,
   type CausalAttentionAttrs,
   type DropoutAttrs,
   type LayerNormAttrs,
   type MultiHeadAttentionAttrs,
   type Op,
   type RmsNormAttrs,
+  type RopeAttrs,
 } from "../ops/index.js";
 import { UnaryOp, type NativeAddon } from "./addon.js";
 import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
@@ -432,6 +434,37 @@ const causalAttentionGrad = define(CAUSAL_ATTENTION.gradName!, (b, { inputs, att
   return [make(b, qShape.slice(), dq), make(b, kShape.slice(), dk), make(b, s.shapes["v"]!.slice(), dv)];
 });
 
+// ---- rotary position embedding ----
+
+// The gradient is the inverse rotation of dy; the tables are constants (the model's buffers), given no
+// gradient.
+const rope = define(ROPE.name, (b, { inputs, attrs }) => {
+  const { x, cos, sin } = inputs as Record<string, TensorInfo>;
+  const [B, H, T, hs] = x!.shape as [number, number, number, number];
+  const [P, half] = cos!.shape as [number, number];
+  const params = Int32Array.of(B * H, T, hs, P, half, (attrs as unknown as RopeAttrs).offset);
+  const cv = values(b, cos, "cos");
+  const sv = values(b, sin, "sin");
+  const y = allocF32(B * H * T * hs);
+  addon.rope(values(b, x, "x"), cv, sv, y, params, false);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "cos", cv, cos!.shape);
+    keepInput(s, "sin", sv, sin!.shape);
+    s.shapes["x"] = x!.shape.slice();
+    s.i["params"] = params;
+  }
+  return make(b, x!.shape.slice(), y);
+});
+
+const ropeGrad = define(ROPE.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, ROPE);
+  const xShape = s.shapes["x"]!;
+  const dx = allocF32(sizeOf(xShape));
+  addon.rope(values(b, inputs["dy"], "dy"), s.f["cos"]!, s.f["sin"]!, dx, s.i["params"]!, true);
+  return make(b, xShape.slice(), dx);
+});
+
 // ---- cross-entropy ----
 
 const crossEntropy = define(CROSS_ENTROPY.name, (b, { inputs, attrs }) => {
@@ -528,7 +561,7 @@ export function registerFusedKernels(a: NativeAddon): void {
   addon = a;
   if (registered) return;
   const kernels = [linear, linearGrad, layerNorm, layerNormGrad, rmsNorm, rmsNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
-  kernels.push(causalAttention, causalAttentionGrad);
+  kernels.push(causalAttention, causalAttentionGrad, rope, ropeGrad);
   kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad);
   for (const k of kernels) tf.registerKernel(k);
   registered = true;

@@ -119,6 +119,21 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
       /causalAttentionGrad: dk has 32 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 16/,
     ],
     [
+      "rope tables with fewer positions than asked for",
+      () => addon.rope(f32(2 * 4 * 6), f32(5 * 2), f32(5 * 2), new Float32Array(48), Int32Array.of(2, 4, 6, 5, 2, 2), false),
+      /rope: positions 2 to 5 are past the tables' 5/,
+    ],
+    [
+      "rope sin table of another width",
+      () => addon.rope(f32(2 * 4 * 6), f32(4 * 2), f32(4 * 3), new Float32Array(48), Int32Array.of(2, 4, 6, 4, 2, 0), false),
+      /rope: sin has 12 elements, but \[N, T, hs, P, half, offset\] \[2, 4, 6, 4, 2, 0\] needs 8/,
+    ],
+    [
+      "rope rotating more features than a head has",
+      () => addon.rope(f32(2 * 4 * 6), f32(4 * 4), f32(4 * 4), new Float32Array(48), Int32Array.of(2, 4, 6, 4, 4, 0), false),
+      /rope: 4 rotated pairs do not fit in a head of 6/,
+    ],
+    [
       "a unary op's output longer than its input",
       () => addon.unary(0, f32(10), new Float32Array(11), 0),
       /unary: out has 11 elements, but x \[10\] needs 10/,

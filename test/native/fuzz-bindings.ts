@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { loadAddon, type NativeAddon } from "../../runtime/native/addon.js";
 import { tf } from "../../runtime/nn/tf.js";
-import { causalAttention, rmsNorm } from "../../runtime/ops/index.js";
+import { causalAttention, rmsNorm, rope } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 
 const { values: opts } = parseArgs({ options: { seed: { type: "string", default: "1" }, cases: { type: "string", default: "400" } } });
@@ -397,6 +397,24 @@ const generators: Record<string, () => Call> = {
             tf.sum(tf.mul(causalAttention(qt as tf.Tensor4D, kt as tf.Tensor4D, vt as tf.Tensor4D, scale), tf.tensor4d(dout, [B, H, Tq, D])));
           return tf.grads(f)([tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D])]);
         }),
+    };
+  },
+  rope: () => {
+    const [N, T, half] = [dim(), dim(), rng.nextInt(4)];
+    const hs = 2 * half + rng.nextInt(3);
+    const offset = rng.nextInt(4);
+    const P = offset + T + rng.nextInt(3);
+    const [x, cos, sin] = [randn(N * T * hs), randn(P * half), randn(P * half)];
+    const inverse = rng.nextFloat() < 0.5;
+    return {
+      op: "rope",
+      args: [x, cos, sin, out(N * T * hs), Int32Array.of(N, T, hs, P, half, offset), inverse],
+      dependent: [0, 1, 2, 3],
+      sizes: [],
+      outputs: [3],
+      // The inverse rotation is the rotation by the negated sines.
+      reference: () =>
+        ref(() => [rope(tf.tensor4d(x, [1, N, T, hs]), tf.tensor2d(cos, [P, half]), tf.tensor2d(inverse ? sin.map((v) => -v) : sin, [P, half]), offset)]),
     };
   },
   crossEntropy: () => {

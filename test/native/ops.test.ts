@@ -22,6 +22,8 @@ import {
   multiHeadCausalAttention,
   pendingStashes,
   rmsNorm,
+  rope,
+  rotaryTables,
 } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
@@ -36,7 +38,7 @@ const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, sc
 type Inputs = Array<[Float32Array, number[]]>;
 
 /** Ops the native backend leaves to their reference; every other op must have its kernels. */
-const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>(["BabygptRope"]);
+const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>([]);
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
 const PROFILED = ["baby-gpt", "dropout", "modern"] as const;
@@ -146,6 +148,26 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
       const qShape = [B, H, Tq, D];
       const kShape = [B, KV, Tk, D];
       await expectSame(valueAndGrads(f, [[randn(qShape), qShape], [randn(kShape), kShape], [randn(kShape), kShape]]), 1e-5, 1);
+    });
+  }
+
+  // RoPE over whole heads and over part of them (fraction < 1: the rest passes through), at an offset (a
+  // KV cache's later positions), odd sizes, no positions at all. Only x gets a gradient: the tables are
+  // the model's constants.
+  const ropeCases = [
+    { B: 2, H: 3, T: 5, hs: 8, dims: 8, P: 5, offset: 0 },
+    { B: 1, H: 2, T: 7, hs: 6, dims: 4, P: 7, offset: 0 },
+    { B: 2, H: 1, T: 3, hs: 10, dims: 6, P: 12, offset: 9 },
+    { B: 1, H: 2, T: 0, hs: 4, dims: 4, P: 4, offset: 2 },
+  ];
+  for (const { B, H, T, hs, dims, P, offset } of ropeCases) {
+    it(`RoPE of ${dims} of ${hs} features, ${T} positions from ${offset}: values and the gradient`, async () => {
+      const f = (x: tf.Tensor): tf.Tensor => {
+        const [cos, sin] = rotaryTables(P, dims, 10000);
+        return rope(x as tf.Tensor4D, cos, sin, offset);
+      };
+      const shape = [B, H, T, hs];
+      await expectSame(valueAndGrads(f, [[randn(shape), shape]]), 1e-5);
     });
   }
 

@@ -848,6 +848,29 @@ napi_value CausalAttentionGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
+// rope(x, cos, sin, y, params [N, T, hs, P, half, offset], inverse): N = B * H rows of T positions
+napi_value Rope(napi_env env, napi_callback_info info) {
+  BEGIN("rope", 6);
+  const int32_t* pr = params(&a, 4, 6);
+  if (a.failed) return nullptr;
+  const int64_t N = pr[0], T = pr[1], hs = pr[2], P = pr[3], half = pr[4], offset = pr[5];
+  const ShapeText shape{N, T, hs, P, half, offset};
+  if (N < 0 || T < 0 || hs < 0 || P < 0 || half < 0 || offset < 0)
+    fail(&a, "a negative size in [N, T, hs, P, half, offset] %s", shape.text);
+  else if (2 * half > hs)
+    fail(&a, "%lld rotated pairs do not fit in a head of %lld", static_cast<long long>(half), static_cast<long long>(hs));
+  else if (offset + T > P)
+    fail(&a, "positions %lld to %lld are past the tables' %lld", static_cast<long long>(offset), static_cast<long long>(offset + T - 1), static_cast<long long>(P));
+  const char* what = "[N, T, hs, P, half, offset]";
+  const float* x = operand(&a, f32, 0, mul(&a, N, T, hs), "x", what, shape);
+  const float* cosv = operand(&a, f32, 1, mul(&a, P, half), "cos", what, shape);
+  const float* sinv = operand(&a, f32, 2, mul(&a, P, half), "sin", what, shape);
+  float* y = operand(&a, f32, 3, mul(&a, N, T, hs), "y", what, shape);
+  const bool inverse = flag(&a, 5, "inverse");
+  if (!a.failed && N * T * hs > 0) bk::rope(x, cosv, sinv, y, N, T, hs, half, offset, inverse);
+  END();
+}
+
 // dropoutMask(mask, seed, keep): tf.dropout's keep flags for mask.length values from one seed.
 napi_value DropoutMask(napi_env env, napi_callback_info info) {
   BEGIN("dropoutMask", 3);
@@ -1072,6 +1095,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"causalAttention", CausalAttention},
       {"causalAttentionGrad", CausalAttentionGrad},
       {"dropoutMask", DropoutMask},
+      {"rope", Rope},
       {"geluGrad", GeluGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},

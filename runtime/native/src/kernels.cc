@@ -1333,6 +1333,35 @@ void causal_attention_grad(const float* q, const float* k, const float* v, const
 
 namespace {
 
+// Rows [r0, r1) of rope: row r is position offset + r % T of head r / T.
+void rope_rows(const float* x, const float* cosv, const float* sinv, float* y, int64_t r0, int64_t r1, int64_t T,
+               int64_t hs, int64_t half, int64_t offset, float sign) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict xr = x + r * hs;
+    float* __restrict yr = y + r * hs;
+    const float* __restrict c = cosv + (offset + r % T) * half;
+    const float* __restrict sn = sinv + (offset + r % T) * half;
+#pragma omp simd
+    for (int64_t i = 0; i < half; ++i) {
+      const float x1 = xr[i], x2 = xr[half + i], si = sign * sn[i];
+      yr[i] = x1 * c[i] - x2 * si;
+      yr[half + i] = x2 * c[i] + x1 * si;
+    }
+    for (int64_t j = 2 * half; j < hs; ++j) yr[j] = xr[j];
+  }
+}
+
+}  // namespace
+
+void rope(const float* x, const float* cosv, const float* sinv, float* y, int64_t N, int64_t T, int64_t hs,
+          int64_t half, int64_t offset, bool inverse) {
+  const float sign = inverse ? -1.0f : 1.0f;
+  par(N * T, parts_for(N * T * hs, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { rope_rows(x, cosv, sinv, y, r0, r1, T, hs, half, offset, sign); });
+}
+
+namespace {
+
 void relu_grad_serial(const float* x, const float* dy, float* dx, int64_t n) {
   const float* __restrict xs = x;
   const float* __restrict g = dy;

@@ -206,6 +206,12 @@ void causal_attention_grad(const float* q, const float* k, const float* v, const
 // tf.dropout's keep flags for n values from one seed (tf.randomUniform's generator): mask [n].
 void dropout_mask_from_seed(uint8_t* mask, int64_t n, double seed, float keep);
 
+// Rotary position embedding of x [N, T, hs] (N = B * H): the leading 2 * half features of row t, as
+// halves (x1, x2), rotated by the angles of position offset + t, whose cos and sin are row offset + t of
+// the tables [P, half]; the rest pass through. inverse rotates the other way (the gradient).
+void rope(const float* x, const float* cosv, const float* sinv, float* y, int64_t N, int64_t T, int64_t hs,
+          int64_t half, int64_t offset, bool inverse);
+
 // Column sums: out[j] = sum_i x[i, j] for x [rows, cols] (the bias gradient of a linear layer).
 void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
 
