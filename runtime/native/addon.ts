@@ -117,7 +117,39 @@ export interface NativeAddon {
     dbeta: Float32Array | null,
     C: number,
   ): void;
+  /** RMS norm over rows of C: y = x * rstd * gamma, saving rstd = 1 / sqrt(mean(x²) + eps) per row. */
+  rmsNorm(x: Float32Array, gamma: Float32Array, y: Float32Array, rstd: Float32Array, C: number, eps: number): void;
+  rmsNormGrad(x: Float32Array, gamma: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array | null, dgamma: Float32Array | null, C: number): void;
   geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * Grouped causal attention of projected heads: q [B, H, Tq, D], k and v [B, KV, Tk, D], params
+   * [B, H, KV, Tq, Tk, D] (KV divides H; Tk ≥ Tq, the queries the last Tq positions) into out
+   * [B, H, Tq, D], with p [B, H, Tq, Tk] the weights before dropout and mask (or null) the keep flags.
+   */
+  causalAttention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, params: Int32Array, scale: number): void;
+  /** dq as q; dk and dv as k and v, summed over the query heads each kv head serves. */
+  causalAttentionGrad(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    p: Float32Array,
+    mask: Uint8Array | null,
+    keep: number,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    params: Int32Array,
+    scale: number,
+  ): void;
+  /**
+   * Rotary position embedding of x [N, T, hs] (N = B·H) into y, params [N, T, hs, P, half, offset]: the
+   * leading 2·half features of row t rotated by row offset + t of the tables cos, sin [P, half], the rest
+   * copied; inverse rotates back (the gradient).
+   */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, y: Float32Array, params: Int32Array, inverse: boolean): void;
+  /** tf.dropout's keep flags for mask.length values drawn from seed (as tf.randomUniform draws them). */
+  dropoutMask(mask: Uint8Array, seed: number, keep: number): void;
   /** Returns the mean loss; writes the softmax of each row to probs. */
   crossEntropy(logits: Float32Array, targets: Int32Array, probs: Float32Array, V: number): number;
   crossEntropyGrad(probs: Float32Array, targets: Int32Array, dlogits: Float32Array, V: number, scale: number): void;

@@ -1,5 +1,5 @@
-// The native backend's kernels for the ops of runtime/ops (linear, layer norm, GELU, multi-head causal
-// attention, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
+// The native backend's kernels for the ops of runtime/ops (linear, layer norm, RMS norm, GELU, multi-head causal
+// attention, grouped causal attention of projected heads, RoPE, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
 // ops' names. Written as separate tfjs ops they cost tens of kernel calls each, forward and backward,
 // and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
 // weighs as much as the arithmetic. One kernel forward and one backward per layer removes most of that.
@@ -13,7 +13,26 @@
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from "@tensorflow/tfjs";
 import { tf } from "../nn/tf.js";
-import { CROSS_ENTROPY, DROPOUT, EMBEDDING, GELU, gradientStash, LAYER_NORM, LINEAR, MULTI_HEAD_ATTENTION, type DropoutAttrs, type LayerNormAttrs, type MultiHeadAttentionAttrs, type Op } from "../ops/index.js";
+import {
+  CAUSAL_ATTENTION,
+  CROSS_ENTROPY,
+  DROPOUT,
+  EMBEDDING,
+  GELU,
+  gradientStash,
+  LAYER_NORM,
+  LINEAR,
+  MULTI_HEAD_ATTENTION,
+  RMS_NORM,
+  ROPE,
+  type CausalAttentionAttrs,
+  type DropoutAttrs,
+  type LayerNormAttrs,
+  type MultiHeadAttentionAttrs,
+  type Op,
+  type RmsNormAttrs,
+  type RopeAttrs,
+} from "../ops/index.js";
 import { UnaryOp, type NativeAddon } from "./addon.js";
 import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
 import { f32, i32, sizeOf } from "./storage.js";
@@ -210,6 +229,39 @@ const layerNormGrad = define(LAYER_NORM.gradName!, (b, { inputs, attrs }) => {
   return [make(b, xShape.slice(), dx), make(b, [C], dgamma), make(b, [C], dbeta)];
 });
 
+// ---- RMS norm ----
+
+const rmsNorm = define(RMS_NORM.name, (b, { inputs, attrs }) => {
+  const { x, gamma } = inputs as Record<string, TensorInfo>;
+  const C = x!.shape[x!.shape.length - 1]!;
+  const rows = sizeOf(x!.shape) / C;
+  const y = allocF32(rows * C);
+  const rstd = allocF32(rows);
+  const xv = values(b, x, "x");
+  const gv = values(b, gamma, "gamma");
+  const { eps } = attrs as unknown as RmsNormAttrs;
+  addon.rmsNorm(xv, gv, y, rstd, C, eps);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "x", xv, x!.shape);
+    keepInput(s, "gamma", gv, gamma!.shape);
+    keepOwned(s, "rstd", rstd);
+  } else {
+    noteReleased(rstd);
+  }
+  return make(b, x!.shape.slice(), y);
+});
+
+const rmsNormGrad = define(RMS_NORM.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, RMS_NORM);
+  const xShape = s.shapes["x"]!;
+  const C = xShape[xShape.length - 1]!;
+  const dx = allocF32(sizeOf(xShape));
+  const dgamma = allocF32(C);
+  addon.rmsNormGrad(s.f["x"]!, s.f["gamma"]!, s.f["rstd"]!, values(b, inputs["dy"], "dy"), dx, dgamma, C);
+  return [make(b, xShape.slice(), dx), make(b, [C], dgamma)];
+});
+
 // ---- GELU ----
 
 const gelu = define(GELU.name, (b, { inputs, attrs }) => {
@@ -328,6 +380,91 @@ const multiHeadAttentionGrad = define(MULTI_HEAD_ATTENTION.gradName!, (b, { inpu
   return outs;
 });
 
+// Causal attention of heads already projected (q (B, H, Tq, hs), k and v (B, KV, Tk, hs)), grouped-query
+// heads and a KV cache's longer keys included. With a dropout rate the keep flags are drawn from the seed
+// over the whole (B, H, Tq, Tk) tensor, as the reference's dropout(wei, rate, seed) draws them. Keeps
+// for the gradient: q, k, v, the weights before dropout and the keep flags.
+const causalAttention = define(CAUSAL_ATTENTION.name, (b, { inputs, attrs }) => {
+  const { q, k, v } = inputs as Record<string, TensorInfo>;
+  const { scale, dropoutRate, seed } = attrs as unknown as CausalAttentionAttrs;
+  const [B, H, Tq, D] = q!.shape as [number, number, number, number];
+  const [, KV, Tk] = k!.shape as [number, number, number, number];
+  const params = Int32Array.of(B, H, KV, Tq, Tk, D);
+  const keep = 1 - dropoutRate;
+  const qv = values(b, q, "q");
+  const kv = values(b, k, "k");
+  const vv = values(b, v, "v");
+  const out = allocF32(B * H * Tq * D);
+  const p = allocF32(B * H * Tq * Tk);
+  let mask: Uint8Array | null = null;
+  if (dropoutRate > 0) {
+    mask = allocU8(B * H * Tq * Tk);
+    addon.dropoutMask(mask, seed, keep);
+  }
+  addon.causalAttention(qv, kv, vv, out, p, mask, keep, params, scale);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "q", qv, q!.shape);
+    keepInput(s, "k", kv, k!.shape);
+    keepInput(s, "v", vv, v!.shape);
+    keepOwned(s, "p", p);
+    if (mask) {
+      s.bytes.push(mask);
+      s.u["mask"] = mask;
+    }
+  } else {
+    noteReleased(p);
+    if (mask) releaseU8(mask);
+  }
+  return make(b, q!.shape.slice(), out);
+});
+
+const causalAttentionGrad = define(CAUSAL_ATTENTION.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, CAUSAL_ATTENTION);
+  const { scale, dropoutRate } = attrs as unknown as CausalAttentionAttrs;
+  const qShape = s.shapes["q"]!;
+  const kShape = s.shapes["k"]!;
+  const [B, H, Tq, D] = qShape as [number, number, number, number];
+  const [, KV, Tk] = kShape as [number, number, number, number];
+  const dq = allocF32(B * H * Tq * D);
+  const dk = allocF32(B * KV * Tk * D);
+  const dv = allocF32(B * KV * Tk * D);
+  const dout = values(b, inputs["dy"], "dy");
+  addon.causalAttentionGrad(s.f["q"]!, s.f["k"]!, s.f["v"]!, s.f["p"]!, s.u["mask"] ?? null, 1 - dropoutRate, dout, dq, dk, dv, Int32Array.of(B, H, KV, Tq, Tk, D), scale);
+  return [make(b, qShape.slice(), dq), make(b, kShape.slice(), dk), make(b, s.shapes["v"]!.slice(), dv)];
+});
+
+// ---- rotary position embedding ----
+
+// The gradient is the inverse rotation of dy; the tables are constants (the model's buffers), given no
+// gradient.
+const rope = define(ROPE.name, (b, { inputs, attrs }) => {
+  const { x, cos, sin } = inputs as Record<string, TensorInfo>;
+  const [B, H, T, hs] = x!.shape as [number, number, number, number];
+  const [P, half] = cos!.shape as [number, number];
+  const params = Int32Array.of(B * H, T, hs, P, half, (attrs as unknown as RopeAttrs).offset);
+  const cv = values(b, cos, "cos");
+  const sv = values(b, sin, "sin");
+  const y = allocF32(B * H * T * hs);
+  addon.rope(values(b, x, "x"), cv, sv, y, params, false);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "cos", cv, cos!.shape);
+    keepInput(s, "sin", sv, sin!.shape);
+    s.shapes["x"] = x!.shape.slice();
+    s.i["params"] = params;
+  }
+  return make(b, x!.shape.slice(), y);
+});
+
+const ropeGrad = define(ROPE.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, ROPE);
+  const xShape = s.shapes["x"]!;
+  const dx = allocF32(sizeOf(xShape));
+  addon.rope(values(b, inputs["dy"], "dy"), s.f["cos"]!, s.f["sin"]!, dx, s.i["params"]!, true);
+  return make(b, xShape.slice(), dx);
+});
+
 // ---- cross-entropy ----
 
 const crossEntropy = define(CROSS_ENTROPY.name, (b, { inputs, attrs }) => {
@@ -423,7 +560,8 @@ let registered = false;
 export function registerFusedKernels(a: NativeAddon): void {
   addon = a;
   if (registered) return;
-  const kernels = [linear, linearGrad, layerNorm, layerNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
+  const kernels = [linear, linearGrad, layerNorm, layerNormGrad, rmsNorm, rmsNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
+  kernels.push(causalAttention, causalAttentionGrad, rope, ropeGrad);
   kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad);
   for (const k of kernels) tf.registerKernel(k);
   registered = true;

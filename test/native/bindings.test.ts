@@ -88,6 +88,52 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
       /layerNorm: mean has 4 elements, but x \[3, 8\] needs 3/,
     ],
     [
+      "rmsNorm gamma of another width",
+      () => addon.rmsNorm(f32(24), f32(7), new Float32Array(24), new Float32Array(3), 8, 1e-5),
+      /rmsNorm: gamma has 7 elements, but x \[3, 8\] needs 8/,
+    ],
+    [
+      "rmsNormGrad statistics for fewer rows",
+      () => addon.rmsNormGrad(f32(24), f32(8), f32(2), f32(24), new Float32Array(24), new Float32Array(8), 8),
+      /rmsNormGrad: rstd has 2 elements, but x \[3, 8\] needs 3/,
+    ],
+    [
+      "causalAttention keys for another kv head count",
+      () => addon.causalAttention(f32(4 * 4 * 2), f32(4 * 2), f32(2 * 4 * 2), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1),
+      /causalAttention: k has 8 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 16/,
+    ],
+    [
+      "causalAttention kv heads that do not divide the query heads",
+      () => addon.causalAttention(f32(3 * 4 * 2), f32(2 * 4 * 2), f32(2 * 4 * 2), new Float32Array(24), new Float32Array(48), null, 1, Int32Array.of(1, 3, 2, 4, 4, 2), 1),
+      /causalAttention: 2 key\/value heads do not divide 3 query heads/,
+    ],
+    [
+      "causalAttention with fewer keys than queries",
+      () => addon.causalAttention(f32(4 * 2), f32(3 * 2), f32(3 * 2), new Float32Array(8), new Float32Array(12), null, 1, Int32Array.of(1, 1, 1, 4, 3, 2), 1),
+      /causalAttention: 3 keys for 4 queries/,
+    ],
+    [
+      "causalAttentionGrad dk for a kv head per query head",
+      () =>
+        addon.causalAttentionGrad(f32(32), f32(16), f32(16), f32(64), null, 1, f32(32), new Float32Array(32), new Float32Array(32), new Float32Array(16), Int32Array.of(1, 4, 2, 4, 4, 2), 1),
+      /causalAttentionGrad: dk has 32 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 16/,
+    ],
+    [
+      "rope tables with fewer positions than asked for",
+      () => addon.rope(f32(2 * 4 * 6), f32(5 * 2), f32(5 * 2), new Float32Array(48), Int32Array.of(2, 4, 6, 5, 2, 2), false),
+      /rope: positions 2 to 5 are past the tables' 5/,
+    ],
+    [
+      "rope sin table of another width",
+      () => addon.rope(f32(2 * 4 * 6), f32(4 * 2), f32(4 * 3), new Float32Array(48), Int32Array.of(2, 4, 6, 4, 2, 0), false),
+      /rope: sin has 12 elements, but \[N, T, hs, P, half, offset\] \[2, 4, 6, 4, 2, 0\] needs 8/,
+    ],
+    [
+      "rope rotating more features than a head has",
+      () => addon.rope(f32(2 * 4 * 6), f32(4 * 4), f32(4 * 4), new Float32Array(48), Int32Array.of(2, 4, 6, 4, 4, 0), false),
+      /rope: 4 rotated pairs do not fit in a head of 6/,
+    ],
+    [
       "a unary op's output longer than its input",
       () => addon.unary(0, f32(10), new Float32Array(11), 0),
       /unary: out has 11 elements, but x \[10\] needs 10/,
@@ -141,6 +187,8 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
     const calls: [string, () => unknown][] = [
       ["reduce", () => addon.reduce(0, x, new Float32Array(10), 2, 300, 5)],
       ["layerNormGrad", () => addon.layerNormGrad(f32(24), f32(8), f32(3), f32(3), f32(24), new Float32Array(24), new Float32Array(8), new Float32Array(8), 8)],
+      ["rmsNormGrad", () => addon.rmsNormGrad(f32(24), f32(8), f32(3), f32(24), new Float32Array(24), new Float32Array(8), 8)],
+      ["causalAttentionGrad", () => addon.causalAttentionGrad(f32(32), f32(16), f32(16), f32(64), null, 1, f32(32), new Float32Array(32), new Float32Array(16), new Float32Array(16), Int32Array.of(1, 4, 2, 4, 4, 2), 1)],
       ["sumSquares", () => addon.sumSquares([f32(5), f32(6)], new Float32Array(2))],
       ["optimizerStep", () => addon.optimizerStep(new Float64Array(13), [f32(4)], [f32(4)], null, null)],
       ["headDropoutMasks", () => addon.headDropoutMasks(Float64Array.of(1, 2), new Uint8Array(2 * 2 * 9), 2, 2, 3, 0.9)],

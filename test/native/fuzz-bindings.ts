@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { loadAddon, type NativeAddon } from "../../runtime/native/addon.js";
 import { tf } from "../../runtime/nn/tf.js";
+import { causalAttention, rmsNorm, rope } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 
 const { values: opts } = parseArgs({ options: { seed: { type: "string", default: "1" }, cases: { type: "string", default: "400" } } });
@@ -322,6 +323,98 @@ const generators: Record<string, () => Call> = {
           const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.sum(tf.mul(layerNormRef(xt as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), tf.tensor2d(dy, [rows, C])));
           return tf.grads(f)([tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma), tf.tensor1d(beta)]);
         }),
+    };
+  },
+  // RMS norm and grouped attention: references are the ops' own (the cpu backend has no kernels for them).
+  rmsNorm: () => {
+    const [rows, C] = [dim(), posDim()];
+    const x = Float32Array.from(randn(rows * C), (v) => v * 3 + 10);
+    const gamma = randn(C);
+    return {
+      op: "rmsNorm",
+      args: [x, gamma, out(rows * C), out(rows), C, 1e-5],
+      dependent: [1, 2, 3],
+      sizes: [],
+      outputs: [2],
+      reference: () => ref(() => [rmsNorm(tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma), 1e-5)]),
+    };
+  },
+  rmsNormGrad: () => {
+    const [rows, C] = [dim(), posDim()];
+    const [x, gamma, dy] = [randn(rows * C), randn(C), randn(rows * C)];
+    const rstd = new Float32Array(rows);
+    addon.rmsNorm(x, gamma, new Float32Array(rows * C), rstd, C, 1e-5); // the saved statistics
+    return {
+      op: "rmsNormGrad",
+      args: [x, gamma, rstd, dy, out(rows * C), out(C), C],
+      dependent: [1, 2, 3, 4, 5],
+      sizes: [],
+      outputs: [4, 5],
+      reference: () =>
+        ref(() => {
+          const f = (xt: tf.Tensor, g: tf.Tensor): tf.Tensor => tf.sum(tf.mul(rmsNorm(xt, g, 1e-5), tf.tensor2d(dy, [rows, C])));
+          return tf.grads(f)([tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma)]);
+        }),
+    };
+  },
+  causalAttention: () => {
+    const KV = 1 + rng.nextInt(3);
+    const [B, H, Tq, D] = [dim(), KV * (1 + rng.nextInt(3)), dim(), posDim()];
+    const Tk = Tq + (rng.nextFloat() < 0.5 ? 0 : dim());
+    const [q, k, v] = [randn(B * H * Tq * D), randn(B * KV * Tk * D), randn(B * KV * Tk * D)];
+    const rate = rng.nextFloat() < 0.3 ? 0.25 : 0;
+    const mask = rate > 0 ? new Uint8Array(B * H * Tq * Tk) : null;
+    if (mask) addon.dropoutMask(mask, 77, 1 - rate);
+    const scale = D ** -0.5;
+    return {
+      op: "causalAttention",
+      args: [q, k, v, out(B * H * Tq * D), out(B * H * Tq * Tk), mask, 1 - rate, Int32Array.of(B, H, KV, Tq, Tk, D), scale],
+      dependent: mask ? [0, 1, 2, 3, 4, 5] : [0, 1, 2, 3, 4],
+      sizes: [],
+      outputs: [3],
+      reference: () => ref(() => [causalAttention(tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D]), scale, rate, 77)]),
+    };
+  },
+  causalAttentionGrad: () => {
+    const KV = 1 + rng.nextInt(3);
+    const [B, H, Tq, D] = [dim(), KV * (1 + rng.nextInt(3)), dim(), posDim()];
+    const Tk = Tq + (rng.nextFloat() < 0.5 ? 0 : dim());
+    const [q, k, v, dout] = [randn(B * H * Tq * D), randn(B * KV * Tk * D), randn(B * KV * Tk * D), randn(B * H * Tq * D)];
+    const params = Int32Array.of(B, H, KV, Tq, Tk, D);
+    const scale = D ** -0.5;
+    const p = new Float32Array(B * H * Tq * Tk);
+    addon.causalAttention(q, k, v, new Float32Array(B * H * Tq * D), p, null, 1, params, scale); // the saved weights
+    const nk = B * KV * Tk * D;
+    return {
+      op: "causalAttentionGrad",
+      args: [q, k, v, p, null, 1, dout, out(q.length), out(nk), out(nk), params, scale],
+      dependent: [0, 1, 2, 3, 6, 7, 8, 9],
+      sizes: [],
+      outputs: [7, 8, 9],
+      reference: () =>
+        ref(() => {
+          const f = (qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor): tf.Tensor =>
+            tf.sum(tf.mul(causalAttention(qt as tf.Tensor4D, kt as tf.Tensor4D, vt as tf.Tensor4D, scale), tf.tensor4d(dout, [B, H, Tq, D])));
+          return tf.grads(f)([tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D])]);
+        }),
+    };
+  },
+  rope: () => {
+    const [N, T, half] = [dim(), dim(), rng.nextInt(4)];
+    const hs = 2 * half + rng.nextInt(3);
+    const offset = rng.nextInt(4);
+    const P = offset + T + rng.nextInt(3);
+    const [x, cos, sin] = [randn(N * T * hs), randn(P * half), randn(P * half)];
+    const inverse = rng.nextFloat() < 0.5;
+    return {
+      op: "rope",
+      args: [x, cos, sin, out(N * T * hs), Int32Array.of(N, T, hs, P, half, offset), inverse],
+      dependent: [0, 1, 2, 3],
+      sizes: [],
+      outputs: [3],
+      // The inverse rotation is the rotation by the negated sines.
+      reference: () =>
+        ref(() => [rope(tf.tensor4d(x, [1, N, T, hs]), tf.tensor2d(cos, [P, half]), tf.tensor2d(inverse ? sin.map((v) => -v) : sin, [P, half]), offset)]),
     };
   },
   crossEntropy: () => {

@@ -10,6 +10,7 @@ import { models } from "../../generated/index.js";
 import { seedDropout } from "../../runtime/nn/functional.js";
 import { tf } from "../../runtime/nn/tf.js";
 import {
+  causalAttention,
   crossEntropy,
   definedOps,
   dropout,
@@ -20,6 +21,9 @@ import {
   linear,
   multiHeadCausalAttention,
   pendingStashes,
+  rmsNorm,
+  rope,
+  rotaryTables,
 } from "../../runtime/ops/index.js";
 import { Prng } from "../../runtime/random.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
@@ -34,10 +38,10 @@ const randn = (shape: number[], scale = 1): Float32Array => data.randn(shape, sc
 type Inputs = Array<[Float32Array, number[]]>;
 
 /** Ops the native backend leaves to their reference; every other op must have its kernels. */
-const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>(["BabygptCausalAttention", "BabygptRmsNorm", "BabygptRope"]);
+const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>([]);
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
-const PROFILED = ["baby-gpt", "dropout"] as const;
+const PROFILED = ["baby-gpt", "dropout", "modern"] as const;
 
 function attentionInputs(B: number, T: number, C: number, H: number, D: number, withBias: boolean): Inputs {
   const inputs: Inputs = [[randn([B, T, C]), [B, T, C]]];
@@ -108,6 +112,65 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     });
   }
 
+  // The cases below draw their data after the ones above, which keep theirs.
+  // Rows of a model's width, and rows of one head (the q/k norm), one odd; an input far from zero mean.
+  const rmsCases = [
+    { shape: [2, 7, 16], offset: 0 },
+    { shape: [2, 3, 5, 6], offset: 0 },
+    { shape: [3, 13], offset: 50 },
+    { shape: [0, 16], offset: 0 },
+  ];
+  for (const { shape, offset } of rmsCases) {
+    it(`RMS norm over ${JSON.stringify(shape)}${offset ? `, inputs near ${offset}` : ""}: values and gradients`, async () => {
+      const C = shape[shape.length - 1]!;
+      const x = Float32Array.from(randn(shape, 2), (v) => v + offset);
+      await expectSame(valueAndGrads((xs, g) => rmsNorm(xs, g, 1e-5), [[x, shape], [randn([C]), [C]]]), 1e-5);
+    });
+  }
+
+  // Grouped causal attention of projected heads: plain multi-head (KV = H), grouped and multi-query,
+  // more keys than queries (a KV cache), the kernel's row blocks (T = 64, 130), odd sizes, dropout.
+  const groupedCases = [
+    { B: 2, H: 3, KV: 3, Tq: 7, Tk: 7, D: 5, rate: 0 },
+    { B: 2, H: 4, KV: 2, Tq: 9, Tk: 9, D: 6, rate: 0 },
+    { B: 1, H: 4, KV: 1, Tq: 5, Tk: 5, D: 3, rate: 0 },
+    { B: 2, H: 4, KV: 2, Tq: 3, Tk: 11, D: 4, rate: 0 },
+    { B: 1, H: 2, KV: 1, Tq: 1, Tk: 6, D: 4, rate: 0 },
+    { B: 1, H: 2, KV: 2, Tq: 64, Tk: 64, D: 8, rate: 0 },
+    { B: 1, H: 2, KV: 1, Tq: 70, Tk: 130, D: 8, rate: 0 },
+    { B: 2, H: 4, KV: 2, Tq: 64, Tk: 64, D: 8, rate: 0.2 },
+    { B: 1, H: 2, KV: 1, Tq: 5, Tk: 9, D: 4, rate: 0.3 },
+    { B: 2, H: 2, KV: 1, Tq: 0, Tk: 4, D: 4, rate: 0 },
+  ];
+  for (const { B, H, KV, Tq, Tk, D, rate } of groupedCases) {
+    it(`causal attention, ${H} query heads on ${KV} kv heads of ${D}, ${Tq} queries on ${Tk} keys${rate ? `, dropout ${rate}` : ""}: values and gradients`, async () => {
+      const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor => causalAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, D ** -0.5, rate, 4321);
+      const qShape = [B, H, Tq, D];
+      const kShape = [B, KV, Tk, D];
+      await expectSame(valueAndGrads(f, [[randn(qShape), qShape], [randn(kShape), kShape], [randn(kShape), kShape]]), 1e-5, 1);
+    });
+  }
+
+  // RoPE over whole heads and over part of them (fraction < 1: the rest passes through), at an offset (a
+  // KV cache's later positions), odd sizes, no positions at all. Only x gets a gradient: the tables are
+  // the model's constants.
+  const ropeCases = [
+    { B: 2, H: 3, T: 5, hs: 8, dims: 8, P: 5, offset: 0 },
+    { B: 1, H: 2, T: 7, hs: 6, dims: 4, P: 7, offset: 0 },
+    { B: 2, H: 1, T: 3, hs: 10, dims: 6, P: 12, offset: 9 },
+    { B: 1, H: 2, T: 0, hs: 4, dims: 4, P: 4, offset: 2 },
+  ];
+  for (const { B, H, T, hs, dims, P, offset } of ropeCases) {
+    it(`RoPE of ${dims} of ${hs} features, ${T} positions from ${offset}: values and the gradient`, async () => {
+      const f = (x: tf.Tensor): tf.Tensor => {
+        const [cos, sin] = rotaryTables(P, dims, 10000);
+        return rope(x as tf.Tensor4D, cos, sin, offset);
+      };
+      const shape = [B, H, T, hs];
+      await expectSame(valueAndGrads(f, [[randn(shape), shape]]), 1e-5);
+    });
+  }
+
   // ---- a generated model ----
 
   async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number): Promise<number[][]> {
@@ -129,6 +192,7 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     ["baby-gpt", 2, 16],
     ["baby-gpt", 1, 64], // its full context: the attention kernel's block-skipping path
     ["dropout", 3, 8], // dropout in training, on the attention weights and after the layers
+    ["modern", 2, 16], // RMS norms (q/k norms too) and grouped-query attention of projected heads
   ] as const;
   for (const [name, B, T] of modelCases) {
     it(`${name} at B = ${B}, T = ${T}: loss and every gradient equal the references' on the cpu backend (rel err ≤ 1e-4)`, async () => {

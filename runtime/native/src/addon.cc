@@ -653,6 +653,43 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
+// rmsNorm(x, gamma, y, rstd, C, eps)
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  BEGIN("rmsNorm", 6);
+  const int64_t C = num(&a, 4, "C");
+  const int64_t n = length(&a, 0, "x");
+  if (!a.failed && (C == 0 || n % C != 0))
+    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
+  const int64_t rows = C ? n / C : 0;
+  const ShapeText shape{rows, C};
+  const float* x = f32(&a, 0, n, "x");
+  const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
+  float* y = operand(&a, f32, 2, n, "y", "x", shape);
+  float* rstd = operand(&a, f32, 3, rows, "rstd", "x", shape);
+  const float eps = static_cast<float>(real(&a, 5, "eps"));
+  if (!a.failed) bk::rms_norm(x, gamma, y, rstd, rows, C, eps);
+  END();
+}
+
+// rmsNormGrad(x, gamma, rstd, dy, dx|null, dgamma|null, C)
+napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
+  BEGIN("rmsNormGrad", 7);
+  const int64_t C = num(&a, 6, "C");
+  const int64_t n = length(&a, 0, "x");
+  if (!a.failed && (C == 0 || n % C != 0))
+    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
+  const int64_t rows = C ? n / C : 0;
+  const ShapeText shape{rows, C};
+  const float* x = f32(&a, 0, n, "x");
+  const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
+  const float* rstd = operand(&a, f32, 2, rows, "rstd", "x", shape);
+  const float* dy = operand(&a, f32, 3, n, "dy", "x", shape);
+  float* dx = is_null(&a, 4) ? nullptr : operand(&a, f32, 4, n, "dx", "x", shape);
+  float* dgamma = is_null(&a, 5) ? nullptr : operand(&a, f32, 5, C, "dgamma", "x", shape);
+  if (!a.failed) bk::rms_norm_grad(x, gamma, rstd, dy, dx, dgamma, rows, C);
+  END();
+}
+
 // geluGrad(x, dy, dx)
 napi_value GeluGrad(napi_env env, napi_callback_info info) {
   BEGIN("geluGrad", 3);
@@ -737,6 +774,111 @@ napi_value MhaAttentionDropoutGrad(napi_env env, napi_callback_info info) {
   const float scale = static_cast<float>(real(&a, 11, "scale"));
   if (!a.failed && B * T * H * D > 0)
     bk::mha_attention_dropout_grad(qkv, p, mask, keep, dout, dqkv, scratch, B, T, H, D, scale);
+  END();
+}
+
+// The sizes of causalAttention and its gradient, from params [B, H, KV, Tq, Tk, D]: KV divides H, and
+// Tk >= Tq (the queries are the last Tq positions).
+struct AttentionSizes {
+  int64_t B = 0, H = 0, KV = 0, Tq = 0, Tk = 0, D = 0;
+};
+
+AttentionSizes attention_sizes(Args* a, size_t i) {
+  AttentionSizes z;
+  const int32_t* pr = params(a, i, 6);
+  if (a->failed) return z;
+  z = AttentionSizes{pr[0], pr[1], pr[2], pr[3], pr[4], pr[5]};
+  for (int64_t v : {z.B, z.H, z.KV, z.Tq, z.Tk, z.D})
+    if (v < 0) fail(a, "a negative size in [B, H, KV, Tq, Tk, D] [%lld, %lld, %lld, %lld, %lld, %lld]", static_cast<long long>(z.B), static_cast<long long>(z.H), static_cast<long long>(z.KV), static_cast<long long>(z.Tq), static_cast<long long>(z.Tk), static_cast<long long>(z.D));
+  if (!a->failed && (z.KV == 0 ? z.H != 0 : z.H % z.KV != 0))
+    fail(a, "%lld key/value heads do not divide %lld query heads", static_cast<long long>(z.KV), static_cast<long long>(z.H));
+  if (!a->failed && z.Tk < z.Tq)
+    fail(a, "%lld keys for %lld queries: the queries are the last of the key positions, so Tk >= Tq", static_cast<long long>(z.Tk), static_cast<long long>(z.Tq));
+  return z;
+}
+
+// causalAttention(q, k, v, out, p, mask|null, keep, params [B, H, KV, Tq, Tk, D], scale)
+napi_value CausalAttention(napi_env env, napi_callback_info info) {
+  BEGIN("causalAttention", 9);
+  const AttentionSizes z = attention_sizes(&a, 7);
+  const ShapeText shape{z.B, z.H, z.KV, z.Tq, z.Tk, z.D};
+  const char* what = "[B, H, KV, Tq, Tk, D]";
+  const float* q = operand(&a, f32, 0, mul(&a, z.B, z.H, z.Tq, z.D), "q", what, shape);
+  const float* k = operand(&a, f32, 1, mul(&a, z.B, z.KV, z.Tk, z.D), "k", what, shape);
+  const float* v = operand(&a, f32, 2, mul(&a, z.B, z.KV, z.Tk, z.D), "v", what, shape);
+  float* out = operand(&a, f32, 3, mul(&a, z.B, z.H, z.Tq, z.D), "out", what, shape);
+  const int64_t np = mul(&a, mul(&a, z.B, z.H), z.Tq, z.Tk);
+  float* p = operand(&a, f32, 4, np, "p", what, shape);
+  const uint8_t* mask = is_null(&a, 5) ? nullptr : operand(&a, u8, 5, np, "mask", what, shape);
+  const float keep = keep_of(&a, 6);
+  const float scale = static_cast<float>(real(&a, 8, "scale"));
+  if (a.failed) return nullptr;
+  // With D = 0 there is no output to write (and the gradient reads no weights).
+  if (z.D > 0 && z.B * z.H * z.Tq > 0) bk::causal_attention(q, k, v, out, p, mask, keep, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale);
+  END();
+}
+
+// causalAttentionGrad(q, k, v, p, mask|null, keep, dout, dq, dk, dv, params [B, H, KV, Tq, Tk, D], scale)
+napi_value CausalAttentionGrad(napi_env env, napi_callback_info info) {
+  BEGIN("causalAttentionGrad", 12);
+  const AttentionSizes z = attention_sizes(&a, 10);
+  const ShapeText shape{z.B, z.H, z.KV, z.Tq, z.Tk, z.D};
+  const char* what = "[B, H, KV, Tq, Tk, D]";
+  const int64_t nq = mul(&a, z.B, z.H, z.Tq, z.D);
+  const int64_t nk = mul(&a, z.B, z.KV, z.Tk, z.D);
+  const int64_t np = mul(&a, mul(&a, z.B, z.H), z.Tq, z.Tk);
+  const float* q = operand(&a, f32, 0, nq, "q", what, shape);
+  const float* k = operand(&a, f32, 1, nk, "k", what, shape);
+  const float* v = operand(&a, f32, 2, nk, "v", what, shape);
+  const float* p = operand(&a, f32, 3, np, "p", what, shape);
+  const uint8_t* mask = is_null(&a, 4) ? nullptr : operand(&a, u8, 4, np, "mask", what, shape);
+  const float keep = keep_of(&a, 5);
+  const float* dout = operand(&a, f32, 6, nq, "dout", what, shape);
+  float* dq = operand(&a, f32, 7, nq, "dq", what, shape);
+  float* dk = operand(&a, f32, 8, nk, "dk", what, shape);
+  float* dv = operand(&a, f32, 9, nk, "dv", what, shape);
+  const float scale = static_cast<float>(real(&a, 11, "scale"));
+  if (a.failed) return nullptr;
+  if (z.D > 0 && z.B * z.H * z.Tq > 0) {
+    bk::causal_attention_grad(q, k, v, p, mask, keep, dout, dq, dk, dv, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale);
+  } else if (nk > 0) {
+    bk::fill(dk, nk, 0.0f);  // no queries: nothing reads the keys and values
+    bk::fill(dv, nk, 0.0f);
+  }
+  END();
+}
+
+// rope(x, cos, sin, y, params [N, T, hs, P, half, offset], inverse): N = B * H rows of T positions
+napi_value Rope(napi_env env, napi_callback_info info) {
+  BEGIN("rope", 6);
+  const int32_t* pr = params(&a, 4, 6);
+  if (a.failed) return nullptr;
+  const int64_t N = pr[0], T = pr[1], hs = pr[2], P = pr[3], half = pr[4], offset = pr[5];
+  const ShapeText shape{N, T, hs, P, half, offset};
+  if (N < 0 || T < 0 || hs < 0 || P < 0 || half < 0 || offset < 0)
+    fail(&a, "a negative size in [N, T, hs, P, half, offset] %s", shape.text);
+  else if (2 * half > hs)
+    fail(&a, "%lld rotated pairs do not fit in a head of %lld", static_cast<long long>(half), static_cast<long long>(hs));
+  else if (offset + T > P)
+    fail(&a, "positions %lld to %lld are past the tables' %lld", static_cast<long long>(offset), static_cast<long long>(offset + T - 1), static_cast<long long>(P));
+  const char* what = "[N, T, hs, P, half, offset]";
+  const float* x = operand(&a, f32, 0, mul(&a, N, T, hs), "x", what, shape);
+  const float* cosv = operand(&a, f32, 1, mul(&a, P, half), "cos", what, shape);
+  const float* sinv = operand(&a, f32, 2, mul(&a, P, half), "sin", what, shape);
+  float* y = operand(&a, f32, 3, mul(&a, N, T, hs), "y", what, shape);
+  const bool inverse = flag(&a, 5, "inverse");
+  if (!a.failed && N * T * hs > 0) bk::rope(x, cosv, sinv, y, N, T, hs, half, offset, inverse);
+  END();
+}
+
+// dropoutMask(mask, seed, keep): tf.dropout's keep flags for mask.length values from one seed.
+napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  BEGIN("dropoutMask", 3);
+  const int64_t n = length(&a, 0, "mask");
+  uint8_t* mask = u8(&a, 0, n, "mask");
+  const double seed = real(&a, 1, "seed");
+  const float keep = keep_of(&a, 2);
+  if (!a.failed && n > 0) bk::dropout_mask_from_seed(mask, n, seed, keep);
   END();
 }
 
@@ -948,6 +1090,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"colSum", ColSum},
       {"layerNorm", LayerNorm},
       {"layerNormGrad", LayerNormGrad},
+      {"rmsNorm", RmsNorm},
+      {"rmsNormGrad", RmsNormGrad},
+      {"causalAttention", CausalAttention},
+      {"causalAttentionGrad", CausalAttentionGrad},
+      {"dropoutMask", DropoutMask},
+      {"rope", Rope},
       {"geluGrad", GeluGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},

@@ -128,6 +128,12 @@ void dropout(const float* x, float* y, uint8_t* mask, int64_t n, double seed, fl
   par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { masked_scale(x + b, mask + b, y + b, e - b, scale); });
 }
 
+void dropout_mask_from_seed(uint8_t* mask, int64_t n, double seed, float keep) {
+  AleaState st;
+  alea_init(seed, &st);
+  dropout_mask(&st, mask, n, keep);
+}
+
 // dy * (floor(u + keep) / keep): the gradient of dropout, as tf's Multiply gradient computes it.
 void dropout_grad(const float* dy, const uint8_t* mask, float* dx, int64_t n, float keep) {
   const float scale = 1.0f / keep;

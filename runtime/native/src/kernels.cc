@@ -805,6 +805,79 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
 
 namespace {
 
+void rms_norm_rows(const float* x, const float* gamma, float* y, float* rstd, int64_t r0, int64_t r1, int64_t C,
+                   float eps) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict xr = x + r * C;
+    float* __restrict yr = y + r * C;
+    // float32 squares summed in double, as layer_norm sums its mean: the reference's mean runs in
+    // JavaScript doubles on the cpu backend, and a float32 running sum drifts from it for wide rows.
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < C; ++j) {
+      const float v = xr[j] * xr[j];
+      s += v;
+    }
+    const float ms = static_cast<float>(s / static_cast<double>(C));
+    const float rs = 1.0f / std::sqrt(ms + eps);
+#pragma omp simd
+    for (int64_t j = 0; j < C; ++j) yr[j] = xr[j] * rs * gamma[j];
+    rstd[r] = rs;
+  }
+}
+
+// Rows [r0, r1) of rms_norm_grad, adding into ag (dgamma).
+void rms_norm_grad_rows(const float* x, const float* gamma, const float* rstd, const float* dy, float* dx,
+                        float* __restrict ag, int64_t r0, int64_t r1, int64_t C) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict xr = x + r * C;
+    const float* __restrict gr = dy + r * C;
+    const float rs = rstd[r];
+    // With xhat = x * rs and g = dy * gamma: dx = rs * (g - xhat * mean(g * xhat)) (no mean subtracted
+    // in the forward pass, so no mean(g) term).
+    float sgx = 0.0f;
+#pragma omp simd reduction(+ : sgx)
+    for (int64_t j = 0; j < C; ++j) {
+      const float xh = xr[j] * rs;
+      sgx += gr[j] * gamma[j] * xh;
+      ag[j] += gr[j] * xh;
+    }
+    const float mgx = sgx / static_cast<float>(C);
+    if (dx != nullptr) {
+      float* __restrict o = dx + r * C;
+#pragma omp simd
+      for (int64_t j = 0; j < C; ++j) o[j] = rs * (gr[j] * gamma[j] - xr[j] * rs * mgx);
+    }
+  }
+}
+
+}  // namespace
+
+void rms_norm(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t C, float eps) {
+  par(rows, parts_for(rows * C, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { rms_norm_rows(x, gamma, y, rstd, r0, r1, C, eps); });
+}
+
+void rms_norm_grad(const float* x, const float* gamma, const float* rstd, const float* dy, float* dx, float* dgamma,
+                   int64_t rows, int64_t C) {
+  const int64_t parts = reduction_parts(rows, rows * C);
+  // Per part: C sums for dgamma, added in order afterwards (the same on every machine).
+  float* acc = static_cast<float*>(checked_malloc(sizeof(float) * C * parts));
+  if (acc == nullptr) return;
+  for (int64_t j = 0; j < C * parts; ++j) acc[j] = 0.0f;
+  par(rows, parts, [&](int64_t r0, int64_t r1, int64_t part) {
+    rms_norm_grad_rows(x, gamma, rstd, dy, dx, acc + C * part, r0, r1, C);
+  });
+  for (int64_t q = 1; q < parts; ++q) {
+    const float* src = acc + C * q;
+    for (int64_t j = 0; j < C; ++j) acc[j] += src[j];
+  }
+  if (dgamma != nullptr) std::memcpy(dgamma, acc, sizeof(float) * C);
+  std::free(acc);
+}
+
+namespace {
+
 void gelu_grad_serial(const float* x, const float* dy, float* dx, int64_t n) {
   const float* __restrict xs = x;
   const float* __restrict g = dy;
@@ -1096,6 +1169,195 @@ void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t*
     }
     std::free(ds);
   });
+}
+
+namespace {
+
+// ---- grouped causal attention of projected heads (causal_attention) ----
+//
+// One query head against its kv head: q [Tq, D], k and v [Tk, D] (rows of D), p [Tq, Tk]. The queries
+// are the last Tq of the Tk positions (off = Tk - Tq), so query row i sees keys 0 ... off + i. The row
+// blocks skip what causality zeroes, as attention_fwd_one's do, with the diagonal moved right by off.
+
+// c = alpha * op(a) op(b) + beta * c, single-threaded.
+inline void sgb(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
+                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  sgemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// The weights after dropout, pd = p * (mask ? keepScale : 0), over each row's visible part.
+void apply_dropout_offset(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t Tq, int64_t Tk) {
+  const int64_t off = Tk - Tq;
+  for (int64_t i = 0; i < Tq; ++i) {
+    const float* __restrict pr = p + i * Tk;
+    const uint8_t* __restrict mr = mask + i * Tk;
+    float* __restrict o = pd + i * Tk;
+    const int64_t n = off + i + 1;
+    for (int64_t j = 0; j < n; ++j) o[j] = pr[j] * (mr[j] ? keepScale : 0.0f);
+    for (int64_t j = n; j < Tk; ++j) o[j] = 0.0f;
+  }
+}
+
+// With a mask, scratch holds Tq*Tk floats for the dropped weights.
+void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, float* p, int64_t Tq, int64_t Tk,
+                 int64_t D, float scale, const uint8_t* mask, float keepScale, float* scratch) {
+  const int64_t off = Tk - Tq;
+  const int64_t bs = attn_block(Tq);
+  for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
+    const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
+    sgb(false, true, i1 - i0, off + i1, D, scale, q + i0 * D, D, k, D, 0.0f, p + i0 * Tk, Tk);
+  }
+  for (int64_t i = 0; i < Tq; ++i) {
+    float* __restrict row = p + i * Tk;
+    const int64_t n = off + i + 1;
+    float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < n; ++j) {
+      const float e = fexp(row[j] - m);
+      row[j] = e;
+      s += e;
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+    for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+  }
+  const float* weights = p;
+  if (mask != nullptr) {
+    apply_dropout_offset(p, mask, keepScale, scratch, Tq, Tk);
+    weights = scratch;
+  }
+  for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
+    const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
+    sgb(false, false, i1 - i0, D, off + i1, 1.0f, weights + i0 * Tk, Tk, v, D, 0.0f, out + i0 * D, D);
+  }
+}
+
+// dq [Tq, D] is written; dk, dv [Tk, D] are written (accumulate false) or added to (true), for the query
+// heads of one group. ds holds Tq*Tk floats (2*Tq*Tk with a mask).
+void gqa_bwd_one(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
+                 float* dk, float* dv, float* ds, int64_t Tq, int64_t Tk, int64_t D, float scale, const uint8_t* mask,
+                 float keepScale, bool accumulate) {
+  const int64_t off = Tk - Tq;
+  const float beta = accumulate ? 1.0f : 0.0f;
+  const float* weights = p;
+  if (mask != nullptr) {
+    apply_dropout_offset(p, mask, keepScale, ds + Tq * Tk, Tq, Tk);
+    weights = ds + Tq * Tk;
+  }
+  const int64_t bs = attn_block(Tq);
+  const int64_t cs = attn_block(Tk);
+  // dv = w^T dout: column block [j0, j1) of w is nonzero only in the rows i with off + i >= j0.
+  for (int64_t j0 = 0; j0 < Tk; j0 += cs) {
+    const int64_t j1 = j0 + cs < Tk ? j0 + cs : Tk;
+    const int64_t r0 = j0 > off ? j0 - off : 0;
+    sgb(true, false, j1 - j0, D, Tq - r0, 1.0f, weights + r0 * Tk + j0, Tk, dout + r0 * D, D, beta, dv + j0 * D, D);
+  }
+  for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
+    const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
+    sgb(false, true, i1 - i0, off + i1, D, 1.0f, dout + i0 * D, D, v, D, 0.0f, ds + i0 * Tk, Tk);
+  }
+  for (int64_t i = 0; i < Tq; ++i) {
+    const float* __restrict pr = p + i * Tk;
+    float* __restrict dr = ds + i * Tk;
+    const int64_t n = off + i + 1;
+    if (mask != nullptr) {
+      const uint8_t* __restrict mr = mask + i * Tk;
+      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
+    }
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    for (int64_t j = n; j < Tk; ++j) dr[j] = 0.0f;
+  }
+  for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
+    const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
+    sgb(false, false, i1 - i0, D, off + i1, 1.0f, ds + i0 * Tk, Tk, k, D, 0.0f, dq + i0 * D, D);
+  }
+  for (int64_t j0 = 0; j0 < Tk; j0 += cs) {
+    const int64_t j1 = j0 + cs < Tk ? j0 + cs : Tk;
+    const int64_t r0 = j0 > off ? j0 - off : 0;
+    sgb(true, false, j1 - j0, D, Tq - r0, 1.0f, ds + r0 * Tk + j0, Tk, q + r0 * D, D, beta, dk + j0 * D, D);
+  }
+}
+
+}  // namespace
+
+void causal_attention(const float* q, const float* k, const float* v, float* out, float* p, const uint8_t* mask,
+                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale) {
+  const int64_t group = H / KV;
+  const float keepScale = 1.0f / keep;
+  par(B * H, parts_for(B * H * 4 * Tq * Tk * D, kGemmWorkPerPart), [&](int64_t i0, int64_t i1, int64_t) {
+    float* pd = nullptr;
+    if (mask != nullptr) {
+      pd = static_cast<float*>(checked_malloc(sizeof(float) * Tq * Tk));
+      if (pd == nullptr) return;
+    }
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const int64_t kv = b * KV + h / group;
+      gqa_fwd_one(q + i * Tq * D, k + kv * Tk * D, v + kv * Tk * D, out + i * Tq * D, p + i * Tq * Tk, Tq, Tk, D, scale,
+                  mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, pd);
+    }
+    std::free(pd);
+  });
+}
+
+void causal_attention_grad(const float* q, const float* k, const float* v, const float* p, const uint8_t* mask,
+                           float keep, const float* dout, float* dq, float* dk, float* dv, int64_t B, int64_t H,
+                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale) {
+  const int64_t group = H / KV;
+  const float keepScale = 1.0f / keep;
+  // One item per kv head: the query heads of its group run in turn and add into its dk and dv, so no two
+  // threads write the same rows.
+  par(B * KV, parts_for(B * H * 8 * Tq * Tk * D, kGemmWorkPerPart), [&](int64_t g0, int64_t g1, int64_t) {
+    float* ds = static_cast<float*>(checked_malloc(sizeof(float) * (mask != nullptr ? 2 : 1) * Tq * Tk));
+    if (ds == nullptr) return;
+    for (int64_t g = g0; g < g1; ++g) {
+      const int64_t b = g / KV, kvh = g % KV;
+      for (int64_t r = 0; r < group; ++r) {
+        const int64_t i = b * H + kvh * group + r;
+        gqa_bwd_one(q + i * Tq * D, k + g * Tk * D, v + g * Tk * D, p + i * Tq * Tk, dout + i * Tq * D, dq + i * Tq * D,
+                    dk + g * Tk * D, dv + g * Tk * D, ds, Tq, Tk, D, scale,
+                    mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, r > 0);
+      }
+    }
+    std::free(ds);
+  });
+}
+
+namespace {
+
+// Rows [r0, r1) of rope: row r is position offset + r % T of head r / T.
+void rope_rows(const float* x, const float* cosv, const float* sinv, float* y, int64_t r0, int64_t r1, int64_t T,
+               int64_t hs, int64_t half, int64_t offset, float sign) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict xr = x + r * hs;
+    float* __restrict yr = y + r * hs;
+    const float* __restrict c = cosv + (offset + r % T) * half;
+    const float* __restrict sn = sinv + (offset + r % T) * half;
+#pragma omp simd
+    for (int64_t i = 0; i < half; ++i) {
+      const float x1 = xr[i], x2 = xr[half + i], si = sign * sn[i];
+      yr[i] = x1 * c[i] - x2 * si;
+      yr[half + i] = x2 * c[i] + x1 * si;
+    }
+    for (int64_t j = 2 * half; j < hs; ++j) yr[j] = xr[j];
+  }
+}
+
+}  // namespace
+
+void rope(const float* x, const float* cosv, const float* sinv, float* y, int64_t N, int64_t T, int64_t hs,
+          int64_t half, int64_t offset, bool inverse) {
+  const float sign = inverse ? -1.0f : 1.0f;
+  par(N * T, parts_for(N * T * hs, kElementsPerPart),
+      [&](int64_t r0, int64_t r1, int64_t) { rope_rows(x, cosv, sinv, y, r0, r1, T, hs, half, offset, sign); });
 }
 
 namespace {

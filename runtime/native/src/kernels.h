@@ -159,6 +159,13 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
 void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
                      float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t C);
 
+// RMS normalization over the last axis of x [rows, C]: y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) +
+// eps). Saves rstd (rows) for the backward pass.
+void rms_norm(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t C, float eps);
+// dx, and dgamma summed over rows (either may be null).
+void rms_norm_grad(const float* x, const float* gamma, const float* rstd, const float* dy, float* dx, float* dgamma,
+                   int64_t rows, int64_t C);
+
 // GELU (exact erf form) gradient: dx = dy * gelu'(x).
 void gelu_grad(const float* x, const float* dy, float* dx, int64_t n);
 
@@ -185,6 +192,25 @@ void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t
                            int64_t T, int64_t H, int64_t D, float scale);
 void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t* mask, float keep, const float* dout,
                                 float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+
+// Grouped causal attention of projected heads: q [B, H, Tq, D], k and v [B, KV, Tk, D] (Tk >= Tq; the
+// queries are the last Tq positions), query head h reading kv head h / (H / KV). out [B, H, Tq, D], p
+// [B, H, Tq, Tk] the weights before dropout (zero where masked). mask [B, H, Tq, Tk] (or null) holds the
+// keep flags of dropout on the weights. Tq and Tk must be > 0 where B*H*D > 0.
+void causal_attention(const float* q, const float* k, const float* v, float* out, float* p, const uint8_t* mask,
+                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale);
+// dq as q; dk, dv as k, v, each summed over the query heads of its group.
+void causal_attention_grad(const float* q, const float* k, const float* v, const float* p, const uint8_t* mask,
+                           float keep, const float* dout, float* dq, float* dk, float* dv, int64_t B, int64_t H,
+                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale);
+// tf.dropout's keep flags for n values from one seed (tf.randomUniform's generator): mask [n].
+void dropout_mask_from_seed(uint8_t* mask, int64_t n, double seed, float keep);
+
+// Rotary position embedding of x [N, T, hs] (N = B * H): the leading 2 * half features of row t, as
+// halves (x1, x2), rotated by the angles of position offset + t, whose cos and sin are row offset + t of
+// the tables [P, half]; the rest pass through. inverse rotates the other way (the gradient).
+void rope(const float* x, const float* cosv, const float* sinv, float* y, int64_t N, int64_t T, int64_t hs,
+          int64_t half, int64_t offset, bool inverse);
 
 // Column sums: out[j] = sum_i x[i, j] for x [rows, cols] (the bias gradient of a linear layer).
 void col_sum(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
