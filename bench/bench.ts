@@ -18,7 +18,7 @@ import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { versions } from "../runtime/versions.js";
 import { BACKENDS } from "./backends.js";
-import { writeBenchMarkdown } from "./report.js";
+import { writeBenchDocs } from "./report.js";
 import { SAMPLING, samplingArgs, type OurSampling, type SamplingProtocol, type TorchSampling } from "./sampling.js";
 
 export interface BenchConfig {
@@ -346,5 +346,5 @@ export function writeBenchReport(report: BenchReport, command: string, resultsDi
   const json = join(resultsDir, `${report.date.slice(0, 10)}${report.quick ? "-quick" : ""}.json`);
   writeFileAtomic(json, `${JSON.stringify({ command, ...report }, null, 2)}\n`);
   if (report.quick) return { json };
-  return { json, markdown: writeBenchMarkdown({ command, ...report }) };
+  return { json, markdown: writeBenchDocs({ command, ...report }, json).join(", ") };
 }

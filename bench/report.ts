@@ -2,10 +2,12 @@
 // figures, and a plain reason next to every number that is missing or off. Rendering is separate from
 // measuring so that `babygpt bench --render <json>` can rewrite the report without timing anything again.
 import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { loadSpec } from "../compiler/spec/load.js";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { formatInt } from "../runtime/cli/output.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./bench.js";
@@ -16,7 +18,10 @@ export type BenchResults = BenchReport & { readonly command: string };
 
 type Config = BenchReport["configs"][number];
 
-const template = Handlebars.compile(readFileSync(fileURLToPath(new URL("./templates/bench.md.hbs", import.meta.url)), "utf8"), { noEscape: true });
+const compileTemplate = (name: string): HandlebarsTemplateDelegate =>
+  Handlebars.compile(readFileSync(fileURLToPath(new URL(`./templates/${name}`, import.meta.url)), "utf8"), { noEscape: true });
+const template = compileTemplate("bench.md.hbs");
+const readmeTemplate = compileTemplate("readme-summary.md.hbs");
 
 const fmt = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
 
@@ -267,6 +272,90 @@ export function writeBenchMarkdown(results: BenchResults): string {
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
   writeFileAtomic(md, renderBenchMarkdown(results));
   return md;
+}
+
+const hours = (ms: number): string => (ms / 3.6e6 >= 1 ? `about ${(ms / 3.6e6).toFixed(1)} hours` : `about ${Math.round(ms / 6e4)} minutes`);
+
+/**
+ * The README's performance summary from a results file (`file`, its name under bench/results): the
+ * native backend against PyTorch per config, the built-in GEMM build, sampling, and what the lecture
+ * GPT's full budget would take. So the figures the README quotes are a run's, never typed in.
+ */
+export function renderReadmeSummary(results: BenchResults, file: string, lectureIters: number): string {
+  const rows = results.configs.flatMap((c) => {
+    const native = c.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);
+    if (!native) return [];
+    const builtin = c.ours.find((o) => o.backend === "native-builtin" && o.msPerIter !== undefined);
+    const before = c.ours.filter((o) => TFJS_BACKENDS.has(o.backend) && o.msPerIter !== undefined).sort((a, b) => a.msPerIter! - b.msPerIter!)[0];
+    const ms = (x: number): string => (x >= 1000 ? `${fmt(x / 1000, 2)} s/iter` : `${fmtMs(x)} ms/iter`);
+    return [
+      {
+        config: `${c.name} (B${c.batch} T${c.block})`,
+        native: ms(native.msPerIter!),
+        torch: c.torch.best ? ms(c.torch.best.ms_per_iter) : "–",
+        ratio: ratioCell(tokensRatio(native, c)),
+        builtin: builtin ? `${ms(builtin.msPerIter!)} (${(builtin.tokensPerSec! / native.tokensPerSec!).toFixed(2)}×)` : "–",
+        before: before
+          ? `${before.backend}: ${ms(before.msPerIter!)} (${(before.msPerIter! / native.msPerIter!).toFixed(0)}× slower)`
+          : c.ours.some((o) => TFJS_BACKENDS.has(o.backend) && o.status !== "unavailable")
+            ? "none finished an iteration"
+            : "not in this run",
+      },
+    ];
+  });
+  const sampling = results.configs.flatMap((c) => {
+    const native = c.ours.find((o) => o.backend === "native");
+    const cached = native && ourRun(native, true);
+    const uncached = native && ourRun(native, false);
+    const torch = torchSampling(c)?.sampling;
+    if (!cached || !uncached) return [];
+    return [{ config: c.name, cached: fmt(cached.tokensPerSec, 0), uncached: fmt(uncached.tokensPerSec, 0), torch: torch ? fmt(torch.tokens_per_sec, 0) : "–" }];
+  });
+  const lecture = results.configs.find((c) => c.spec.endsWith("11-gpt.yaml"));
+  const lectureNative = lecture?.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);
+  const p = results.sampling;
+  return readmeTemplate({
+    file,
+    command: results.command,
+    date: results.date.slice(0, 10),
+    machine: results.machine,
+    torch: `PyTorch ${String(results.configs.map((c) => c.torch.raw?.["torch_version"]).find(Boolean) ?? "(not measured)")}`,
+    rows,
+    sampling,
+    protocol: p ? `${p.promptTokens} prompt token${p.promptTokens === 1 ? "" : "s"} and ${p.newTokens} new ones at temperature ${p.temperature}` : "",
+    ...(lecture && lectureNative && lecture.torch.best
+      ? { lecture: { iters: formatInt(lectureIters), ours: hours(lectureNative.msPerIter! * lectureIters), torch: hours(lecture.torch.best.ms_per_iter * lectureIters) } }
+      : {}),
+  });
+}
+
+const SUMMARY_START = "<!-- bench summary:";
+const SUMMARY_END = "<!-- end of bench summary -->";
+
+/** The results file the README's summary names, or undefined when it has none. */
+export function readmeSummarySource(readme: string): string | undefined {
+  return /<!-- bench summary: written by `babygpt bench` from bench\/results\/(\S+) /.exec(readme)?.[1];
+}
+
+/** Replaces the README's summary block with `summary`; refuses a README without one. */
+export function replaceReadmeSummary(readme: string, summary: string): string {
+  const start = readme.indexOf(SUMMARY_START);
+  const end = readme.indexOf(SUMMARY_END);
+  if (start < 0 || end < start) throw new UserError(`README.md has no bench summary block (${SUMMARY_START} … ${SUMMARY_END}) to rewrite`);
+  return readme.slice(0, start) + summary.trimEnd() + readme.slice(end + SUMMARY_END.length);
+}
+
+/** docs/bench.md and the README's summary, both from the results file at `path`; returns what it wrote. */
+export function writeBenchDocs(results: BenchResults, path: string): string[] {
+  const readmePath = join(PROJECT_ROOT, "README.md");
+  const summary = renderReadmeSummary(results, basename(path), lectureIterations());
+  writeFileAtomic(readmePath, replaceReadmeSummary(readFileSync(readmePath, "utf8"), summary));
+  return [writeBenchMarkdown(results), readmePath];
+}
+
+/** The lecture GPT's full training budget, from its spec. */
+export function lectureIterations(): number {
+  return loadSpec(join(PROJECT_ROOT, "specs/11-gpt.yaml"), { cwd: PROJECT_ROOT }).spec.training.max_iters;
 }
 
 /** Reads a results file written by `babygpt bench`, refusing anything else with a clear message. */

@@ -5,7 +5,18 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BenchReport, OurResult, TorchSetting } from "../../bench/bench.js";
-import { explainMemory, explainMissing, readBenchResults, renderBenchMarkdown, samplingRows, type BenchResults } from "../../bench/report.js";
+import {
+  explainMemory,
+  explainMissing,
+  lectureIterations,
+  readBenchResults,
+  readmeSummarySource,
+  renderBenchMarkdown,
+  renderReadmeSummary,
+  replaceReadmeSummary,
+  samplingRows,
+  type BenchResults,
+} from "../../bench/report.js";
 import { SAMPLING, type OurSampling } from "../../bench/sampling.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
@@ -20,6 +31,29 @@ describe("docs/bench.md", () => {
     expect(latest, "no full benchmark results in bench/results").toBeDefined();
     const rendered = renderBenchMarkdown(readBenchResults(join(resultsDir, latest!)));
     expect(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8")).toBe(rendered);
+  });
+});
+
+describe("README's performance summary", () => {
+  it("is what the template renders from the results file it names, the newest full one", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    const source = readmeSummarySource(readme);
+    expect(source).toBe(latest);
+    const summary = renderReadmeSummary(readBenchResults(join(resultsDir, source!)), source!, lectureIterations());
+    expect(replaceReadmeSummary(readme, summary)).toBe(readme);
+  });
+
+  it("quotes each config's native and PyTorch figures from the results", () => {
+    const results = readBenchResults(join(resultsDir, latest!));
+    const summary = renderReadmeSummary(results, latest!, lectureIterations());
+    for (const c of results.configs) {
+      const native = c.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);
+      if (!native) continue;
+      const ms = native.msPerIter!;
+      const shown = ms >= 1000 ? `${(ms / 1000).toFixed(2)} s/iter` : `${ms.toFixed(ms >= 10 ? 1 : ms >= 1 ? 2 : 3)} ms/iter`;
+      expect(summary).toContain(`| ${c.name} (B${c.batch} T${c.block}) | ${shown} |`);
+    }
+    expect(() => replaceReadmeSummary("# no block here\n", summary)).toThrow(/README.md has no bench summary block/);
   });
 });
 

@@ -15,11 +15,11 @@ export function registerBench(program: Command): void {
     .option("--no-torch", "skip the PyTorch reference")
     .option("--budget <seconds>", "time limit of one measurement", parseIntOption("--budget", 1), 600)
     .option("--results <dir>", "where the results JSON goes (default: bench/results)")
-    .option("--render <json>", "measure nothing: rewrite docs/bench.md from a results file (after editing the template)")
+    .option("--render <json>", "measure nothing: rewrite docs/bench.md and the README's summary from a results file (after editing a template)")
     .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string; render?: string }) => {
-      const { readBenchResults, tokensRatio, writeBenchMarkdown } = await import("../../../bench/report.js");
+      const { readBenchResults, tokensRatio, writeBenchDocs } = await import("../../../bench/report.js");
       if (opts.render !== undefined) {
-        console.log(`wrote ${writeBenchMarkdown(readBenchResults(resolve(opts.render)))} from ${opts.render}`);
+        console.log(`wrote ${writeBenchDocs(readBenchResults(resolve(opts.render)), resolve(opts.render)).join(" and ")} from ${opts.render}`);
         return;
       }
       const { runBench, writeBenchReport } = await import("../../../bench/bench.js");
