@@ -704,6 +704,41 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
+// The activation code of gatedActivation and its gradient (GatedActivation in addon.ts).
+int32_t gated_act_of(Args* a, size_t i) {
+  const int64_t act = num(a, i, "activation");
+  if (!a->failed && act > bk::kGatedRelu2) fail(a, "unknown activation %lld", static_cast<long long>(act));
+  return static_cast<int32_t>(act);
+}
+
+// gatedActivation(gate, up, y, activation)
+napi_value GatedActivation(napi_env env, napi_callback_info info) {
+  BEGIN("gatedActivation", 4);
+  const int64_t n = length(&a, 0, "gate");
+  const ShapeText shape{n};
+  const float* gate = f32(&a, 0, n, "gate");
+  const float* up = operand(&a, f32, 1, n, "up", "gate", shape);
+  float* y = operand(&a, f32, 2, n, "y", "gate", shape);
+  const int32_t act = gated_act_of(&a, 3);
+  if (!a.failed) bk::gated_activation(gate, up, y, n, act);
+  END();
+}
+
+// gatedActivationGrad(gate, up, dy, dgate, dup, activation)
+napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
+  BEGIN("gatedActivationGrad", 6);
+  const int64_t n = length(&a, 0, "gate");
+  const ShapeText shape{n};
+  const float* gate = f32(&a, 0, n, "gate");
+  const float* up = operand(&a, f32, 1, n, "up", "gate", shape);
+  const float* dy = operand(&a, f32, 2, n, "dy", "gate", shape);
+  float* dgate = operand(&a, f32, 3, n, "dgate", "gate", shape);
+  float* dup = operand(&a, f32, 4, n, "dup", "gate", shape);
+  const int32_t act = gated_act_of(&a, 5);
+  if (!a.failed) bk::gated_activation_grad(gate, up, dy, dgate, dup, n, act);
+  END();
+}
+
 // crossEntropy(logits, targets, probs, V) -> mean loss (0 over no rows, as tf.mean of nothing)
 napi_value CrossEntropy(napi_env env, napi_callback_info info) {
   BEGIN("crossEntropy", 4);
@@ -1100,6 +1135,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"dropoutMask", DropoutMask},
       {"rope", Rope},
       {"geluGrad", GeluGrad},
+      {"gatedActivation", GatedActivation},
+      {"gatedActivationGrad", GatedActivationGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},
       {"mhaAttentionDropout", MhaAttentionDropout},

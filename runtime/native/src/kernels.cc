@@ -905,6 +905,95 @@ void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
 
 namespace {
 
+// ---- the gated MLP's elementwise part ----
+//
+// Each activation as one function of the gate value v giving act(v) and, for the gradient, act'(v); the
+// loops below are written once and take it inlined, so each activation's loop vectorizes on its own.
+
+struct ActAndSlope {
+  float act, slope;
+};
+
+inline ActAndSlope relu_of(float v) { return {v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f}; }
+
+// GELU's exact erf form, its erf in tfjs's form (ferf), whose exp(-v^2 / 2) is also the normal density
+// phi(v) up to its constant, as in gelu_grad_serial.
+inline ActAndSlope gelu_of(float v) {
+  const float a = std::fabs(v) * 0.70710678118654752f;
+  const float e = fexp(-a * a);
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  const float erfa = 1.0f - poly * e;
+  const float cdf = 0.5f * (1.0f + (v > 0.0f ? erfa : -erfa));
+  return {v * cdf, cdf + v * (0.39894228040143268f * e)};
+}
+
+// silu(v) = v * s with s = sigmoid(v); silu'(v) = s * (1 + v * (1 - s)).
+inline ActAndSlope silu_of(float v) {
+  const float s = 1.0f / (1.0f + fexp(-v));
+  return {v * s, s * (1.0f + v * (1.0f - s))};
+}
+
+inline ActAndSlope relu2_of(float v) {
+  const float r = v > 0.0f ? v : 0.0f;
+  return {r * r, 2.0f * r};
+}
+
+template <typename F>
+void gated_fwd_serial(const float* gate, const float* up, float* y, int64_t n, F f) {
+  const float* __restrict g = gate;
+  const float* __restrict u = up;
+  float* __restrict o = y;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) o[i] = f(g[i]).act * u[i];
+}
+
+template <typename F>
+void gated_bwd_serial(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n, F f) {
+  const float* __restrict g = gate;
+  const float* __restrict u = up;
+  const float* __restrict d = dy;
+  float* __restrict dg = dgate;
+  float* __restrict du = dup;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const ActAndSlope as = f(g[i]);
+    dg[i] = d[i] * u[i] * as.slope;
+    du[i] = d[i] * as.act;
+  }
+}
+
+// Calls body with the activation's function for code act.
+template <typename Body>
+void with_gated_act(int32_t act, const Body& body) {
+  switch (act) {
+    case kGatedRelu: body([](float v) { return relu_of(v); }); break;
+    case kGatedGelu: body([](float v) { return gelu_of(v); }); break;
+    case kGatedSilu: body([](float v) { return silu_of(v); }); break;
+    case kGatedRelu2: body([](float v) { return relu2_of(v); }); break;
+    default: break;  // the binding refuses other codes
+  }
+}
+
+}  // namespace
+
+void gated_activation(const float* gate, const float* up, float* y, int64_t n, int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { gated_fwd_serial(gate + b, up + b, y + b, e - b, f); });
+  });
+}
+
+void gated_activation_grad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n,
+                           int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) {
+      gated_bwd_serial(gate + b, up + b, dy + b, dgate + b, dup + b, e - b, f);
+    });
+  });
+}
+
+namespace {
+
 double cross_entropy_rows(const float* logits, const int32_t* targets, float* probs, int64_t r0, int64_t r1, int64_t V) {
   // Rows in chunks, each loop over the whole chunk (row maxima, exponentials, sums and scaling, losses):
   // with a short row (65 characters) the loops' set-up cost is what a row-at-a-time loop spends most on.
