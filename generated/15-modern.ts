@@ -13,7 +13,7 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/15-modern.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalAttention, crossEntropy, rmsNorm, rope, rotaryTables, silu, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, LanguageModel, Linear, Module, causalAttention, crossEntropy, gatedActivation, rmsNorm, rope, rotaryTables, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
 /** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
@@ -144,7 +144,9 @@ class FeedForward extends Module {
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    const h = tf.mul<tf.Tensor3D>(silu(this.gate.forward(x)), this.fc.forward(x)); // (B, T, hidden)
+    // SiLU(gate) · fc elementwise in one op (runtime/ops/gated-activation.ts has its math in tf ops):
+    // one kernel forward and one backward on backends that register it.
+    const h = gatedActivation(this.gate.forward(x), this.fc.forward(x), "silu"); // (B, T, hidden)
     return this.proj.forward(h); // (B, T, C)
   }
 }

@@ -43,6 +43,14 @@ export const UnaryOp = {
   Gelu: 24,
 } as const;
 
+/** The gated MLP's activations, numbered as GatedAct in kernels.h. */
+export const GatedActivation = {
+  relu: 0,
+  gelu: 1,
+  silu: 2,
+  relu2: 3,
+} as const;
+
 export const BinaryOp = {
   Add: 0,
   Sub: 1,
@@ -121,6 +129,10 @@ export interface NativeAddon {
   rmsNorm(x: Float32Array, gamma: Float32Array, y: Float32Array, rstd: Float32Array, C: number, eps: number): void;
   rmsNormGrad(x: Float32Array, gamma: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array | null, dgamma: Float32Array | null, C: number): void;
   geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** The gated MLP's elementwise part, y = act(gate) * up, act a GatedActivation code. */
+  gatedActivation(gate: Float32Array, up: Float32Array, y: Float32Array, activation: number): void;
+  /** dgate = dy * up * act'(gate), dup = dy * act(gate). */
+  gatedActivationGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array, activation: number): void;
   /**
    * Grouped causal attention of projected heads: q [B, H, Tq, D], k and v [B, KV, Tk, D], params
    * [B, H, KV, Tq, Tk, D] (KV divides H; Tk ≥ Tq, the queries the last Tq positions) into out

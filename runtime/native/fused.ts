@@ -1,4 +1,4 @@
-// The native backend's kernels for the ops of runtime/ops (linear, layer norm, RMS norm, GELU, multi-head causal
+// The native backend's kernels for the ops of runtime/ops (linear, layer norm, RMS norm, GELU, the gated MLP's activation, multi-head causal
 // attention, grouped causal attention of projected heads, RoPE, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
 // ops' names. Written as separate tfjs ops they cost tens of kernel calls each, forward and backward,
 // and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
@@ -18,6 +18,7 @@ import {
   CROSS_ENTROPY,
   DROPOUT,
   EMBEDDING,
+  GATED_ACTIVATION,
   GELU,
   gradientStash,
   LAYER_NORM,
@@ -27,13 +28,14 @@ import {
   ROPE,
   type CausalAttentionAttrs,
   type DropoutAttrs,
+  type GatedActivationAttrs,
   type LayerNormAttrs,
   type MultiHeadAttentionAttrs,
   type Op,
   type RmsNormAttrs,
   type RopeAttrs,
 } from "../ops/index.js";
-import { UnaryOp, type NativeAddon } from "./addon.js";
+import { GatedActivation, UnaryOp, type NativeAddon } from "./addon.js";
 import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
 import { f32, i32, sizeOf } from "./storage.js";
 
@@ -282,6 +284,33 @@ const geluGrad = define(GELU.gradName!, (b, { inputs, attrs }) => {
   const dx = allocF32(xv.length);
   addon.geluGrad(xv, values(b, inputs["dy"], "dy"), dx);
   return make(b, s.shapes["x"]!.slice(), dx);
+});
+
+// ---- the gated MLP's activation ----
+
+const gatedActivation = define(GATED_ACTIVATION.name, (b, { inputs, attrs }) => {
+  const { gate, up } = inputs as Record<string, TensorInfo>;
+  if (gate!.shape.join() !== up!.shape.join()) throw new Error(`native fused kernel: gate [${gate!.shape}] and up [${up!.shape}] differ in shape`);
+  const gv = values(b, gate, "gate");
+  const uv = values(b, up, "up");
+  const y = allocF32(gv.length);
+  addon.gatedActivation(gv, uv, y, GatedActivation[(attrs as unknown as GatedActivationAttrs).activation]);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "gate", gv, gate!.shape);
+    keepInput(s, "up", uv, up!.shape);
+  }
+  return make(b, gate!.shape.slice(), y);
+});
+
+// Like GELU's, the activation is recomputed from the gate rather than kept from the forward pass.
+const gatedActivationGrad = define(GATED_ACTIVATION.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, GATED_ACTIVATION);
+  const gv = s.f["gate"]!;
+  const dgate = allocF32(gv.length);
+  const dup = allocF32(gv.length);
+  addon.gatedActivationGrad(gv, s.f["up"]!, values(b, inputs["dy"], "dy"), dgate, dup, GatedActivation[(attrs as unknown as GatedActivationAttrs).activation]);
+  return [make(b, s.shapes["gate"]!.slice(), dgate), make(b, s.shapes["up"]!.slice(), dup)];
 });
 
 // ---- attention ----
@@ -561,7 +590,7 @@ export function registerFusedKernels(a: NativeAddon): void {
   addon = a;
   if (registered) return;
   const kernels = [linear, linearGrad, layerNorm, layerNormGrad, rmsNorm, rmsNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
-  kernels.push(causalAttention, causalAttentionGrad, rope, ropeGrad);
+  kernels.push(gatedActivation, gatedActivationGrad, causalAttention, causalAttentionGrad, rope, ropeGrad);
   kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad);
   for (const k of kernels) tf.registerKernel(k);
   registered = true;

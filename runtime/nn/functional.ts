@@ -1,5 +1,5 @@
-// Stateless pieces the generated code calls. The fused ones (gelu, crossEntropy, layerNorm, dropout,
-// multiHeadCausalAttention) are ops: each has its one home, with its reference math in tf ops, in
+// Stateless pieces the generated code calls. The fused ones (gelu, gatedActivation, crossEntropy, layerNorm,
+// rmsNorm, rope, dropout, multiHeadCausalAttention) are ops: each has its one home, with its reference math in tf ops, in
 // runtime/ops/, and runs as one kernel on backends that register one (runtime/native). What this file
 // adds is what a model needs around them: dropout's seeds, drawn in order from one PRNG that the trainer
 // saves and restores, and the training switch.
@@ -14,6 +14,7 @@ import { tf } from "./tf.js";
 
 export { causalMask } from "../ops/causal-mask.js";
 export { crossEntropy } from "../ops/cross-entropy.js";
+export { gatedActivation } from "../ops/gated-activation.js";
 export { gelu } from "../ops/gelu.js";
 export { layerNorm } from "../ops/layer-norm.js";
 export { rmsNorm } from "../ops/rms-norm.js";

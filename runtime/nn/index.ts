@@ -11,6 +11,7 @@ export {
   causalMask,
   crossEntropy,
   dropout,
+  gatedActivation,
   gelu,
   layerNorm,
   multiHeadCausalAttention,

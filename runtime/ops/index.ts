@@ -8,6 +8,7 @@ export { causalMask } from "./causal-mask.js";
 export { CROSS_ENTROPY, crossEntropy } from "./cross-entropy.js";
 export { DROPOUT, dropout, type DropoutAttrs } from "./dropout.js";
 export { EMBEDDING, embedding } from "./embedding.js";
+export { GATED_ACTIVATION, gatedActivation, type GatedActivationAttrs, type GatedActivationKind } from "./gated-activation.js";
 export { GELU, gelu } from "./gelu.js";
 export { GLOBAL_NORM, globalNorm } from "./global-norm.js";
 export { LAYER_NORM, layerNorm, type LayerNormAttrs } from "./layer-norm.js";

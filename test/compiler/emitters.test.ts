@@ -88,7 +88,7 @@ const cases: Record<string, Case> = {
     given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "silu", gated: true, bias: false, dropout: 0 },
     members: ['ffwd: FeedForward = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 64 }))'],
     forward: "this.ffwd.forward(x)",
-    declares: "const h = tf.mul<tf.Tensor3D>(silu(this.gate.forward(x)), this.fc.forward(x)); // (B, T, hidden)",
+    declares: 'const h = gatedActivation(this.gate.forward(x), this.fc.forward(x), "silu"); // (B, T, hidden)',
   },
   "feed_forward relu2": {
     given: { kind: "feed_forward", name: "ffwd", width: 32, hidden: 64, activation: "relu2", gated: false, bias: true, dropout: 0 },

@@ -98,6 +98,21 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
       /rmsNormGrad: rstd has 2 elements, but x \[3, 8\] needs 3/,
     ],
     [
+      "gatedActivation up of another size",
+      () => addon.gatedActivation(f32(24), f32(23), new Float32Array(24), 2),
+      /gatedActivation: up has 23 elements, but gate \[24\] needs 24/,
+    ],
+    [
+      "gatedActivationGrad dup of another size",
+      () => addon.gatedActivationGrad(f32(24), f32(24), f32(24), new Float32Array(24), new Float32Array(25), 2),
+      /gatedActivationGrad: dup has 25 elements, but gate \[24\] needs 24/,
+    ],
+    [
+      "gatedActivation an unknown activation",
+      () => addon.gatedActivation(f32(24), f32(24), new Float32Array(24), 4),
+      /gatedActivation: unknown activation 4/,
+    ],
+    [
       "causalAttention keys for another kv head count",
       () => addon.causalAttention(f32(4 * 4 * 2), f32(4 * 2), f32(2 * 4 * 2), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1),
       /causalAttention: k has 8 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 16/,

@@ -15,6 +15,7 @@ import {
   definedOps,
   dropout,
   embedding,
+  gatedActivation,
   gelu,
   globalNorm,
   layerNorm,
@@ -125,6 +126,14 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
       const C = shape[shape.length - 1]!;
       const x = Float32Array.from(randn(shape, 2), (v) => v + offset);
       await expectSame(valueAndGrads((xs, g) => rmsNorm(xs, g, 1e-5), [[x, shape], [randn([C]), [C]]]), 1e-5);
+    });
+  }
+
+  // The gated MLP's activation, each kind: the value and both gradients (gate's through act', up's).
+  for (const activation of ["relu", "gelu", "silu", "relu2"] as const) {
+    it(`gated activation (${activation}): values and gradients of gate and up`, async () => {
+      const shape = [2, 5, 12];
+      await expectSame(valueAndGrads((g, u) => gatedActivation(g, u, activation), [[randn(shape, 2), shape], [randn(shape), shape]]), 1e-5);
     });
   }
 

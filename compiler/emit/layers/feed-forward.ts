@@ -15,7 +15,7 @@ const ACTIVATIONS: { readonly [A in Activation]: { readonly call: string; readon
 };
 
 export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
-  runtime: ["Linear", "dropout", "gelu", "relu2", "silu", "tf"],
+  runtime: ["Linear", "dropout", "gatedActivation", "gelu", "relu2", "silu", "tf"],
   members(node, ctx, scope) {
     const withDropout = node.dropout > 0;
     const { call: act, prose } = ACTIVATIONS[node.activation];
@@ -47,7 +47,13 @@ export const emitFeedForward: LayerEmitter<FeedForwardNode> = {
             params: [{ name: "x", type: "tf.Tensor3D" }],
             returns: "tf.Tensor3D",
             body: [
-              gated ? `const h = tf.mul<tf.Tensor3D>(${act}(this.gate.forward(x)), this.fc.forward(x)); // (B, T, hidden)` : `const h = ${act}(this.fc.forward(x)); // (B, T, hidden)`,
+              ...(gated
+                ? [
+                    `// ${prose}(gate) · fc elementwise in one op (runtime/ops/gated-activation.ts has its math in tf ops):`,
+                    "// one kernel forward and one backward on backends that register it.",
+                    `const h = gatedActivation(this.gate.forward(x), this.fc.forward(x), "${node.activation}"); // (B, T, hidden)`,
+                  ]
+                : [`const h = ${act}(this.fc.forward(x)); // (B, T, hidden)`]),
               withDropout
                 ? "return dropout(this.proj.forward(h), this.dropoutRate, this.training); // (B, T, C)"
                 : "return this.proj.forward(h); // (B, T, C)",

@@ -612,15 +612,27 @@ napi_value ColSum(napi_env env, napi_callback_info info) {
   END();
 }
 
+// A norm's x (operand 0) as rows of C (operand c): its element count must be a whole number of nonempty
+// rows. The shape the other operands' errors name is [rows, C].
+struct NormRows {
+  int64_t C, n, rows;
+  ShapeText shape;
+};
+NormRows norm_rows(Args* a, size_t c) {
+  const int64_t C = num(a, c, "C");
+  const int64_t n = length(a, 0, "x");
+  if (!a->failed && (C == 0 || n % C != 0))
+    fail(a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
+  const int64_t rows = C ? n / C : 0;
+  return NormRows{C, n, rows, ShapeText{rows, C}};
+}
+
 // layerNorm(x, gamma, beta, y, mean, rstd, C, eps)
 napi_value LayerNorm(napi_env env, napi_callback_info info) {
   BEGIN("layerNorm", 8);
-  const int64_t C = num(&a, 6, "C");
-  const int64_t n = length(&a, 0, "x");
-  if (!a.failed && (C == 0 || n % C != 0))
-    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
-  const int64_t rows = C ? n / C : 0;
-  const ShapeText shape{rows, C};
+  const NormRows r = norm_rows(&a, 6);
+  const int64_t C = r.C, n = r.n, rows = r.rows;
+  const ShapeText& shape = r.shape;
   const float* x = f32(&a, 0, n, "x");
   const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
   const float* beta = operand(&a, f32, 2, C, "beta", "x", shape);
@@ -635,12 +647,9 @@ napi_value LayerNorm(napi_env env, napi_callback_info info) {
 // layerNormGrad(x, gamma, mean, rstd, dy, dx|null, dgamma|null, dbeta|null, C)
 napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   BEGIN("layerNormGrad", 9);
-  const int64_t C = num(&a, 8, "C");
-  const int64_t n = length(&a, 0, "x");
-  if (!a.failed && (C == 0 || n % C != 0))
-    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
-  const int64_t rows = C ? n / C : 0;
-  const ShapeText shape{rows, C};
+  const NormRows r = norm_rows(&a, 8);
+  const int64_t C = r.C, n = r.n, rows = r.rows;
+  const ShapeText& shape = r.shape;
   const float* x = f32(&a, 0, n, "x");
   const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
   const float* mean = operand(&a, f32, 2, rows, "mean", "x", shape);
@@ -656,12 +665,9 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
 // rmsNorm(x, gamma, y, rstd, C, eps)
 napi_value RmsNorm(napi_env env, napi_callback_info info) {
   BEGIN("rmsNorm", 6);
-  const int64_t C = num(&a, 4, "C");
-  const int64_t n = length(&a, 0, "x");
-  if (!a.failed && (C == 0 || n % C != 0))
-    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
-  const int64_t rows = C ? n / C : 0;
-  const ShapeText shape{rows, C};
+  const NormRows r = norm_rows(&a, 4);
+  const int64_t C = r.C, n = r.n, rows = r.rows;
+  const ShapeText& shape = r.shape;
   const float* x = f32(&a, 0, n, "x");
   const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
   float* y = operand(&a, f32, 2, n, "y", "x", shape);
@@ -674,12 +680,9 @@ napi_value RmsNorm(napi_env env, napi_callback_info info) {
 // rmsNormGrad(x, gamma, rstd, dy, dx|null, dgamma|null, C)
 napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
   BEGIN("rmsNormGrad", 7);
-  const int64_t C = num(&a, 6, "C");
-  const int64_t n = length(&a, 0, "x");
-  if (!a.failed && (C == 0 || n % C != 0))
-    fail(&a, "x has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(n), static_cast<long long>(C));
-  const int64_t rows = C ? n / C : 0;
-  const ShapeText shape{rows, C};
+  const NormRows r = norm_rows(&a, 6);
+  const int64_t C = r.C, n = r.n, rows = r.rows;
+  const ShapeText& shape = r.shape;
   const float* x = f32(&a, 0, n, "x");
   const float* gamma = operand(&a, f32, 1, C, "gamma", "x", shape);
   const float* rstd = operand(&a, f32, 2, rows, "rstd", "x", shape);
@@ -698,6 +701,41 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   const float* dy = operand(&a, f32, 1, n, "dy", "x", ShapeText{n});
   float* dx = operand(&a, f32, 2, n, "dx", "x", ShapeText{n});
   if (!a.failed) bk::gelu_grad(x, dy, dx, n);
+  END();
+}
+
+// The activation code of gatedActivation and its gradient (GatedActivation in addon.ts).
+int32_t gated_act_of(Args* a, size_t i) {
+  const int64_t act = num(a, i, "activation");
+  if (!a->failed && act > bk::kGatedRelu2) fail(a, "unknown activation %lld", static_cast<long long>(act));
+  return static_cast<int32_t>(act);
+}
+
+// gatedActivation(gate, up, y, activation)
+napi_value GatedActivation(napi_env env, napi_callback_info info) {
+  BEGIN("gatedActivation", 4);
+  const int64_t n = length(&a, 0, "gate");
+  const ShapeText shape{n};
+  const float* gate = f32(&a, 0, n, "gate");
+  const float* up = operand(&a, f32, 1, n, "up", "gate", shape);
+  float* y = operand(&a, f32, 2, n, "y", "gate", shape);
+  const int32_t act = gated_act_of(&a, 3);
+  if (!a.failed) bk::gated_activation(gate, up, y, n, act);
+  END();
+}
+
+// gatedActivationGrad(gate, up, dy, dgate, dup, activation)
+napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
+  BEGIN("gatedActivationGrad", 6);
+  const int64_t n = length(&a, 0, "gate");
+  const ShapeText shape{n};
+  const float* gate = f32(&a, 0, n, "gate");
+  const float* up = operand(&a, f32, 1, n, "up", "gate", shape);
+  const float* dy = operand(&a, f32, 2, n, "dy", "gate", shape);
+  float* dgate = operand(&a, f32, 3, n, "dgate", "gate", shape);
+  float* dup = operand(&a, f32, 4, n, "dup", "gate", shape);
+  const int32_t act = gated_act_of(&a, 5);
+  if (!a.failed) bk::gated_activation_grad(gate, up, dy, dgate, dup, n, act);
   END();
 }
 
@@ -1097,6 +1135,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"dropoutMask", DropoutMask},
       {"rope", Rope},
       {"geluGrad", GeluGrad},
+      {"gatedActivation", GatedActivation},
+      {"gatedActivationGrad", GatedActivationGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},
       {"mhaAttentionDropout", MhaAttentionDropout},

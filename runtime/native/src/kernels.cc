@@ -905,6 +905,95 @@ void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
 
 namespace {
 
+// ---- the gated MLP's elementwise part ----
+//
+// Each activation as one function of the gate value v giving act(v) and, for the gradient, act'(v); the
+// loops below are written once and take it inlined, so each activation's loop vectorizes on its own.
+
+struct ActAndSlope {
+  float act, slope;
+};
+
+inline ActAndSlope relu_of(float v) { return {v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f}; }
+
+// GELU's exact erf form, its erf in tfjs's form (ferf), whose exp(-v^2 / 2) is also the normal density
+// phi(v) up to its constant, as in gelu_grad_serial.
+inline ActAndSlope gelu_of(float v) {
+  const float a = std::fabs(v) * 0.70710678118654752f;
+  const float e = fexp(-a * a);
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  const float erfa = 1.0f - poly * e;
+  const float cdf = 0.5f * (1.0f + (v > 0.0f ? erfa : -erfa));
+  return {v * cdf, cdf + v * (0.39894228040143268f * e)};
+}
+
+// silu(v) = v * s with s = sigmoid(v); silu'(v) = s * (1 + v * (1 - s)).
+inline ActAndSlope silu_of(float v) {
+  const float s = 1.0f / (1.0f + fexp(-v));
+  return {v * s, s * (1.0f + v * (1.0f - s))};
+}
+
+inline ActAndSlope relu2_of(float v) {
+  const float r = v > 0.0f ? v : 0.0f;
+  return {r * r, 2.0f * r};
+}
+
+template <typename F>
+void gated_fwd_serial(const float* gate, const float* up, float* y, int64_t n, F f) {
+  const float* __restrict g = gate;
+  const float* __restrict u = up;
+  float* __restrict o = y;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) o[i] = f(g[i]).act * u[i];
+}
+
+template <typename F>
+void gated_bwd_serial(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n, F f) {
+  const float* __restrict g = gate;
+  const float* __restrict u = up;
+  const float* __restrict d = dy;
+  float* __restrict dg = dgate;
+  float* __restrict du = dup;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const ActAndSlope as = f(g[i]);
+    dg[i] = d[i] * u[i] * as.slope;
+    du[i] = d[i] * as.act;
+  }
+}
+
+// Calls body with the activation's function for code act.
+template <typename Body>
+void with_gated_act(int32_t act, const Body& body) {
+  switch (act) {
+    case kGatedRelu: body([](float v) { return relu_of(v); }); break;
+    case kGatedGelu: body([](float v) { return gelu_of(v); }); break;
+    case kGatedSilu: body([](float v) { return silu_of(v); }); break;
+    case kGatedRelu2: body([](float v) { return relu2_of(v); }); break;
+    default: break;  // the binding refuses other codes
+  }
+}
+
+}  // namespace
+
+void gated_activation(const float* gate, const float* up, float* y, int64_t n, int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { gated_fwd_serial(gate + b, up + b, y + b, e - b, f); });
+  });
+}
+
+void gated_activation_grad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n,
+                           int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) {
+      gated_bwd_serial(gate + b, up + b, dy + b, dgate + b, dup + b, e - b, f);
+    });
+  });
+}
+
+namespace {
+
 double cross_entropy_rows(const float* logits, const int32_t* targets, float* probs, int64_t r0, int64_t r1, int64_t V) {
   // Rows in chunks, each loop over the whole chunk (row maxima, exponentials, sums and scaling, losses):
   // with a short row (65 characters) the loops' set-up cost is what a row-at-a-time loop spends most on.
@@ -991,14 +1080,41 @@ struct AttnLayout {
   int64_t sq, sk, sv, so, sp;
 };
 
-// The attention weights after dropout: pd = p * (mask ? 1/keep : 0), row by row over the causal part.
-void apply_dropout(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t T) {
-  for (int64_t i = 0; i < T; ++i) {
-    const float* __restrict pr = p + i * T;
-    const uint8_t* __restrict mr = mask + i * T;
-    float* __restrict o = pd + i * T;
-    for (int64_t j = 0; j <= i; ++j) o[j] = pr[j] * (mr[j] ? keepScale : 0.0f);
-    for (int64_t j = i + 1; j < T; ++j) o[j] = 0.0f;
+// The rows of causal attention's weights: Tq queries, the last Tq of Tk positions (Tq = Tk without a
+// cache), so row i sees the positions up to and including Tk - Tq + i and the rest are zero.
+
+// Each row's softmax over its visible part, in place on the scores.
+void causal_softmax(float* p, int64_t Tq, int64_t Tk) {
+  const int64_t off = Tk - Tq;
+  for (int64_t i = 0; i < Tq; ++i) {
+    float* __restrict row = p + i * Tk;
+    const int64_t n = off + i + 1;
+    float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < n; ++j) {
+      const float e = fexp(row[j] - m);
+      row[j] = e;
+      s += e;
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+    for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+  }
+}
+
+// The weights after dropout, pd = p * (mask ? keepScale : 0), over each row's visible part.
+void apply_dropout(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t Tq, int64_t Tk) {
+  const int64_t off = Tk - Tq;
+  for (int64_t i = 0; i < Tq; ++i) {
+    const float* __restrict pr = p + i * Tk;
+    const uint8_t* __restrict mr = mask + i * Tk;
+    float* __restrict o = pd + i * Tk;
+    const int64_t n = off + i + 1;
+    for (int64_t j = 0; j < n; ++j) o[j] = pr[j] * (mr[j] ? keepScale : 0.0f);
+    for (int64_t j = n; j < Tk; ++j) o[j] = 0.0f;
   }
 }
 
@@ -1030,26 +1146,10 @@ void attention_fwd_one(const float* q, const float* k, const float* v, float* ou
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
     sg(false, true, i1 - i0, i1, D, scale, qb + i0 * L.ldq, L.ldq, kb, L.ldk, pb + i0 * T, T);
   }
-  for (int64_t i = 0; i < T; ++i) {
-    float* __restrict row = pb + i * T;
-    const int64_t n = i + 1;
-    float m = -HUGE_VALF;
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; ++j) {
-      const float e = fexp(row[j] - m);
-      row[j] = e;
-      s += e;
-    }
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
-    for (int64_t j = n; j < T; ++j) row[j] = 0.0f;
-  }
+  causal_softmax(pb, T, T);
   const float* weights = pb;
   if (mask != nullptr) {
-    apply_dropout(pb, mask, keepScale, scratch, T);
+    apply_dropout(pb, mask, keepScale, scratch, T, T);
     weights = scratch;
   }
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
@@ -1069,7 +1169,7 @@ void attention_bwd_one(const float* q, const float* k, const float* v, const flo
   const float* vb = v + b * L.sv;
   const float* weights = pb;
   if (mask != nullptr) {
-    apply_dropout(pb, mask, keepScale, ds + T * T, T);
+    apply_dropout(pb, mask, keepScale, ds + T * T, T, T);
     weights = ds + T * T;
   }
   const int64_t bs = attn_block(T);
@@ -1186,18 +1286,6 @@ inline void sgb(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
   sgemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// The weights after dropout, pd = p * (mask ? keepScale : 0), over each row's visible part.
-void apply_dropout_offset(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t Tq, int64_t Tk) {
-  const int64_t off = Tk - Tq;
-  for (int64_t i = 0; i < Tq; ++i) {
-    const float* __restrict pr = p + i * Tk;
-    const uint8_t* __restrict mr = mask + i * Tk;
-    float* __restrict o = pd + i * Tk;
-    const int64_t n = off + i + 1;
-    for (int64_t j = 0; j < n; ++j) o[j] = pr[j] * (mr[j] ? keepScale : 0.0f);
-    for (int64_t j = n; j < Tk; ++j) o[j] = 0.0f;
-  }
-}
 
 // With a mask, scratch holds Tq*Tk floats for the dropped weights.
 void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, float* p, int64_t Tq, int64_t Tk,
@@ -1208,26 +1296,10 @@ void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, flo
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
     sgb(false, true, i1 - i0, off + i1, D, scale, q + i0 * D, D, k, D, 0.0f, p + i0 * Tk, Tk);
   }
-  for (int64_t i = 0; i < Tq; ++i) {
-    float* __restrict row = p + i * Tk;
-    const int64_t n = off + i + 1;
-    float m = -HUGE_VALF;
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; ++j) {
-      const float e = fexp(row[j] - m);
-      row[j] = e;
-      s += e;
-    }
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
-    for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
-  }
+  causal_softmax(p, Tq, Tk);
   const float* weights = p;
   if (mask != nullptr) {
-    apply_dropout_offset(p, mask, keepScale, scratch, Tq, Tk);
+    apply_dropout(p, mask, keepScale, scratch, Tq, Tk);
     weights = scratch;
   }
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
@@ -1245,7 +1317,7 @@ void gqa_bwd_one(const float* q, const float* k, const float* v, const float* p,
   const float beta = accumulate ? 1.0f : 0.0f;
   const float* weights = p;
   if (mask != nullptr) {
-    apply_dropout_offset(p, mask, keepScale, ds + Tq * Tk, Tq, Tk);
+    apply_dropout(p, mask, keepScale, ds + Tq * Tk, Tq, Tk);
     weights = ds + Tq * Tk;
   }
   const int64_t bs = attn_block(Tq);

@@ -169,6 +169,14 @@ void rms_norm_grad(const float* x, const float* gamma, const float* rstd, const 
 // GELU (exact erf form) gradient: dx = dy * gelu'(x).
 void gelu_grad(const float* x, const float* dy, float* dx, int64_t n);
 
+// The gated MLP's elementwise part (runtime/ops/gated-activation.ts): y = act(gate) * up over n values,
+// act by its code (kGated*, in the order of GatedActivation in runtime/native/addon.ts).
+enum GatedAct : int32_t { kGatedRelu = 0, kGatedGelu = 1, kGatedSilu = 2, kGatedRelu2 = 3 };
+void gated_activation(const float* gate, const float* up, float* y, int64_t n, int32_t act);
+// dgate = dy * up * act'(gate), dup = dy * act(gate).
+void gated_activation_grad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n,
+                           int32_t act);
+
 // Mean cross-entropy of logits [rows, V] against integer targets. Writes the row-wise softmax to
 // probs (kept for the backward pass) and returns the loss.
 double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V);
