@@ -1105,6 +1105,28 @@ void causal_softmax(float* p, int64_t Tq, int64_t Tk) {
   }
 }
 
+// The scores' gradient from the weights' (ds holds dL/dweights on entry, the dropout mask undone by
+// mask and keepScale when there is one): ds = p * (ds - rowsum(p * ds)) * scale over each row's visible
+// part, zero past it. Shared by multi-head and grouped attention, as causal_softmax is.
+void causal_softmax_grad(const float* p, float* ds, const uint8_t* mask, float keepScale, float scale, int64_t Tq, int64_t Tk) {
+  const int64_t off = Tk - Tq;
+  for (int64_t i = 0; i < Tq; ++i) {
+    const float* __restrict pr = p + i * Tk;
+    float* __restrict dr = ds + i * Tk;
+    const int64_t n = off + i + 1;
+    if (mask != nullptr) {
+      const uint8_t* __restrict mr = mask + i * Tk;
+      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
+    }
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    for (int64_t j = n; j < Tk; ++j) dr[j] = 0.0f;
+  }
+}
+
 // The weights after dropout, pd = p * (mask ? keepScale : 0), over each row's visible part.
 void apply_dropout(const float* p, const uint8_t* mask, float keepScale, float* pd, int64_t Tq, int64_t Tk) {
   const int64_t off = Tk - Tq;
@@ -1184,21 +1206,7 @@ void attention_bwd_one(const float* q, const float* k, const float* v, const flo
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
     sg(false, true, i1 - i0, i1, D, 1.0f, dob + i0 * L.ldo, L.ldo, vb, L.ldv, ds + i0 * T, T);
   }
-  for (int64_t i = 0; i < T; ++i) {
-    const float* __restrict pr = pb + i * T;
-    float* __restrict dr = ds + i * T;
-    const int64_t n = i + 1;  // p is zero past the diagonal, and so is ds
-    if (mask != nullptr) {
-      const uint8_t* __restrict mr = mask + i * T;
-      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
-    }
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
-    for (int64_t j = n; j < T; ++j) dr[j] = 0.0f;
-  }
+  causal_softmax_grad(pb, ds, mask, keepScale, scale, T, T);
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
     sg(false, false, i1 - i0, D, i1, 1.0f, ds + i0 * T, T, kb, L.ldk, dq + b * L.sq + i0 * L.ldq, L.ldq);
@@ -1332,21 +1340,7 @@ void gqa_bwd_one(const float* q, const float* k, const float* v, const float* p,
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
     sgb(false, true, i1 - i0, off + i1, D, 1.0f, dout + i0 * D, D, v, D, 0.0f, ds + i0 * Tk, Tk);
   }
-  for (int64_t i = 0; i < Tq; ++i) {
-    const float* __restrict pr = p + i * Tk;
-    float* __restrict dr = ds + i * Tk;
-    const int64_t n = off + i + 1;
-    if (mask != nullptr) {
-      const uint8_t* __restrict mr = mask + i * Tk;
-      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
-    }
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
-    for (int64_t j = n; j < Tk; ++j) dr[j] = 0.0f;
-  }
+  causal_softmax_grad(p, ds, mask, keepScale, scale, Tq, Tk);
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
     sgb(false, false, i1 - i0, D, off + i1, 1.0f, ds + i0 * Tk, Tk, k, D, 0.0f, dq + i0 * D, D);
