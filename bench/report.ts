@@ -154,12 +154,15 @@ const pytorchSampleRate = (c: Config): number | undefined => {
   return t ? torchSampleRate(t) : c.torch.best ? torchSampleRate(c.torch.best) : undefined;
 };
 
+/** The fastest tfjs backend that finished an iteration of a config: what a user had before the native one. */
+const fastestTfjs = (c: Config): OurResult | undefined =>
+  c.ours.filter((o) => TFJS_BACKENDS.has(o.backend) && o.msPerIter !== undefined).sort((a, b) => a.msPerIter! - b.msPerIter!)[0];
+
 /** Per config: the fastest tfjs backend that ran (all a user had before) against the native backend. */
 function beforeAfter(report: BenchReport): Record<string, string>[] {
   return report.configs.flatMap((c) => {
-    const ran = c.ours.filter((o) => o.msPerIter !== undefined);
-    const before = ran.filter((o) => TFJS_BACKENDS.has(o.backend)).sort((a, b) => a.msPerIter! - b.msPerIter!)[0];
-    const after = ran.find((o) => o.backend === "native");
+    const before = fastestTfjs(c);
+    const after = c.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);
     if (!after) return [];
     return [
       {
@@ -286,7 +289,7 @@ export function renderReadmeSummary(results: BenchResults, file: string, lecture
     const native = c.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);
     if (!native) return [];
     const builtin = c.ours.find((o) => o.backend === "native-builtin" && o.msPerIter !== undefined);
-    const before = c.ours.filter((o) => TFJS_BACKENDS.has(o.backend) && o.msPerIter !== undefined).sort((a, b) => a.msPerIter! - b.msPerIter!)[0];
+    const before = fastestTfjs(c);
     const ms = (x: number): string => (x >= 1000 ? `${fmt(x / 1000, 2)} s/iter` : `${fmtMs(x)} ms/iter`);
     return [
       {
