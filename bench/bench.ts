@@ -19,7 +19,8 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import { versions } from "../runtime/versions.js";
 import { BACKENDS } from "./backends.js";
 import { writeBenchDocs } from "./report.js";
-import { SAMPLING, samplingArgs, type OurSampling, type SamplingProtocol, type TorchSampling } from "./sampling.js";
+import type { BenchReport, Observed, OurResult, TorchResult, TorchSetting } from "./results.js";
+import { SAMPLING, samplingArgs, type OurSampling } from "./sampling.js";
 
 export interface BenchConfig {
   readonly name: string;
@@ -36,74 +37,6 @@ export const CONFIGS: readonly BenchConfig[] = [
 
 /** The build of the native backend each bench name loads. */
 const NATIVE_ADDONS: Record<string, string> = { "native-builtin": "build/babygpt_native_builtin.node" };
-
-/** What was seen of a measurement that did not give a number: the facts its note is written from. */
-export interface Observed {
-  /** Seconds from the child's start to its end (or to the kill at the budget). */
-  readonly seconds: number;
-  /** Training steps that finished, warm-up ones included, and the first one's milliseconds. */
-  readonly stepsDone: number;
-  readonly firstStepMs?: number;
-  /** The child's RSS at its last report. */
-  readonly lastRssMiB?: number;
-  /** The exit code or signal. */
-  readonly exit: string;
-  /** For a package that did not load: whether its directory exists under node_modules. */
-  readonly packageDir?: { readonly path: string; readonly exists: boolean };
-}
-
-export interface OurResult {
-  readonly backend: string;
-  readonly status: "ok" | "partial" | "timeout" | "unavailable" | "failed";
-  readonly note?: string;
-  readonly iters: number;
-  /** The run log's name for the backend: "native (OpenBLAS 0.3.21, 2 threads)". */
-  readonly description?: string;
-  readonly msPerIter?: number;
-  readonly tokensPerSec?: number;
-  readonly peakRssMiB?: number;
-  readonly rssBeforeModelMiB?: number;
-  /** The sampling protocol's runs (bench/sampling.ts): with the KV cache and without, in this process. */
-  readonly sampling?: readonly OurSampling[];
-  /** Results from before the protocol: one generation of 64 tokens from 1, the default path. */
-  readonly sampleTokensPerSec?: number;
-  /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
-  readonly sgemmGflops?: number;
-  readonly observed?: Observed;
-  /** webgpu: the adapter, and whether it is a software one (WebGPU emulated on the CPU). */
-  readonly adapter?: string;
-  readonly software?: boolean;
-}
-
-export interface TorchSetting {
-  /** Thread setting: OMPxBLAS on the pthread OpenBLAS, ompN on the OpenMP one. */
-  readonly setting: string;
-  /**
-   * The training step on the generated module: model.py's (babygpt's) or nanogpt_style.py's (foreach).
-   * "lecture", or absent, in results from before the generated modules: model.py's one module per head.
-   */
-  readonly style?: "babygpt" | "nanogpt" | "lecture";
-  readonly blas_build?: "pthread" | "openmp";
-  readonly ms_per_iter: number;
-  readonly tokens_per_sec: number;
-  /** The sampling protocol's run (bench/sampling.ts), in the workers of the first training step only. */
-  readonly sampling?: TorchSampling;
-  /** Results from before the protocol: up to 256 tokens one generate(idx, 1) at a time, within a time budget. */
-  readonly sample_tokens_per_sec?: number;
-  readonly peak_rss_mib?: number;
-  readonly sgemm_gflops?: number;
-  readonly error?: string;
-}
-
-export interface TorchResult {
-  readonly available: boolean;
-  readonly note?: string;
-  readonly raw?: Record<string, unknown>;
-  /** The fastest over every model and setting: the denominator of ours / PyTorch. */
-  readonly best?: TorchSetting;
-  readonly bestByStyle?: Readonly<Record<string, TorchSetting | null>>;
-  readonly settings?: readonly TorchSetting[];
-}
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -243,29 +176,6 @@ function measureTorch(config: BenchConfig, options: BenchOptions): TorchResult {
   const best = raw["best"] as TorchSetting | undefined;
   const bestByStyle = raw["best_by_style"] as Record<string, TorchSetting | null> | undefined;
   return { available: true, raw, settings, ...(best ? { best } : {}), ...(bestByStyle ? { bestByStyle } : {}) };
-}
-
-export interface BenchReport {
-  readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGiB: number };
-  readonly versions: Record<string, string>;
-  readonly quick: boolean;
-  /** What both sides' sampling ran (absent in results from before the protocol). */
-  readonly sampling?: SamplingProtocol;
-  readonly configs: readonly {
-    readonly name: string;
-    readonly spec: string;
-    readonly batch: number;
-    readonly block: number;
-    readonly params: number;
-    readonly estimateMiB: number;
-    /** Training FLOPs per token: 3x the IR's forward count (forward, and backward at twice that). */
-    readonly trainFlopsPerToken?: number;
-    readonly ours: readonly OurResult[];
-    readonly torch: TorchResult;
-  }[];
-  readonly compile: { readonly perSpec: readonly { readonly spec: string; readonly ms: number }[]; readonly totalMs: number };
-  readonly profile?: string;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {

@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { formatInt } from "../runtime/cli/output.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
-import type { BenchReport, OurResult, TorchSetting } from "./bench.js";
+import type { BenchReport, OurResult, TorchSetting } from "./results.js";
 import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */

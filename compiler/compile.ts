@@ -8,9 +8,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SpecError } from "./diagnostics/diagnostic.js";
-import { emitTorchModule } from "./emit-torch/locate.js";
-import { emitIndexFile, type IndexEntry } from "./emit/index-file.js";
-import { emitModelFile, type EmitOptions } from "./emit/model-file.js";
+import { emitPython, emitTypeScript, type EmitOptions } from "./emit.js";
+import { emitIndexFile, type IndexEntry } from "./serialize/typescript/index-file.js";
 import type { ModelIR } from "./ir/model.js";
 import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
@@ -47,14 +46,14 @@ export function generatedPathFor(project: Project, specPath: string): string {
 
 export function compileSpec(project: Project, specPath: string, load: LoadOptions = {}, emit: EmitOptions = {}): CompiledSpec {
   const ir = lowerSpec(loadSpec(specPath, { cwd: project.root, ...load }));
-  return { ir, specPath, outFile: generatedPathFor(project, resolve(project.root, specPath)), text: emitModelFile(ir, emit) };
+  return { ir, specPath, outFile: generatedPathFor(project, resolve(project.root, specPath)), text: emitTypeScript(ir, emit) };
 }
 
 /** The PyTorch module for a spec (generated/torch/<spec>.py). */
 export function compileTorchSpec(project: Project, specPath: string, load: LoadOptions = {}): CompiledSpec {
   const loaded = loadSpec(specPath, { cwd: project.root, ...load });
   const ir = lowerSpec(loaded);
-  return { ir, specPath, outFile: torchPathFor(project, resolve(project.root, specPath)), text: emitTorchModule(ir, loaded) };
+  return { ir, specPath, outFile: torchPathFor(project, resolve(project.root, specPath)), text: emitPython(ir) };
 }
 
 export function listSpecs(project: Project): string[] {

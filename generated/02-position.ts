@@ -2,16 +2,14 @@
 // It extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/02-position.yaml`.
 
-import { Embedding, LanguageModel, Linear, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, Initializer, LanguageModel, Linear, Module, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 8,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 32,
-  /** Weight initialization: PyTorch's defaults. */
-  init: "torch",
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -20,6 +18,20 @@ export const meta = {
   specSha256: "9c28065968d79765a75144b68db58145b4fd1df8743e93fdc0df6fe187450347",
   modelHash: "a88d832493320b336c406fe99e4f9a5e7d538d3d600852ec12b844680abc6d01",
 } as const;
+
+/**
+ * PyTorch's default initialization, drawn from babygpt's seeded generator: nn.Linear's U(±1/sqrt(in))
+ * for weights and biases, nn.Embedding's N(0, 1).
+ */
+function initTorchDefaults(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    const bound = 1 / Math.sqrt(module.nIn);
+    if (module.ownsWeight) init.uniform(module.weight, bound); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.uniform(module.bias, bound);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 1);
+  }
+}
 
 /**
  * position: Tokens now map to n_embd-wide vectors, a learned position embedding is added (one vector
@@ -33,10 +45,14 @@ export class PositionModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
+    // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
+    // order they were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initTorchDefaults(module, init));
   }
 
   /**

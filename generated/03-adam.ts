@@ -3,16 +3,14 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/03-adam.yaml`.
 
-import { Embedding, LanguageModel, Linear, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, Initializer, LanguageModel, Linear, Module, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 8,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 32,
-  /** Weight initialization: PyTorch's defaults. */
-  init: "torch",
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -21,6 +19,20 @@ export const meta = {
   specSha256: "f0e5699df5bc214dc811d6cecf5e36ed5d4b9714215782708211e9c1866fdfa1",
   modelHash: "a88d832493320b336c406fe99e4f9a5e7d538d3d600852ec12b844680abc6d01",
 } as const;
+
+/**
+ * PyTorch's default initialization, drawn from babygpt's seeded generator: nn.Linear's U(±1/sqrt(in))
+ * for weights and biases, nn.Embedding's N(0, 1).
+ */
+function initTorchDefaults(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    const bound = 1 / Math.sqrt(module.nIn);
+    if (module.ownsWeight) init.uniform(module.weight, bound); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.uniform(module.bias, bound);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 1);
+  }
+}
 
 /**
  * adam: The same model trained with AdamW instead of SGD. Adam keeps a running mean of each
@@ -35,10 +47,14 @@ export class AdamModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
+    // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
+    // order they were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initTorchDefaults(module, init));
   }
 
   /**

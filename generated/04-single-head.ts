@@ -4,16 +4,16 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/04-single-head.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, Initializer, LanguageModel, Linear, Module, causalMask, crossEntropy, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 8,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 32,
-  /** Weight initialization: PyTorch's defaults. */
-  init: "torch",
+  /** Width of each attention head's query, key and value. */
+  headSize: 32,
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -22,6 +22,20 @@ export const meta = {
   specSha256: "e4a4d0ca0223d6b20a63a8702da5249038d0ee6d1caf73c2391cadd9bf6bc7b6",
   modelHash: "c83ad6cf4c8f249117d5dc3f547daf14d494b91facad39af74e553f6f4b88a5f",
 } as const;
+
+/**
+ * PyTorch's default initialization, drawn from babygpt's seeded generator: nn.Linear's U(±1/sqrt(in))
+ * for weights and biases, nn.Embedding's N(0, 1).
+ */
+function initTorchDefaults(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    const bound = 1 / Math.sqrt(module.nIn);
+    if (module.ownsWeight) init.uniform(module.weight, bound); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.uniform(module.bias, bound);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 1);
+  }
+}
 
 /**
  * One head of causal self-attention: each position mixes the values of the positions before it,
@@ -34,14 +48,15 @@ class Head extends Module {
   readonly query: Linear;
   /** What each position passes on when attended to. */
   readonly value: Linear;
-  readonly headSize: number;
+  /** 1/sqrt(head_size): keeps the scores' variance near 1. */
+  readonly scale: number;
 
-  constructor(o: { nIn: number; headSize: number }) {
+  constructor(nIn: number, headSize: number) {
     super();
-    this.key = this.module("key", new Linear(o.nIn, o.headSize, false));
-    this.query = this.module("query", new Linear(o.nIn, o.headSize, false));
-    this.value = this.module("value", new Linear(o.nIn, o.headSize, false));
-    this.headSize = o.headSize;
+    this.key = this.module("key", new Linear(nIn, headSize, false));
+    this.query = this.module("query", new Linear(nIn, headSize, false));
+    this.value = this.module("value", new Linear(nIn, headSize, false));
+    this.scale = headSize ** -0.5;
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
@@ -52,9 +67,9 @@ class Head extends Module {
     if (cache) ({ k, v } = cache.append(this, k, v)); // (B, past+T, hs)
     // Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance stays
     // near 1 and softmax does not saturate into one-hot weights as head size grows.
-    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.headSize ** -0.5); // (B, T, past+T)
-    wei = causalMask(wei); // (B, T, past+T): a position may not look at later ones
-    wei = tf.softmax(wei); // (B, T, past+T): each row sums to 1
+    let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), this.scale); // (B, T, T)
+    wei = causalMask(wei); // (B, T, T): a position may not look at later ones
+    wei = tf.softmax(wei); // (B, T, T): each row sums to 1
     return tf.matMul(wei, v); // (B, T, hs)
   }
 }
@@ -74,11 +89,15 @@ export class SingleHeadModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
-    this.head = this.module("head", new Head({ nIn: config.nEmbd, headSize: 32 }));
+    this.head = this.module("head", new Head(config.nEmbd, config.headSize));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
+    // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
+    // order they were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initTorchDefaults(module, init));
   }
 
   /**

@@ -8,16 +8,25 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/08-residual.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, crossEntropy, multiHeadCausalAttention, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, Initializer, LanguageModel, Linear, Module, crossEntropy, multiHeadCausalAttention, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 8,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 32,
-  /** Weight initialization: PyTorch's defaults. */
-  init: "torch",
+  /** Transformer blocks stacked one after another, each with its own weights. */
+  nLayer: 3,
+  /** Attention heads per layer: each attends on its own, to something different. */
+  nHead: 4,
+  /** Width of each attention head's query, key and value. */
+  headSize: 8,
+  /**
+   * Width of the feed-forward layer's hidden layer, where each token computes on what attention
+   * gathered.
+   */
+  ffwdHidden: 128,
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -28,8 +37,22 @@ export const meta = {
 } as const;
 
 /**
- * One head's projections of each position: its query, key and value. The attention they compute is the
- * multi-head layer's forward.
+ * PyTorch's default initialization, drawn from babygpt's seeded generator: nn.Linear's U(±1/sqrt(in))
+ * for weights and biases, nn.Embedding's N(0, 1).
+ */
+function initTorchDefaults(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    const bound = 1 / Math.sqrt(module.nIn);
+    if (module.ownsWeight) init.uniform(module.weight, bound); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.uniform(module.bias, bound);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 1);
+  }
+}
+
+/**
+ * One head's key, query and value projections: the multi-head layer's attention op reads them, every
+ * head at once, so the class has no forward of its own.
  */
 class Head extends Module {
   /** What each position offers to be found by. */
@@ -39,11 +62,11 @@ class Head extends Module {
   /** What each position passes on when attended to. */
   readonly value: Linear;
 
-  constructor(o: { nIn: number; headSize: number }) {
+  constructor(nIn: number, headSize: number) {
     super();
-    this.key = this.module("key", new Linear(o.nIn, o.headSize, false));
-    this.query = this.module("query", new Linear(o.nIn, o.headSize, false));
-    this.value = this.module("value", new Linear(o.nIn, o.headSize, false));
+    this.key = this.module("key", new Linear(nIn, headSize, false));
+    this.query = this.module("query", new Linear(nIn, headSize, false));
+    this.value = this.module("value", new Linear(nIn, headSize, false));
   }
 }
 
@@ -60,19 +83,19 @@ class MultiHeadAttention extends Module {
 
   constructor(o: { nIn: number; heads: number; headSize: number }) {
     super();
-    const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize });
-    this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));
+    this.heads = this.modules("heads", Array.from({ length: o.heads }, () => new Head(o.nIn, o.headSize)));
     this.scale = o.headSize ** -0.5;
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
-    // Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):
+    // Causal self-attention of every head in one op:
     //   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
     //             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
     //             out = wei·v                              (B, T, hs)
-    //   and the heads' outputs side by side. While sampling, k and v of the earlier positions come from
-    //   the cache.
+    // and the heads' outputs side by side.
+    // runtime/ops/attention.ts has the op's math in tf ops; a backend with a kernel for it runs all of
+    // it as one. While sampling, k and v of the earlier positions come from the cache.
     const out = multiHeadCausalAttention(x, this.heads, this.scale, { cache }); // (B, T, nh*hs)
     return this.proj.forward(out); // (B, T, C)
   }
@@ -86,10 +109,10 @@ class FeedForward extends Module {
   readonly fc: Linear;
   readonly proj: Linear;
 
-  constructor(o: { nIn: number; hidden: number }) {
+  constructor(nIn: number, hidden: number) {
     super();
-    this.fc = this.module("fc", new Linear(o.nIn, o.hidden));
-    this.proj = this.module("proj", new Linear(o.hidden, o.nIn));
+    this.fc = this.module("fc", new Linear(nIn, hidden));
+    this.proj = this.module("proj", new Linear(hidden, nIn));
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
@@ -108,14 +131,16 @@ class Block extends Module {
 
   constructor() {
     super();
-    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 4, headSize: 8 }));
-    this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 128 }));
+    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: config.nHead, headSize: config.headSize }));
+    this.ffwd = this.module("ffwd", new FeedForward(config.nEmbd, config.ffwdHidden));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
-    x = tf.add(x, this.attn.forward(x, cache)); // (B, T, C): x + f(x)
-    x = tf.add(x, this.ffwd.forward(x)); // (B, T, C): x + f(x)
-    return x;
+    return tf.tidy(() => {
+      x = tf.add(x, this.attn.forward(x, cache)); // (B, T, C): x + f(x)
+      x = tf.add(x, this.ffwd.forward(x)); // (B, T, C): x + f(x)
+      return x;
+    });
   }
 }
 
@@ -132,11 +157,15 @@ export class ResidualModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
-    this.blocks = this.modules("blocks", Array.from({ length: 3 }, () => new Block()));
+    this.blocks = this.modules("blocks", Array.from({ length: config.nLayer }, () => new Block()));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
+    // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
+    // order they were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initTorchDefaults(module, init));
   }
 
   /**

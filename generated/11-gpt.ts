@@ -11,16 +11,30 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/11-gpt.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, crossEntropy, dropout, layerNorm, multiHeadCausalAttention, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Dropout, Embedding, Initializer, LanguageModel, Linear, Module, crossEntropy, layerNorm, multiHeadCausalAttention, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 256,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 384,
-  /** Weight initialization: N(0, 0.02) weights and zero biases, as GPT-2. */
-  init: "gpt",
+  /** Transformer blocks stacked one after another, each with its own weights. */
+  nLayer: 6,
+  /** Attention heads per layer: each attends on its own, to something different. */
+  nHead: 6,
+  /** Width of each attention head's query, key and value. */
+  headSize: 64,
+  /**
+   * Dropout rate while training: the share of activations zeroed at random, so no unit can rely on
+   * any one other.
+   */
+  dropout: 0.2,
+  /**
+   * Width of the feed-forward layer's hidden layer, where each token computes on what attention
+   * gathered.
+   */
+  ffwdHidden: 1536,
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -29,6 +43,16 @@ export const meta = {
   specSha256: "9988b4153d0cd27241134e3664b99712f55fd0609872a11be40785ae27eab40c",
   modelHash: "8048dcde6d39fc8a3cbf2db8c276cd8809d065230392e884ac06887a8f33e0db",
 } as const;
+
+/** GPT-2's initialization: N(0, 0.02) for every linear and embedding weight, zero biases. */
+function initGptWeights(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    if (module.ownsWeight) init.normal(module.weight, 0.02); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.constant(module.bias, 0);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 0.02);
+  }
+}
 
 /**
  * Layer normalization: each token's features are shifted to mean 0 and scaled to variance 1, then
@@ -50,17 +74,18 @@ class LayerNorm extends Module {
     this.beta = this.param("beta", tf.zeros([dim]));
   }
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    // (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and variance of each token's
-    // features: one op, written out in tf ops in runtime/ops/layer-norm.ts, one kernel forward and
-    // one backward on backends that have them.
+  forward<T extends tf.Tensor>(x: T): T {
+    // (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and (biased) variance of each
+    // token's features.
+    // One op, written out in tf ops in runtime/ops/layer-norm.ts, one kernel forward and one backward
+    // on backends that have them.
     return layerNorm(x, this.gamma, this.beta, this.eps); // (B, T, C)
   }
 }
 
 /**
- * One head's projections of each position: its query, key and value. The attention they compute is the
- * multi-head layer's forward.
+ * One head's key, query and value projections: the multi-head layer's attention op reads them, every
+ * head at once, so the class has no forward of its own.
  */
 class Head extends Module {
   /** What each position offers to be found by. */
@@ -70,11 +95,11 @@ class Head extends Module {
   /** What each position passes on when attended to. */
   readonly value: Linear;
 
-  constructor(o: { nIn: number; headSize: number }) {
+  constructor(nIn: number, headSize: number) {
     super();
-    this.key = this.module("key", new Linear(o.nIn, o.headSize, false));
-    this.query = this.module("query", new Linear(o.nIn, o.headSize, false));
-    this.value = this.module("value", new Linear(o.nIn, o.headSize, false));
+    this.key = this.module("key", new Linear(nIn, headSize, false));
+    this.query = this.module("query", new Linear(nIn, headSize, false));
+    this.value = this.module("value", new Linear(nIn, headSize, false));
   }
 }
 
@@ -88,27 +113,31 @@ class MultiHeadAttention extends Module {
   readonly scale: number;
   /** Mixes what the heads found, back into the residual stream's width. */
   readonly proj: Linear;
-  readonly dropoutRate: number;
+  /** On the attention weights, while training. */
+  readonly attnDropout: Dropout;
+  /** After the output projection, while training. */
+  readonly residDropout: Dropout;
 
   constructor(o: { nIn: number; heads: number; headSize: number; dropout: number }) {
     super();
-    const makeHead = (): Head => new Head({ nIn: o.nIn, headSize: o.headSize });
-    this.heads = this.modules("heads", Array.from({ length: o.heads }, makeHead));
+    this.heads = this.modules("heads", Array.from({ length: o.heads }, () => new Head(o.nIn, o.headSize)));
     this.scale = o.headSize ** -0.5;
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn));
-    this.dropoutRate = o.dropout;
+    this.attnDropout = this.module("attn_dropout", new Dropout(o.dropout));
+    this.residDropout = this.module("resid_dropout", new Dropout(o.dropout));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
-    // Causal self-attention of every head in one op (runtime/ops/attention.ts has its math in tf ops):
+    // Causal self-attention of every head in one op:
     //   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
     //             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
     //             wei = dropout(wei)                       (B, T, T), in training
     //             out = wei·v                              (B, T, hs)
-    //   and the heads' outputs side by side. While sampling, k and v of the earlier positions come from
-    //   the cache.
-    const out = multiHeadCausalAttention(x, this.heads, this.scale, { dropout: this.dropoutRate, training: this.training, cache }); // (B, T, nh*hs)
-    return dropout(this.proj.forward(out), this.dropoutRate, this.training); // (B, T, C)
+    // and the heads' outputs side by side.
+    // runtime/ops/attention.ts has the op's math in tf ops; a backend with a kernel for it runs all of
+    // it as one. While sampling, k and v of the earlier positions come from the cache.
+    const out = multiHeadCausalAttention(x, this.heads, this.scale, { dropout: this.attnDropout, cache }); // (B, T, nh*hs)
+    return this.residDropout.forward(this.proj.forward(out)); // (B, T, C)
   }
 }
 
@@ -119,18 +148,19 @@ class MultiHeadAttention extends Module {
 class FeedForward extends Module {
   readonly fc: Linear;
   readonly proj: Linear;
-  readonly dropoutRate: number;
+  /** After the projection back down, while training. */
+  readonly dropout: Dropout;
 
   constructor(o: { nIn: number; hidden: number; dropout: number }) {
     super();
     this.fc = this.module("fc", new Linear(o.nIn, o.hidden));
     this.proj = this.module("proj", new Linear(o.hidden, o.nIn));
-    this.dropoutRate = o.dropout;
+    this.dropout = this.module("dropout", new Dropout(o.dropout));
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
     const h = tf.relu(this.fc.forward(x)); // (B, T, hidden)
-    return dropout(this.proj.forward(h), this.dropoutRate, this.training); // (B, T, C)
+    return this.dropout.forward(this.proj.forward(h)); // (B, T, C)
   }
 }
 
@@ -147,15 +177,22 @@ class Block extends Module {
   constructor() {
     super();
     this.ln1 = this.module("ln1", new LayerNorm(config.nEmbd, 1e-5));
-    this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: 6, headSize: 64, dropout: 0.2 }));
+    this.attn = this.module("attn", new MultiHeadAttention({
+      nIn: config.nEmbd,
+      heads: config.nHead,
+      headSize: config.headSize,
+      dropout: config.dropout,
+    }));
     this.ln2 = this.module("ln2", new LayerNorm(config.nEmbd, 1e-5));
-    this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 1536, dropout: 0.2 }));
+    this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: config.ffwdHidden, dropout: config.dropout }));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
-    x = tf.add(x, this.attn.forward(this.ln1.forward(x), cache)); // (B, T, C): x + f(x)
-    x = tf.add(x, this.ffwd.forward(this.ln2.forward(x))); // (B, T, C): x + f(x)
-    return x;
+    return tf.tidy(() => {
+      x = tf.add(x, this.attn.forward(this.ln1.forward(x), cache)); // (B, T, C): x + f(x)
+      x = tf.add(x, this.ffwd.forward(this.ln2.forward(x))); // (B, T, C): x + f(x)
+      return x;
+    });
   }
 }
 
@@ -173,12 +210,16 @@ export class GptModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
-    this.blocks = this.modules("blocks", Array.from({ length: 6 }, () => new Block()));
+    this.blocks = this.modules("blocks", Array.from({ length: config.nLayer }, () => new Block()));
     this.lnF = this.module("ln_f", new LayerNorm(config.nEmbd, 1e-5));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
+    // GPT-2's initialization: N(0, 0.02) weights and zero biases, module by module in the order they
+    // were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initGptWeights(module, init));
   }
 
   /**

@@ -13,16 +13,37 @@
 // which extends specs/01-bigram.yaml (sha256 9584b9c3ae65a23bfb6ced41b9b2e6e136bda8e73a0a4149d8a3e8c80ce427fd).
 // Regenerate with `npx babygpt compile specs/15-modern.yaml`.
 
-import { Embedding, LanguageModel, Linear, Module, causalAttention, crossEntropy, gatedActivation, rmsNorm, rope, rotaryTables, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
+import { Embedding, Initializer, LanguageModel, Linear, Module, causalAttention, crossEntropy, gatedActivation, rmsNorm, rope, rotaryTables, tf, type KvCache, type ModelOptions, type ModelOutput } from "../runtime/nn/index.js";
 
-/** Model-wide settings from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
+/** The model's sizes, from the spec. The vocabulary size is not here: it comes from the tokenizer at run time. */
 export const config = {
   /** Context length T: the most tokens the model looks back over. */
   blockSize: 64,
   /** Width C of the residual stream that every layer reads and writes. */
   nEmbd: 128,
-  /** Weight initialization: N(0, 0.02) weights and zero biases, as GPT-2. */
-  init: "gpt",
+  /** Transformer blocks stacked one after another, each with its own weights. */
+  nLayer: 4,
+  /** Attention heads per layer: each attends on its own, to something different. */
+  nHead: 4,
+  /**
+   * Key/value heads per attention layer, each shared by a group of query heads (grouped-query
+   * attention when fewer than the heads).
+   */
+  nKvHead: 2,
+  /** Width of each attention head's query, key and value. */
+  headSize: 32,
+  /** Features of each query and key head that rotary embedding rotates (in pairs). */
+  ropeDims: 32,
+  /**
+   * Rotary embedding's base: the angle of pair i at position pos is pos · base^(-2i / rotated
+   * features).
+   */
+  ropeBase: 10000,
+  /**
+   * Width of the feed-forward layer's hidden layer, where each token computes on what attention
+   * gathered.
+   */
+  ffwdHidden: 384,
 } as const;
 /** Where this code came from; checkpoints record modelHash to recognise the architecture they hold. */
 export const meta = {
@@ -31,6 +52,16 @@ export const meta = {
   specSha256: "801eae3b1e2646cef24c64d13301c5a79ebd57c4b68b78ae57219325195bbd38",
   modelHash: "d6bcd0a4bac58b7d554af287f0716ebf10fee6b9438d966b14cdf757933a770b",
 } as const;
+
+/** GPT-2's initialization: N(0, 0.02) for every linear and embedding weight, zero biases. */
+function initGptWeights(module: Module, init: Initializer): void {
+  if (module instanceof Linear) {
+    if (module.ownsWeight) init.normal(module.weight, 0.02); // a tied weight is the embedding's, drawn there
+    if (module.bias) init.constant(module.bias, 0);
+  } else if (module instanceof Embedding) {
+    init.normal(module.weight, 0.02);
+  }
+}
 
 /**
  * RMS normalization: each token's features are divided by their root mean square, then scaled by gamma
@@ -49,9 +80,9 @@ class RMSNorm extends Module {
     this.gamma = this.param("gamma", tf.ones([dim]));
   }
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    // x / sqrt(mean(x²) + eps) · gamma, over each token's features: one op, written out in tf ops
-    // in runtime/ops/rms-norm.ts.
+  forward<T extends tf.Tensor>(x: T): T {
+    // x / sqrt(mean(x²) + eps) · gamma, over each token's features.
+    // One op, written out in tf ops in runtime/ops/rms-norm.ts.
     return rmsNorm(x, this.gamma, this.eps); // (B, T, C)
   }
 }
@@ -64,60 +95,60 @@ class RMSNorm extends Module {
  */
 class CausalSelfAttention extends Module {
   readonly heads: number;
-  /** Key/value heads; each serves heads / kvHeads query heads. */
+  /** Key/value heads; each serves a group of query heads. */
   readonly kvHeads: number;
   readonly headSize: number;
-  /** 1/sqrt(head_size): keeps the scores' variance near 1. */
-  readonly scale: number;
-  /** Every head's query: heads × head_size features. */
+  /** Every head's query: heads × head size features. */
   readonly query: Linear;
-  /** Every kv head's key: kvHeads × head_size features. */
+  /** Every kv head's key: kv heads × head size features. */
   readonly key: Linear;
-  /** Every kv head's value: kvHeads × head_size features. */
+  /** Every kv head's value: kv heads × head size features. */
   readonly value: Linear;
   /** Normalizes each head's query (gain shared by the heads). */
   readonly qNorm: RMSNorm;
   /** Normalizes each head's key (gain shared by the heads). */
   readonly kNorm: RMSNorm;
-  /** cos(pos · base^(-2i/32)) for every position and pair i: (T, 16). */
+  /** cos(pos · base^(-2i/rotated)) for every position and pair i of the rotated features: (T, rotated/2). */
   readonly cos: tf.Tensor2D;
   /** The sines of the same angles. */
   readonly sin: tf.Tensor2D;
+  /** 1/sqrt(head_size): keeps the scores' variance near 1. */
+  readonly scale: number;
   /** Mixes what the heads found, back into the residual stream's width. */
   readonly proj: Linear;
 
-  constructor(o: { nIn: number; heads: number; kvHeads: number; headSize: number }) {
+  constructor(o: { nIn: number; heads: number; kvHeads: number; headSize: number; blockSize: number; ropeDims: number; ropeBase: number }) {
     super();
     this.heads = o.heads;
     this.kvHeads = o.kvHeads;
     this.headSize = o.headSize;
-    this.scale = o.headSize ** -0.5;
     this.query = this.module("query", new Linear(o.nIn, o.heads * o.headSize, false));
     this.key = this.module("key", new Linear(o.nIn, o.kvHeads * o.headSize, false));
     this.value = this.module("value", new Linear(o.nIn, o.kvHeads * o.headSize, false));
     this.qNorm = this.module("q_norm", new RMSNorm(o.headSize, 1e-5));
     this.kNorm = this.module("k_norm", new RMSNorm(o.headSize, 1e-5));
-    const [cos, sin] = rotaryTables(config.blockSize, 32, 10000); // (T, 16) each: rotate 32 of the head's dimensions
+    const [cos, sin] = rotaryTables(o.blockSize, o.ropeDims, o.ropeBase); // (T, rotated/2) each
     this.cos = this.buffer("cos", cos);
     this.sin = this.buffer("sin", sin);
+    this.scale = o.headSize ** -0.5;
     this.proj = this.module("proj", new Linear(o.heads * o.headSize, o.nIn, false));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
     const [B, T] = x.shape;
-    const split = (t: tf.Tensor3D, heads: number): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, heads, this.headSize]), [0, 2, 1, 3]) as tf.Tensor4D;
-    let q = split(this.query.forward(x), this.heads); // (B, nh, T, hs)
-    let k = split(this.key.forward(x), this.kvHeads); // (B, nkv, T, hs)
-    let v = split(this.value.forward(x), this.kvHeads); // (B, nkv, T, hs)
-    q = rmsNorm(q, this.qNorm.gamma, this.qNorm.eps); // (B, nh, T, hs): each head's query normalized
-    k = rmsNorm(k, this.kNorm.gamma, this.kNorm.eps); // (B, nkv, T, hs)
+    let q = tf.transpose(tf.reshape(this.query.forward(x), [B, T, this.heads, this.headSize]) as tf.Tensor4D, [0, 2, 1, 3]); // (B, nh, T, hs)
+    let k = tf.transpose(tf.reshape(this.key.forward(x), [B, T, this.kvHeads, this.headSize]) as tf.Tensor4D, [0, 2, 1, 3]); // (B, nkv, T, hs)
+    let v = tf.transpose(tf.reshape(this.value.forward(x), [B, T, this.kvHeads, this.headSize]) as tf.Tensor4D, [0, 2, 1, 3]); // (B, nkv, T, hs)
+    q = this.qNorm.forward(q); // (B, nh, T, hs): each head's query normalized
+    k = this.kNorm.forward(k); // (B, nkv, T, hs)
     // Rotate by position; while sampling, x's positions start after the cached ones.
     q = rope(q, this.cos, this.sin, cache?.past); // (B, nh, T, hs)
     k = rope(k, this.cos, this.sin, cache?.past); // (B, nkv, T, hs)
     // While sampling, the keys and values of the positions before x's come from the cache.
     if (cache) ({ k, v } = cache.append(this, k, v)); // (B, nkv, past+T, hs)
-    // softmax(causalMask(q·kᵀ · scale))·v per head, query head h reading kv head floor(h / (nh / nkv))
-    // (runtime/ops/causal-attention.ts has its math in tf ops).
+    // softmax(causalMask(q·kᵀ · scale))·v per head; query head h reads kv head h / (nh / nkv), rounded
+    // down.
+    // runtime/ops/causal-attention.ts has the op's math in tf ops.
     const y = causalAttention(q, k, v, this.scale); // (B, nh, T, hs)
     const out = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, this.heads * this.headSize]) as tf.Tensor3D; // (B, T, nh*hs): the heads side by side
     return this.proj.forward(out); // (B, T, C)
@@ -136,11 +167,11 @@ class FeedForward extends Module {
   readonly fc: Linear;
   readonly proj: Linear;
 
-  constructor(o: { nIn: number; hidden: number }) {
+  constructor(nIn: number, hidden: number) {
     super();
-    this.gate = this.module("gate", new Linear(o.nIn, o.hidden, false));
-    this.fc = this.module("fc", new Linear(o.nIn, o.hidden, false));
-    this.proj = this.module("proj", new Linear(o.hidden, o.nIn, false));
+    this.gate = this.module("gate", new Linear(nIn, hidden, false));
+    this.fc = this.module("fc", new Linear(nIn, hidden, false));
+    this.proj = this.module("proj", new Linear(hidden, nIn, false));
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
@@ -164,15 +195,25 @@ class Block extends Module {
   constructor() {
     super();
     this.norm1 = this.module("norm1", new RMSNorm(config.nEmbd, 1e-5));
-    this.attn = this.module("attn", new CausalSelfAttention({ nIn: config.nEmbd, heads: 4, kvHeads: 2, headSize: 32 }));
+    this.attn = this.module("attn", new CausalSelfAttention({
+      nIn: config.nEmbd,
+      heads: config.nHead,
+      kvHeads: config.nKvHead,
+      headSize: config.headSize,
+      blockSize: config.blockSize,
+      ropeDims: config.ropeDims,
+      ropeBase: config.ropeBase,
+    }));
     this.norm2 = this.module("norm2", new RMSNorm(config.nEmbd, 1e-5));
-    this.ffwd = this.module("ffwd", new FeedForward({ nIn: config.nEmbd, hidden: 384 }));
+    this.ffwd = this.module("ffwd", new FeedForward(config.nEmbd, config.ffwdHidden));
   }
 
   forward(x: tf.Tensor3D, cache?: KvCache): tf.Tensor3D {
-    x = tf.add(x, this.attn.forward(this.norm1.forward(x), cache)); // (B, T, C): x + f(x)
-    x = tf.add(x, this.ffwd.forward(this.norm2.forward(x))); // (B, T, C): x + f(x)
-    return x;
+    return tf.tidy(() => {
+      x = tf.add(x, this.attn.forward(this.norm1.forward(x), cache)); // (B, T, C): x + f(x)
+      x = tf.add(x, this.ffwd.forward(this.norm2.forward(x))); // (B, T, C): x + f(x)
+      return x;
+    });
   }
 }
 
@@ -190,11 +231,15 @@ export class ModernModel extends LanguageModel {
   readonly lmHead: Linear;
 
   constructor(options: ModelOptions) {
-    super(options, config); // records vocabSize and blockSize, seeds the initializer
+    super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));
-    this.blocks = this.modules("blocks", Array.from({ length: 4 }, () => new Block()));
+    this.blocks = this.modules("blocks", Array.from({ length: config.nLayer }, () => new Block()));
     this.normF = this.module("norm_f", new RMSNorm(config.nEmbd, 1e-5));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize, false, this.tokenEmbedding.weight));
+    // GPT-2's initialization: N(0, 0.02) weights and zero biases, module by module in the order they
+    // were built.
+    const init = new Initializer(options.seed);
+    this.apply((module) => initGptWeights(module, init));
   }
 
   /**

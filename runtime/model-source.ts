@@ -113,7 +113,7 @@ export async function importSource(source: string): Promise<ModelModule> {
 export async function resolveModel(specPath: string, loaded: LoadedSpec, options: { compile: boolean; sets: readonly string[] }): Promise<ResolvedModel> {
   // The emitter (ts-morph, and TypeScript under it) is loaded here, not with this module, so that a
   // command refused before it needs the model (a bad spec, corpus or flag) has not loaded it.
-  const { emitModelFile } = await import("../compiler/emit/model-file.js");
+  const { emitTypeScript: emitModelFile } = await import("../compiler/emit.js");
   const { generatedPathFor, projectAt } = await import("../compiler/compile.js");
   const project = projectAt(PROJECT_ROOT);
   const ir = lowerSpec(loaded);

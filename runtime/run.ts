@@ -56,8 +56,8 @@ export async function openRun(runDir: string, backend: BackendChoice = "auto"): 
   }
   const runtimeUrl = pathToFileURL(join(PROJECT_ROOT, "runtime/nn/index.ts")).href;
   // loaded here, as in resolveModel: a damaged or mismatched run is refused without loading ts-morph
-  const { emitModelFile } = await import("../compiler/emit/model-file.js");
-  const module = await importSource(emitModelFile(ir, { runtimeImport: runtimeUrl }));
+  const { emitTypeScript } = await import("../compiler/emit.js");
+  const module = await importSource(emitTypeScript(ir, { runtimeImport: runtimeUrl }));
   const info = await selectBackend(backend);
   const tokenizer = tokenizerFromState(checkpoint.meta.tokenizer);
   const model = module.createModel({ vocabSize: checkpoint.meta.vocabSize, seed: loaded.spec.training.seed });

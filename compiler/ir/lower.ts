@@ -8,25 +8,14 @@ import type { LayerSpec, Spec } from "../spec/types.generated.js";
 import type { LowerContext, LoweredList } from "./node-def.js";
 import type { ModelIR } from "./model.js";
 import { nodeDef, type BlockNode, type IrNode, type NodeKind } from "./nodes/index.js";
+import { propertyOf, reservedClassName, reservedLayerName } from "./reserved-names.js";
 import { showWidth, type Width } from "./width.js";
 
-/**
- * Members every generated layer class inherits (runtime/nn's Module and LanguageModel): a layer whose
- * property would be one of these shadows it (a layer named forward replaces the forward method).
- */
-const INHERITED_MEMBERS = new Set(["constructor", "forward", "train", "eval", "training", "dispose", "namedParameters", "parameterCount", "param", "buffer", "module", "modules", "vocabSize", "blockSize"]);
-/** Top-level names a generated file already uses: what it imports from runtime/nn and the globals it calls. */
-const TAKEN_CLASS_NAMES = new Set(["Module", "LanguageModel", "Linear", "Embedding", "AttentionHead", "ModelOptions", "ModelOutput", "KvCache", "RMSNorm", "Array", "Boolean", "Error", "JSON", "Map", "Math", "Number", "Object", "Set", "String"]);
-
-/** The property a layer name becomes in generated code (as emit's propertyName: snake_case → camelCase). */
-function propertyOf(layerName: string): string {
-  return layerName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
 
 export function lowerSpec(loaded: LoadedSpec): ModelIR {
   const { spec, locs } = loaded;
   const className = `${pascalCase(spec.name)}Model`;
-  if (TAKEN_CLASS_NAMES.has(className)) {
+  if (reservedClassName(className)) {
     throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
   }
   const env: Env = { spec, locs, classes: new Map(), className };
@@ -158,9 +147,8 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
       const clash = other === name ? `already named "${name}"` : `named "${other}", and both would be the property ${propertyOf(name)}`;
       throw located(env.locs, childPointer(p, "name"), `another layer in this scope is ${clash}${where}`);
     }
-    if (INHERITED_MEMBERS.has(propertyOf(name))) {
-      throw located(env.locs, childPointer(p, "name"), `a layer named "${name}" would hide the class's own ${propertyOf(name)}; choose another name`);
-    }
+    const reserved = reservedLayerName(name, pointer === "/model/layers" ? "model" : "block");
+    if (reserved) throw located(env.locs, childPointer(p, "name"), `${reserved}; choose another name`);
     taken.set(propertyOf(name), p);
     names.set(p, name);
   }
@@ -185,7 +173,7 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
 }
 
 function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
-  if (TAKEN_CLASS_NAMES.has(node.className) || node.className === env.className) {
+  if (reservedClassName(node.className) || node.className === env.className) {
     const what = node.className === env.className ? "the model's own class" : "a name generated code already uses";
     throw located(env.locs, childPointer(pointer, "class"), `a block class named ${node.className} would clash with ${what}; choose another class name`);
   }

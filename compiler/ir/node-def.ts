@@ -3,7 +3,7 @@
 import type { SpecError } from "../diagnostics/diagnostic.js";
 import type { Pointer } from "../spec/located.js";
 import type { Width, Dims } from "./width.js";
-import type { IrNode, LayerSpecOf, NodeKind, NodeOf } from "./nodes/index.js";
+import type { IrNode, LayerSpecOf, NodeKind, NodeOf } from "./nodes/types.js";
 
 /** A parameter tensor of a node, named relative to the node ("weight", "heads.0.key.weight"). */
 export interface ParamDecl {

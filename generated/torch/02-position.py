@@ -27,8 +27,7 @@ META = {
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Model-wide settings. vocab_size comes from the tokenizer; the rest are the spec's, and the layers
-    below were sized from them when this module was generated: change the spec, not these."""
+    """The model's sizes, from the spec; vocab_size comes from the tokenizer. The layers below read them."""
 
     vocab_size: int  # rows of the token table and width of the logits
     block_size: int = 8  # context length T: the most tokens the model looks back over

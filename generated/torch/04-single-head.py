@@ -29,70 +29,20 @@ META = {
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Model-wide settings. vocab_size comes from the tokenizer; the rest are the spec's, and the layers
-    below were sized from them when this module was generated: change the spec, not these."""
+    """The model's sizes, from the spec; vocab_size comes from the tokenizer. The layers below read them."""
 
     vocab_size: int  # rows of the token table and width of the logits
     block_size: int = 8  # context length T: the most tokens the model looks back over
     n_embd: int = 32  # width C of the residual stream that every layer reads and writes
+    head_size: int = 32  # width of each attention head's query, key and value
 
 
-# PyTorch 2.0 and later have scaled_dot_product_attention (flash or memory-efficient kernels on a GPU);
-# without it, causal_attention computes the same thing step by step.
-HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
-
-
-def causal_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: bool, dropout: float = 0.0, training: bool = False
-) -> torch.Tensor:
-    """Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, T, hs) → (B, nh, T, hs).
-
-    For each head: the scores q·k between each position's query and the keys of that position and the
-    ones before it (times 1/sqrt(hs) when `scale`), softmaxed into weights that sum to 1 (with dropout
-    while training), weight the values. With fewer kv heads than query heads (grouped-query attention),
-    query head h reads kv head h // (nh / nkv).
-    """
-    nh, nkv, T, hs = q.shape[1], k.shape[1], q.shape[2], q.shape[3]
-    if nkv != nh:
-        k = k.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
-        v = v.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
-    p = dropout if training else 0.0
-    if HAS_SDPA and scale:
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
-    wei = q @ k.transpose(-2, -1)  # (B, nh, T, T)
-    if scale:
-        wei = wei * hs**-0.5
-    # (T, T): True above the diagonal, where a position would look at a later one
-    later = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
-    wei = F.softmax(wei.masked_fill(later, float("-inf")), dim=-1)  # (B, nh, T, T): each row sums to 1
-    wei = F.dropout(wei, p, training)
-    return wei @ v  # (B, nh, T, hs)
-
-
-def causal_self_attention(
-    x: torch.Tensor,
-    heads: nn.ModuleList | list[nn.Module],
-    scale: bool,
-    dropout: float = 0.0,
-    training: bool = False,
-) -> torch.Tensor:
-    """Causal self-attention of every head on x (B, T, C), the heads' outputs side by side: (B, T, nh*hs).
-
-    The same as torch.cat([attention of one head for each head], -1), computed from one projection of x
-    for all heads, as nanoGPT's c_attn does, and causal_attention over all heads at once.
-    """
-    B, T, _ = x.shape
-    nh, hs = len(heads), heads[0].query.weight.shape[0]
-    weights = [h.query.weight for h in heads] + [h.key.weight for h in heads] + [h.value.weight for h in heads]
-    biases = None
-    if heads[0].query.bias is not None:
-        biases = torch.cat([h.query.bias for h in heads] + [h.key.bias for h in heads] + [h.value.bias for h in heads])
-    q, k, v = F.linear(x, torch.cat(weights), biases).split(nh * hs, dim=2)  # (B, T, nh*hs) each
-    q = q.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-    k = k.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-    v = v.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-    y = causal_attention(q, k, v, scale, dropout, training)  # (B, nh, T, hs)
-    return y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, nh*hs): the heads side by side
+def causal_mask(scores: torch.Tensor) -> torch.Tensor:
+    """Scores (..., Tq, Tk) with -inf where a query would look at a later key, so that softmax gives those
+    keys no weight. The queries are the last Tq positions of the Tk."""
+    Tq, Tk = scores.shape[-2], scores.shape[-1]
+    later = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk)
+    return scores.masked_fill(later, float("-inf"))
 
 
 class Head(nn.Module):
@@ -102,13 +52,23 @@ class Head(nn.Module):
 
     def __init__(self, n_in: int, head_size: int):
         super().__init__()
-        self.key = nn.Linear(n_in, head_size, bias=False)  # what a position offers to be found by
-        self.query = nn.Linear(n_in, head_size, bias=False)  # what a position is looking for
-        self.value = nn.Linear(n_in, head_size, bias=False)  # what a position passes on when attended to
+        # What each position offers to be found by.
+        self.key = nn.Linear(n_in, head_size, bias=False)
+        self.query = nn.Linear(n_in, head_size, bias=False)  # what each position is looking for
+        # What each position passes on when attended to.
+        self.value = nn.Linear(n_in, head_size, bias=False)
+        self.scale = head_size**-0.5  # 1/sqrt(head_size): keeps the scores' variance near 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Scores q·k scaled by 1/sqrt(hs), so their variance stays near 1 and softmax does not saturate.
-        return causal_self_attention(x, [self], scale=True)  # (B, T, hs)
+        k = self.key(x)  # (B, T, hs)
+        q = self.query(x)  # (B, T, hs)
+        v = self.value(x)  # (B, T, hs)
+        # Affinities q·k between every pair of positions, scaled by 1/sqrt(hs) so their variance
+        # stays near 1 and softmax does not saturate into one-hot weights as head size grows.
+        wei = q @ k.transpose(-2, -1) * self.scale  # (B, T, T)
+        wei = causal_mask(wei)  # (B, T, T): a position may not look at later ones
+        wei = F.softmax(wei, dim=-1)  # (B, T, T): each row sums to 1
+        return wei @ v  # (B, T, hs)
 
 
 class SingleHeadModel(nn.Module):
@@ -125,7 +85,7 @@ class SingleHeadModel(nn.Module):
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
         self.position_embedding = nn.Embedding(config.block_size, config.n_embd)
-        self.head = Head(config.n_embd, 32)
+        self.head = Head(config.n_embd, config.head_size)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
         # Weights keep PyTorch's default initialization (nn.Linear's U(±1/sqrt(in)), nn.Embedding's N(0, 1)).
 

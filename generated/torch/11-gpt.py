@@ -36,12 +36,28 @@ META = {
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Model-wide settings. vocab_size comes from the tokenizer; the rest are the spec's, and the layers
-    below were sized from them when this module was generated: change the spec, not these."""
+    """The model's sizes, from the spec; vocab_size comes from the tokenizer. The layers below read them."""
 
     vocab_size: int  # rows of the token table and width of the logits
     block_size: int = 256  # context length T: the most tokens the model looks back over
     n_embd: int = 384  # width C of the residual stream that every layer reads and writes
+    n_layer: int = 6  # transformer blocks stacked one after another, each with its own weights
+    n_head: int = 6  # attention heads per layer: each attends on its own, to something different
+    head_size: int = 64  # width of each attention head's query, key and value
+    # Dropout rate while training: the share of activations zeroed at random, so no unit can rely on
+    # any one other.
+    dropout: float = 0.2
+    # Width of the feed-forward layer's hidden layer, where each token computes on what attention
+    # gathered.
+    ffwd_hidden: int = 1536
+
+
+def causal_mask(scores: torch.Tensor) -> torch.Tensor:
+    """Scores (..., Tq, Tk) with -inf where a query would look at a later key, so that softmax gives those
+    keys no weight. The queries are the last Tq positions of the Tk."""
+    Tq, Tk = scores.shape[-2], scores.shape[-1]
+    later = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk)
+    return scores.masked_fill(later, float("-inf"))
 
 
 # PyTorch 2.0 and later have scaled_dot_product_attention (flash or memory-efficient kernels on a GPU);
@@ -50,38 +66,31 @@ HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
 def causal_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: bool, dropout: float = 0.0, training: bool = False
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, dropout: nn.Dropout | None = None
 ) -> torch.Tensor:
     """Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, T, hs) → (B, nh, T, hs).
 
     For each head: the scores q·k between each position's query and the keys of that position and the
-    ones before it (times 1/sqrt(hs) when `scale`), softmaxed into weights that sum to 1 (with dropout
-    while training), weight the values. With fewer kv heads than query heads (grouped-query attention),
-    query head h reads kv head h // (nh / nkv).
+    ones before it, times scale, softmaxed into weights that sum to 1 (then dropout, while training),
+    weight the values. With fewer kv heads than query heads (grouped-query attention), query head h reads
+    kv head h // (nh / nkv).
     """
-    nh, nkv, T, hs = q.shape[1], k.shape[1], q.shape[2], q.shape[3]
+    nh, nkv, hs = q.shape[1], k.shape[1], q.shape[3]
     if nkv != nh:
         k = k.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
         v = v.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
-    p = dropout if training else 0.0
-    if HAS_SDPA and scale:
+    if HAS_SDPA and scale == hs**-0.5:
+        p = dropout.p if dropout is not None and dropout.training else 0.0
         return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
-    wei = q @ k.transpose(-2, -1)  # (B, nh, T, T)
-    if scale:
-        wei = wei * hs**-0.5
-    # (T, T): True above the diagonal, where a position would look at a later one
-    later = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
-    wei = F.softmax(wei.masked_fill(later, float("-inf")), dim=-1)  # (B, nh, T, T): each row sums to 1
-    wei = F.dropout(wei, p, training)
+    wei = q @ k.transpose(-2, -1) * scale  # (B, nh, T, T)
+    wei = F.softmax(causal_mask(wei), dim=-1)  # (B, nh, T, T): each row sums to 1
+    if dropout is not None:
+        wei = dropout(wei)
     return wei @ v  # (B, nh, T, hs)
 
 
 def causal_self_attention(
-    x: torch.Tensor,
-    heads: nn.ModuleList | list[nn.Module],
-    scale: bool,
-    dropout: float = 0.0,
-    training: bool = False,
+    x: torch.Tensor, heads: nn.ModuleList, scale: float, dropout: nn.Dropout | None = None
 ) -> torch.Tensor:
     """Causal self-attention of every head on x (B, T, C), the heads' outputs side by side: (B, T, nh*hs).
 
@@ -98,7 +107,7 @@ def causal_self_attention(
     q = q.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
     k = k.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
     v = v.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-    y = causal_attention(q, k, v, scale, dropout, training)  # (B, nh, T, hs)
+    y = causal_attention(q, k, v, scale, dropout)  # (B, nh, T, hs)
     return y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, nh*hs): the heads side by side
 
 
@@ -125,20 +134,23 @@ class LayerNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(dim))  # per-feature shift, starts at 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # (x - mean) / sqrt(variance + eps), with the mean and (biased) variance of each token's features
+        # (x - mean) / sqrt(variance + eps) · gamma + beta, with the mean and (biased) variance of
+        # each token's features.
         return F.layer_norm(x, self.gamma.shape, self.gamma, self.beta, self.eps)  # (B, T, C)
 
 
 class Head(nn.Module):
-    """The key, query and value projections of one attention head (MultiHeadAttention computes all
-    heads at once from them).
+    """One head's key, query and value projections: the multi-head layer's attention op reads them,
+    every head at once, so the class has no forward of its own.
     """
 
     def __init__(self, n_in: int, head_size: int):
         super().__init__()
-        self.key = nn.Linear(n_in, head_size, bias=False)  # what a position offers to be found by
-        self.query = nn.Linear(n_in, head_size, bias=False)  # what a position is looking for
-        self.value = nn.Linear(n_in, head_size, bias=False)  # what a position passes on when attended to
+        # What each position offers to be found by.
+        self.key = nn.Linear(n_in, head_size, bias=False)
+        self.query = nn.Linear(n_in, head_size, bias=False)  # what each position is looking for
+        # What each position passes on when attended to.
+        self.value = nn.Linear(n_in, head_size, bias=False)
 
 
 class MultiHeadAttention(nn.Module):
@@ -149,15 +161,21 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, n_in: int, heads: int, head_size: int, dropout: float):
         super().__init__()
         self.heads = nn.ModuleList([Head(n_in, head_size) for _ in range(heads)])
+        self.scale = head_size**-0.5  # 1/sqrt(head_size): keeps the scores' variance near 1
         # Mixes what the heads found, back into the residual stream's width.
         self.proj = nn.Linear(heads * head_size, n_in)
-        self.dropout = dropout  # on the attention weights and after the projection, while training
+        self.attn_dropout = nn.Dropout(dropout)  # on the attention weights, while training
+        self.resid_dropout = nn.Dropout(dropout)  # after the output projection, while training
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Every head at once: the same as torch.cat([attention of head h for h in self.heads], -1), from one
-        # projection of x for all heads (scores scaled by 1/sqrt(hs)).
-        out = causal_self_attention(x, self.heads, scale=True, dropout=self.dropout, training=self.training)  # (B, T, nh*hs)
-        return F.dropout(self.proj(out), self.dropout, self.training)  # (B, T, C)
+        # Causal self-attention of every head in one op:
+        #   per head: q, k, v = query(x), key(x), value(x)     (B, T, hs) each
+        #             wei = softmax(causalMask(q·kᵀ · scale))  (B, T, T): each row sums to 1
+        #             wei = dropout(wei)                       (B, T, T), in training
+        #             out = wei·v                              (B, T, hs)
+        # and the heads' outputs side by side.
+        out = causal_self_attention(x, self.heads, self.scale, self.attn_dropout)  # (B, T, nh*hs)
+        return self.resid_dropout(self.proj(out))  # (B, T, C)
 
 
 class FeedForward(nn.Module):
@@ -169,11 +187,11 @@ class FeedForward(nn.Module):
         super().__init__()
         self.fc = nn.Linear(n_in, hidden)
         self.proj = nn.Linear(hidden, n_in)
-        self.dropout = dropout  # after the second linear layer, while training
+        self.dropout = nn.Dropout(dropout)  # after the projection back down, while training
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.fc(x))  # (B, T, hidden)
-        return F.dropout(self.proj(h), self.dropout, self.training)  # (B, T, C)
+        return self.dropout(self.proj(h))  # (B, T, C)
 
 
 class Block(nn.Module):
@@ -184,9 +202,16 @@ class Block(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.ln1 = LayerNorm(config.n_embd, 1e-5)
-        self.attn = MultiHeadAttention(config.n_embd, 6, 64, 0.2)
+        self.attn = MultiHeadAttention(
+            n_in=config.n_embd,
+            heads=config.n_head,
+            head_size=config.head_size,
+            dropout=config.dropout,
+        )
         self.ln2 = LayerNorm(config.n_embd, 1e-5)
-        self.ffwd = FeedForward(config.n_embd, 1536, 0.2)
+        self.ffwd = FeedForward(
+            n_in=config.n_embd, hidden=config.ffwd_hidden, dropout=config.dropout
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln1(x))  # (B, T, C): x + f(x)
@@ -206,7 +231,7 @@ class GptModel(nn.Module):
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
         self.position_embedding = nn.Embedding(config.block_size, config.n_embd)
-        self.blocks = nn.ModuleList([Block(config) for _ in range(6)])
+        self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = LayerNorm(config.n_embd, 1e-5)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
         self.apply(init_gpt_weights)  # N(0, 0.02) weights and zero biases, as GPT-2

@@ -38,12 +38,33 @@ META = {
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Model-wide settings. vocab_size comes from the tokenizer; the rest are the spec's, and the layers
-    below were sized from them when this module was generated: change the spec, not these."""
+    """The model's sizes, from the spec; vocab_size comes from the tokenizer. The layers below read them."""
 
     vocab_size: int  # rows of the token table and width of the logits
     block_size: int = 64  # context length T: the most tokens the model looks back over
     n_embd: int = 128  # width C of the residual stream that every layer reads and writes
+    n_layer: int = 4  # transformer blocks stacked one after another, each with its own weights
+    n_head: int = 4  # attention heads per layer: each attends on its own, to something different
+    # Key/value heads per attention layer, each shared by a group of query heads (grouped-query
+    # attention when fewer than the heads).
+    n_kv_head: int = 2
+    head_size: int = 32  # width of each attention head's query, key and value
+    # Features of each query and key head that rotary embedding rotates (in pairs).
+    rope_dims: int = 32
+    # Rotary embedding's base: the angle of pair i at position pos is pos · base^(-2i / rotated
+    # features).
+    rope_base: float = 10000.0
+    # Width of the feed-forward layer's hidden layer, where each token computes on what attention
+    # gathered.
+    ffwd_hidden: int = 384
+
+
+def causal_mask(scores: torch.Tensor) -> torch.Tensor:
+    """Scores (..., Tq, Tk) with -inf where a query would look at a later key, so that softmax gives those
+    keys no weight. The queries are the last Tq positions of the Tk."""
+    Tq, Tk = scores.shape[-2], scores.shape[-1]
+    later = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk)
+    return scores.masked_fill(later, float("-inf"))
 
 
 # PyTorch 2.0 and later have scaled_dot_product_attention (flash or memory-efficient kernels on a GPU);
@@ -52,30 +73,33 @@ HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
 def causal_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: bool, dropout: float = 0.0, training: bool = False
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, dropout: nn.Dropout | None = None
 ) -> torch.Tensor:
     """Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, T, hs) → (B, nh, T, hs).
 
     For each head: the scores q·k between each position's query and the keys of that position and the
-    ones before it (times 1/sqrt(hs) when `scale`), softmaxed into weights that sum to 1 (with dropout
-    while training), weight the values. With fewer kv heads than query heads (grouped-query attention),
-    query head h reads kv head h // (nh / nkv).
+    ones before it, times scale, softmaxed into weights that sum to 1 (then dropout, while training),
+    weight the values. With fewer kv heads than query heads (grouped-query attention), query head h reads
+    kv head h // (nh / nkv).
     """
-    nh, nkv, T, hs = q.shape[1], k.shape[1], q.shape[2], q.shape[3]
+    nh, nkv, hs = q.shape[1], k.shape[1], q.shape[3]
     if nkv != nh:
         k = k.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
         v = v.repeat_interleave(nh // nkv, dim=1)  # (B, nh, T, hs)
-    p = dropout if training else 0.0
-    if HAS_SDPA and scale:
+    if HAS_SDPA and scale == hs**-0.5:
+        p = dropout.p if dropout is not None and dropout.training else 0.0
         return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
-    wei = q @ k.transpose(-2, -1)  # (B, nh, T, T)
-    if scale:
-        wei = wei * hs**-0.5
-    # (T, T): True above the diagonal, where a position would look at a later one
-    later = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
-    wei = F.softmax(wei.masked_fill(later, float("-inf")), dim=-1)  # (B, nh, T, T): each row sums to 1
-    wei = F.dropout(wei, p, training)
+    wei = q @ k.transpose(-2, -1) * scale  # (B, nh, T, T)
+    wei = F.softmax(causal_mask(wei), dim=-1)  # (B, nh, T, T): each row sums to 1
+    if dropout is not None:
+        wei = dropout(wei)
     return wei @ v  # (B, nh, T, hs)
+
+
+def rms_norm(x: torch.Tensor, gamma: torch.Tensor | None, eps: float) -> torch.Tensor:
+    """x / sqrt(mean(x²) + eps) over the last axis (each token's features), times gamma when given."""
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    return x if gamma is None else x * gamma
 
 
 def rotary_tables(positions: int, dims: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,27 +156,47 @@ class RMSNorm(nn.Module):
         self.gamma = nn.Parameter(torch.ones(dim))  # per-feature gain, starts at 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x / sqrt(mean(x²) + eps) over each token's features
-        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)  # (B, T, C)
-        return x * self.gamma  # (B, T, C)
+        # x / sqrt(mean(x²) + eps) · gamma, over each token's features.
+        return rms_norm(x, self.gamma, self.eps)  # (B, T, C)
 
 
 class CausalSelfAttention(nn.Module):
-    """Grouped-query attention: 2 key/value heads, each shared by 2 query heads; queries and keys
-    normalized per head; rotary positions on queries and keys.
+    """Grouped-query attention: the query heads come in 2 groups, each sharing one key and value
+    head; each head's queries and keys RMS-normalized (one learned gain per q and k, shared by
+    the heads); rotary positions: each query and key rotated by an angle that grows with the
+    position, so scores depend on the distance between positions.
     """
 
-    def __init__(self, n_in: int, heads: int, kv_heads: int, head_size: int):
+    def __init__(
+        self,
+        n_in: int,
+        heads: int,
+        kv_heads: int,
+        head_size: int,
+        block_size: int,
+        rope_dims: int,
+        rope_base: float,
+    ):
         super().__init__()
-        self.heads, self.kv_heads, self.head_size = heads, kv_heads, head_size
-        self.query = nn.Linear(n_in, heads * head_size, bias=False)  # every head's query
-        self.key = nn.Linear(n_in, kv_heads * head_size, bias=False)  # every kv head's key
-        self.value = nn.Linear(n_in, kv_heads * head_size, bias=False)  # every kv head's value
-        self.q_norm = RMSNorm(head_size, 1e-5)  # one gain for every head's query
-        self.k_norm = RMSNorm(head_size, 1e-5)  # and one for the keys
-        cos, sin = rotary_tables(64, 32, 10000.0)  # (T, 16) each
+        self.heads = heads
+        self.kv_heads = kv_heads  # key/value heads; each serves a group of query heads
+        self.head_size = head_size
+        # Every head's query: heads × head size features.
+        self.query = nn.Linear(n_in, heads * head_size, bias=False)
+        # Every kv head's key: kv heads × head size features.
+        self.key = nn.Linear(n_in, kv_heads * head_size, bias=False)
+        # Every kv head's value: kv heads × head size features.
+        self.value = nn.Linear(n_in, kv_heads * head_size, bias=False)
+        # Normalizes each head's query (gain shared by the heads).
+        self.q_norm = RMSNorm(head_size, 1e-5)
+        # Normalizes each head's key (gain shared by the heads).
+        self.k_norm = RMSNorm(head_size, 1e-5)
+        cos, sin = rotary_tables(block_size, rope_dims, rope_base)  # (T, rotated/2) each
+        # cos(pos · base^(-2i/rotated)) for every position and pair i of the rotated features: (T,
+        # rotated/2).
         self.register_buffer("cos", cos, persistent=False)
-        self.register_buffer("sin", sin, persistent=False)
+        self.register_buffer("sin", sin, persistent=False)  # the sines of the same angles
+        self.scale = head_size**-0.5  # 1/sqrt(head_size): keeps the scores' variance near 1
         # Mixes what the heads found, back into the residual stream's width.
         self.proj = nn.Linear(heads * head_size, n_in, bias=False)
 
@@ -161,22 +205,29 @@ class CausalSelfAttention(nn.Module):
         q = self.query(x).view(B, T, self.heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
         k = self.key(x).view(B, T, self.kv_heads, self.head_size).transpose(1, 2)  # (B, nkv, T, hs)
         v = self.value(x).view(B, T, self.kv_heads, self.head_size).transpose(1, 2)  # (B, nkv, T, hs)
-        q, k = self.q_norm(q), self.k_norm(k)  # each head's query and key normalized
-        q, k = apply_rotary(q, self.cos, self.sin), apply_rotary(k, self.cos, self.sin)  # rotated by position
-        y = causal_attention(q, k, v, scale=True)  # (B, nh, T, hs)
+        q = self.q_norm(q)  # (B, nh, T, hs): each head's query normalized
+        k = self.k_norm(k)  # (B, nkv, T, hs)
+        # Rotate by position; while sampling, x's positions start after the cached ones.
+        q = apply_rotary(q, self.cos, self.sin)  # (B, nh, T, hs)
+        k = apply_rotary(k, self.cos, self.sin)  # (B, nkv, T, hs)
+        # softmax(causalMask(q·kᵀ · scale))·v per head; query head h reads kv head h / (nh / nkv),
+        # rounded down.
+        y = causal_attention(q, k, v, self.scale)  # (B, nh, T, hs)
         out = y.transpose(1, 2).reshape(B, T, self.heads * self.head_size)  # (B, T, nh*hs): the heads side by side
         return self.proj(out)  # (B, T, C)
 
 
 class FeedForward(nn.Module):
     """A gated per-token MLP (SwiGLU): the SiLU of one projection, gate, multiplies another, fc,
-    elementwise before the projection back down.
+    elementwise before the projection back down; attention gathers information across tokens, and
+    here each token computes on what it gathered.
     """
 
     def __init__(self, n_in: int, hidden: int):
         super().__init__()
-        self.gate = nn.Linear(n_in, hidden, bias=False)  # its activation decides how much of each hidden unit passes
-        self.fc = nn.Linear(n_in, hidden, bias=False)
+        # Its activation decides how much of each hidden unit passes.
+        self.gate = nn.Linear(n_in, hidden, bias=False)
+        self.fc = nn.Linear(n_in, hidden, bias=False)  # the up projection the gate multiplies
         self.proj = nn.Linear(hidden, n_in, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -192,9 +243,17 @@ class Block(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.norm1 = RMSNorm(config.n_embd, 1e-5)
-        self.attn = CausalSelfAttention(config.n_embd, 4, 2, 32)
+        self.attn = CausalSelfAttention(
+            n_in=config.n_embd,
+            heads=config.n_head,
+            kv_heads=config.n_kv_head,
+            head_size=config.head_size,
+            block_size=config.block_size,
+            rope_dims=config.rope_dims,
+            rope_base=config.rope_base,
+        )
         self.norm2 = RMSNorm(config.n_embd, 1e-5)
-        self.ffwd = FeedForward(config.n_embd, 384)
+        self.ffwd = FeedForward(config.n_embd, config.ffwd_hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))  # (B, T, C): x + f(x)
@@ -214,7 +273,7 @@ class ModernModel(nn.Module):
         super().__init__()
         self.config = config
         self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
-        self.blocks = nn.ModuleList([Block(config) for _ in range(4)])
+        self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.norm_f = RMSNorm(config.n_embd, 1e-5)
         self.lm_head = TiedHead(self.token_embedding, bias=False)
         self.apply(init_gpt_weights)  # N(0, 0.02) weights and zero biases, as GPT-2

@@ -4,7 +4,7 @@
 // it trains: the code you read is the code that runs.
 import { ts } from "ts-morph";
 import { SpecError, type Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
-import { emitModelFile } from "../../compiler/emit/model-file.js";
+import { emitTypeScript as emitModelFile } from "../../compiler/emit.js";
 import type { ModelIR } from "../../compiler/ir/model.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";

@@ -11,7 +11,6 @@ import { getBatch } from "../../runtime/data/batches.js";
 import { buildDataset, checkSplits, type Dataset } from "../../runtime/data/dataset.js";
 import { buildTokenizer, tokenizerFromState, type Tokenizer } from "../../runtime/data/tokenizer.js";
 import { UserError } from "../../runtime/errors.js";
-import { dropoutState, restoreDropoutState, seedDropout } from "../../runtime/nn/functional.js";
 import type { LanguageModel } from "../../runtime/nn/language-model.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { Prng } from "../../runtime/random.js";
@@ -70,7 +69,7 @@ export class Session {
     this.params = this.model.namedParameters();
     this.optimizer = new Optimizer(t.optimizer);
     this.batchRng = new Prng(t.seed);
-    seedDropout(t.seed ^ 0x5bd1e995);
+    this.model.dropoutSeeds.reseed(t.seed ^ 0x5bd1e995);
   }
 
   /** A fresh model for the spec, with the tokenizer the spec builds from the corpus. */
@@ -98,7 +97,7 @@ export class Session {
       tf.dispose([...slots.values()]);
     }
     session.batchRng.state = meta.rng.batches;
-    restoreDropoutState(meta.rng.dropout);
+    session.model.dropoutSeeds.state = meta.rng.dropout;
     session.step = meta.step;
     if (meta.lastEval) session.evals.push(meta.lastEval);
     return session;
@@ -211,7 +210,7 @@ export class Session {
       spec: { name: loaded.spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: this.compiled.ir.modelHash },
       tokenizer: this.tokenizer.state(),
       vocabSize: this.tokenizer.vocabSize,
-      rng: { batches: this.batchRng.state, dropout: dropoutState() },
+      rng: { batches: this.batchRng.state, dropout: this.model.dropoutSeeds.state },
       optimizerStep: this.optimizer.step,
       backend,
       versions,

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
-import { emitModelFile } from "../../compiler/emit/model-file.js";
+import { emitTypeScript } from "../../compiler/emit.js";
 import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
 import { listSpecs, projectAt } from "../../compiler/compile.js";
 import { loadSpec } from "../../compiler/spec/load.js";
@@ -172,7 +172,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     const sets = [...extra, `training.eval_iters=${evalIters}`, `training.eval_interval=${evalInterval}`, ...(quick ? [`training.batch_size=${quickBatch(t.batch_size, base.spec.model.block_size)}`] : [])];
     const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets: [...sets, `training.max_iters=${iters}`] });
     // The key covers the emitted code too: a compiler change that alters the model retrains the step.
-    const code = sha256(emitModelFile(lowerSpec(loaded)));
+    const code = sha256(emitTypeScript(lowerSpec(loaded)));
     const key = sha256(canonicalJson({ spec: loaded.spec, iters, ...(engine === "torch" ? { engine, torch: options.torch ?? {} } : { backend: options.backend ?? "auto" }), code }));
     if (state.steps[name]?.key === key) {
       log(`${name}: done earlier (val ${state.steps[name]!.valLoss.toFixed(4)}), skipped`);

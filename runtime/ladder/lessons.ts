@@ -3,7 +3,7 @@
 // carry gradients through depth.
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
-import { emitModelFile } from "../../compiler/emit/model-file.js";
+import { emitTypeScript } from "../../compiler/emit.js";
 import { importSource } from "../model-source.js";
 import type { LanguageModel } from "../nn/language-model.js";
 import { tf } from "../nn/tf.js";
@@ -16,7 +16,7 @@ const RUNTIME = pathToFileURL(join(PROJECT_ROOT, "runtime/nn/index.ts")).href;
 
 async function build(spec: string, sets: readonly string[], vocab: number, seed = 1): Promise<LanguageModel> {
   const ir = lowerSpec(loadSpec(spec, { cwd: PROJECT_ROOT, sets }));
-  const mod = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME }));
+  const mod = await importSource(emitTypeScript(ir, { runtimeImport: RUNTIME }));
   return mod.createModel({ vocabSize: vocab, seed });
 }
 

@@ -1,6 +1,6 @@
-// nn.Embedding: a table of `count` learned vectors, looked up by index (runtime/ops/embedding.ts).
+// nn.Embedding: a table of `count` learned vectors, looked up by index (runtime/ops/embedding.ts). The
+// table starts at zero; the model's init step draws it.
 import { embedding } from "../ops/embedding.js";
-import { embeddingInit } from "./init.js";
 import { Module } from "./module.js";
 import { tf } from "./tf.js";
 
@@ -12,7 +12,7 @@ export class Embedding extends Module {
     readonly dim: number,
   ) {
     super();
-    this.weight = this.param("weight", embeddingInit([count, dim]));
+    this.weight = this.param("weight", tf.zeros([count, dim]));
   }
 
   /** (B, T) int32 indices → (B, T, dim) */

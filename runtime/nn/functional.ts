@@ -1,13 +1,12 @@
 // Stateless pieces the generated code calls. The fused ones (gelu, gatedActivation, crossEntropy, layerNorm,
-// rmsNorm, rope, dropout, multiHeadCausalAttention) are ops: each has its one home, with its reference math in tf ops, in
-// runtime/ops/, and runs as one kernel on backends that register one (runtime/native). What this file
-// adds is what a model needs around them: dropout's seeds, drawn in order from one PRNG that the trainer
-// saves and restores, and the training switch.
-import { Prng, type PrngState } from "../random.js";
-import { dropout as dropoutOp } from "../ops/dropout.js";
+// rmsNorm, rope, causalAttention, multiHeadCausalAttention) are ops: each has its one home, with its reference
+// math in tf ops, in runtime/ops/, and runs as one kernel on backends that register one (runtime/native).
+// What this file adds is what a model needs around them: attention's dropout, whose mask seeds come from
+// the model's own seeds through its Dropout module, and the KV cache of sampling.
 import { multiHeadCausalAttention as attentionOp } from "../ops/attention.js";
 import { causalAttention as causalAttentionOp } from "../ops/causal-attention.js";
 import { linear as linearOp } from "../ops/linear.js";
+import type { Dropout } from "./dropout.js";
 import type { KvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import { tf } from "./tf.js";
@@ -21,30 +20,6 @@ export { rmsNorm } from "../ops/rms-norm.js";
 export { rope, rotaryTables } from "../ops/rope.js";
 export { relu2, silu } from "../ops/activations.js";
 
-/** Dropout masks are drawn from seeds this PRNG hands out; the trainer saves and restores its state. */
-const dropoutRng = new Prng(0);
-
-export function seedDropout(seed: number): void {
-  dropoutRng.state = new Prng(seed).state;
-}
-
-export function dropoutState(): PrngState {
-  return dropoutRng.state;
-}
-
-export function restoreDropoutState(state: PrngState): void {
-  dropoutRng.state = state;
-}
-
-/**
- * Zeroes each entry with probability `rate` and scales the rest by 1/(1-rate), in training only; the
- * mask comes from the next seed of the dropout PRNG (runtime/ops/dropout.ts).
- */
-export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean): T {
-  if (!training || rate === 0) return x;
-  return dropoutOp(x, rate, dropoutRng.nextUint32());
-}
-
 /** The three projections of one attention head, as the generated Head classes hold them. */
 export interface AttentionHead {
   readonly query: Linear;
@@ -53,9 +28,8 @@ export interface AttentionHead {
 }
 
 export interface AttentionOptions {
-  /** Dropout on the attention weights, in training. */
-  readonly dropout?: number;
-  readonly training?: boolean;
+  /** Dropout on the attention weights (active in training only). */
+  readonly dropout?: Dropout;
   /** While sampling: the keys and values of the positions before x's. */
   readonly cache?: KvCache | undefined;
 }
@@ -63,15 +37,15 @@ export interface AttentionOptions {
 /**
  * Every head of a multi-head causal self-attention on x (B, T, C), their outputs side by side:
  * (B, T, heads * headSize). The math is runtime/ops/attention.ts's; with dropout in training, each head's
- * mask comes from the next seed of the dropout PRNG, in head order. With a cache, x holds the positions
- * after the cached ones, and every head attends to those too (runtime/ops/causal-attention.ts).
+ * mask seed is the dropout module's next, in head order. With a cache, x holds the positions after the
+ * cached ones, and every head attends to those too (runtime/ops/causal-attention.ts).
  */
 export function multiHeadCausalAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale: number, options: AttentionOptions = {}): tf.Tensor3D {
-  const { dropout: rate = 0, training = false, cache } = options;
+  const { dropout, cache } = options;
   if (cache) return cachedAttention(x, heads, scale, cache);
-  if (!training || rate === 0) return attentionOp(x, heads, scale);
-  const seeds = heads.map(() => dropoutRng.nextUint32());
-  return attentionOp(x, heads, scale, rate, seeds);
+  if (!dropout?.active) return attentionOp(x, heads, scale);
+  const seeds = heads.map(() => dropout.nextSeed());
+  return attentionOp(x, heads, scale, dropout.p, seeds);
 }
 
 /** The heads' attention over the cached positions and x's: the same numbers, computed for x's rows alone. */
@@ -94,11 +68,11 @@ function cachedAttention(x: tf.Tensor3D, heads: readonly AttentionHead[], scale:
 /**
  * Causal attention of projected heads: q (B, nh, T, hs) over k, v (B, nkv, Tk, hs), each kv head serving
  * nh / nkv query heads (runtime/ops/causal-attention.ts); with dropout in training, its mask's seed is the
- * dropout PRNG's next.
+ * dropout module's next.
  */
-export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, dropoutRate = 0, training = false): tf.Tensor4D {
-  if (!training || dropoutRate === 0) return causalAttentionOp(q, k, v, scale);
-  return causalAttentionOp(q, k, v, scale, dropoutRate, dropoutRng.nextUint32());
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, dropout?: Dropout): tf.Tensor4D {
+  if (!dropout?.active) return causalAttentionOp(q, k, v, scale);
+  return causalAttentionOp(q, k, v, scale, dropout.p, dropout.nextSeed());
 }
 
 /** The Transformer paper's fixed position code: sin and cos of the position at geometric frequencies. */

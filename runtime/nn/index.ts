@@ -5,12 +5,14 @@ export { Module } from "./module.js";
 export { LanguageModel, type ModelOptions, type ModelOutput } from "./language-model.js";
 export { Linear } from "./linear.js";
 export { Embedding } from "./embedding.js";
+export { Dropout } from "./dropout.js";
+export { DropoutSeeds } from "./dropout-seeds.js";
+export { Initializer } from "./init.js";
 export { KvCache } from "./kv-cache.js";
 export {
   causalAttention,
   causalMask,
   crossEntropy,
-  dropout,
   gatedActivation,
   gelu,
   layerNorm,

@@ -1,5 +1,5 @@
 // The root class of every generated model: the runtime trains, evaluates and samples through it.
-import { beginInit, type InitStyle } from "./init.js";
+import { DropoutSeeds } from "./dropout-seeds.js";
 import type { KvCache } from "./kv-cache.js";
 import { Module } from "./module.js";
 import type { tf } from "./tf.js";
@@ -22,15 +22,17 @@ export abstract class LanguageModel extends Module {
   readonly vocabSize: number;
   /** The longest context the model accepts. */
   readonly blockSize: number;
+  /** The seeds of every dropout mask the model draws; the trainer saves and restores their state. */
+  readonly dropoutSeeds: DropoutSeeds = new DropoutSeeds();
 
-  constructor(options: ModelOptions, config: { readonly blockSize: number; readonly init: InitStyle }) {
+  constructor(options: ModelOptions, config: { readonly blockSize: number }) {
     super();
     if (!Number.isInteger(options.vocabSize) || options.vocabSize < 1) {
       throw new RangeError(`vocabSize must be a positive integer, got ${options.vocabSize}`);
     }
     this.vocabSize = options.vocabSize;
     this.blockSize = config.blockSize;
-    beginInit(options.seed ?? 1337, config.init);
+    this.shareDropoutSeeds(this.dropoutSeeds);
   }
 
   /**
@@ -38,9 +40,4 @@ export abstract class LanguageModel extends Module {
    * the positions before idx's (runtime/sample.ts); models without attention or positions ignore it.
    */
   abstract forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, cache?: KvCache): ModelOutput;
-
-  /** The generated forward wraps itself in tf.tidy. */
-  protected override get forwardIsScoped(): boolean {
-    return true;
-  }
 }

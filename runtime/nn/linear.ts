@@ -1,13 +1,15 @@
 // nn.Linear: y = x Wᵀ + b on the last dimension (runtime/ops/linear.ts). W is stored (out, in) as in
-// PyTorch, so checkpoints load into a torch state_dict as they are.
+// PyTorch, so checkpoints load into a torch state_dict as they are. Parameters start at zero; the model's
+// init step draws them.
 import { linear } from "../ops/linear.js";
-import { linearBiasInit, linearWeightInit } from "./init.js";
 import { Module } from "./module.js";
-import type { tf } from "./tf.js";
+import { tf } from "./tf.js";
 
 export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | undefined;
+  /** False when the weight is another module's (tied embeddings): initialization leaves it to its owner. */
+  readonly ownsWeight: boolean;
 
   constructor(
     readonly nIn: number,
@@ -17,12 +19,13 @@ export class Linear extends Module {
     shared?: tf.Variable,
   ) {
     super();
-    this.weight = shared ?? this.param("weight", linearWeightInit(nOut, nIn));
-    this.bias = bias ? this.param("bias", linearBiasInit(nOut, nIn)) : undefined;
+    this.ownsWeight = shared === undefined;
+    this.weight = shared ?? this.param("weight", tf.zeros([nOut, nIn]));
+    this.bias = bias ? this.param("bias", tf.zeros([nOut])) : undefined;
   }
 
-  /** (B, T, in) → (B, T, out) */
-  forward(x: tf.Tensor3D): tf.Tensor3D {
+  /** (..., in) → (..., out) */
+  forward<T extends tf.Tensor>(x: T): T {
     return linear(x, this.weight, this.bias);
   }
 }

@@ -1,9 +1,12 @@
 // The base class of every generated layer: it owns named parameters and child modules (so parameters
-// get stable dotted names like blocks.0.attn.heads.1.query.weight) and a train/eval switch.
+// get stable dotted names like blocks.0.attn.heads.1.query.weight), a train/eval switch, and a share of
+// its model's dropout seeds.
+import type { DropoutSeeds } from "./dropout-seeds.js";
 import { tf } from "./tf.js";
 
 export abstract class Module {
   #training = true;
+  #seeds: DropoutSeeds | undefined;
   readonly #params: [string, tf.Variable][] = [];
   readonly #buffers: [string, tf.Tensor][] = [];
   readonly #children: [string, Module][] = [];
@@ -25,38 +28,39 @@ export abstract class Module {
 
   protected module<M extends Module>(name: string, m: M): M {
     this.#children.push([name, m]);
-    this.#scopeForward();
+    if (this.#seeds) m.shareDropoutSeeds(this.#seeds);
     return m;
   }
 
   /** Registers a list of modules as name.0, name.1, … */
   protected modules<M extends Module>(name: string, list: M[]): M[] {
-    list.forEach((m, i) => this.#children.push([`${name}.${i}`, m]));
-    this.#scopeForward();
+    list.forEach((m, i) => this.module(`${name}.${i}`, m));
     return list;
   }
 
   /**
-   * A module made of modules (a block, an attention layer, a feed-forward layer) runs its forward in a
-   * tf.tidy of its own, so that the intermediate tensors it makes and does not return are freed when it
-   * returns rather than when the whole model's forward does. During training the tape keeps what the
-   * gradients need either way; what goes early is the rest (the lecture GPT's step peaked 0.7 GB lower).
-   * Wrapped once, when the module registers its first child.
+   * Calls fn on this module and then on every module below it, depth first in the order they were
+   * registered (PyTorch's Module.apply): the order the layers were built, which initialization draws in.
    */
-  #scopeForward(): void {
-    const self = this as unknown as { forward?: (...args: unknown[]) => unknown };
-    const forward = self.forward;
-    if (this.forwardIsScoped || typeof forward !== "function" || Object.prototype.hasOwnProperty.call(this, "forward")) return;
-    Object.defineProperty(this, "forward", {
-      value: (...args: unknown[]) => tf.tidy(() => forward.apply(this, args) as tf.TensorContainer),
-      writable: true,
-      configurable: true,
-    });
+  apply(fn: (module: Module) => void): this {
+    fn(this);
+    for (const [, child] of this.#children) child.apply(fn);
+    return this;
   }
 
-  /** True for modules whose forward already runs in a tf.tidy of its own (a generated model's). */
-  protected get forwardIsScoped(): boolean {
-    return false;
+  /**
+   * Gives this module and every module below it the model's dropout seeds. A model shares its own when it
+   * registers a layer, so a layer built before it joined the model gets them then.
+   */
+  shareDropoutSeeds(seeds: DropoutSeeds): void {
+    this.#seeds = seeds;
+    for (const [, child] of this.#children) child.shareDropoutSeeds(seeds);
+  }
+
+  /** The next of the model's dropout seeds; an error for a module that is not part of a model. */
+  protected nextDropoutSeed(): number {
+    if (!this.#seeds) throw new Error(`${this.constructor.name} draws dropout masks but belongs to no model, which owns their seeds`);
+    return this.#seeds.next();
   }
 
   /** Every parameter with its dotted name, in the order the layers were built. */

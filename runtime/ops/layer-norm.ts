@@ -13,15 +13,19 @@ export interface LayerNormAttrs {
   readonly eps: number;
 }
 
-export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+/**
+ * Without gamma and beta (a layer norm that learns no affine map) the normalized x is the result, computed
+ * by the reference: the kernels take the affine parameters.
+ */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor | undefined, beta: tf.Tensor | undefined, eps: number): T {
   const attrs: LayerNormAttrs = { eps };
-  return runOp<T>(LAYER_NORM, { x, gamma, beta }, attrs) ?? layerNormReference(x, gamma, beta, eps);
+  return (gamma && beta ? runOp<T>(LAYER_NORM, { x, gamma, beta }, attrs) : undefined) ?? layerNormReference(x, gamma, beta, eps);
 }
 
-function layerNormReference<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+function layerNormReference<T extends tf.Tensor>(x: T, gamma: tf.Tensor | undefined, beta: tf.Tensor | undefined, eps: number): T {
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each: statistics over the features
     const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))); // (..., C)
-    return tf.add(tf.mul(xhat, gamma), beta) as T;
+    return (gamma && beta ? tf.add(tf.mul(xhat, gamma), beta) : xhat) as T;
   });
 }

@@ -11,7 +11,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { torchPathFor, projectAt } from "../../compiler/compile.js";
-import { emitTorchModule } from "../../compiler/emit-torch/locate.js";
+import { emitPython } from "../../compiler/emit.js";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";
@@ -110,9 +110,9 @@ function specFile(options: TrainTorchOptions, previous: Checkpoint | undefined, 
  */
 function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string[], compile: boolean): { text: string; note?: string } {
   const ir = lowerSpec(loaded);
-  const text = emitTorchModule(ir, loaded);
+  const text = emitPython(ir);
   const project = projectAt(PROJECT_ROOT);
-  const plain = sets.length > 0 ? emitTorchModule(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT })), loaded) : text;
+  const plain = sets.length > 0 ? emitPython(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }))) : text;
   if (plain !== text || dirname(resolve(PROJECT_ROOT, loaded.files[0]!.path)) !== project.specsDir) return { text };
   const file = torchPathFor(project, specPath);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;

@@ -20,7 +20,6 @@ import { getBatch } from "../data/batches.js";
 import { corpusRecord } from "../data/run-corpus.js";
 import { formatBytes } from "../cli/output.js";
 import { UserError } from "../errors.js";
-import { dropoutState, restoreDropoutState, seedDropout } from "../nn/functional.js";
 import { tf } from "../nn/tf.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -158,7 +157,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   const params = net.namedParameters();
   const optimizer = new Optimizer(t.optimizer);
   const batchRng = new Prng(t.seed);
-  seedDropout(t.seed ^ 0x5bd1e995);
+  net.dropoutSeeds.reseed(t.seed ^ 0x5bd1e995);
   let step = 0;
   /** The step of the checkpoint on disk, once there is one. */
   let savedStep = previous?.meta.step;
@@ -188,7 +187,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
       tf.dispose([...slots.values()]);
     }
     batchRng.state = previous.meta.rng.batches;
-    restoreDropoutState(previous.meta.rng.dropout);
+    net.dropoutSeeds.state = previous.meta.rng.dropout;
     step = previous.meta.step;
     report.log(`resuming ${runDir} at step ${step}`);
   } else {
@@ -218,7 +217,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
       corpus: corpusRecord(corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
-      rng: { batches: batchRng.state, dropout: dropoutState() },
+      rng: { batches: batchRng.state, dropout: net.dropoutSeeds.state },
       optimizerStep: optimizer.step,
       backend: backend.name,
       ...(backend.skipped.length ? { backendSkipped: backend.skipped } : {}),

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchReport } from "../../bench/bench.js";
+import type { BenchReport } from "../../bench/results.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
 const torch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;

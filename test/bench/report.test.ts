@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchReport, OurResult, TorchSetting } from "../../bench/bench.js";
+import type { BenchReport, OurResult, TorchSetting } from "../../bench/results.js";
 import {
   explainMemory,
   explainMissing,

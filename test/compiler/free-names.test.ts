@@ -2,7 +2,7 @@
 // not declare. A table of small sources, each with the names it must import.
 import { Project } from "ts-morph";
 import { describe, expect, it } from "vitest";
-import { freeNames } from "../../compiler/emit/free-names.js";
+import { freeNames } from "../../compiler/serialize/typescript/free-names.js";
 
 const cases: Record<string, { readonly source: string; readonly free: readonly string[] }> = {
   "a call and a type": { source: "function f(x: Tensor): Tensor { return dropout(x); }", free: ["Tensor", "dropout"] },

@@ -7,7 +7,6 @@
 // Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
 import { describe, expect, it } from "vitest";
 import { models } from "../../generated/index.js";
-import { seedDropout } from "../../runtime/nn/functional.js";
 import { tf } from "../../runtime/nn/tf.js";
 import {
   causalAttention,
@@ -184,8 +183,8 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
 
   async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number): Promise<number[][]> {
     await tf.setBackend(backend);
-    seedDropout(3); // the same dropout masks on both backends
     const model = models[name].createModel({ vocabSize: 65, seed: 5 });
+    model.dropoutSeeds.reseed(3); // the same dropout masks on both backends
     const rng = new Prng(11);
     const idx = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.nextInt(65)), [B, T], "int32");
     const tgt = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.nextInt(65)), [B, T], "int32");

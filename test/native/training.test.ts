@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
 import { models } from "../../generated/index.js";
 import { loadAddon } from "../../runtime/native/addon.js";
-import { dropout, multiHeadCausalAttention, seedDropout } from "../../runtime/nn/functional.js";
+import { Dropout } from "../../runtime/nn/dropout.js";
+import { DropoutSeeds } from "../../runtime/nn/dropout-seeds.js";
+import { multiHeadCausalAttention } from "../../runtime/nn/functional.js";
 import { Linear } from "../../runtime/nn/linear.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { Prng } from "../../runtime/random.js";
@@ -140,8 +142,9 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     const results: number[][] = [];
     for (const backend of ["cpu", "native"]) {
       await tf.setBackend(backend);
-      seedDropout(77);
-      results.push(tf.tidy(() => Array.from(dropout(tf.tensor(x, [3, 50, 7]), 0.3, true).dataSync())));
+      const drop = new Dropout(0.3);
+      drop.shareDropoutSeeds(new DropoutSeeds(77));
+      results.push(tf.tidy(() => Array.from(drop.forward(tf.tensor(x, [3, 50, 7])).dataSync())));
     }
     expect(results[1]).toEqual(results[0]);
   });
@@ -153,7 +156,9 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     const results: number[][][] = [];
     for (const backend of ["cpu", "native"]) {
       await tf.setBackend(backend);
-      seedDropout(5);
+      const seeds = new DropoutSeeds(5);
+      const drop = new Dropout(0.4);
+      drop.shareDropoutSeeds(seeds);
       const out = tf.tidy(() => {
         const wt = ws.map((w) => tf.tensor(w, [D, C]));
         const xt = tf.tensor(x, [B, T, C]);
@@ -164,10 +169,10 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
             return l;
           };
           const heads = Array.from({ length: H }, (_, h) => ({ query: lin(3 * h), key: lin(3 * h + 1), value: lin(3 * h + 2) }));
-          return tf.sum(tf.mul(multiHeadCausalAttention(xi as tf.Tensor3D, heads, D ** -0.5, { dropout: 0.4, training: true }), tf.range(0, B * T * H * D).reshape([B, T, H * D])));
+          return tf.sum(tf.mul(multiHeadCausalAttention(xi as tf.Tensor3D, heads, D ** -0.5, { dropout: drop }), tf.range(0, B * T * H * D).reshape([B, T, H * D])));
         };
         const g = tf.grads(f)([xt, ...wt]);
-        seedDropout(5);
+        seeds.reseed(5);
         const value = f(xt, ...wt);
         return [Array.from(value.dataSync()), ...g.map((t) => Array.from(t.dataSync()))];
       });
@@ -186,8 +191,8 @@ describe.skipIf(skipReason !== undefined)(`native training path${skipReason ? ` 
     const addon = loadAddon();
     const threads = addon.setThreads(0);
     const run = async (): Promise<Float32Array[]> => {
-      seedDropout(1);
       const model = models["dropout"].createModel({ vocabSize: 65, seed: 3 });
+      model.dropoutSeeds.reseed(1);
       const data = new Prng(4);
       const [B, T] = [16, model.blockSize];
       const x = tf.tensor2d(Int32Array.from({ length: B * T }, () => data.nextInt(65)), [B, T], "int32");

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { torchPathFor, projectAt } from "../../compiler/compile.js";
-import { emitTorchModule } from "../../compiler/emit-torch/locate.js";
+import { emitPython } from "../../compiler/emit.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
@@ -149,7 +149,7 @@ export function parityTests(backend: BackendChoice, skip?: string, only?: readon
           // The committed PyTorch module, or one emitted for the reduced architecture or a variant.
           const emitted = sets.length > 0 || variant;
           const torchModule = emitted ? join(dir, "model.py") : torchPathFor(projectAt(PROJECT_ROOT), specPath);
-          if (emitted) writeFileSync(torchModule, emitTorchModule(lowerSpec(loaded), loaded));
+          if (emitted) writeFileSync(torchModule, emitPython(lowerSpec(loaded)));
           const files = { spec: join(dir, "spec.json"), model: torchModule, weights: join(dir, "model.safetensors"), batch: join(dir, "batch.safetensors"), out: join(dir, "torch.safetensors") };
           writeFileSync(files.spec, JSON.stringify(spec));
           writeFileSync(files.weights, Buffer.concat(encodeSafetensors(initial)));

@@ -12,7 +12,7 @@ import ts from "typescript";
 import { parse as parseYaml, stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { SpecError } from "../../compiler/diagnostics/diagnostic.js";
-import { emitModelFile } from "../../compiler/emit/model-file.js";
+import { emitTypeScript as emitModelFile } from "../../compiler/emit.js";
 import { countParams, trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";

@@ -4,17 +4,7 @@ import type { AttentionHeadSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, type Cost, type NodeDef, type ParamDecl } from "../node-def.js";
 import { resolveWidth, type Dims, type Width } from "../width.js";
 import { requireActivations, requireNumeric } from "./require.js";
-
-export interface AttentionHeadNode {
-  readonly kind: "attention_head";
-  readonly name: string;
-  readonly inWidth: Width;
-  readonly headSize: number;
-  /** Multiply scores by 1/sqrt(head_size). */
-  readonly scale: boolean;
-  /** Dropout on the attention weights. */
-  readonly dropout: number;
-}
+import type { AttentionHeadNode } from "./types.js";
 
 /** key, query and value projections of one head, without bias as in the lecture (or with). */
 export function headParams(inWidth: Width, headSize: number, prefix = "", bias = false): ParamDecl[] {

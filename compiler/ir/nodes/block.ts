@@ -2,17 +2,8 @@
 import type { BlockSpec } from "../../spec/types.generated.js";
 import { NO_PARAMS, type NodeDef } from "../node-def.js";
 import type { Width } from "../width.js";
-import type { IrNode } from "./index.js";
 import { requireActivations } from "./require.js";
-
-export interface BlockNode {
-  readonly kind: "block";
-  readonly name: string;
-  readonly className: string;
-  readonly inWidth: Width;
-  readonly outWidth: Width;
-  readonly body: readonly IrNode[];
-}
+import type { BlockNode } from "./types.js";
 
 export const block: NodeDef<"block"> = {
   kind: "block",

@@ -4,19 +4,14 @@ import type { DropoutSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, NO_PARAMS, type NodeDef } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations } from "./require.js";
-
-export interface DropoutNode {
-  readonly kind: "dropout";
-  readonly width: Width;
-  readonly rate: number;
-}
+import type { DropoutNode } from "./types.js";
 
 export const dropout: NodeDef<"dropout"> = {
   kind: "dropout",
-  defaultName: () => undefined,
+  defaultName: () => "dropout",
   lower(spec: DropoutSpec, ctx) {
     const width = requireActivations(ctx, "dropout");
-    return { kind: "dropout", width, rate: spec.rate ?? ctx.defaultDropout };
+    return { kind: "dropout", name: ctx.name, width, rate: spec.rate ?? ctx.defaultDropout };
   },
   outWidth: (node) => node.width,
   params: () => NO_PARAMS,

@@ -5,22 +5,7 @@ import type { FeedForwardSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, type NodeDef, type ParamDecl } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations, requireNumeric } from "./require.js";
-
-export type Activation = FeedForwardSpec["activation"];
-
-export interface FeedForwardNode {
-  readonly kind: "feed_forward";
-  readonly name: string;
-  readonly width: Width;
-  readonly hidden: number;
-  readonly activation: Activation;
-  /** A third matrix, gate, whose activation multiplies the up projection fc. */
-  readonly gated: boolean;
-  /** Biases on fc, gate and proj. */
-  readonly bias: boolean;
-  /** Dropout after the second linear layer. */
-  readonly dropout: number;
-}
+import type { Activation, FeedForwardNode } from "./types.js";
 
 /** The Transformer paper's inner width is four times the model width. */
 const DEFAULT_MULTIPLIER = 4;

@@ -5,15 +5,7 @@ import type { LayerNormSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, NO_PARAMS, type NodeDef } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations } from "./require.js";
-
-export interface LayerNormNode {
-  readonly kind: "layer_norm";
-  readonly name: string;
-  readonly width: Width;
-  readonly eps: number;
-  /** Learn gamma and beta. */
-  readonly affine: boolean;
-}
+import type { LayerNormNode } from "./types.js";
 
 export const layerNorm: NodeDef<"layer_norm"> = {
   kind: "layer_norm",

@@ -4,19 +4,7 @@ import type { LinearSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, type NodeDef, type ParamDecl } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations } from "./require.js";
-
-export interface LinearNode {
-  readonly kind: "linear";
-  readonly name: string;
-  readonly inWidth: Width;
-  readonly outWidth: Width;
-  readonly bias: boolean;
-  /**
-   * With model.tie_embeddings, the name of the token_embedding whose table is this layer's weight: the
-   * layer then owns only its bias.
-   */
-  readonly tiedTo?: string;
-}
+import type { LinearNode } from "./types.js";
 
 export const linear: NodeDef<"linear"> = {
   kind: "linear",

@@ -8,39 +8,7 @@ import { resolveWidth, type Width } from "../width.js";
 import { headCost, headParams } from "./attention-head.js";
 import { linearParams } from "./feed-forward.js";
 import { requireActivations, requireNumeric } from "./require.js";
-
-/** Rotary position embedding: the leading `dims` of each query and key head rotate by position. */
-export interface Rope {
-  readonly base: number;
-  /** Dimensions of a head that rotate: even, at most head_size. */
-  readonly dims: number;
-}
-
-export interface MultiHeadAttentionNode {
-  readonly kind: "multi_head_attention";
-  readonly name: string;
-  readonly inWidth: Width;
-  readonly heads: number;
-  readonly headSize: number;
-  /** Key/value heads; each serves heads / kvHeads query heads. Equal to heads for plain attention. */
-  readonly kvHeads: number;
-  /**
-   * "heads": the lecture's layout, a module per head with its own key, query and value
-   * (heads.<i>.query.weight). "fused": one query, key and value projection for all heads
-   * (query.weight of heads × head_size rows), as grouped-query, rotary and qk-normed attention need.
-   */
-  readonly layout: "heads" | "fused";
-  /** Biases on the query, key and value projections. */
-  readonly qkvBias: boolean;
-  /** A linear map from heads × head_size back to the input width. */
-  readonly projection: boolean;
-  readonly projectionBias: boolean;
-  readonly rope: Rope | undefined;
-  readonly qkNorm: "rms_norm" | "layer_norm" | undefined;
-  readonly scale: boolean;
-  /** Dropout on the attention weights and after the projection. */
-  readonly dropout: number;
-}
+import type { MultiHeadAttentionNode, Rope } from "./types.js";
 
 /** RoFormer's base, and Llama's. */
 const ROPE_BASE = 10000;

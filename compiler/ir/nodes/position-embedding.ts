@@ -4,15 +4,7 @@ import type { PositionEmbeddingSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, NO_PARAMS, type NodeDef } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations } from "./require.js";
-
-export interface PositionEmbeddingNode {
-  readonly kind: "position_embedding";
-  readonly name: string;
-  readonly encoding: "learned" | "sinusoidal";
-  readonly width: Width;
-  /** Rows of the table: one per position up to the context length. */
-  readonly blockSize: number;
-}
+import type { PositionEmbeddingNode } from "./types.js";
 
 export const positionEmbedding: NodeDef<"position_embedding"> = {
   kind: "position_embedding",

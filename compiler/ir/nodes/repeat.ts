@@ -3,17 +3,8 @@
 import type { RepeatSpec } from "../../spec/types.generated.js";
 import { NO_PARAMS, type NodeDef } from "../node-def.js";
 import { showWidth, type Width } from "../width.js";
-import type { BlockNode } from "./block.js";
 import { requireActivations } from "./require.js";
-
-export interface RepeatNode {
-  readonly kind: "repeat";
-  readonly name: string;
-  readonly times: number;
-  readonly width: Width;
-  /** One copy of the body; the generated code builds `times` of them. */
-  readonly block: BlockNode;
-}
+import type { BlockNode, RepeatNode } from "./types.js";
 
 export const repeat: NodeDef<"repeat"> = {
   kind: "repeat",

@@ -3,14 +3,8 @@
 import type { ResidualSpec } from "../../spec/types.generated.js";
 import { NO_PARAMS, type NodeDef } from "../node-def.js";
 import { resolveWidth, showWidth, type Width } from "../width.js";
-import type { IrNode } from "./index.js";
 import { requireActivations } from "./require.js";
-
-export interface ResidualNode {
-  readonly kind: "residual";
-  readonly width: Width;
-  readonly body: readonly IrNode[];
-}
+import type { ResidualNode } from "./types.js";
 
 export const residual: NodeDef<"residual"> = {
   kind: "residual",

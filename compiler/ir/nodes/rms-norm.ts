@@ -5,15 +5,7 @@ import type { RmsNormSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, NO_PARAMS, type NodeDef } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
 import { requireActivations } from "./require.js";
-
-export interface RmsNormNode {
-  readonly kind: "rms_norm";
-  readonly name: string;
-  readonly width: Width;
-  readonly eps: number;
-  /** Learn a per-feature gain gamma. */
-  readonly scale: boolean;
-}
+import type { RmsNormNode } from "./types.js";
 
 export const rmsNorm: NodeDef<"rms_norm"> = {
   kind: "rms_norm",

@@ -2,13 +2,7 @@
 import type { TokenEmbeddingSpec } from "../../spec/types.generated.js";
 import { NO_CHILDREN, type NodeDef } from "../node-def.js";
 import { resolveWidth, type Width } from "../width.js";
-
-export interface TokenEmbeddingNode {
-  readonly kind: "token_embedding";
-  readonly name: string;
-  /** Width of each row: n_embd, or the vocabulary itself for a bigram model. */
-  readonly dim: Width;
-}
+import type { TokenEmbeddingNode } from "./types.js";
 
 export const tokenEmbedding: NodeDef<"token_embedding"> = {
   kind: "token_embedding",

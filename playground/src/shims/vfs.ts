@@ -5,7 +5,7 @@
 const bundled: Record<string, string> = {
   ...(import.meta.glob("../../../specs/*.yaml", { query: "?raw", import: "default", eager: true }) as Record<string, string>),
   ...(import.meta.glob("../../../schema/spec.schema.json", { query: "?raw", import: "default", eager: true }) as Record<string, string>),
-  ...(import.meta.glob("../../../compiler/emit/templates/*.hbs", { query: "?raw", import: "default", eager: true }) as Record<string, string>),
+  ...(import.meta.glob("../../../compiler/serialize/*/*.hbs", { query: "?raw", import: "default", eager: true }) as Record<string, string>),
 };
 
 export const ROOT = "/project";

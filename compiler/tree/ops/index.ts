@@ -1,0 +1,45 @@
+// The op catalogue: every operation a generated forward may call, registered here once by name. The
+// serializers look an op up here to spell it; a builder builds a call with the constructors exported here.
+import { ACTIVATION, GATED_ACTIVATION } from "./activations.js";
+import { CAUSAL_ATTENTION, CAUSAL_MASK, MULTI_HEAD_CAUSAL_ATTENTION } from "./attention.js";
+import { LAYER_NORM, RMS_NORM } from "./norms.js";
+import type { OpDef } from "./op.js";
+import { EMBEDDING_ROWS, ROPE, ROTARY_TABLES, SINUSOIDAL_TABLE, TABLE_ROWS } from "./positions.js";
+import { ADD, MATMUL, MUL, RESHAPE, SOFTMAX, TRANSPOSE } from "./tensor.js";
+
+export type { OpDef, PyArgs, PyHelper, PyText, TsArgs } from "./op.js";
+export { PREC } from "./op.js";
+export { activation, gatedActivation } from "./activations.js";
+export { causalAttention, causalMask, multiHeadCausalAttention } from "./attention.js";
+export { layerNorm, rmsNorm } from "./norms.js";
+export { embeddingRows, rope, rotaryTables, sinusoidalTable, tableRows } from "./positions.js";
+export { add, matmul, mul, reshape, softmax, transpose } from "./tensor.js";
+
+const ALL: readonly OpDef[] = [
+  ADD,
+  MUL,
+  MATMUL,
+  SOFTMAX,
+  RESHAPE,
+  TRANSPOSE,
+  ACTIVATION,
+  GATED_ACTIVATION,
+  LAYER_NORM,
+  RMS_NORM,
+  CAUSAL_MASK,
+  CAUSAL_ATTENTION,
+  MULTI_HEAD_CAUSAL_ATTENTION,
+  ROTARY_TABLES,
+  ROPE,
+  SINUSOIDAL_TABLE,
+  EMBEDDING_ROWS,
+  TABLE_ROWS,
+];
+
+export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.map((o) => [o.name, o]));
+
+export function opDef(name: string): OpDef {
+  const def = OPS.get(name);
+  if (!def) throw new Error(`no op named ${name} in the catalogue (compiler/tree/ops/index.ts)`);
+  return def;
+}
