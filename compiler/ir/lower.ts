@@ -3,6 +3,8 @@
 import { createHash } from "node:crypto";
 import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { childPointer, locate, type LocMap, type Pointer } from "../spec/located.js";
+import { PY_TAKEN_NAMES } from "../text/python.js";
+import { TS_TAKEN_NAMES } from "../text/typescript.js";
 import type { LoadedSpec } from "../spec/load.js";
 import type { LayerSpec, Spec } from "../spec/types.generated.js";
 import type { LowerContext, LoweredList } from "./node-def.js";
@@ -15,8 +17,12 @@ import { showWidth, type Width } from "./width.js";
  * property would be one of these shadows it (a layer named forward replaces the forward method).
  */
 const INHERITED_MEMBERS = new Set(["constructor", "forward", "train", "eval", "training", "dispose", "namedParameters", "parameterCount", "param", "buffer", "module", "modules", "vocabSize", "blockSize"]);
-/** Top-level names a generated file already uses: what it imports from runtime/nn and the globals it calls. */
-const TAKEN_CLASS_NAMES = new Set(["Module", "LanguageModel", "Linear", "Embedding", "AttentionHead", "ModelOptions", "ModelOutput", "KvCache", "RMSNorm", "Array", "Boolean", "Error", "JSON", "Map", "Math", "Number", "Object", "Set", "String"]);
+/** Which generated file already uses a top-level name (its imports, globals and own definitions), or undefined. */
+function takenBy(name: string): string | undefined {
+  if (TS_TAKEN_NAMES.has(name)) return "a name the generated TypeScript already uses";
+  if (PY_TAKEN_NAMES.has(name)) return `a name the generated PyTorch module already uses${name === "F" ? " (torch.nn.functional as F)" : ""}`;
+  return undefined;
+}
 
 /** The property a layer name becomes in generated code (as emit's propertyName: snake_case → camelCase). */
 function propertyOf(layerName: string): string {
@@ -26,9 +32,10 @@ function propertyOf(layerName: string): string {
 export function lowerSpec(loaded: LoadedSpec): ModelIR {
   const { spec, locs } = loaded;
   const className = `${pascalCase(spec.name)}Model`;
-  if (TAKEN_CLASS_NAMES.has(className)) {
+  if (takenBy(className)) {
     throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
   }
+  checkDescription(loaded);
   const env: Env = { spec, locs, classes: new Map(), className };
   const lowered = lowerList(env, spec.model.layers, "/model/layers", "tokens");
   const top = spec.model.tie_embeddings ? { ...lowered, nodes: tieEmbeddings(locs, lowered.nodes) } : lowered;
@@ -55,6 +62,19 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     tieEmbeddings: spec.model.tie_embeddings,
     modelHash: sha256(canonicalJson(withoutLaterDefaults(spec.model))),
   };
+}
+
+/**
+ * A description is prose shown in the generated code's doc comments: a control character other than a
+ * tab or a line break (a NUL, which Python source cannot hold, an escape sequence) is refused where the
+ * spec writes it rather than carried into code.
+ */
+function checkDescription(loaded: LoadedSpec): void {
+  const text = loaded.spec.description ?? "";
+  const at = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
+  if (at < 0) return;
+  const code = `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}`;
+  throw located(loaded.locs, "/description", `the description holds the control character ${code} (at character ${at + 1}); a description is prose: tabs and line breaks are fine, other control characters are not`);
 }
 
 /**
@@ -185,8 +205,9 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
 }
 
 function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
-  if (TAKEN_CLASS_NAMES.has(node.className) || node.className === env.className) {
-    const what = node.className === env.className ? "the model's own class" : "a name generated code already uses";
+  const taken = takenBy(node.className);
+  if (taken || node.className === env.className) {
+    const what = taken ?? "the model's own class";
     throw located(env.locs, childPointer(pointer, "class"), `a block class named ${node.className} would clash with ${what}; choose another class name`);
   }
   const structure = canonicalJson(node.body);
