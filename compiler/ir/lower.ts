@@ -18,6 +18,7 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
   if (reservedClassName(className)) {
     throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
   }
+  checkDescription(loaded);
   const env: Env = { spec, locs, classes: new Map(), className };
   const lowered = lowerList(env, spec.model.layers, "/model/layers", "tokens");
   const top = spec.model.tie_embeddings ? { ...lowered, nodes: tieEmbeddings(locs, lowered.nodes) } : lowered;
@@ -44,6 +45,19 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     tieEmbeddings: spec.model.tie_embeddings,
     modelHash: sha256(canonicalJson(withoutLaterDefaults(spec.model))),
   };
+}
+
+/**
+ * A description is prose shown in the generated code's doc comments: a control character other than a
+ * tab or a line break (a NUL, which Python source cannot hold, an escape sequence) is refused where the
+ * spec writes it rather than carried into code.
+ */
+function checkDescription(loaded: LoadedSpec): void {
+  const text = loaded.spec.description ?? "";
+  const at = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
+  if (at < 0) return;
+  const code = `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}`;
+  throw located(loaded.locs, "/description", `the description holds the control character ${code} (at character ${at + 1}); a description is prose: tabs and line breaks are fine, other control characters are not`);
 }
 
 /**
@@ -173,8 +187,9 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
 }
 
 function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
-  if (reservedClassName(node.className) || node.className === env.className) {
-    const what = node.className === env.className ? "the model's own class" : "a name generated code already uses";
+  const taken = reservedClassName(node.className);
+  if (taken || node.className === env.className) {
+    const what = taken ?? "the model's own class";
     throw located(env.locs, childPointer(pointer, "class"), `a block class named ${node.className} would clash with ${what}; choose another class name`);
   }
   const structure = canonicalJson(node.body);

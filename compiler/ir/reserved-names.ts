@@ -1,6 +1,8 @@
 // The names generated code already uses, in either target, which a layer or a block class may not take:
 // a layer becomes a property of its class (TypeScript camel-cases it) and an attribute of a
 // torch.nn.Module, and a block becomes a class of the file. Lowering refuses them at the spec's line.
+import { PY_TAKEN_NAMES } from "../text/python.js";
+import { TS_TAKEN_NAMES } from "../text/typescript.js";
 
 /**
  * Members every generated TypeScript layer class inherits (runtime/nn's Module and LanguageModel): a layer
@@ -69,55 +71,18 @@ export function reservedLayerName(name: string, scope: "model" | "block"): strin
 }
 
 /**
- * Top-level names a generated file already uses: what the TypeScript file imports from runtime/nn and the
- * globals it calls, and the Python module's own definitions and imports.
+ * The helper classes builders declare (compiler/tree/builders/): a block class of one of these names
+ * would take the name, and the helper class would be renamed.
  */
-const TAKEN_CLASS_NAMES = new Set([
-  // TypeScript
-  "Module",
-  "LanguageModel",
-  "Linear",
-  "Embedding",
-  "Dropout",
-  "DropoutSeeds",
-  "Initializer",
-  "AttentionHead",
-  "ModelOptions",
-  "ModelOutput",
-  "KvCache",
-  "Array",
-  "Boolean",
-  "Error",
-  "JSON",
-  "Map",
-  "Math",
-  "Number",
-  "Object",
-  "Set",
-  "String",
-  // Python
-  "ModelConfig",
-  "META",
-  "TiedHead",
-  "HAS_SDPA",
-  "F",
-  "nn",
-  "torch",
-  "dataclass",
-  "annotations",
-  "False",
-  "None",
-  "True",
-  // The helper classes builders declare (compiler/tree/builders/), which a block class would rename.
-  "LayerNorm",
-  "RMSNorm",
-  "Head",
-  "MultiHeadAttention",
-  "CausalSelfAttention",
-  "FeedForward",
-]);
+const HELPER_CLASSES = new Set(["LayerNorm", "RMSNorm", "Head", "MultiHeadAttention", "CausalSelfAttention", "FeedForward"]);
 
-/** Whether a class of the file (the model's or a block's) may not have this name. */
-export function reservedClassName(name: string): boolean {
-  return TAKEN_CLASS_NAMES.has(name) || PY_KEYWORDS.has(name);
+/**
+ * Which generated file already uses a top-level name (its imports, globals and own definitions), or
+ * undefined: a class of the file (the model's, a block's) may not take it.
+ */
+export function reservedClassName(name: string): string | undefined {
+  if (TS_TAKEN_NAMES.has(name)) return "a name the generated TypeScript already uses";
+  if (PY_TAKEN_NAMES.has(name) || PY_KEYWORDS.has(name)) return `a name the generated PyTorch module already uses${name === "F" ? " (torch.nn.functional as F)" : ""}`;
+  if (HELPER_CLASSES.has(name)) return "a helper class generated code already declares";
+  return undefined;
 }

@@ -2,7 +2,7 @@
 // apply `--set` overrides, then validate against the schema. The result is a typed, defaulted spec plus
 // the location of everything in it.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { fail, type Loc } from "../diagnostics/diagnostic.js";
 import { locate, type Located, type LocMap } from "./located.js";
 import { mergeLocated } from "./merge.js";
@@ -32,7 +32,8 @@ export interface LoadOptions {
 
 export function displayPath(file: string, cwd = process.cwd()): string {
   const rel = relative(cwd, file);
-  return (rel.startsWith("..") ? file : rel).split("\\").join("/");
+  // '/'-separated on Windows too; on POSIX a backslash is part of a file name, not a separator
+  return (rel.startsWith("..") ? file : rel).split(sep).join("/");
 }
 
 export function loadSpec(file: string, options: LoadOptions = {}): LoadedSpec {

@@ -194,7 +194,7 @@ describe("spec mutations", () => {
     ["a layer named forward", head + layers("    - kind: layer_norm", "      name: forward"), "7:13", /^a layer named "forward" would hide the class's own forward; choose another name$/],
     ["ln_1 beside ln1", head + layers("    - kind: layer_norm", "      name: ln1", "    - kind: layer_norm", "      name: ln_1"), "9:13", /^another layer in this scope is named "ln1", and both would be the property ln1 \(line 6\)$/],
     ["a model named language", "extends: 02-position.yaml\nname: language\n", "2:7", /^the model's class would be named LanguageModel, which generated code already uses; choose another name$/],
-    ["a block class named Linear", head + layers("    - kind: block", "      class: Linear", "      body:", "        - kind: layer_norm"), "7:14", /^a block class named Linear would clash with a name generated code already uses; choose another class name$/],
+    ["a block class named Linear", head + layers("    - kind: block", "      class: Linear", "      body:", "        - kind: layer_norm"), "7:14", /^a block class named Linear would clash with a name the generated TypeScript already uses; choose another class name$/],
   ])("%s is a located spec error", (_name, text, at, message) => {
     writeFileSync(join(SPECS_DIR, "mutant.yaml"), text);
     const e = (() => {

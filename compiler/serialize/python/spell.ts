@@ -3,6 +3,7 @@
 // module has no KV cache: the tree's cache statements are left out and past positions are 0.
 import type { Expr, OpArg, Stmt } from "../../tree/nodes.js";
 import { opDef, PREC, type PyArgs, type PyText } from "../../tree/ops/index.js";
+import { pyComment } from "../../text/python.js";
 import { comment, pyNum } from "./text.js";
 
 function text(t: string, prec: number, expr: Expr): PyText {
@@ -60,7 +61,7 @@ function spellArg(a: OpArg): PyText | readonly PyText[] | Exclude<OpArg, Expr | 
   return a as Exclude<OpArg, Expr | readonly Expr[]>;
 }
 
-const withComment = (code: string, note: string | undefined): string => (note ? `${code}  # ${note}` : code);
+const withComment = (code: string, note: string | undefined): string => (note ? `${code}  # ${pyComment(note)}` : code);
 
 /** A method's statements as Python lines, indented by `indent` spaces inside the method. */
 export function spellPyStmts(body: readonly Stmt[], indent = 8): string[] {
@@ -84,7 +85,7 @@ export function spellPyStmts(body: readonly Stmt[], indent = 8): string[] {
         break;
       }
       case "note":
-        if (s.only !== "typescript") out.push(...(s.verbatim ? s.text.split("\n").map((l) => `${pad}#${l ? ` ${l}` : ""}`) : comment(s.text, indent)));
+        if (s.only !== "typescript") out.push(...(s.verbatim ? s.text.split("\n").map((l) => `${pad}#${l ? ` ${pyComment(l)}` : ""}`) : comment(s.text, indent)));
         break;
       case "for":
         out.push(`${pad}for ${s.item} in ${spellPy(s.over).text}:`, ...spellPyStmts(s.body, indent + 4));

@@ -1,4 +1,5 @@
 // Spelling Python: number literals, docstrings and comments wrapped to the file's width.
+import { pyComment, pyDocstringBody } from "../../text/python.js";
 import { wrap } from "../typescript/format.js";
 
 /** The widest line the emitted Python aims for (nanoGPT's model.py stays near it too). */
@@ -22,10 +23,10 @@ export function docstring(text: string, indent: number): string[] {
 /** `# ...` comment lines at `indent` spaces, wrapped. */
 export function comment(text: string, indent: number): string[] {
   const pad = " ".repeat(indent);
-  return wrap(text, WIDTH - indent - 2).map((l) => `${pad}# ${l}`);
+  return wrap(pyComment(text), WIDTH - indent - 2).map((l) => `${pad}# ${l}`);
 }
 
 /** Text safe inside a """docstring""". */
 export function docText(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/"""/g, '\\"\\"\\"');
+  return pyDocstringBody(text);
 }

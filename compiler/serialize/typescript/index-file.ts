@@ -1,5 +1,6 @@
 // Emits generated/index.ts: every generated model module, keyed by its spec name.
 import { Project, VariableDeclarationKind } from "ts-morph";
+import { tsString } from "../../text/typescript.js";
 import { FORMAT } from "./format.js";
 
 export interface IndexEntry {
@@ -14,7 +15,7 @@ export function emitIndexFile(entries: readonly IndexEntry[]): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("index.ts", "", { overwrite: true });
   const ident = (name: string): string => name.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^(\d)/, "_$1");
-  for (const e of sorted) file.addImportDeclaration({ moduleSpecifier: `./${e.file}.js`, namespaceImport: ident(e.name) });
+  for (const e of sorted) file.addImportDeclaration({ moduleSpecifier: "model", namespaceImport: ident(e.name) }).getModuleSpecifier().replaceWithText(tsString(`./${e.file}.js`));
   file.addVariableStatement({
     declarationKind: VariableDeclarationKind.Const,
     isExported: true,
@@ -22,7 +23,7 @@ export function emitIndexFile(entries: readonly IndexEntry[]): string {
     declarations: [
       {
         name: "models",
-        initializer: `{\n${sorted.map((e) => `${JSON.stringify(e.name)}: ${ident(e.name)},`).join("\n")}\n} as const`,
+        initializer: `{\n${sorted.map((e) => `${tsString(e.name)}: ${ident(e.name)},`).join("\n")}\n} as const`,
       },
     ],
   });

@@ -8,6 +8,7 @@ import { Project, StructureKind, VariableDeclarationKind, type ClassDeclarationS
 import { LIBRARY } from "../../tree/library.js";
 import type { ClassDecl, Field, Forward, Init, Make, ModuleFile, Param } from "../../tree/nodes.js";
 import { initHas, makesOf } from "../../tree/walk.js";
+import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js";
 import { FORMAT, wrap } from "./format.js";
 import { freeNames } from "./free-names.js";
 import { INIT_FUNCTIONS } from "./init-functions.js";
@@ -23,7 +24,7 @@ export const DEFAULT_RUNTIME_IMPORT = "../runtime/nn/index.js";
 const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./header.hbs", import.meta.url)), "utf8"), { noEscape: true });
 
 /** Every name of runtime/nn a file may use; it imports those its syntax tree does use. */
-const RUNTIME_VALUES = [
+export const RUNTIME_VALUES: readonly string[] = [
   "Dropout",
   "Embedding",
   "Initializer",
@@ -57,10 +58,16 @@ function classTakesVocab(decl: ClassDecl | undefined, classes: Classes): boolean
 }
 
 /** A doc comment at `indent` spaces: one line when it fits in 100 columns, else wrapped. */
-function jsDoc(text: string, indent: number): string {
+function jsDoc(prose: string, indent: number): string {
+  const text = tsDocComment(prose);
   const one = `/** ${text} */`;
   if (indent + one.length <= 100) return one;
   return ["/**", ...wrap(text, 100 - indent - 3).map((l) => ` * ${l}`), " */"].join("\n");
+}
+
+/** Prose for a doc comment: wrapped to the file's width, nothing in it able to end the comment. */
+function docText(prose: string): string {
+  return wrap(tsDocComment(prose), 100).join("\n");
 }
 
 /** The constructor's parameters: by name for two or fewer, else one object `o`. */
@@ -112,7 +119,7 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
       case "value":
         return [`${target} = ${spellExpr(f.value, scope)};`];
       case "unpack":
-        return [`const [${f.names.join(", ")}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${f.comment}` : ""}`];
+        return [`const [${f.names.join(", ")}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${tsLineComment(f.comment)}` : ""}`];
       case "note":
         return f.only === "python" ? [] : noteLines(f.text, f.verbatim === true);
     }
@@ -121,7 +128,7 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
 
 function properties(init: readonly Init[]): OptionalKind<PropertyDeclarationStructure>[] {
   return init.flatMap((f) =>
-    f.kind === "note" || f.kind === "unpack" ? [] : [{ name: camel(f.name), type: fieldType(f), isReadonly: true, ...(f.doc ? { docs: [f.doc] } : {}) }],
+    f.kind === "note" || f.kind === "unpack" ? [] : [{ name: camel(f.name), type: fieldType(f), isReadonly: true, ...(f.doc ? { docs: [docText(f.doc)] } : {}) }],
   );
 }
 
@@ -143,7 +150,7 @@ function helperClass(decl: ClassDecl, classes: Classes): ClassDeclarationStructu
     kind: StructureKind.Class,
     name: decl.name,
     extends: "Module",
-    docs: [wrap(decl.doc, 100).join("\n")],
+    docs: [docText(decl.doc)],
     properties: properties(decl.init),
     ctors: [{ parameters: params, statements: ["super();", ...initLines(decl.init, scope, classes)] }],
     methods: fwd
@@ -180,14 +187,14 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
     declarations: [
       {
         name: "meta",
-        initializer: ["{", `name: ${JSON.stringify(file.name)},`, `spec: ${JSON.stringify(spec!.path)},`, `specSha256: ${JSON.stringify(spec!.sha256)},`, `modelHash: ${JSON.stringify(file.modelHash)},`, "} as const"].join("\n"),
+        initializer: ["{", `name: ${tsString(file.name)},`, `spec: ${tsString(spec!.path)},`, `specSha256: ${tsString(spec!.sha256)},`, `modelHash: ${tsString(file.modelHash)},`, "} as const"].join("\n"),
       },
     ],
   });
   const init = INIT_FUNCTIONS[model.initStyle];
   src.addFunction({
     name: init.name,
-    docs: [wrap(init.doc, 100).join("\n")],
+    docs: [docText(init.doc)],
     parameters: [
       { name: "module", type: "Module" },
       { name: "init", type: "Initializer" },
@@ -203,7 +210,7 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
     name: model.name,
     isExported: true,
     extends: "LanguageModel",
-    docs: [wrap(model.doc, 100).join("\n")],
+    docs: [docText(model.doc)],
     properties: properties(model.init),
     ctors: [
       {
@@ -243,10 +250,13 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
   });
 
   const used = new Set(freeNames(src));
-  src.insertImportDeclaration(0, {
-    moduleSpecifier: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT,
+  const runtime = src.insertImportDeclaration(0, {
+    moduleSpecifier: "runtime",
     namedImports: [...RUNTIME_VALUES.filter((n) => used.has(n)), ...RUNTIME_TYPES.filter((n) => used.has(n)).map((t) => `type ${t}`)],
   });
+  // A path can hold what ts-morph's quoting leaves raw (a carriage return, U+2028): spell it here.
+  runtime.getModuleSpecifier().replaceWithText(tsString(options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT));
   src.formatText(FORMAT);
-  return `${header({ spec, parents })}\n${src.getFullText().trimEnd()}\n`;
+  const shown = (f: (typeof file.files)[number]): { path: string; sha256: string } => ({ path: tsLineComment(f.path), sha256: tsLineComment(f.sha256) });
+  return `${header({ spec: shown(spec!), parents: parents.map(shown) })}\n${src.getFullText().trimEnd()}\n`;
 }

@@ -2,6 +2,7 @@
 // a module's forward is `.forward(…)`, sizes are `config.nEmbd`, ops are spelled by the catalogue.
 import type { Expr, OpArg, Stmt } from "../../tree/nodes.js";
 import { opDef, type TsArgs } from "../../tree/ops/index.js";
+import { tsLineComment } from "../../text/typescript.js";
 import { wrap } from "./format.js";
 
 /** snake_case → camelCase: head_size → headSize. */
@@ -88,12 +89,12 @@ export function reassigned(body: readonly Stmt[]): Set<string> {
   return names;
 }
 
-const withComment = (code: string, comment: string | undefined): string => (comment ? `${code} // ${comment}` : code);
+const withComment = (code: string, comment: string | undefined): string => (comment ? `${code} // ${tsLineComment(comment)}` : code);
 
 /** `// ` lines of a note: prose wrapped to the file's width, or verbatim lines. */
 export function noteLines(text: string, verbatim: boolean, width = 96): string[] {
   const lines = verbatim ? text.split("\n") : wrap(text, width);
-  return lines.map((l) => `//${l ? ` ${l}` : ""}`);
+  return lines.map((l) => `//${l ? ` ${tsLineComment(l)}` : ""}`);
 }
 
 /** A method's statements as lines of TypeScript (the formatter indents them). */
