@@ -127,7 +127,9 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
       }
       const children = def.children(node as never);
       const note = node.kind === "linear" && node.tiedTo !== undefined ? `weight is ${node.tiedTo}'s table, counted there` : undefined;
-      rows.push({ path: node.kind === "residual" ? "+" : path, kind: node.kind, output, params: own, depth, ...(note ? { note } : {}) });
+      const shown = node.kind === "residual" ? "+" : node.kind === "save" ? "" : path;
+      const kind = node.kind === "save" ? `save as ${node.label}` : node.kind === "add" ? `add from ${node.label}${node.learned ? " (learned)" : ""}` : node.kind;
+      rows.push({ path: shown, kind, output, params: own, depth, ...(note ? { note } : {}) });
       for (const group of children) visit(group.nodes, join(path, group.prefix), depth + 1);
     }
   };

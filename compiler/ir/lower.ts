@@ -80,6 +80,17 @@ function tieEmbeddings(locs: LocMap, nodes: readonly IrNode[]): IrNode[] {
   return [...nodes.slice(0, -1), { ...last, tiedTo: first.name }];
 }
 
+/**
+ * The labels a layer list has saved (kind save), and the list around it: an add reads a label saved
+ * before it in its own list or in a list around it, but not across a class (a block's or repeat's body).
+ */
+interface LabelScope {
+  readonly saved: Map<string, { readonly width: Width; readonly pointer: Pointer }>;
+  readonly parent?: LabelScope;
+  /** The scope begins a class of its own: labels of the lists around it are out of reach. */
+  readonly classBoundary: boolean;
+}
+
 interface Env {
   readonly spec: Spec;
   readonly locs: LocMap;
@@ -89,9 +100,20 @@ interface Env {
   readonly className: string;
 }
 
-function lowerList(env: Env, specs: readonly LayerSpec[], pointer: Pointer, input: Width | "tokens"): LoweredList {
+function lowerList(env: Env, specs: readonly LayerSpec[], pointer: Pointer, input: Width | "tokens", labels?: LabelScope): LoweredList {
   const names = assignNames(env, specs, pointer);
-  return lowerWithNames(env, specs, pointer, input, names);
+  return lowerWithNames(env, specs, pointer, input, names, { saved: new Map(), ...(labels ? { parent: labels } : {}), classBoundary: labels !== undefined });
+}
+
+/** Where a label was saved that a layer of `scope` can read, or why none can be. */
+function findLabel(scope: LabelScope, label: string): { width: Width; at: Pointer } | { beyond: Pointer } | undefined {
+  let crossed = false;
+  for (let s: LabelScope | undefined = scope; s; s = s.parent) {
+    const hit = s.saved.get(label);
+    if (hit) return crossed ? { beyond: hit.pointer } : { width: hit.width, at: hit.pointer };
+    if (s.classBoundary) crossed = true;
+  }
+  return undefined;
 }
 
 function lowerWithNames(
@@ -100,6 +122,7 @@ function lowerWithNames(
   pointer: Pointer,
   input: Width | "tokens",
   names: ReadonlyMap<Pointer, string>,
+  labels: LabelScope,
 ): LoweredList {
   const nodes: IrNode[] = [];
   let width = input;
@@ -119,9 +142,30 @@ function lowerWithNames(
         return located(env.locs, key ? childPointer(here, key) : here, message, part);
       },
       lowerList: (key, listInput, scope) => {
-        const list = (layer as unknown as Record<string, LayerSpec[]>)[key]!;
-        const at = childPointer(here, key);
-        return scope === "new" ? lowerList(env, list, at, listInput) : lowerWithNames(env, list, at, listInput, names);
+        const path = typeof key === "string" ? [key] : key;
+        const list = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], layer) as LayerSpec[];
+        const at = path.reduce<Pointer>((p, k) => childPointer(p, k), here);
+        return scope === "new"
+          ? lowerList(env, list, at, listInput, labels)
+          : lowerWithNames(env, list, at, listInput, names, { saved: new Map(), parent: labels, classBoundary: false });
+      },
+      saveLabel: (label, w, key) => {
+        const known = findLabel(labels, label);
+        if (known) {
+          const where = locate(env.locs, "at" in known ? known.at : known.beyond);
+          throw located(env.locs, childPointer(here, key), `the label ${label} is already saved${where.kind === "file" ? ` at line ${where.line}` : ""}; a label is saved once in reach of its adds: choose another`);
+        }
+        labels.saved.set(label, { width: w, pointer: here });
+      },
+      readLabel: (label, key) => {
+        const found = findLabel(labels, label);
+        if (found && "width" in found) return found.width;
+        if (found) {
+          const at = locate(env.locs, found.beyond);
+          const where = at.kind === "file" ? ` at line ${at.line}` : "";
+          throw located(env.locs, childPointer(here, key), `the label ${label} is saved${where} outside this block or repeat's body, which is a class of its own and cannot read it; save it inside the body, or write the blocks out one by one`);
+        }
+        throw located(env.locs, childPointer(here, key), `no save with as: ${label} comes before this add in its layer list or the lists around it`);
       },
     };
     const def = nodeDef(layer.kind as NodeKind);

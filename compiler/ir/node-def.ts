@@ -36,8 +36,16 @@ export interface LowerContext {
   readonly defaultDropout: number;
   /** A located error at a key of this layer (or at the layer itself), for the caller to throw. */
   error(message: string, key?: string): SpecError;
-  /** Lowers a nested layer list as a new naming scope (blocks) or the current one (residual bodies). */
-  lowerList(key: string, input: Width | "tokens", scope: "same" | "new"): LoweredList;
+  /**
+   * Lowers a nested layer list (under a key, or a path of keys: a parallel layer's branches/0) as a new
+   * naming scope (a block's or repeat's body: a class of its own) or the current one (residual bodies,
+   * parallel branches).
+   */
+  lowerList(key: string | readonly (string | number)[], input: Width | "tokens", scope: "same" | "new"): LoweredList;
+  /** Records the stream at this layer under a label (a save); an error where the label is taken. */
+  saveLabel(label: string, width: Width, key: string): void;
+  /** The width of the stream saved under a label (for an add); an error where no save is in reach. */
+  readLabel(label: string, key: string): Width;
 }
 
 export interface LoweredList {

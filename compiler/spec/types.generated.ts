@@ -19,7 +19,9 @@ export type LayerSpec =
   | LayerNormSpec
   | RmsNormSpec
   | DropoutSpec
-  | LinearSpec;
+  | LinearSpec
+  | SaveSpec
+  | AddSpec;
 /**
  * Name of this layer in parameter paths (blocks.0.attn.heads.1.query.weight); defaults from its kind.
  */
@@ -284,6 +286,31 @@ export interface LinearSpec {
    */
   out: number | "vocab";
   bias: boolean;
+}
+/**
+ * Records the stream at this point under a label, for an add further on to add it back (a skip connection from an earlier layer, as in U-nets and modded-nanogpt's skip weights). No parameters.
+ */
+export interface SaveSpec {
+  kind: "save";
+  /**
+   * The label an add's `from` names. Saved once per layer list; read by an add in the same list or in a residual or parallel branch inside it, at the same width.
+   */
+  as: string | number;
+}
+/**
+ * Adds the stream saved under a label back: x + s, or x + w·s with a learned scalar w.
+ */
+export interface AddSpec {
+  kind: "add";
+  name?: LayerName;
+  /**
+   * The label of a save earlier in this layer list (or in one around it).
+   */
+  from: string | number;
+  /**
+   * Multiply the saved stream by a learned scalar (a parameter of shape [1], <layer>.weight) that starts at 1 whatever model.init says, so training can weigh each skip.
+   */
+  learned: boolean;
 }
 /**
  * How the model is optimized.

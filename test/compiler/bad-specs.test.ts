@@ -150,6 +150,26 @@ const cases: Case[] = [
   },
   { name: "--set on a field that does not exist", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}` }, sets: ["training.optimiser.lr=0.1"], want: '--set training.optimiser.lr=0.1: unknown key "optimiser" in "training"; did you mean "optimizer"?' },
   { name: "--set with a wrong type", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}` }, sets: ["training.batch_size=big"], want: '--set training.batch_size=big: "batch_size" must be an integer; got "big"' },
+  {
+    name: "an add with no save before it",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: add\n      from: enc\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:13: no save with as: enc comes before this add in its layer list or the lists around it",
+  },
+  {
+    name: "a label saved twice",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: save\n      as: 1\n    - kind: residual\n      body:\n        - kind: save\n          as: 1\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:12:15: the label 1 is already saved at line 7; a label is saved once in reach of its adds: choose another",
+  },
+  {
+    name: "an add of another width",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: save\n      as: 1\n    - kind: linear\n      out: 16\n    - kind: add\n      from: 1\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:12:13: the stream saved as 1 is 32 wide, but here it is 16: an add needs the same width",
+  },
+  {
+    name: "an add in a block reading a label saved outside it",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: save\n      as: 1\n    - kind: block\n      body:\n        - kind: add\n          from: 1\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:12:17: the label 1 is saved at line 7 outside this block or repeat's body, which is a class of its own and cannot read it; save it inside the body, or write the blocks out one by one",
+  },
 ];
 
 describe("bad specs give one located error", () => {

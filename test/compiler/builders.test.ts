@@ -249,6 +249,28 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
       py: { init: ["self.block = Block(config)", "def __init__(self, config: ModelConfig):"], forward: "self.block(x)" },
     },
   ],
+  save: [
+    {
+      title: "keeps the stream in a local",
+      given: { kind: "save", label: "enc1", width: 32 },
+      ts: { init: ["const skip_enc1 = x; // (B, T, C): kept for the add from enc1"], forward: "" },
+      py: { init: ["skip_enc1 = x  # (B, T, C): kept for the add from enc1"], forward: "" },
+    },
+  ],
+  add: [
+    {
+      title: "a plain sum",
+      given: { kind: "add", name: "add", label: "enc1", width: 32, learned: false },
+      ts: { init: [], forward: "tf.add(x, skip_enc1)" },
+      py: { init: [], forward: "x + skip_enc1" },
+    },
+    {
+      title: "times a learned scalar",
+      given: { kind: "add", name: "add", label: "2", width: 32, learned: true },
+      ts: { init: ['this.add = this.module("add", new ScalarGain());', 'this.weight = this.param("weight", tf.ones([1]));', "return tf.mul(x, this.weight);"], forward: "tf.add(x, this.add.forward(skip_2))" },
+      py: { init: ["self.add = ScalarGain()", "self.weight = nn.Parameter(torch.ones(1))", "return x * self.weight"], forward: "x + self.add(skip_2)" },
+    },
+  ],
   repeat: [
     {
       title: "three copies",

@@ -2,6 +2,7 @@
 // Adding a kind: its schema entry, its node type in types.ts, its definition here and a line in the table
 // below, and its builder (ARCHITECTURE.md has the whole list).
 import type { NodeDef } from "../node-def.js";
+import { add } from "./add.js";
 import { attentionHead } from "./attention-head.js";
 import { block } from "./block.js";
 import { dropout } from "./dropout.js";
@@ -13,6 +14,7 @@ import { positionEmbedding } from "./position-embedding.js";
 import { repeat } from "./repeat.js";
 import { residual } from "./residual.js";
 import { rmsNorm } from "./rms-norm.js";
+import { save } from "./save.js";
 import { tokenEmbedding } from "./token-embedding.js";
 import type { NodeKind } from "./types.js";
 
@@ -20,6 +22,7 @@ export type * from "./types.js";
 
 /** Every kind's definition; the mapped type makes a missing kind a type error. */
 export const NODE_DEFS: { readonly [K in NodeKind]: NodeDef<K> } = {
+  add,
   attention_head: attentionHead,
   block,
   dropout,
@@ -31,6 +34,7 @@ export const NODE_DEFS: { readonly [K in NodeKind]: NodeDef<K> } = {
   repeat,
   residual,
   rms_norm: rmsNorm,
+  save,
   token_embedding: tokenEmbedding,
 };
 

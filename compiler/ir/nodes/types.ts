@@ -144,6 +144,23 @@ export interface TokenEmbeddingNode {
   readonly dim: Width;
 }
 
+export interface SaveNode {
+  readonly kind: "save";
+  /** The label an add reads it back by (a string of letters, digits and underscores). */
+  readonly label: string;
+  readonly width: Width;
+}
+
+export interface AddNode {
+  readonly kind: "add";
+  /** Its name in parameter paths (<name>.weight when learned). */
+  readonly name: string;
+  readonly label: string;
+  readonly width: Width;
+  /** Times a learned scalar, which starts at 1. */
+  readonly learned: boolean;
+}
+
 /** Layers that read token indices or add position information. */
 export type EmbeddingNode = TokenEmbeddingNode | PositionEmbeddingNode;
 /** Layers that mix information across positions. */
@@ -152,8 +169,10 @@ export type AttentionNode = AttentionHeadNode | MultiHeadAttentionNode;
 export type PointwiseNode = FeedForwardNode | LayerNormNode | RmsNormNode | DropoutNode | LinearNode;
 /** Layers made of other layers. */
 export type ContainerNode = ResidualNode | RepeatNode | BlockNode;
+/** Skips from an earlier layer: the stream recorded, and added back. */
+export type SkipNode = SaveNode | AddNode;
 
-export type IrNode = EmbeddingNode | AttentionNode | PointwiseNode | ContainerNode;
+export type IrNode = EmbeddingNode | AttentionNode | PointwiseNode | ContainerNode | SkipNode;
 export type NodeKind = IrNode["kind"];
 export type NodeOf<K extends NodeKind> = Extract<IrNode, { kind: K }>;
 export type LayerSpecOf<K extends NodeKind> = Extract<LayerSpec, { kind: K }>;

@@ -2,6 +2,7 @@
 // fails to compile.
 import type { IrNode, NodeKind, NodeOf } from "../../ir/nodes/index.js";
 import type { Builder } from "../builder.js";
+import { add } from "./add.js";
 import { attentionHead } from "./attention-head.js";
 import { block } from "./block.js";
 import { dropout } from "./dropout.js";
@@ -13,9 +14,11 @@ import { positionEmbedding } from "./position-embedding.js";
 import { repeat } from "./repeat.js";
 import { residual } from "./residual.js";
 import { rmsNorm } from "./rms-norm.js";
+import { save } from "./save.js";
 import { tokenEmbedding } from "./token-embedding.js";
 
 const BUILDERS: { readonly [K in NodeKind]: Builder<NodeOf<K>> } = {
+  add,
   attention_head: attentionHead,
   block,
   dropout,
@@ -27,6 +30,7 @@ const BUILDERS: { readonly [K in NodeKind]: Builder<NodeOf<K>> } = {
   repeat,
   residual,
   rms_norm: rmsNorm,
+  save,
   token_embedding: tokenEmbedding,
 };
 
