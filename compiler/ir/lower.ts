@@ -179,7 +179,8 @@ function lowerWithNames(
 
 /**
  * Names every layer of one scope (a class): explicit names as given, defaults from the kind, numbered
- * (ln1, ln2) where a default occurs more than once. Residual bodies share their parent's scope.
+ * (ln1, ln2) where a default occurs more than once. Residual bodies and parallel branches share their
+ * parent's scope.
  */
 function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): Map<Pointer, string> {
   const entries: { pointer: Pointer; spec: LayerSpec }[] = [];
@@ -187,6 +188,7 @@ function assignNames(env: Env, specs: readonly LayerSpec[], pointer: Pointer): M
     list.forEach((s, i) => {
       const p = childPointer(at, i);
       if (s.kind === "residual") collect(s.body, childPointer(p, "body"));
+      else if (s.kind === "parallel") s.branches.forEach((b, j) => collect(b, childPointer(childPointer(p, "branches"), j)));
       else entries.push({ pointer: p, spec: s });
     });
   collect(specs, pointer);

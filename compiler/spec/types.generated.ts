@@ -14,6 +14,7 @@ export type LayerSpec =
   | MultiHeadAttentionSpec
   | FeedForwardSpec
   | ResidualSpec
+  | ParallelSpec
   | RepeatSpec
   | BlockSpec
   | LayerNormSpec
@@ -213,6 +214,18 @@ export interface FeedForwardSpec {
 export interface ResidualSpec {
   kind: "residual";
   body: LayerList;
+}
+/**
+ * Branches side by side: every branch reads the same input and their outputs are summed (GPT-J and GPT-NeoX run attention and the MLP this way, after one shared norm). The branches share the enclosing layer's naming scope, so layer names must differ across them.
+ */
+export interface ParallelSpec {
+  kind: "parallel";
+  /**
+   * Two or more layer lists; each must end at the same width.
+   *
+   * @minItems 2
+   */
+  branches: [LayerList, LayerList, ...LayerList[]];
 }
 /**
  * The body stacked `times` times, each copy with its own weights (the Nx of the Transformer figure).

@@ -170,6 +170,16 @@ const cases: Case[] = [
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: save\n      as: 1\n    - kind: block\n      body:\n        - kind: add\n          from: 1\n    - kind: linear\n      out: vocab\n` },
     want: "a.yaml:12:17: the label 1 is saved at line 7 outside this block or repeat's body, which is a class of its own and cannot read it; save it inside the body, or write the blocks out one by one",
   },
+  {
+    name: "parallel branches of different widths",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: parallel\n      branches:\n        - - kind: linear\n            out: 16\n        - - kind: layer_norm\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:7: branch 1 ends at width 16 and branch 2 at 32; the branches are summed, so they must end at the same width",
+  },
+  {
+    name: "the same layer name in two parallel branches",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: parallel\n      branches:\n        - - kind: layer_norm\n            name: n\n        - - kind: rms_norm\n            name: n\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:12:19: another layer in this scope is already named "n" (line 9)',
+  },
 ];
 
 describe("bad specs give one located error", () => {

@@ -249,6 +249,20 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
       py: { init: ["self.block = Block(config)", "def __init__(self, config: ModelConfig):"], forward: "self.block(x)" },
     },
   ],
+  parallel: [
+    {
+      title: "attention and MLP side by side (GPT-J)",
+      given: { kind: "parallel", inWidth: 32, outWidth: 32, branches: [[mha({})], [ffwd({})]] },
+      ts: { init: ['this.attn = this.module("attn", new MultiHeadAttention(', 'this.ffwd = this.module("ffwd", new FeedForward(config.nEmbd, config.ffwdHidden));'], forward: "tf.add(this.attn.forward(x, cache), this.ffwd.forward(x))" },
+      py: { init: ["self.attn = MultiHeadAttention(", "self.ffwd = FeedForward(config.n_embd, config.ffwd_hidden)"], forward: "self.attn(x) + self.ffwd(x)" },
+    },
+    {
+      title: "a branch with a loop in it",
+      given: { kind: "parallel", inWidth: 32, outWidth: 32, branches: [[{ kind: "repeat", name: "blocks", times: 2, width: 32, block }], [ln("ln")]] },
+      ts: { init: ["let branch1 = x;", "for (const block of this.blocks) branch1 = block.forward(branch1); // (B, T, C)", "let branch2 = x;", "branch2 = this.ln.forward(branch2);", "x = tf.add(branch1, branch2); // (B, T, C): the branches' sum"], forward: "" },
+      py: { init: ["branch1 = x", "for block in self.blocks:", "branch2 = self.ln(branch2)", "x = branch1 + branch2  # (B, T, C): the branches' sum"], forward: "" },
+    },
+  ],
   save: [
     {
       title: "keeps the stream in a local",

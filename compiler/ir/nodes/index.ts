@@ -10,6 +10,7 @@ import { feedForward } from "./feed-forward.js";
 import { layerNorm } from "./layer-norm.js";
 import { linear } from "./linear.js";
 import { multiHeadAttention } from "./multi-head-attention.js";
+import { parallel } from "./parallel.js";
 import { positionEmbedding } from "./position-embedding.js";
 import { repeat } from "./repeat.js";
 import { residual } from "./residual.js";
@@ -30,6 +31,7 @@ export const NODE_DEFS: { readonly [K in NodeKind]: NodeDef<K> } = {
   layer_norm: layerNorm,
   linear,
   multi_head_attention: multiHeadAttention,
+  parallel,
   position_embedding: positionEmbedding,
   repeat,
   residual,

@@ -144,6 +144,14 @@ export interface TokenEmbeddingNode {
   readonly dim: Width;
 }
 
+export interface ParallelNode {
+  readonly kind: "parallel";
+  readonly inWidth: Width;
+  readonly outWidth: Width;
+  /** Each branch reads the node's input; their outputs are summed. */
+  readonly branches: readonly (readonly IrNode[])[];
+}
+
 export interface SaveNode {
   readonly kind: "save";
   /** The label an add reads it back by (a string of letters, digits and underscores). */
@@ -168,7 +176,7 @@ export type AttentionNode = AttentionHeadNode | MultiHeadAttentionNode;
 /** Per-token layers. */
 export type PointwiseNode = FeedForwardNode | LayerNormNode | RmsNormNode | DropoutNode | LinearNode;
 /** Layers made of other layers. */
-export type ContainerNode = ResidualNode | RepeatNode | BlockNode;
+export type ContainerNode = ResidualNode | RepeatNode | BlockNode | ParallelNode;
 /** Skips from an earlier layer: the stream recorded, and added back. */
 export type SkipNode = SaveNode | AddNode;
 
