@@ -41,6 +41,8 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     blockSize: spec.model.block_size,
     nEmbd: spec.model.n_embd,
     init: spec.model.init,
+    residuals: countResiduals(top.nodes),
+    logitSoftcap: spec.model.logit_softcap,
     layers: top.nodes,
     tieEmbeddings: spec.model.tie_embeddings,
     modelHash: sha256(canonicalJson(withoutLaterDefaults(spec.model))),
@@ -58,6 +60,16 @@ function checkDescription(loaded: LoadedSpec): void {
   if (at < 0) return;
   const code = `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}`;
   throw located(loaded.locs, "/description", `the description holds the control character ${code} (at character ${at + 1}); a description is prose: tabs and line breaks are fine, other control characters are not`);
+}
+
+/** Residual applications in a layer list: a residual node once per copy a repeat makes of it. */
+function countResiduals(nodes: readonly IrNode[]): number {
+  let n = 0;
+  for (const node of nodes) {
+    if (node.kind === "residual") n++;
+    for (const group of nodeDef(node.kind).children(node as never)) n += countResiduals(group.nodes);
+  }
+  return n;
 }
 
 /**

@@ -13,7 +13,11 @@ export interface ModelIR {
   readonly files: readonly SpecFile[];
   readonly blockSize: number;
   readonly nEmbd: number | undefined;
-  readonly init: "torch" | "gpt";
+  readonly init: "torch" | "gpt" | "gpt2";
+  /** Residual applications in the model (a repeat counts each copy): gpt2's init scales by 1/sqrt of it. */
+  readonly residuals: number;
+  /** The logits are capped smoothly: z → logitSoftcap·tanh(z / logitSoftcap). */
+  readonly logitSoftcap: number | undefined;
   /** The output layer's weight is the token table (the linear node says which, tiedTo). */
   readonly tieEmbeddings: boolean;
   readonly layers: readonly IrNode[];

@@ -82,14 +82,18 @@ export interface ModelSpec {
    */
   n_embd?: number;
   /**
-   * Weight initialization. torch: PyTorch's defaults (N(0,1) embeddings, uniform ±1/sqrt(fan_in) linears). gpt: N(0, 0.02) weights and zero biases, as GPT-2 and the lecture's final model.
+   * Weight initialization. torch: PyTorch's defaults (N(0,1) embeddings, uniform ±1/sqrt(fan_in) linears). gpt: N(0, 0.02) weights and zero biases, as GPT-2 and the lecture's final model. gpt2: gpt, with the last projection of every residual body (attention's output, the MLP's and every expert's down-projection) drawn from N(0, 0.02/sqrt(R)), R the number of residual applications, so the residual stream's variance does not grow with depth.
    */
-  init: "torch" | "gpt";
+  init: "torch" | "gpt" | "gpt2";
   layers: LayerList;
   /**
    * The output linear (out: vocab) uses the token embedding's table as its weight (transposed), as GPT-2 does: one (vocab, C) tensor, counted and stored once. Needs the head's input width to equal the table's.
    */
   tie_embeddings: boolean;
+  /**
+   * Caps the output logits smoothly, z → logit_softcap·tanh(z / logit_softcap) (Gemma 2, modded-nanogpt): confident predictions cannot push logits without bound.
+   */
+  logit_softcap?: number;
 }
 /**
  * Looks up a learned vector for each token index: (B, T) → (B, T, dim).
@@ -101,6 +105,10 @@ export interface TokenEmbeddingSpec {
    * Vector width: a number, or vocab (the bigram reads its logits straight from the table). Defaults to n_embd.
    */
   dim?: number | "vocab";
+  /**
+   * Multiplies the looked-up vectors by a constant (not a parameter): sqrt, the square root of the embedding's width (the Transformer paper, Gemma), or a number. With a tied output layer it keeps the table at the scale the logits need while the residual stream starts at ~1.
+   */
+  scale?: "sqrt" | number;
 }
 /**
  * Adds a vector per position 0..T-1 so attention can tell order: (B, T, C) → (B, T, C).
@@ -179,6 +187,22 @@ export interface MultiHeadAttentionSpec {
    */
   bias?: boolean;
   dropout?: DropoutRate;
+  /**
+   * Sliding-window attention (Mistral): each position attends to itself and the window − 1 positions before it, not to the whole context. Sampling with the KV cache keeps only what the window reads.
+   */
+  window?: number;
+  /**
+   * ALiBi (Press et al.): a linear penalty −m_h·(i − j) on the score of query i for key j, one slope m_h per head (2^(−8h/n) for n heads, the paper's interleaving when n is not a power of two), in place of position embeddings: the model attends by distance.
+   */
+  alibi?: boolean;
+  /**
+   * Caps the attention scores smoothly, s → softcap·tanh(s / softcap) (Gemma 2), so no score can run away and saturate softmax.
+   */
+  softcap?: number;
+  /**
+   * The output projection starts at zero (modded-nanogpt): each block begins as the identity on the residual stream, whatever model.init says. Needs projection: true.
+   */
+  zero_init?: boolean;
 }
 /**
  * Per-token two-layer MLP: linear → activation → linear (→ dropout): (B, T, C) → (B, T, C).
@@ -207,6 +231,10 @@ export interface FeedForwardSpec {
    */
   bias: boolean;
   dropout?: DropoutRate;
+  /**
+   * The last projection (proj, back down to the input width) starts at zero (modded-nanogpt): the layer begins adding nothing to the residual stream, whatever model.init says.
+   */
+  zero_init?: boolean;
 }
 /**
  * x + body(x): a skip path around the body, which must keep the width.

@@ -3,12 +3,21 @@
 import { readsPositions } from "../ir/analysis.js";
 import type { ModelIR } from "../ir/model.js";
 import { ModelContext } from "./context.js";
-import type { ModuleFile } from "./nodes.js";
+import { v, type ModuleFile } from "./nodes.js";
+import { softcap } from "./ops/index.js";
 
 export function buildModuleFile(ir: ModelIR): ModuleFile {
   const ctx = new ModelContext(ir);
   const init = ctx.fieldsOf(ir.layers);
   const body = ctx.forwardOf(ir.layers, "x", { fromTokens: true, toLogits: true });
+  if (ir.logitSoftcap !== undefined) {
+    const cap = ctx.config("logit_softcap", ir.logitSoftcap, "The logits' cap: z → logit_softcap·tanh(z / logit_softcap), so no prediction runs away.", "model", true);
+    body.push({ kind: "set", name: "logits", value: softcap(v("logits"), cap), comment: "(B, T, vocab), capped" });
+  }
+  const residuals =
+    ir.init === "gpt2"
+      ? ctx.config("n_residual", ir.residuals, "Residual applications in the model (a repeated block counts each copy): GPT-2's init draws the last projection of each from N(0, 0.02/sqrt(n_residual)).", "model")
+      : undefined;
   return {
     name: ir.name,
     files: ir.files,
@@ -21,6 +30,7 @@ export function buildModuleFile(ir: ModelIR): ModuleFile {
       init,
       forward: { rank: 3, cache: ir.layers.some(readsPositions), scoped: true, body },
       initStyle: ir.init,
+      ...(residuals ? { residuals } : {}),
     },
   };
 }

@@ -71,7 +71,7 @@ export type Stmt =
    * While sampling, the keys and values of the positions before this forward's come from the KV cache:
    * k and v are replaced by the cached ones followed by these. Targets without a KV cache leave it out.
    */
-  | { readonly kind: "cache"; readonly k: string; readonly v: string; readonly comment: string };
+  | { readonly kind: "cache"; readonly k: string; readonly v: string; readonly comment: string; readonly window?: Expr };
 
 /** How a field's module is built: one of the file's classes, or a class of the library (compiler/tree/library.ts). */
 export type Make =
@@ -81,8 +81,11 @@ export type Make =
 export type LibraryClass = "Linear" | "TiedLinear" | "Embedding" | "Dropout";
 
 export type Field =
-  /** A child module: its parameters are named under the field's name. */
-  | { readonly kind: "module"; readonly name: string; readonly make: Make; readonly doc?: string }
+  /**
+   * A child module: its parameters are named under the field's name. `initRule` makes the model's init
+   * step draw it otherwise than its kind's default: GPT-2's scaled residual projection, or zeros.
+   */
+  | { readonly kind: "module"; readonly name: string; readonly make: Make; readonly doc?: string; readonly initRule?: InitRule }
   /** A list of child modules, named name.0, name.1, … */
   | { readonly kind: "modules"; readonly name: string; readonly count: Expr; readonly make: Make; readonly doc?: string }
   /** A trainable tensor of its own, starting at `fill` (gains at 1, shifts at 0). */
@@ -91,6 +94,9 @@ export type Field =
   | { readonly kind: "buffer"; readonly name: string; readonly value: Expr; readonly rank: Rank; readonly doc?: string }
   /** A plain number the forward reads. */
   | { readonly kind: "value"; readonly name: string; readonly value: Expr; readonly float: boolean; readonly doc?: string };
+
+/** How the init step draws a module unlike the rest of its kind (a Linear's weight). */
+export type InitRule = "residual" | "zero";
 
 /** A statement of a constructor: a field, or a step that computes what fields are built from. */
 export type Init = Field | Extract<Stmt, { kind: "unpack" | "note" }>;
@@ -127,8 +133,10 @@ export interface ModelDecl {
   readonly init: readonly Init[];
   /** From idx (B, T) to `logits` (B, T, vocab). */
   readonly forward: Forward;
-  /** How the weights start: PyTorch's defaults, or GPT-2's N(0, 0.02). */
-  readonly initStyle: "torch" | "gpt";
+  /** How the weights start: PyTorch's defaults, GPT-2's N(0, 0.02), or that with scaled residual projections. */
+  readonly initStyle: "torch" | "gpt" | "gpt2";
+  /** gpt2: the config field holding the number of residual applications the scaling divides by. */
+  readonly residuals?: Expr;
 }
 
 export interface ModuleFile {

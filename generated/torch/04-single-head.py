@@ -41,8 +41,8 @@ def causal_mask(scores: torch.Tensor) -> torch.Tensor:
     """Scores (..., Tq, Tk) with -inf where a query would look at a later key, so that softmax gives those
     keys no weight. The queries are the last Tq positions of the Tk."""
     Tq, Tk = scores.shape[-2], scores.shape[-1]
-    later = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk)
-    return scores.masked_fill(later, float("-inf"))
+    hidden = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk): later keys
+    return scores.masked_fill(hidden, float("-inf"))
 
 
 class Head(nn.Module):

@@ -43,8 +43,8 @@ def causal_mask(scores: torch.Tensor) -> torch.Tensor:
     """Scores (..., Tq, Tk) with -inf where a query would look at a later key, so that softmax gives those
     keys no weight. The queries are the last Tq positions of the Tk."""
     Tq, Tk = scores.shape[-2], scores.shape[-1]
-    later = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk)
-    return scores.masked_fill(later, float("-inf"))
+    hidden = torch.ones(Tq, Tk, dtype=torch.bool, device=scores.device).triu(Tk - Tq + 1)  # (Tq, Tk): later keys
+    return scores.masked_fill(hidden, float("-inf"))
 
 
 # PyTorch 2.0 and later have scaled_dot_product_attention (flash or memory-efficient kernels on a GPU);
@@ -59,8 +59,8 @@ def causal_attention(
 
     For each head: the scores q·k between each position's query and the keys of that position and the
     ones before it, times scale, softmaxed into weights that sum to 1 (then dropout, while training),
-    weight the values. With fewer kv heads than query heads (grouped-query attention), query head h reads
-    kv head h // (nh / nkv).
+    weight the values. With fewer kv heads than query heads (grouped-query attention), query head h
+    reads kv head h // (nh / nkv).
     """
     nh, nkv, hs = q.shape[1], k.shape[1], q.shape[3]
     if nkv != nh:

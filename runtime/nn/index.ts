@@ -23,6 +23,8 @@ export {
   rotaryTables,
   silu,
   sinusoidalTable,
+  softcap,
   type AttentionHead,
   type AttentionOptions,
+  type AttentionShaping,
 } from "./functional.js";

@@ -4,6 +4,13 @@
 // its kv heads only. Rotary layers cache keys already rotated, so positions stay right as it grows.
 import { tf } from "./tf.js";
 
+/** The last n entries of t along an axis, as a tensor of its own. */
+function lastAlong<T extends tf.Tensor>(t: T, axis: number, n: number): T {
+  const begin = t.shape.map((_, i) => (i === axis ? t.shape[axis]! - n : 0));
+  const size = t.shape.map((d, i) => (i === axis ? n : d));
+  return tf.slice(t, begin, size) as T;
+}
+
 export class KvCache {
   readonly #entries = new Map<object, { k: tf.Tensor; v: tf.Tensor }>();
   #past = 0;
@@ -15,17 +22,22 @@ export class KvCache {
 
   /**
    * Appends one layer's keys and values of the positions being fed (its T axis is the second to last) and
-   * returns those of every position so far. `layer` identifies the layer (the module itself).
+   * returns those of every position so far. `layer` identifies the layer (the module itself). A layer
+   * with a sliding window of W positions reads no key more than W − 1 back: the cache keeps only the last
+   * W − 1, which with the next token's own are all it reads.
    */
-  append<T extends tf.Tensor>(layer: object, k: T, v: T): { k: T; v: T } {
+  append<T extends tf.Tensor>(layer: object, k: T, v: T, window = 0): { k: T; v: T } {
     const axis = k.rank - 2;
     const old = this.#entries.get(layer);
-    const all = old ? { k: tf.concat([old.k as T, k], axis), v: tf.concat([old.v as T, v], axis) } : { k: tf.clone(k), v: tf.clone(v) };
+    const all = old ? { k: tf.concat([old.k as T, k], axis), v: tf.concat([old.v as T, v], axis) } : { k, v };
+    const T = all.k.shape[axis]!;
+    const keep = window > 0 ? Math.min(window - 1, T) : T;
+    const kept = keep === T && old ? all : { k: lastAlong(all.k, axis, keep), v: lastAlong(all.v, axis, keep) };
     // Kept past the forward's tf.tidy; the previous pair goes.
-    tf.keep(all.k);
-    tf.keep(all.v);
+    tf.keep(kept.k);
+    tf.keep(kept.v);
     if (old) tf.dispose([old.k, old.v]);
-    this.#entries.set(layer, all);
+    this.#entries.set(layer, kept);
     return all;
   }
 

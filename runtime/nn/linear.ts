@@ -10,6 +10,12 @@ export class Linear extends Module {
   readonly bias: tf.Variable | undefined;
   /** False when the weight is another module's (tied embeddings): initialization leaves it to its owner. */
   readonly ownsWeight: boolean;
+  /**
+   * How the model's init step draws the weight, when not as its style draws linear weights: "zero"
+   * (zero_init: the layer starts adding nothing), "residual" (GPT-2's 0.02/sqrt(R) for the last
+   * projection of a residual body). Set by the generated constructor after building the layer.
+   */
+  initRule: "default" | "zero" | "residual" = "default";
 
   constructor(
     readonly nIn: number,

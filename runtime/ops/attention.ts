@@ -1,6 +1,8 @@
 // Multi-head causal self-attention, every head of a layer at once. For each head h:
 //   q, k, v = x Wqᵀ + bq, x Wkᵀ + bk, x Wvᵀ + bv            (B, T, hs) each
-//   wei = softmax(causalMask(q kᵀ · scale))                    (B, T, T)
+//   wei = softmax(shape(q kᵀ · scale))                         (B, T, T): the causal mask, and the
+//                                                               window, ALiBi bias and cap of
+//                                                               score-shaping.ts where asked for
 //   wei = dropout(wei, rate, seeds[h])                          in training, when rate > 0
 //   out_h = wei v                                               (B, T, hs)
 // and the heads' outputs side by side: (B, T, heads · hs), as tf.concat(heads.map(...), -1) gives.
@@ -11,14 +13,15 @@
 // then the db's. A kernel can project x for every head with one matrix product (the w's side by side),
 // which is what makes it worth having.
 import * as tf from "@tensorflow/tfjs";
-import { causalMask } from "./causal-mask.js";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";
 import { defineOp, runOp } from "./op.js";
+import { PLAIN_SCORES, shapeScores, type ScoreShaping } from "./score-shaping.js";
 
-export const MULTI_HEAD_ATTENTION = defineOp("BabygptMultiHeadAttention");
+export const MULTI_HEAD_ATTENTION = defineOp("BabygptMultiHeadAttention", { extensions: ["window", "alibiSlopes", "softcap"] });
 
-export interface MultiHeadAttentionAttrs {
+/** With score shaping (score-shaping.ts): a window, one ALiBi slope per head, a cap. */
+export interface MultiHeadAttentionAttrs extends ScoreShaping {
   readonly heads: number;
   readonly headSize: number;
   /** Multiplies q kᵀ: headSize ** -0.5 in GPTs, 1 for unscaled attention. */
@@ -53,16 +56,18 @@ export function multiHeadCausalAttention(
   scale: number,
   dropoutRate = 0,
   seeds: readonly number[] = [],
+  shaping: ScoreShaping = PLAIN_SCORES,
 ): tf.Tensor3D {
   if (dropoutRate > 0 && seeds.length !== heads.length) throw new Error("multiHeadCausalAttention: one dropout seed per head");
+  if (shaping.alibiSlopes.length > 0 && shaping.alibiSlopes.length !== heads.length) throw new Error("multiHeadCausalAttention: one ALiBi slope per head");
   const inputs = kernelInputs(x, heads);
   if (inputs) {
     const headSize = heads[0]!.query.weight.shape[0]!;
-    const attrs: MultiHeadAttentionAttrs = { heads: heads.length, headSize, scale, dropoutRate, seeds: dropoutRate > 0 ? seeds.slice() : [] };
+    const attrs: MultiHeadAttentionAttrs = { heads: heads.length, headSize, scale, dropoutRate, seeds: dropoutRate > 0 ? seeds.slice() : [], ...shaping };
     const out = runOp<tf.Tensor3D>(MULTI_HEAD_ATTENTION, inputs, attrs);
     if (out) return out;
   }
-  return attentionReference(x, heads, scale, dropoutRate, seeds);
+  return attentionReference(x, heads, scale, dropoutRate, seeds, shaping);
 }
 
 /**
@@ -90,14 +95,14 @@ function kernelInputs(x: tf.Tensor3D, heads: readonly HeadWeights[]): Record<str
   return inputs;
 }
 
-function attentionReference(x: tf.Tensor3D, heads: readonly HeadWeights[], scale: number, dropoutRate: number, seeds: readonly number[]): tf.Tensor3D {
+function attentionReference(x: tf.Tensor3D, heads: readonly HeadWeights[], scale: number, dropoutRate: number, seeds: readonly number[], shaping: ScoreShaping): tf.Tensor3D {
   return tf.tidy(() => {
     const outs = heads.map((h, i) => {
       const q = linear(x, h.query.weight, h.query.bias); // (B, T, hs)
       const k = linear(x, h.key.weight, h.key.bias); // (B, T, hs)
       const v = linear(x, h.value.weight, h.value.bias); // (B, T, hs)
       let wei: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), scale); // (B, T, T)
-      wei = tf.softmax(causalMask(wei)); // (B, T, T): each row sums to 1 over the positions up to its own
+      wei = tf.softmax(shapeScores(wei, shaping, i)); // (B, T, T): each row sums to 1 over the positions it sees
       if (dropoutRate > 0) wei = dropout(wei, dropoutRate, seeds[i]!);
       return tf.matMul(wei, v); // (B, T, hs)
     });

@@ -2,7 +2,8 @@
 // where each of the KV key/value heads serves H / KV query heads (grouped-query attention; KV = H is
 // plain multi-head attention, KV = 1 multi-query). Query head h reads kv head floor(h / (H / KV)), as
 // PyTorch's repeat_interleave gives. For each head:
-//   wei = softmax(causalMask(q kᵀ · scale))     (B, Tq, Tk)
+//   wei = softmax(shape(q kᵀ · scale))          (B, Tq, Tk): the causal mask, and score-shaping.ts's
+//                                                window, ALiBi bias and cap where asked for
 //   wei = dropout(wei, rate, seed)               in training, when rate > 0
 //   out = wei v                                  (B, Tq, hs)
 // With Tk > Tq (a KV cache holds the earlier positions), the queries are the last Tq positions.
@@ -10,13 +11,13 @@
 // Kernel BabygptCausalAttention: inputs q, k, v; attrs CausalAttentionAttrs; output (B, H, Tq, hs).
 // BabygptCausalAttentionGrad returns dq, dk, dv.
 import * as tf from "@tensorflow/tfjs";
-import { causalMask } from "./causal-mask.js";
 import { dropout } from "./dropout.js";
 import { defineOp, runOp } from "./op.js";
+import { PLAIN_SCORES, shapeScores, type ScoreShaping } from "./score-shaping.js";
 
-export const CAUSAL_ATTENTION = defineOp("BabygptCausalAttention");
+export const CAUSAL_ATTENTION = defineOp("BabygptCausalAttention", { extensions: ["window", "alibiSlopes", "softcap"] });
 
-export interface CausalAttentionAttrs {
+export interface CausalAttentionAttrs extends ScoreShaping {
   /** Multiplies q kᵀ: headSize ** -0.5 in GPTs, 1 for unscaled attention. */
   readonly scale: number;
   /** Dropout on the attention weights; 0 for none (and always 0 outside training). */
@@ -25,9 +26,10 @@ export interface CausalAttentionAttrs {
   readonly seed: number;
 }
 
-export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, dropoutRate = 0, seed = 0): tf.Tensor4D {
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, dropoutRate = 0, seed = 0, shaping: ScoreShaping = PLAIN_SCORES): tf.Tensor4D {
   if (q.shape[1] % k.shape[1] !== 0) throw new Error(`causalAttention: ${k.shape[1]} key/value heads do not divide ${q.shape[1]} query heads`);
-  const attrs: CausalAttentionAttrs = { scale, dropoutRate, seed };
+  if (shaping.alibiSlopes.length > 0 && shaping.alibiSlopes.length !== q.shape[1]) throw new Error(`causalAttention: ${shaping.alibiSlopes.length} ALiBi slopes for ${q.shape[1]} heads`);
+  const attrs: CausalAttentionAttrs = { scale, dropoutRate, seed, window: shaping.window, alibiSlopes: shaping.alibiSlopes, softcap: shaping.softcap };
   return runOp<tf.Tensor4D>(CAUSAL_ATTENTION, { q, k, v }, attrs) ?? causalAttentionReference(q, k, v, attrs);
 }
 
@@ -46,7 +48,7 @@ function causalAttentionReference(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D
     const keys = repeatKv(k, H); // (B, H, Tk, hs)
     const values = repeatKv(v, H); // (B, H, Tk, hs)
     let wei = tf.mul(tf.matMul(q, keys, false, true), attrs.scale) as tf.Tensor4D; // (B, H, Tq, Tk)
-    wei = tf.softmax(causalMask(wei)); // (B, H, Tq, Tk): each row sums to 1 over the positions up to its own
+    wei = tf.softmax(shapeScores(wei, attrs)); // (B, H, Tq, Tk): each row sums to 1 over the positions it sees
     if (attrs.dropoutRate > 0) wei = dropout(wei, attrs.dropoutRate, attrs.seed);
     return tf.matMul(wei, values) as tf.Tensor4D; // (B, H, Tq, hs)
   });

@@ -28,6 +28,12 @@ import * as tf from "@tensorflow/tfjs";
 export interface Op {
   /** The forward kernel's name, as backends register it and tf.profile lists it. */
   readonly name: string;
+  /**
+   * Attrs the op gained after its first kernels were written (attention's window, ALiBi slopes, score
+   * cap): a backend's kernel runs a call that sets one only where the backend declared it implements it
+   * (declareExtensions); elsewhere the reference runs, rather than a kernel that would ignore it.
+   */
+  readonly extensions: readonly string[];
   /** The gradient kernel's name; undefined for ops that are never differentiated (the optimizer's update). */
   readonly gradName: string | undefined;
   /** Inputs the kernels take as int32 (indices, targets): they get no gradient. All others are float32. */
@@ -36,6 +42,8 @@ export interface Op {
 
 export interface OpOptions {
   readonly intInputs?: readonly string[];
+  /** Attrs a kernel must declare it implements before it runs a call that sets them (Op.extensions). */
+  readonly extensions?: readonly string[];
   /** False for an op no gradient runs through; it then has no `<name>Grad` kernel. Default true. */
   readonly differentiable?: boolean;
 }
@@ -46,7 +54,7 @@ const ops = new Map<string, Op>();
 export function defineOp(name: string, options: OpOptions = {}): Op {
   if (ops.has(name)) throw new Error(`op ${name} is defined twice`);
   const differentiable = options.differentiable ?? true;
-  const op: Op = { name, gradName: differentiable ? `${name}Grad` : undefined, intInputs: new Set(options.intInputs ?? []) };
+  const op: Op = { name, gradName: differentiable ? `${name}Grad` : undefined, intInputs: new Set(options.intInputs ?? []), extensions: options.extensions ?? [] };
   ops.set(name, op);
   if (op.gradName) registerOpGradient(op, op.gradName);
   return op;
@@ -101,6 +109,19 @@ export function keepTensorInfos(
 
 // ---- dispatch ----
 
+/** The extensions each backend's kernels implement, by op name and backend: `${op}|${backend}`. */
+const implemented = new Map<string, ReadonlySet<string>>();
+
+/** Declares that a backend's kernel for `op` implements these of its extensions (Op.extensions). */
+export function declareExtensions(op: Op, backendName: string, extensions: readonly string[]): void {
+  implemented.set(`${op.name}|${backendName}`, new Set(extensions));
+}
+
+/** Whether an extension attr is set: a nonzero number, true, or a nonempty list. */
+function isSet(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : typeof value === "number" ? value !== 0 : value === true;
+}
+
 let referenceDepth = 0;
 
 /**
@@ -129,13 +150,18 @@ function recording(): boolean {
 export type OpInputs = Readonly<Record<string, tf.Tensor>> | readonly tf.Tensor[];
 
 /**
- * True when the active backend's kernel will run for these inputs: the backend registered it, every
- * input has the dtype the kernels take, and, while a gradient tape records, the gradient kernel exists.
+ * True when the active backend's kernel will run for these inputs (and attrs): the backend registered it,
+ * every input has the dtype the kernels take, it implements the extensions the attrs set, and, while a
+ * gradient tape records, the gradient kernel exists.
  */
-export function kernelRuns(op: Op, inputs: OpInputs): boolean {
+export function kernelRuns(op: Op, inputs: OpInputs, attrs?: object): boolean {
   if (referenceDepth > 0) return false;
   const backend = tf.getBackend();
   if (!tf.getKernel(op.name, backend)) return false;
+  if (attrs && op.extensions.length > 0) {
+    const has = implemented.get(`${op.name}|${backend}`);
+    for (const e of op.extensions) if (isSet((attrs as Record<string, unknown>)[e]) && !has?.has(e)) return false;
+  }
   if (Array.isArray(inputs)) {
     for (const t of inputs as readonly tf.Tensor[]) if (t.dtype !== "float32") return false;
   } else {
@@ -150,7 +176,7 @@ export function kernelRuns(op: Op, inputs: OpInputs): boolean {
  * computes the reference). `attrs` is copied, so one object may serve several calls.
  */
 export function runOp<T extends tf.Tensor>(op: Op, inputs: OpInputs, attrs: object): T | undefined {
-  return kernelRuns(op, inputs) ? (runKernel(op, inputs, attrs)[0] as T) : undefined;
+  return kernelRuns(op, inputs, attrs) ? (runKernel(op, inputs, attrs)[0] as T) : undefined;
 }
 
 /** Runs the op's kernel (the caller checked kernelRuns) and returns its outputs. */

@@ -180,6 +180,11 @@ const cases: Case[] = [
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: parallel\n      branches:\n        - - kind: layer_norm\n            name: n\n        - - kind: rms_norm\n            name: n\n    - kind: linear\n      out: vocab\n` },
     want: 'a.yaml:12:19: another layer in this scope is already named "n" (line 9)',
   },
+  {
+    name: "zero_init on attention without a projection",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      projection: false\n      zero_init: true\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:10:18: zero_init starts the output projection at zero, but this layer has none (projection: false)",
+  },
 ];
 
 describe("bad specs give one located error", () => {

@@ -24,6 +24,8 @@ const model: ModelIR = {
   blockSize: 8,
   nEmbd: 32,
   init: "torch",
+  residuals: 0,
+  logitSoftcap: undefined,
   tieEmbeddings: false,
   layers: [],
   modelHash: "0".repeat(64),
@@ -60,23 +62,33 @@ const mha = (over: Partial<NodeOf<"multi_head_attention">>): NodeOf<"multi_head_
   rope: undefined,
   qkNorm: undefined,
   dropout: 0,
+  window: undefined,
+  alibi: false,
+  softcap: undefined,
+  zeroInit: false,
   ...over,
 });
-const ffwd = (over: Partial<NodeOf<"feed_forward">>): NodeOf<"feed_forward"> => ({ kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0, ...over });
+const ffwd = (over: Partial<NodeOf<"feed_forward">>): NodeOf<"feed_forward"> => ({ kind: "feed_forward", name: "ffwd", width: 32, hidden: 128, activation: "relu", gated: false, bias: true, dropout: 0, zeroInit: false, ...over });
 
 const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
   token_embedding: [
     {
       title: "n_embd wide",
-      given: { kind: "token_embedding", name: "token_embedding", dim: 32 },
+      given: { kind: "token_embedding", name: "token_embedding", dim: 32, scale: undefined },
       ts: { init: ['this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, config.nEmbd));'], forward: "this.tokenEmbedding.forward(x)" },
       py: { init: ["self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)"], forward: "self.token_embedding(x)" },
     },
     {
       title: "vocab wide (bigram)",
-      given: { kind: "token_embedding", name: "token_embedding", dim: "vocab" },
+      given: { kind: "token_embedding", name: "token_embedding", dim: "vocab", scale: undefined },
       ts: { init: ['this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, this.vocabSize));'], forward: "this.tokenEmbedding.forward(x)" },
       py: { init: ["self.token_embedding = nn.Embedding(config.vocab_size, config.vocab_size)"], forward: "self.token_embedding(x)" },
+    },
+    {
+      title: "scaled by sqrt of its width",
+      given: { kind: "token_embedding", name: "token_embedding", dim: 32, scale: "sqrt" },
+      ts: { init: ["this.tokenEmbeddingScale = config.nEmbd ** 0.5;"], forward: "tf.mul(this.tokenEmbedding.forward(x), this.tokenEmbeddingScale)" },
+      py: { init: ["self.token_embedding_scale = config.n_embd**0.5"], forward: "self.token_embedding(x) * self.token_embedding_scale" },
     },
   ],
   position_embedding: [
@@ -133,7 +145,7 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
         init: ['this.key = this.module("key", new Linear(nIn, headSize));', "const out = multiHeadCausalAttention(x, this.heads, this.scale, { dropout: this.attnDropout, cache });", "return this.residDropout.forward(this.proj.forward(out)); // (B, T, C)"],
         forward: "this.attn.forward(x, cache)",
       },
-      py: { init: ["self.key = nn.Linear(n_in, head_size)", "out = causal_self_attention(x, self.heads, self.scale, self.attn_dropout)", "return self.resid_dropout(self.proj(out))  # (B, T, C)"], forward: "self.attn(x)" },
+      py: { init: ["self.key = nn.Linear(n_in, head_size)", "out = causal_self_attention(x, self.heads, self.scale, dropout=self.attn_dropout)", "return self.resid_dropout(self.proj(out))  # (B, T, C)"], forward: "self.attn(x)" },
     },
     {
       title: "grouped-query with rotary positions and qk-norm",
@@ -143,6 +155,21 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
         forward: "this.attn.forward(x, cache)",
       },
       py: { init: ["q = apply_rotary(q, self.cos, self.sin)  # (B, nh, T, hs)", "q = self.q_norm(q)", "y = causal_attention(q, k, v, self.scale)  # (B, nh, T, hs)", "q = self.query(x).view(B, T, self.heads, self.head_size).transpose(1, 2)"], forward: "self.attn(x)" },
+    },
+    {
+      title: "a sliding window, ALiBi and a score cap, in the lecture's layout",
+      given: mha({ window: 16, alibi: true, softcap: 30 }),
+      ts: {
+        init: ["const out = multiHeadCausalAttention(x, this.heads, this.scale, { window: this.window, alibi: true, softcap: this.softcap, cache });", "window: config.window,"],
+        forward: "this.attn.forward(x, cache)",
+      },
+      py: { init: ["out = causal_self_attention(x, self.heads, self.scale, window=self.window, alibi=True, softcap=self.softcap)", "def alibi_slopes(n: int)", "**shaping"], forward: "self.attn(x)" },
+    },
+    {
+      title: "a window over a grouped KV cache, and a zero-initialized projection",
+      given: mha({ kvHeads: 2, layout: "fused", window: 8, zeroInit: true }),
+      ts: { init: ["if (cache) ({ k, v } = cache.append(this, k, v, this.window));", "const y = causalAttention(q, k, v, this.scale, { window: this.window });", 'this.proj.initRule = "zero";', 'if (module.initRule === "zero") init.constant(module.weight, 0);'], forward: "this.attn.forward(x, cache)" },
+      py: { init: ["y = causal_attention(q, k, v, self.scale, window=self.window)", 'self.proj.init_rule = "zero"', "self.apply(init_zero_rules)"], forward: "self.attn(x)" },
     },
     {
       title: "unscaled, layer-normed queries and keys",

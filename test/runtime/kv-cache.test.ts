@@ -19,6 +19,7 @@ const MODELS: readonly [string, readonly string[]][] = [
   ["test/parity/specs/variants.yaml", []], // multi-query partial rotary with a learned table, per-head attention with biases
   ["specs/04-single-head.yaml", []], // one attention_head, written out
   ["specs/14-sinusoidal.yaml", ["model.n_embd=16", "model.block_size=8"]], // the fused multi-head op, a fixed position code
+  ["test/parity/specs/shaping.yaml", []], // sliding windows (the cache keeps what they read), ALiBi, score and logit caps
 ];
 
 let models: [string, LanguageModel][] = [];

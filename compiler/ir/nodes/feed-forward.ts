@@ -38,6 +38,7 @@ export const feedForward: NodeDef<"feed_forward"> = {
       gated: spec.gated,
       bias: spec.bias,
       dropout: spec.dropout ?? ctx.defaultDropout,
+      zeroInit: spec.zero_init ?? false,
     };
   },
   outWidth: (node) => node.width,

@@ -43,6 +43,7 @@ export const multiHeadAttention: NodeDef<"multi_head_attention"> = {
       rope = { base: options.base ?? ROPE_BASE, dims };
     }
     const qkNorm = spec.qk_norm === false ? undefined : spec.qk_norm;
+    if (spec.zero_init && !spec.projection) throw ctx.error("zero_init starts the output projection at zero, but this layer has none (projection: false)", "zero_init");
     const layout = kvHeads !== spec.heads || rope !== undefined || qkNorm !== undefined ? "fused" : "heads";
     return {
       kind: "multi_head_attention",
@@ -59,6 +60,10 @@ export const multiHeadAttention: NodeDef<"multi_head_attention"> = {
       qkNorm,
       scale: spec.scale,
       dropout: spec.dropout ?? ctx.defaultDropout,
+      window: spec.window,
+      alibi: spec.alibi ?? false,
+      softcap: spec.softcap,
+      zeroInit: spec.zero_init ?? false,
     };
   },
   outWidth: (node) => (node.projection ? node.inWidth : node.heads * node.headSize),

@@ -13,7 +13,7 @@ export const tokenEmbedding: NodeDef<"token_embedding"> = {
     }
     const dim = spec.dim ?? ctx.nEmbd;
     if (dim === undefined) throw ctx.error("token_embedding needs a dim, or model.n_embd to default to", "kind");
-    return { kind: "token_embedding", name: ctx.name, dim };
+    return { kind: "token_embedding", name: ctx.name, dim, scale: spec.scale };
   },
   outWidth: (node) => node.dim,
   params: (node) => [{ name: "weight", shape: ["vocab", node.dim] }],

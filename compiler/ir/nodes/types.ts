@@ -47,6 +47,8 @@ export interface FeedForwardNode {
   readonly bias: boolean;
   /** Dropout after the second linear layer. */
   readonly dropout: number;
+  /** The last projection starts at zero. */
+  readonly zeroInit: boolean;
 }
 
 export interface LayerNormNode {
@@ -102,6 +104,14 @@ export interface MultiHeadAttentionNode {
   readonly scale: boolean;
   /** Dropout on the attention weights and after the projection. */
   readonly dropout: number;
+  /** Sliding window: each position attends to itself and the window − 1 before it; undefined: all before it. */
+  readonly window: number | undefined;
+  /** ALiBi's linear bias on the scores, one slope per head. */
+  readonly alibi: boolean;
+  /** Scores capped smoothly: s → softcap·tanh(s / softcap). */
+  readonly softcap: number | undefined;
+  /** The output projection starts at zero. */
+  readonly zeroInit: boolean;
 }
 
 export interface PositionEmbeddingNode {
@@ -142,6 +152,8 @@ export interface TokenEmbeddingNode {
   readonly name: string;
   /** Width of each row: n_embd, or the vocabulary itself for a bigram model. */
   readonly dim: Width;
+  /** A constant the looked-up rows are multiplied by: sqrt of dim, or a number; undefined for none. */
+  readonly scale: "sqrt" | number | undefined;
 }
 
 export interface ParallelNode {

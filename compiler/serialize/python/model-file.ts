@@ -8,7 +8,7 @@ import { LIBRARY } from "../../tree/library.js";
 import type { ClassDecl, Init, Make, ModuleFile } from "../../tree/nodes.js";
 import { OPS, type PyHelper } from "../../tree/ops/index.js";
 import { initHas, makesOf, visitFile } from "../../tree/walk.js";
-import { spellPy, spellPyStmts, pyLiteral } from "./spell.js";
+import { inForward, pyLiteral, spellPy, spellPyStmts } from "./spell.js";
 import { pyComment, pyString } from "../../text/python.js";
 import { comment, docstring, docText, WIDTH } from "./text.js";
 
@@ -17,18 +17,68 @@ const template = (file: string): HandlebarsTemplateDelegate =>
 const moduleTemplate = template("model.py.hbs");
 const classTemplate = template("class.py.hbs");
 
-const INIT_GPT_WEIGHTS: PyHelper = {
-  name: "init_gpt_weights",
-  order: 80,
-  text: `def init_gpt_weights(module: nn.Module) -> None:
+/** The zero rule's lines in an init function: a Linear marked init_rule "zero" starts at zero. */
+const ZERO_RULE = `
+    if getattr(module, "init_rule", None) == "zero":  # zero_init: the layer starts adding nothing
+        nn.init.zeros_(module.weight)`;
+
+/** The init function of a style (none for torch's defaults without rules), and the line that applies it. */
+function initOf(style: ModuleFile["model"]["initStyle"], zeroRule: boolean): { helper?: PyHelper; apply: string } {
+  const zero = zeroRule ? ZERO_RULE : "";
+  switch (style) {
+    case "gpt":
+      return {
+        apply: "self.apply(init_gpt_weights)  # N(0, 0.02) weights and zero biases, as GPT-2",
+        helper: {
+          name: "init_gpt_weights",
+          order: 80,
+          text: `def init_gpt_weights(module: nn.Module) -> None:
     """GPT-2's initialization: N(0, 0.02) for every linear and embedding weight, zero biases."""
     if isinstance(module, nn.Linear):
         nn.init.normal_(module.weight, mean=0.0, std=0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, nn.Embedding):
-        nn.init.normal_(module.weight, mean=0.0, std=0.02)`,
-};
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)${zero}`,
+        },
+      };
+    case "gpt2":
+      return {
+        apply: "self.apply(lambda module: init_gpt2_weights(module, config.n_residual))  # GPT-2's, residual projections scaled",
+        helper: {
+          name: "init_gpt2_weights",
+          order: 80,
+          text: `def init_gpt2_weights(module: nn.Module, n_residual: int) -> None:
+    """GPT-2's initialization: N(0, 0.02) for every linear and embedding weight, zero biases; the last
+    projection of every residual body (init_rule "residual") N(0, 0.02/sqrt(n_residual)), so the residual
+    stream's variance does not grow with depth."""
+    if isinstance(module, nn.Linear):
+        std = 0.02 / n_residual**0.5 if getattr(module, "init_rule", None) == "residual" else 0.02
+        nn.init.normal_(module.weight, mean=0.0, std=std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)${zero}`,
+        },
+      };
+    case "torch":
+      if (!zeroRule) return { apply: "# Weights keep PyTorch's default initialization (nn.Linear's U(±1/sqrt(in)), nn.Embedding's N(0, 1))." };
+      return {
+        apply: "self.apply(init_zero_rules)  # PyTorch's defaults, but zero_init's layers start at zero",
+        helper: {
+          name: "init_zero_rules",
+          order: 80,
+          text: `def init_zero_rules(module: nn.Module) -> None:
+    """PyTorch's default initialization stays; a linear layer marked init_rule "zero" starts at zero."""${ZERO_RULE}`,
+        },
+      };
+  }
+}
+
+/** Whether a field of the file draws its module by the zero rule. */
+function usesZeroRule(file: ModuleFile): boolean {
+  return [...file.classes.map((c) => c.init), file.model.init].some((init) => init.some((f) => f.kind === "module" && f.initRule === "zero"));
+}
 
 type Classes = ReadonlyMap<string, ClassDecl>;
 
@@ -87,7 +137,8 @@ function initLines(init: readonly Init[], classes: Classes): string[] {
         if (f.make.kind === "class" && 8 + `self.${f.name} = ${spellMake(f.make, classes)}`.length > WIDTH) {
           return [...(f.doc ? comment(f.doc, 8).map((l) => l.trimStart()) : []), ...wrapCall(`self.${f.name} = ${callee}`, args, "", 8)];
         }
-        return documented(`self.${f.name} = ${spellMake(f.make, classes)}`, f.doc, 8);
+        const rule = f.initRule ? [`self.${f.name}.init_rule = "${f.initRule}"  # ${f.initRule === "zero" ? "starts at zero" : "GPT-2's scaled residual projection"}`] : [];
+        return [...documented(`self.${f.name} = ${spellMake(f.make, classes)}`, f.doc, 8), ...rule];
       }
       case "modules":
         return documented(`self.${f.name} = nn.ModuleList([${spellMake(f.make, classes)} for _ in range(${spellPy(f.count).text})])`, f.doc, 8);
@@ -122,17 +173,21 @@ function renderClass(decl: ClassDecl, classes: Classes): string {
 function helpersOf(file: ModuleFile): PyHelper[] {
   const found = new Map<string, PyHelper>();
   const add = (h: PyHelper): void => {
-    if (found.has(h.name)) return;
+    const known = found.get(h.name);
+    if (known && (known.rank ?? 0) >= (h.rank ?? 0)) return;
     found.set(h.name, h);
     h.uses?.forEach(add);
   };
   visitFile(file, (e) => {
-    if (e.kind === "op") OPS.get(e.op)?.pyHelpers?.forEach(add);
+    if (e.kind !== "op") return;
+    const helpers = OPS.get(e.op)?.pyHelpers;
+    (typeof helpers === "function" ? helpers(e.args) : (helpers ?? [])).forEach(add);
   });
   for (const init of [...file.classes.map((c) => c.init), file.model.init]) {
     for (const m of makesOf(init)) if (m.kind === "library") LIBRARY[m.name].pyHelpers?.forEach(add);
   }
-  if (file.model.initStyle === "gpt") add(INIT_GPT_WEIGHTS);
+  const init = initOf(file.model.initStyle, usesZeroRule(file)).helper;
+  if (init) add(init);
   return [...found.values()].sort((a, b) => a.order - b.order);
 }
 
@@ -161,8 +216,8 @@ export function emitTorchModelFile(file: ModuleFile): string {
     className: file.model.name,
     doc: docstring(docText(file.model.doc), 4),
     init: initLines(file.model.init, classes),
-    gptInit: file.model.initStyle === "gpt",
-    forward: spellPyStmts(file.model.forward.body),
+    initLine: initOf(file.model.initStyle, usesZeroRule(file)).apply,
+    forward: inForward(() => spellPyStmts(file.model.forward.body)),
   });
   return `${text.trimEnd()}\n`;
 }

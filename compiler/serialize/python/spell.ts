@@ -15,6 +15,23 @@ export function pyLiteral(value: number, float: boolean): string {
   return float ? pyNum(value) : String(value);
 }
 
+/**
+ * Where config is reached: `config` in a constructor, which takes it; `self.config` in the model's
+ * forward (only the model keeps it).
+ */
+let configRef = "config";
+
+/** Spells a forward's statements with config reached as self.config. */
+export function inForward<T>(f: () => T): T {
+  const saved = configRef;
+  configRef = "self.config";
+  try {
+    return f();
+  } finally {
+    configRef = saved;
+  }
+}
+
 export function spellPy(e: Expr): PyText {
   switch (e.kind) {
     case "var":
@@ -24,9 +41,9 @@ export function spellPy(e: Expr): PyText {
     case "param":
       return text(e.name, PREC.atom, e);
     case "config":
-      return text(`config.${e.slot.name}`, PREC.atom, e);
+      return text(`${configRef}.${e.slot.name}`, PREC.atom, e);
     case "vocab":
-      return text("config.vocab_size", PREC.atom, e);
+      return text(`${configRef}.vocab_size`, PREC.atom, e);
     case "past":
       return text("0", PREC.atom, e);
     case "num":

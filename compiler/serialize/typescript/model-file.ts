@@ -11,7 +11,7 @@ import { initHas, makesOf } from "../../tree/walk.js";
 import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js";
 import { FORMAT, wrap } from "./format.js";
 import { freeNames } from "./free-names.js";
-import { INIT_FUNCTIONS } from "./init-functions.js";
+import { initFunction } from "./init-functions.js";
 import { camel, noteLines, reassigned, spellExpr, spellStmts, tensorType, type TsScope } from "./spell.js";
 
 export interface EmitOptions {
@@ -44,6 +44,7 @@ export const RUNTIME_VALUES: readonly string[] = [
   "rotaryTables",
   "silu",
   "sinusoidalTable",
+  "softcap",
   "tf",
 ];
 const RUNTIME_TYPES = ["KvCache", "ModelOptions", "ModelOutput"];
@@ -55,6 +56,11 @@ type Classes = ReadonlyMap<string, ClassDecl>;
 function classTakesVocab(decl: ClassDecl | undefined, classes: Classes): boolean {
   if (decl === undefined) return false;
   return initHas(decl.init, (e) => e.kind === "vocab") || makesOf(decl.init).some((m) => m.kind === "class" && classTakesVocab(classes.get(m.name), classes));
+}
+
+/** Whether a field of the file draws its module by an init rule. */
+function usesInitRule(file: ModuleFile, rule: "zero" | "residual"): boolean {
+  return [...file.classes.map((c) => c.init), file.model.init].some((init) => init.some((f) => f.kind === "module" && f.initRule === rule));
 }
 
 /** A doc comment at `indent` spaces: one line when it fits in 100 columns, else wrapped. */
@@ -109,7 +115,10 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
     const target = "name" in f ? `this.${camel(f.name)}` : "";
     switch (f.kind) {
       case "module":
-        return [`${target} = this.module("${f.name}", ${spellMake(f.make, scope, classes)});`];
+        return [
+          `${target} = this.module("${f.name}", ${spellMake(f.make, scope, classes)});`,
+          ...(f.initRule ? [`${target}.initRule = "${f.initRule}"; // ${f.initRule === "zero" ? "starts at zero" : "GPT-2's scaled residual projection"}`] : []),
+        ];
       case "modules":
         return [`${target} = this.modules("${f.name}", Array.from({ length: ${spellExpr(f.count, scope)} }, () => ${spellMake(f.make, scope, classes)}));`];
       case "parameter":
@@ -191,7 +200,7 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
       },
     ],
   });
-  const init = INIT_FUNCTIONS[model.initStyle];
+  const init = initFunction(model.initStyle, usesInitRule(file, "zero"));
   src.addFunction({
     name: init.name,
     docs: [docText(init.doc)],

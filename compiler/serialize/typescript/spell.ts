@@ -133,7 +133,7 @@ export function spellStmts(body: readonly Stmt[], scope: TsScope, lets: Readonly
         out.push("{", ...spellStmts(s.body, scope, lets), "}");
         break;
       case "cache":
-        out.push(withComment(`if (cache) ({ ${s.k}, ${s.v} } = cache.append(this, ${s.k}, ${s.v}));`, s.comment));
+        out.push(withComment(`if (cache) ({ ${s.k}, ${s.v} } = cache.append(this, ${s.k}, ${s.v}${s.window ? `, ${spellExpr(s.window, scope)}` : ""}));`, s.comment));
         break;
     }
   }

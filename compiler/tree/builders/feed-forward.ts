@@ -7,6 +7,7 @@ import { CONFIG_DOCS } from "../config-docs.js";
 import { dropout, linear } from "../library.js";
 import { call, param, self, v, type Expr, type Init } from "../nodes.js";
 import { activation, gatedActivation } from "../ops/index.js";
+import { initRuleOf } from "./init-rules.js";
 
 /** Each activation's name in prose. */
 const PROSE: { readonly [A in Activation]: string } = { relu: "ReLU", gelu: "GELU", silu: "SiLU", relu2: "ReLU²" };
@@ -30,7 +31,7 @@ export const feedForward: Builder<FeedForwardNode> = {
       init: [
         ...(node.gated ? [lin("gate", "n_in", "hidden", "Its activation decides how much of each hidden unit passes.")] : []),
         lin("fc", "n_in", "hidden", node.gated ? "The up projection the gate multiplies." : undefined),
-        lin("proj", "hidden", "n_in"),
+        { ...lin("proj", "hidden", "n_in"), ...initRuleOf(node.zeroInit, ctx) },
         ...(withDropout ? [{ kind: "module", name: "dropout", make: dropout(param("dropout")), doc: "After the projection back down, while training." } as const] : []),
       ],
       forward: {

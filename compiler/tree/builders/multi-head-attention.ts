@@ -7,8 +7,9 @@ import { expr, type BuildContext, type Builder } from "../builder.js";
 import { CONFIG_DOCS } from "../config-docs.js";
 import { dropout, linear } from "../library.js";
 import { call, num, param, self, v, type Expr, type Field, type Init, type Param, type Stmt } from "../nodes.js";
-import { causalAttention, multiHeadCausalAttention, reshape, rope, rotaryTables, transpose } from "../ops/index.js";
+import { causalAttention, multiHeadCausalAttention, reshape, rope, rotaryTables, transpose, type AttentionExtras } from "../ops/index.js";
 import { CACHE_NOTE, headProjectionsClass } from "./attention-head.js";
+import { projectionRule } from "./init-rules.js";
 import { layerNormMake } from "./layer-norm.js";
 import { rmsNormMake } from "./rms-norm.js";
 
@@ -32,22 +33,37 @@ export const multiHeadAttention: Builder<MultiHeadAttentionNode> = {
       args.push(ctx.config("rope_dims", node.rope.dims, "Features of each query and key head that rotary embedding rotates (in pairs).", node.name));
       args.push(ctx.config("rope_base", node.rope.base, "Rotary embedding's base: the angle of pair i at position pos is pos · base^(-2i / rotated features).", node.name, true));
     }
+    if (node.window !== undefined) args.push(ctx.config("window", node.window, "Positions each attends over: itself and the window − 1 before it (sliding-window attention).", node.name));
+    if (node.softcap !== undefined) args.push(ctx.config("attn_softcap", node.softcap, "The attention scores' cap: s → attn_softcap·tanh(s / attn_softcap).", node.name, true));
     if (node.dropout > 0) args.push(ctx.config("dropout", node.dropout, CONFIG_DOCS.dropout, node.name, true));
     return [{ kind: "module", name: node.name, make: { kind: "class", name: cls, args } }];
   },
   forward: (node, input) => expr(call(self(node.name), [input], true)),
 };
 
-/** The fields both layouts end with: the scale, the output projection, and the dropouts. */
-function commonFields(node: MultiHeadAttentionNode): Init[] {
+/** What the attention op does besides the causal mask: dropout on its weights, a window, ALiBi, a cap. */
+function extras(node: MultiHeadAttentionNode): AttentionExtras {
+  return {
+    dropout: node.dropout > 0 ? self("attn_dropout") : undefined,
+    window: node.window !== undefined ? self("window") : undefined,
+    alibi: node.alibi,
+    softcap: node.softcap !== undefined ? self("softcap") : undefined,
+  };
+}
+
+/** The fields both layouts end with: the scale, the window and cap, the output projection, the dropouts. */
+function commonFields(node: MultiHeadAttentionNode, ctx: BuildContext): Init[] {
   const withDropout = node.dropout > 0;
   const fields: Field[] = [
     node.scale
       ? { kind: "value", name: "scale", value: { kind: "arith", op: "**", left: param("head_size"), right: num(-0.5) }, float: true, doc: "1/sqrt(head_size): keeps the scores' variance near 1." }
       : { kind: "value", name: "scale", value: num(1, true), float: true, doc: "1: scores are left unscaled." },
   ];
+  if (node.window !== undefined) fields.push({ kind: "value", name: "window", value: param("window"), float: false, doc: "Each position attends to itself and the window − 1 positions before it." });
+  if (node.softcap !== undefined) fields.push({ kind: "value", name: "softcap", value: param("softcap"), float: true, doc: "Scores are capped smoothly at ±softcap." });
   if (node.projection) {
-    fields.push({ kind: "module", name: "proj", make: linear(mulSizes(param("heads"), param("head_size")), param("n_in"), node.projectionBias), doc: "Mixes what the heads found, back into the residual stream's width." });
+    const initRule = projectionRule(node.zeroInit, ctx);
+    fields.push({ kind: "module", name: "proj", make: linear(mulSizes(param("heads"), param("head_size")), param("n_in"), node.projectionBias), doc: "Mixes what the heads found, back into the residual stream's width.", ...(initRule ? { initRule } : {}) });
   }
   if (withDropout) {
     fields.push({ kind: "module", name: "attn_dropout", make: dropout(param("dropout")), doc: "On the attention weights, while training." });
@@ -71,6 +87,8 @@ function baseParams(node: MultiHeadAttentionNode, fused: boolean): Param[] {
   if (fused) params.push({ name: "kv_heads" });
   params.push({ name: "head_size" });
   if (fused && node.rope) params.push({ name: "block_size" }, { name: "rope_dims" }, { name: "rope_base", float: true });
+  if (node.window !== undefined) params.push({ name: "window" });
+  if (node.softcap !== undefined) params.push({ name: "softcap", float: true });
   if (node.dropout > 0) params.push({ name: "dropout", float: true });
   return params;
 }
@@ -80,18 +98,18 @@ function headsClass(node: MultiHeadAttentionNode, ctx: BuildContext): string {
   const withDropout = node.dropout > 0;
   const steps: [string, string][] = [
     ["q, k, v = query(x), key(x), value(x)", "(B, T, hs) each"],
-    [`wei = softmax(causalMask(q·kᵀ${node.scale ? " · scale" : ""}))`, "(B, T, T): each row sums to 1"],
+    [`wei = softmax(${scoresMath(node)})`, "(B, T, T): each row sums to 1"],
     ...(withDropout ? [["wei = dropout(wei)", "(B, T, T), in training"] as [string, string]] : []),
     ["out = wei·v", "(B, T, hs)"],
   ];
   const width = Math.max(...steps.map(([math]) => math.length));
   const table = steps.map(([math, shape], i) => `  ${i === 0 ? "per head:" : "         "} ${math.padEnd(width)}  ${shape}`);
   return ctx.useClass("MultiHeadAttention", "attention", {
-    doc: `Several heads of attention in parallel${node.projection ? ", their outputs concatenated and projected back to the input width" : ", their outputs concatenated"}.`,
+    doc: [`Several heads of attention in parallel${node.projection ? ", their outputs concatenated and projected back to the input width" : ", their outputs concatenated"}`, ...extrasDoc(node)].join("; ") + ".",
     params: baseParams(node, false),
     init: [
       { kind: "modules", name: "heads", count: param("heads"), make: { kind: "class", name: head, args: [param("n_in"), param("head_size")] } },
-      ...commonFields(node),
+      ...commonFields(node, ctx),
     ],
     forward: {
       rank: 3,
@@ -108,10 +126,27 @@ function headsClass(node: MultiHeadAttentionNode, ctx: BuildContext): string {
           only: "typescript",
           text: "runtime/ops/attention.ts has the op's math in tf ops; a backend with a kernel for it runs all of it as one. While sampling, k and v of the earlier positions come from the cache.",
         },
-        ...projectOut(node, multiHeadCausalAttention(v("x"), self("heads"), self("scale"), withDropout ? self("attn_dropout") : undefined), "(B, T, nh*hs)"),
+        ...projectOut(node, multiHeadCausalAttention(v("x"), self("heads"), self("scale"), extras(node)), "(B, T, nh*hs)"),
       ],
     },
   });
+}
+
+/** The scores softmax weighs, as math: scaled, capped, biased by distance, masked (to a window). */
+function scoresMath(node: MultiHeadAttentionNode): string {
+  let s = `q·kᵀ${node.scale ? " · scale" : ""}`;
+  if (node.softcap !== undefined) s = `softcap·tanh(${s} / softcap)`;
+  if (node.alibi) s = `${s} − m_h·(i − j)`;
+  return `${node.window !== undefined ? "windowMask" : "causalMask"}(${s})`;
+}
+
+/** What the extras do, in prose, for the classes' docs. */
+function extrasDoc(node: MultiHeadAttentionNode): string[] {
+  const parts: string[] = [];
+  if (node.window !== undefined) parts.push("each position attends only to itself and the window − 1 positions before it (sliding-window attention)");
+  if (node.alibi) parts.push("scores fall linearly with the distance between positions, at one slope per head (ALiBi), in place of position embeddings");
+  if (node.softcap !== undefined) parts.push("scores are capped smoothly at ±softcap");
+  return parts;
 }
 
 /** What the fused class does, for its doc comment. */
@@ -125,11 +160,11 @@ function fusedDoc(node: MultiHeadAttentionNode): string {
   ];
   if (node.qkNorm) parts.push(`each head's queries and keys ${node.qkNorm === "rms_norm" ? "RMS" : "layer"}-normalized (one learned gain per q and k, shared by the heads)`);
   if (node.rope) parts.push(`rotary positions: ${node.rope.dims === node.headSize ? "each" : "the first rotated dimensions of each"} query and key rotated by an angle that grows with the position, so scores depend on the distance between positions`);
+  parts.push(...extrasDoc(node));
   return `${parts.join("; ")}.`;
 }
 
 function fusedClass(node: MultiHeadAttentionNode, ctx: BuildContext): string {
-  const withDropout = node.dropout > 0;
   const norm = node.qkNorm === undefined ? undefined : node.qkNorm === "rms_norm" ? rmsNormMake(ctx, true, param("head_size"), QK_NORM_EPS) : layerNormMake(ctx, true, param("head_size"), QK_NORM_EPS);
   const qkv = (name: string, heads: string, doc: string): Field => ({ kind: "module", name, make: linear(param("n_in"), mulSizes(param(heads), param("head_size")), node.qkvBias), doc });
   // (B, T, heads*hs) → (B, heads, T, hs)
@@ -151,7 +186,7 @@ function fusedClass(node: MultiHeadAttentionNode, ctx: BuildContext): string {
     init.push({ kind: "buffer", name: "cos", value: { kind: "var", name: "cos" }, rank: 2, doc: "cos(pos · base^(-2i/rotated)) for every position and pair i of the rotated features: (T, rotated/2)." });
     init.push({ kind: "buffer", name: "sin", value: { kind: "var", name: "sin" }, rank: 2, doc: "The sines of the same angles." });
   }
-  init.push(...commonFields(node));
+  init.push(...commonFields(node, ctx));
   const body: Stmt[] = [
     { kind: "shape", names: ["B", "T"], of: v("x"), rank: 3 },
     { kind: "let", name: "q", value: split(call(self("query"), [v("x")]), "heads"), comment: "(B, nh, T, hs)" },
@@ -169,10 +204,10 @@ function fusedClass(node: MultiHeadAttentionNode, ctx: BuildContext): string {
   }
   body.push(
     { kind: "note", only: "typescript", text: CACHE_NOTE },
-    { kind: "cache", k: "k", v: "v", comment: "(B, nkv, past+T, hs)" },
-    { kind: "note", text: "softmax(causalMask(q·kᵀ · scale))·v per head; query head h reads kv head h / (nh / nkv), rounded down." },
+    { kind: "cache", k: "k", v: "v", comment: "(B, nkv, past+T, hs)", ...(node.window !== undefined ? { window: self("window") } : {}) },
+    { kind: "note", text: `softmax(${scoresMath(node)})·v per head; query head h reads kv head h / (nh / nkv), rounded down.` },
     { kind: "note", only: "typescript", text: "runtime/ops/causal-attention.ts has the op's math in tf ops." },
-    { kind: "let", name: "y", value: causalAttention(v("q"), v("k"), v("v"), self("scale"), withDropout ? self("attn_dropout") : undefined), comment: "(B, nh, T, hs)" },
+    { kind: "let", name: "y", value: causalAttention(v("q"), v("k"), v("v"), self("scale"), extras(node)), comment: "(B, nh, T, hs)" },
     ...projectOut(node, reshape(transpose(v("y"), [0, 2, 1, 3]), [v("B"), v("T"), mulSizes(self("heads"), self("head_size"))]), "(B, T, nh*hs): the heads side by side"),
   );
   return ctx.useClass("CausalSelfAttention", "attention", { doc: fusedDoc(node), params: baseParams(node, true), init, forward: { rank: 3, cache: true, scoped: false, body } });

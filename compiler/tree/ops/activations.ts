@@ -31,3 +31,12 @@ export const GATED_ACTIVATION: OpDef = {
 // Constructors for builders.
 export const activation = (fn: Activation, x: Expr): Expr => op(ACTIVATION.name, { fn, x });
 export const gatedActivation = (fn: Activation, gate: Expr, up: Expr): Expr => op(GATED_ACTIVATION.name, { fn, gate, up });
+
+/** x capped smoothly: cap·tanh(x / cap) (the logits' cap of Gemma 2 and modded-nanogpt). */
+export const SOFTCAP: OpDef = {
+  name: "softcap",
+  ts: (a) => `softcap(${tsText(a, "x")}, ${tsText(a, "cap")})`,
+  py: (a) => ({ text: `${pyText(a, "cap").at(PREC.product)} * torch.tanh(${pyText(a, "x").at(PREC.product)} / ${pyText(a, "cap").at(PREC.product + 1)})`, prec: PREC.product }),
+};
+
+export const softcap = (x: Expr, cap: Expr): Expr => op(SOFTCAP.name, { x, cap });

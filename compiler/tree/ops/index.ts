@@ -1,6 +1,6 @@
 // The op catalogue: every operation a generated forward may call, registered here once by name. The
 // serializers look an op up here to spell it; a builder builds a call with the constructors exported here.
-import { ACTIVATION, GATED_ACTIVATION } from "./activations.js";
+import { ACTIVATION, GATED_ACTIVATION, SOFTCAP } from "./activations.js";
 import { CAUSAL_ATTENTION, CAUSAL_MASK, MULTI_HEAD_CAUSAL_ATTENTION } from "./attention.js";
 import { LAYER_NORM, RMS_NORM } from "./norms.js";
 import type { OpDef } from "./op.js";
@@ -9,8 +9,8 @@ import { ADD, MATMUL, MUL, RESHAPE, SOFTMAX, TRANSPOSE } from "./tensor.js";
 
 export type { OpDef, PyArgs, PyHelper, PyText, TsArgs } from "./op.js";
 export { PREC } from "./op.js";
-export { activation, gatedActivation } from "./activations.js";
-export { causalAttention, causalMask, multiHeadCausalAttention } from "./attention.js";
+export { activation, gatedActivation, softcap } from "./activations.js";
+export { causalAttention, causalMask, multiHeadCausalAttention, type AttentionExtras } from "./attention.js";
 export { layerNorm, rmsNorm } from "./norms.js";
 export { embeddingRows, rope, rotaryTables, sinusoidalTable, tableRows } from "./positions.js";
 export { add, matmul, mul, reshape, softmax, transpose } from "./tensor.js";
@@ -24,6 +24,7 @@ const ALL: readonly OpDef[] = [
   TRANSPOSE,
   ACTIVATION,
   GATED_ACTIVATION,
+  SOFTCAP,
   LAYER_NORM,
   RMS_NORM,
   CAUSAL_MASK,

@@ -2,7 +2,7 @@
 // of it. Builders say which op runs; the serializers ask the op how to write it. An op whose Python
 // spelling calls a function of the generated module names that function's definition (a PyHelper), which
 // the Python serializer writes once into the file.
-import type { Expr, OpAttr } from "../nodes.js";
+import type { Expr, OpArg, OpAttr } from "../nodes.js";
 
 /** An argument spelled in TypeScript. */
 export type TsArgs = Readonly<Record<string, string | readonly string[] | OpAttr>>;
@@ -30,6 +30,11 @@ export interface PyHelper {
   readonly text: string;
   /** Helpers its text calls. */
   readonly uses?: readonly PyHelper[];
+  /**
+   * Of two definitions of one name (a plain and a fuller form), the file gets the one of higher rank,
+   * which serves the calls of both (the fuller form's extra parameters have defaults).
+   */
+  readonly rank?: number;
 }
 
 export interface OpDef {
@@ -38,8 +43,8 @@ export interface OpDef {
   ts(a: TsArgs): string;
   /** The call in Python: text (a call, which binds tightest) or text with its precedence. */
   py(a: PyArgs): string | { readonly text: string; readonly prec: number };
-  /** The module-level Python definitions the spelling calls. */
-  readonly pyHelpers?: readonly PyHelper[];
+  /** The module-level Python definitions the spelling calls (which may depend on the call's arguments). */
+  readonly pyHelpers?: readonly PyHelper[] | ((a: Readonly<Record<string, OpArg>>) => readonly PyHelper[]);
 }
 
 /** A Python argument that must be spelled (not an attr), for spellings that take one. */
