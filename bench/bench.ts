@@ -250,11 +250,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
 }
 
-/** Writes bench/results/<date>.json and, for full runs, regenerates docs/bench.md from it. */
-export function writeBenchReport(report: BenchReport, command: string, resultsDir = join(PROJECT_ROOT, "bench/results")): { json: string; markdown?: string } {
+/**
+ * Writes bench/results/<date>.json and, when `docs` says this is the full default run (every config,
+ * backend and PyTorch, the default budget, into bench/results), regenerates docs/bench.md and the README's
+ * summary from it; a partial run writes its results file alone.
+ */
+export function writeBenchReport(report: BenchReport, command: string, resultsDir = join(PROJECT_ROOT, "bench/results"), docs = true): { json: string; markdown?: string } {
   mkdirSync(resultsDir, { recursive: true });
   const json = join(resultsDir, `${report.date.slice(0, 10)}${report.quick ? "-quick" : ""}.json`);
   writeFileAtomic(json, `${JSON.stringify({ command, ...report }, null, 2)}\n`);
-  if (report.quick) return { json };
+  if (report.quick || !docs) return { json };
   return { json, markdown: writeBenchDocs({ command, ...report }, json).join(", ") };
 }

@@ -5,7 +5,7 @@
 // generated/ holds the code of the specs in specs/ and nothing else: a spec from anywhere else compiles
 // to files beside it (<name>.ts, <name>.py; or to --out), is not listed in the index, and never replaces
 // the generated file of a spec in specs/ that has the same file name.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SpecError } from "./diagnostics/diagnostic.js";
 import { emitPython, emitTypeScript, type EmitOptions } from "./emit.js";
@@ -94,15 +94,31 @@ export interface CompileResult {
 
 type Placed = CompiledSpec & { readonly generated: boolean };
 
+/** A folder with its links resolved; the path as given when it does not exist. */
+function real(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/** Where a write to `path` lands: its folder's links resolved. */
+const landing = (path: string): string => join(real(dirname(path)), basename(path));
+
 /** Where a spec's target file goes outside generated/: `out`, or beside the spec with the target's extension. */
 function placeOutside(project: Project, specPath: string, out: string | undefined, ext: ".ts" | ".py"): string {
   const abs = resolve(project.root, specPath);
   const outFile = out !== undefined ? resolve(out) : join(dirname(abs), `${basename(abs).replace(/\.ya?ml$/, "")}${ext}`);
   const arg = out !== undefined ? `--out ${out}` : specPath;
-  if (dirname(outFile) === project.generatedDir || dirname(outFile) === join(project.generatedDir, "torch")) {
-    throw new SpecError([{ loc: { kind: "cli", arg }, message: `${outFile} would be in generated/, which holds only the code of the specs in specs/; compile it elsewhere with --out` }]);
+  // decided on where the file lands: a folder reached through a link is the folder it points at
+  const lands = landing(outFile);
+  const generated = [project.generatedDir, join(project.generatedDir, "torch")].flatMap((d) => [d, real(d)]);
+  if (generated.includes(dirname(outFile)) || generated.includes(dirname(lands))) {
+    const via = lands === outFile ? "" : ` (through a link: it lands at ${lands})`;
+    throw new SpecError([{ loc: { kind: "cli", arg }, message: `${outFile} would be in generated/${via}, which holds only the code of the specs in specs/; compile it elsewhere with --out` }]);
   }
-  if (outFile === abs) throw new SpecError([{ loc: { kind: "cli", arg }, message: "the output would replace the spec itself; choose another --out" }]);
+  if (outFile === abs || landing(outFile) === landing(abs)) throw new SpecError([{ loc: { kind: "cli", arg }, message: "the output would replace the spec itself; choose another --out" }]);
   return outFile;
 }
 

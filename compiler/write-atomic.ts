@@ -8,7 +8,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
   const chunks = typeof data === "string" ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, "w", 0o644);
+    // "wx": a new file, never one already there (a link someone placed at the name would be followed)
+    fd = openSync(tmp, "wx", 0o644);
     for (const chunk of chunks) {
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);

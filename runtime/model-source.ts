@@ -8,7 +8,7 @@
 // the user's (or root's) and closed to others, and a file's content is checked against the sha256 in
 // its name before it is imported.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +17,7 @@ import { lowerSpec, sha256 } from "../compiler/ir/lower.js";
 import { loadSpec, type LoadedSpec } from "../compiler/spec/load.js";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { UserError } from "./errors.js";
+import { makeDirs } from "./make-dirs.js";
 import type { LanguageModel, ModelOptions } from "./nn/language-model.js";
 import { PROJECT_ROOT } from "./paths.js";
 
@@ -60,9 +61,10 @@ function unsafe(path: string, st: Stats): string | undefined {
 function privateCacheDir(): string {
   const dir = modelCacheDir();
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, { mode: 0o700 });
   } catch (e) {
-    throw new UserError(`cannot create the model cache ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}); set XDG_CACHE_HOME to a folder of your own`);
+    const why = e instanceof UserError ? e.message.slice(e.message.lastIndexOf("(") + 1, -1) : ((e as NodeJS.ErrnoException).code ?? String(e));
+    throw new UserError(`cannot create the model cache ${dir} (${why}); set XDG_CACHE_HOME to a folder of your own`);
   }
   const refuse = (p: string, why: string): never => {
     const ours = p === dir || p === dirname(dir);
@@ -138,7 +140,7 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     const state = current === undefined ? "missing" : "out of date";
     const shown = generated.startsWith(PROJECT_ROOT) ? generated.slice(PROJECT_ROOT.length + 1) : generated;
     if (!options.compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
-    mkdirSync(project.generatedDir, { recursive: true });
+    makeDirs(project.generatedDir);
     writeFileAtomic(generated, source);
     note = `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})`;
   }

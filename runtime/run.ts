@@ -1,16 +1,19 @@
 // Opening a finished (or interrupted) run for evaluation and sampling: its checkpoint, its resolved spec,
 // the model code emitted from that spec, and the tokenizer it was trained with.
-import { existsSync } from "node:fs";
+import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ModelIR } from "../compiler/ir/model.js";
+import { inferenceBytes } from "../compiler/ir/analysis.js";
 import { lowerSpec } from "../compiler/ir/lower.js";
 import { loadSpec } from "../compiler/spec/load.js";
 import type { Spec } from "../compiler/spec/types.generated.js";
 import { selectBackend, type BackendChoice, type BackendInfo } from "./backend/select.js";
 import { loadCheckpoint, type CheckpointMeta } from "./checkpoint/checkpoint.js";
+import { checkedRunSpec } from "./checkpoint/run-spec.js";
 import { loadParameters } from "./checkpoint/model-state.js";
 import { tokenizerFromState, type Tokenizer } from "./data/tokenizer.js";
+import { formatBytes } from "./cli/output.js";
 import { UserError } from "./errors.js";
 import { importSource } from "./model-source.js";
 import type { LanguageModel } from "./nn/language-model.js";
@@ -44,11 +47,20 @@ function readCheckpoint(dir: string): ReturnType<typeof loadCheckpoint> {
   }
 }
 
-export async function openRun(runDir: string, backend: BackendChoice = "auto"): Promise<OpenRun> {
+/** What a command does with the model it opens, for the memory check: windows per forward pass, and the verb. */
+export interface RunUse {
+  readonly batch: number;
+  readonly what: string;
+}
+
+/** The most of this machine's memory a command may plan to use, as `train` allows. */
+const MEMORY_SHARE = 0.8;
+
+export async function openRun(runDir: string, backend: BackendChoice = "auto", use: RunUse = { batch: 1, what: "sample from it" }): Promise<OpenRun> {
   const dir = resolve(runDir);
   const checkpoint = readCheckpoint(dir);
-  const specFile = join(dir, "spec.resolved.yaml");
-  if (!existsSync(specFile)) throw new UserError(`${dir} has no spec.resolved.yaml, so its architecture is unknown`);
+  // checked against meta.json's hash before anything is built from it
+  const specFile = checkedRunSpec(dir, checkpoint.meta).file;
   const loaded = loadSpec(specFile, { cwd: PROJECT_ROOT });
   const ir = lowerSpec(loaded);
   if (ir.modelHash !== checkpoint.meta.spec.modelHash) {
@@ -58,8 +70,19 @@ export async function openRun(runDir: string, backend: BackendChoice = "auto"): 
   // loaded here, as in resolveModel: a damaged or mismatched run is refused without loading ts-morph
   const { emitTypeScript } = await import("../compiler/emit.js");
   const module = await importSource(emitTypeScript(ir, { runtimeImport: runtimeUrl }));
+  const { meta } = checkpoint;
+  // the vocabulary the model was built for is the tokenizer's: a meta.json that says otherwise is damaged
+  const tokenizer = tokenizerFromState(meta.tokenizer);
+  if (tokenizer.vocabSize !== meta.vocabSize) {
+    throw new UserError(`${join(dir, "meta.json")} is damaged: its tokenizer has ${tokenizer.vocabSize} tokens, but vocabSize says ${meta.vocabSize}`);
+  }
+  // as train does: a model this machine cannot hold is refused before anything is allocated
+  const needed = inferenceBytes(ir, meta.vocabSize, use.batch);
+  if (!(needed <= totalmem() * MEMORY_SHARE)) {
+    const amount = Number.isFinite(needed) ? `about ${formatBytes(needed)}` : "more bytes than can be counted";
+    throw new UserError(`${dir}: this model needs ${amount} to ${use.what} (weights and activations at ${use.batch} ${use.batch === 1 ? "window" : "windows"} a pass), more than this machine's ${formatBytes(totalmem())}${use.batch > 1 ? "; try a smaller --batch" : ""}`);
+  }
   const info = await selectBackend(backend);
-  const tokenizer = tokenizerFromState(checkpoint.meta.tokenizer);
   const model = module.createModel({ vocabSize: checkpoint.meta.vocabSize, seed: loaded.spec.training.seed });
   loadParameters(model, checkpoint.model, join(dir, "model.safetensors"));
   model.eval();

@@ -2,7 +2,7 @@
 // through here first, so a typo never replaces a checkpoint, a hand-written file or a committed report:
 // a command overwrites only a file it wrote itself (recognized by its marker) unless told --force, never
 // a run's own files, and a bad path (a missing folder, a directory, a path under a file) gets one line.
-import { closeSync, existsSync, lstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../compiler/write-atomic.js";
 import { UserError } from "./errors.js";
@@ -59,6 +59,14 @@ function head(file: string, bytes = 4096): string {
   }
 }
 
+/**
+ * Text safe inside an HTML or XML comment (a file's marker, which names a run's path and a prompt): a
+ * comment cannot hold "--", so a path like `r--><svg onload=…>` cannot end it and become markup.
+ */
+export function commentText(text: string): string {
+  return text.replace(/-(?=-)/g, "- ").replace(/-$/, "- ");
+}
+
 /** A file that belongs to a run directory's checkpoint or record. */
 export function isRunFile(file: string): boolean {
   return (RUN_FILES as readonly string[]).includes(basename(file)) && existsSync(join(dirname(file), "meta.json"));
@@ -101,8 +109,15 @@ export function writeOutputFile(file: string, data: string | Uint8Array, options
 export function checkOutputDir(dir: string, label: string): void {
   const path = resolve(dir);
   checkNotUnderFile(path, label);
-  if (!existsSync(path)) return;
-  const st = lstatSync(path);
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // a new folder
+  }
+  if (st.isSymbolicLink() && !existsSync(path)) {
+    throw new UserError(`${label} is a symbolic link to ${readlinkSync(path)}, which does not exist; create that folder or remove the link`);
+  }
   if (st.isDirectory() || (st.isSymbolicLink() && statSync(path).isDirectory())) return;
   throw new UserError(st.isFile() ? `${label} is a file; name a directory` : `${label} is ${kindOf(st)}; name a directory`);
 }

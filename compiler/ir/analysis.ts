@@ -95,6 +95,11 @@ export function trainingBytes(ir: ModelIR, vocab: number, batch: number): number
   return 4 * 4 * countParams(ir, vocab) + activationBytes(ir, vocab, batch);
 }
 
+/** Bytes a forward pass needs (evaluation, sampling): the weights and the activations at the batch size. */
+export function inferenceBytes(ir: ModelIR, vocab: number, batch: number): number {
+  return 4 * countParams(ir, vocab) + activationBytes(ir, vocab, batch);
+}
+
 export interface SummaryRow {
   readonly path: string;
   readonly kind: string;

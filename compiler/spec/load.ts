@@ -36,13 +36,20 @@ export function displayPath(file: string, cwd = process.cwd()): string {
   return (rel.startsWith("..") ? file : rel).split(sep).join("/");
 }
 
+/** The largest spec file read: specs are a few kilobytes; a file past this is not one (and would only exhaust memory). */
+export const MAX_SPEC_BYTES = 4 * 2 ** 20;
+
+const tooLarge = (bytes: number): string => `is ${(bytes / 2 ** 20).toFixed(1)} MiB, more than a spec can be (at most ${MAX_SPEC_BYTES / 2 ** 20} MiB of YAML)`;
+
 export function loadSpec(file: string, options: LoadOptions = {}): LoadedSpec {
   const cwd = options.cwd ?? process.cwd();
   const absolute = resolve(cwd, file);
   if (!existsSync(absolute)) {
     fail({ kind: "cli", arg: displayPath(absolute, cwd) }, "spec file not found");
   }
-  if (!statSync(absolute).isFile()) fail({ kind: "cli", arg: displayPath(absolute, cwd) }, "is not a spec file (a directory?)");
+  const st = statSync(absolute);
+  if (!st.isFile()) fail({ kind: "cli", arg: displayPath(absolute, cwd) }, "is not a spec file (a directory?)");
+  if (st.size > MAX_SPEC_BYTES) fail({ kind: "cli", arg: displayPath(absolute, cwd) }, tooLarge(st.size));
   const { located, files } = readChain(absolute, [], cwd);
   let merged = located;
   for (const arg of options.sets ?? []) merged = applySet(merged, arg);
@@ -66,7 +73,11 @@ function readChain(absolute: string, chain: readonly string[], cwd: string): { l
     fail(at, `extends cycle: ${cycle.join(" → ")}`);
   }
   if (!existsSync(parentPath)) fail(at, `extends a spec that does not exist: ${displayPath(parentPath, cwd)}`);
-  if (!statSync(parentPath).isFile()) fail(at, `extends ${displayPath(parentPath, cwd)}, which is not a spec file (a directory?)`);
+  const parentStat = statSync(parentPath);
+  if (!parentStat.isFile()) fail(at, `extends ${displayPath(parentPath, cwd)}, which is not a spec file (a directory?)`);
+  // a spec extends another spec: a file of any other kind is not read, so none of its lines is ever shown
+  if (!/\.ya?ml$/i.test(parentPath)) fail(at, `extends ${displayPath(parentPath, cwd)}, which is not a spec (a .yaml or .yml file)`);
+  if (parentStat.size > MAX_SPEC_BYTES) fail(at, `extends ${displayPath(parentPath, cwd)}, which ${tooLarge(parentStat.size)}`);
   const parent = readChain(parentPath, seen, cwd);
   const merged = mergeLocated(parent.located, parsed);
   const { extends: _resolved, ...rest } = merged.value as Record<string, unknown>;

@@ -29,6 +29,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Sets an own property, "__proto__" included (an assignment would set the object's prototype instead). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** The entries of `locs` at `pointer` and below it. */
 export function subtree(locs: LocMap, pointer: Pointer): [Pointer, NodeLocs][] {
   const prefix = pointer + "/";

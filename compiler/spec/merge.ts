@@ -1,6 +1,6 @@
 // Deep merge for `extends`: the child's fields win, mappings merge key by key, lists and scalars are
 // replaced whole. Locations follow the values, so a field inherited from a parent still points there.
-import { childPointer, isPlainObject, subtree, type Located, type NodeLocs, type Pointer } from "./located.js";
+import { childPointer, isPlainObject, setOwn, subtree, type Located, type NodeLocs, type Pointer } from "./located.js";
 
 export function mergeLocated(base: Located, over: Located): Located {
   const locs = new Map<Pointer, NodeLocs>();
@@ -20,12 +20,13 @@ function merge(base: Located, over: Located, pointer: Pointer, out: Map<Pointer,
   const result: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const p = childPointer(pointer, key);
-    if (key in a && key in b) {
-      result[key] = merge(base, over, p, out);
+    // own keys only: a spec's "__proto__" is a key (which validation then refuses), not the prototype
+    if (Object.hasOwn(a, key) && Object.hasOwn(b, key)) {
+      setOwn(result, key, merge(base, over, p, out));
     } else {
-      const from = key in b ? over : base;
+      const from = Object.hasOwn(b, key) ? over : base;
       for (const [q, l] of subtree(from.locs, p)) out.set(q, l);
-      result[key] = key in b ? b[key] : a[key];
+      setOwn(result, key, Object.hasOwn(b, key) ? b[key] : a[key]);
     }
   }
   return result;
@@ -37,6 +38,7 @@ function valueAt(root: unknown, pointer: Pointer): unknown {
   for (const raw of pointer.slice(1).split("/")) {
     const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     if (!isPlainObject(node) && !Array.isArray(node)) return undefined;
+    if (!Object.hasOwn(node, key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;

@@ -2,7 +2,7 @@
 // (or flow list). The schema then rejects unknown keys and wrong types, naming the --set argument.
 import { parse as parseYaml } from "yaml";
 import { fail, type Loc } from "../diagnostics/diagnostic.js";
-import { childPointer, isPlainObject, subtree, type Located, type NodeLocs, type Pointer } from "./located.js";
+import { childPointer, isPlainObject, setOwn, subtree, type Located, type NodeLocs, type Pointer } from "./located.js";
 
 export function applySet(spec: Located, arg: string): Located {
   const loc: Loc = { kind: "cli", arg: `--set ${arg}` };
@@ -10,6 +10,9 @@ export function applySet(spec: Located, arg: string): Located {
   if (eq <= 0) fail(loc, 'expected key=value, e.g. --set training.optimizer.lr=3e-4');
   const path = arg.slice(0, eq).split(".");
   if (path.some((s) => s === "")) fail(loc, `"${arg.slice(0, eq)}" is not a dotted key path`);
+  // no spec has these keys; as a path they would reach Object.prototype, not the spec
+  const hidden = path.find((s) => s === "__proto__" || s === "prototype" || s === "constructor");
+  if (hidden !== undefined) fail(loc, `"${hidden}" is not a key of a spec`);
   let parsed: unknown;
   try {
     parsed = parseYaml(arg.slice(eq + 1));
@@ -30,8 +33,11 @@ export function applySet(spec: Located, arg: string): Located {
       if (last) node[index] = parsed;
       else node = node[index];
     } else if (isPlainObject(node)) {
-      if (last) node[segment] = parsed;
-      else node = node[segment] ??= {};
+      if (last) setOwn(node, segment, parsed);
+      else {
+        if (!Object.hasOwn(node, segment)) setOwn(node, segment, {});
+        node = node[segment];
+      }
     } else {
       fail(loc, `"${path.slice(0, i).join(".")}" is not a mapping, so it has no "${segment}"`);
     }

@@ -384,7 +384,7 @@ export interface TrainingSpec {
    */
   dropout: number;
   /**
-   * Seeds initialization, batches and dropout, so runs repeat exactly.
+   * Seeds initialization, batches and dropout, so runs repeat exactly. A 32-bit seed: 0 to 4294967295.
    */
   seed: number;
   /**

@@ -87,6 +87,9 @@ export class Session {
     };
     const meta = JSON.parse(new TextDecoder().decode(need("meta.json"))) as CheckpointMeta;
     if (meta.format !== CHECKPOINT_FORMAT) throw new UserError("meta.json is not a babygpt checkpoint");
+    // as the CLI checks it: the spec's hash when meta.json records one, else the model hash below
+    const specHash = hex(sha256Bytes(need("spec.resolved.yaml")));
+    if (meta.files.spec !== undefined && meta.files.spec !== specHash) throw new UserError("spec.resolved.yaml does not match its meta.json (the file was changed or damaged)");
     if (meta.spec.modelHash !== compiled.ir.modelHash) throw new UserError("spec.resolved.yaml does not describe the model in meta.json");
     const session = new Session(compiled, tokenizerFromState(meta.tokenizer));
     loadParameters(session.model, decodeSafetensors(need("model.safetensors"), "model.safetensors").tensors, "model.safetensors");
@@ -204,6 +207,8 @@ export class Session {
     const model = concat(encodeSafetensors(await tensorsOf(this.params), { format: "pt", step: String(this.step) }));
     const optimizer = concat(encodeSafetensors(await tensorsOf(this.optimizer.state().slots), { step: String(this.optimizer.step) }));
     const last = this.evals.at(-1);
+    const enc = new TextEncoder();
+    const spec = enc.encode(`# ${loaded.files[0]!.path} (edited in the playground), after extends and defaults\n${stringify(loaded.spec)}`);
     const meta: CheckpointMeta = {
       format: CHECKPOINT_FORMAT,
       step: this.step,
@@ -216,16 +221,14 @@ export class Session {
       versions,
       ...(last ? { lastEval: last } : {}),
       overrides: [],
-      files: { model: hex(sha256Bytes(model)), optimizer: hex(sha256Bytes(optimizer)) },
+      files: { model: hex(sha256Bytes(model)), optimizer: hex(sha256Bytes(optimizer)), spec: hex(sha256Bytes(spec)) },
       savedAt: new Date().toISOString(),
     };
-    const spec = `# ${loaded.files[0]!.path} (edited in the playground), after extends and defaults\n${stringify(loaded.spec)}`;
-    const enc = new TextEncoder();
     return new Map([
       ["model.safetensors", model],
       ["optimizer.safetensors", optimizer],
       ["meta.json", enc.encode(`${JSON.stringify(meta, null, 2)}\n`)],
-      ["spec.resolved.yaml", enc.encode(spec)],
+      ["spec.resolved.yaml", spec],
     ]);
   }
 

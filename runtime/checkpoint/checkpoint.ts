@@ -6,7 +6,7 @@
 // or discards an incomplete .next. meta.json records each file's sha256, so a mixed or damaged set is
 // detected rather than loaded.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { UserError } from "../errors.js";
@@ -29,6 +29,8 @@ export interface CheckpointMeta {
   readonly rng: { readonly batches: PrngState; readonly dropout: PrngState };
   readonly optimizerStep: number;
   readonly backend: string;
+  /** "torch" for a run the torch engine wrote (absent for the tfjs trainer's). */
+  readonly engine?: string;
   /** The faster backends `auto` passed over, each with its reason. */
   readonly backendSkipped?: readonly string[];
   /** The GPU adapter the run trained on, on webgpu (vendor, architecture, device, description). */
@@ -37,8 +39,11 @@ export interface CheckpointMeta {
   readonly lastEval?: { readonly step: number; readonly train: number; readonly val: number };
   /** The --set overrides the run was started with (a resume applies them again). */
   readonly overrides: readonly string[];
-  /** sha256 of the two tensor files, so a mismatched set is caught. */
-  readonly files: { readonly model: string; readonly optimizer: string };
+  /**
+   * sha256 of the two tensor files, so a mismatched set is caught, and of the run's spec.resolved.yaml,
+   * which is checked before anything is built from it (absent in runs made before it was recorded).
+   */
+  readonly files: { readonly model: string; readonly optimizer: string; readonly spec?: string };
   readonly savedAt: string;
 }
 
@@ -57,14 +62,12 @@ const sha256 = (chunks: readonly Uint8Array[]): string => {
 /** How files are written; tests substitute a writer that fails like a full disk. */
 export type FileWriter = (file: string, data: string | readonly Uint8Array[]) => void;
 
+/** What a checkpoint's writer says in meta.json; `specFile` is the sha256 of the run's spec.resolved.yaml. */
+export type CheckpointFields = Omit<CheckpointMeta, "files" | "format" | "savedAt"> & { readonly specFile?: string };
+
 /** Writes a checkpoint; on failure the previous one is untouched and the error says why. */
-export function saveCheckpoint(
-  runDir: string,
-  model: TensorMap,
-  optimizer: TensorMap,
-  meta: Omit<CheckpointMeta, "files" | "format" | "savedAt">,
-  write: FileWriter = writeFileAtomic,
-): void {
+export function saveCheckpoint(runDir: string, model: TensorMap, optimizer: TensorMap, fields: CheckpointFields, write: FileWriter = writeFileAtomic): void {
+  const { specFile, ...meta } = fields;
   const next = join(runDir, ".next");
   try {
     rmSync(next, { recursive: true, force: true });
@@ -77,7 +80,7 @@ export function saveCheckpoint(
     const full: CheckpointMeta = {
       format: CHECKPOINT_FORMAT,
       ...meta,
-      files: { model: sha256(modelBytes), optimizer: sha256(optBytes) },
+      files: { model: sha256(modelBytes), optimizer: sha256(optBytes), ...(specFile === undefined ? {} : { spec: specFile }) },
       savedAt: new Date().toISOString(),
     };
     write(join(next, "meta.json"), `${JSON.stringify(full, null, 2)}\n`);
@@ -111,11 +114,56 @@ function promote(runDir: string): void {
   rmSync(next, { recursive: true, force: true });
 }
 
-/** Finishes or discards a checkpoint write that a crash interrupted. */
+const lstatOrUndefined = (path: string): Stats | undefined => {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Whether `.next` is a checkpoint this run's writer left complete: a folder of the run's own (not a link
+ * to another run's), holding regular files only, whose meta.json names the same model as the run's and
+ * whose tensor files are the ones it records (each in .next, or already promoted). Anything else is not
+ * moved into the run.
+ */
+function promotable(runDir: string, next: string): boolean {
+  // (a writer killed mid-file leaves its temporary file, .<name>.<pid>…tmp, which is not promoted)
+  const names = readdirSync(next).filter((n) => !/^\..*\.tmp$/.test(n));
+  if (!names.includes("meta.json") || names.some((n) => !(FILES as readonly string[]).includes(n) || !lstatOrUndefined(join(next, n))?.isFile())) return false;
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(readFileSync(join(next, "meta.json"), "utf8")) as CheckpointMeta;
+  } catch {
+    return false;
+  }
+  if (typeof meta !== "object" || meta === null || meta.format !== CHECKPOINT_FORMAT || missingMetaField(meta) !== undefined) return false;
+  if (lstatOrUndefined(join(runDir, "meta.json"))?.isFile()) {
+    try {
+      const live = JSON.parse(readFileSync(join(runDir, "meta.json"), "utf8")) as CheckpointMeta;
+      if (live.spec?.modelHash !== undefined && live.spec.modelHash !== meta.spec.modelHash) return false;
+    } catch {
+      // a damaged live meta.json: the complete new checkpoint replaces it
+    }
+  }
+  const matches = (file: string, expected: string): boolean => {
+    const staged = join(next, file);
+    const path = existsSync(staged) ? staged : join(runDir, file);
+    return lstatOrUndefined(path)?.isFile() === true && sha256([readFileSync(path)]) === expected;
+  };
+  return matches("model.safetensors", meta.files.model) && matches("optimizer.safetensors", meta.files.optimizer);
+}
+
+/**
+ * Finishes or discards a checkpoint write that a crash interrupted. Never follows a link: a `.next` that is
+ * a link (or a file) is removed as a link, and never moves into the run what its writer did not leave there.
+ */
 export function recoverCheckpoint(runDir: string): void {
   const next = join(runDir, ".next");
-  if (!existsSync(next)) return;
-  if (existsSync(join(next, "meta.json"))) promote(runDir);
+  const st = lstatOrUndefined(next);
+  if (st === undefined) return;
+  if (st.isDirectory() && promotable(runDir, next)) promote(runDir);
   else rmSync(next, { recursive: true, force: true });
 }
 
@@ -178,7 +226,7 @@ function missingMetaField(meta: CheckpointMeta): string | undefined {
     ["rng", obj(rng) && state(rng["batches"]) && state(rng["dropout"])],
     ["overrides", Array.isArray(m["overrides"]) && (m["overrides"] as unknown[]).every(str)],
     ["corpus", m["corpus"] === undefined || (obj(m["corpus"]) && str(m["corpus"]["path"]) && int(m["corpus"]["bytes"]) && str(m["corpus"]["sha256"]))],
-    ["files", obj(files) && str(files["model"]) && str(files["optimizer"])],
+    ["files", obj(files) && str(files["model"]) && str(files["optimizer"]) && (files["spec"] === undefined || str(files["spec"]))],
   ];
   return checks.find(([, ok]) => !ok)?.[0];
 }

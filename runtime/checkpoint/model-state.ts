@@ -32,6 +32,10 @@ export function loadParameters(model: Module, saved: ReadonlyMap<string, NamedTe
     if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
       throw new UserError(`${what}: ${name} has shape [${t.shape.join(", ")}], the model expects [${v.shape.join(", ")}]`);
     }
+    if (t.dtype !== "F32") throw new UserError(`${what}: ${name} is ${t.dtype}, where the model's parameters are F32`);
+    // weights a run diverged into give only noise: refused rather than sampled or trained from
+    const bad = t.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new UserError(`${what}: ${name} holds ${t.data[bad]} (at index ${bad}); a model with non-finite weights cannot be used (did the run diverge?)`);
   }
   for (const [name, v] of params) {
     const t = saved.get(name)!;

@@ -2,11 +2,12 @@
 // from the public URL. The well-known tinyshakespeare file is checked against its sha256 wherever it is
 // found; a download lands in the cache only after the check passes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, type Stats } from "node:fs";
+import { existsSync, readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { UserError } from "../errors.js";
+import { makeDirs } from "../make-dirs.js";
 
 export const TINYSHAKESPEARE = {
   file: "tinyshakespeare.txt",
@@ -147,7 +148,7 @@ async function download(target: string, onProgress?: CorpusOptions["onProgress"]
   if (sha256 !== TINYSHAKESPEARE.sha256) {
     throw new UserError(`the downloaded corpus has sha256 ${sha256}, expected ${TINYSHAKESPEARE.sha256}; nothing was saved`);
   }
-  mkdirSync(cacheDir(), { recursive: true });
+  makeDirs(cacheDir(), { label: "the corpus cache" });
   writeFileAtomic(target, bytes);
   return { text: decodeText(bytes, target), path: target, source: "download", sha256, bytes: bytes.length };
 }

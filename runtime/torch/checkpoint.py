@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -41,8 +41,11 @@ def why_write_failed(e: OSError) -> str:
 def write_atomic(path: str, data: bytes) -> None:
     """A temporary file beside the target, fsynced, renamed over it; then the directory fsynced."""
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    if os.path.lexists(tmp):
+        os.remove(tmp)  # left by a killed writer of this pid; removed, never written through
     try:
-        with open(tmp, "wb") as f:
+        # a new file, never through a link placed at the name
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -67,10 +70,13 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def save_checkpoint(run_dir: str, model: Mapping[str, np.ndarray], optimizer: Mapping[str, np.ndarray], meta: Dict[str, Any]) -> None:
-    """Writes a checkpoint (meta without format, files and savedAt, which this adds)."""
+def save_checkpoint(run_dir: str, model: Mapping[str, np.ndarray], optimizer: Mapping[str, np.ndarray], meta: Dict[str, Any], spec_sha256: Optional[str] = None) -> None:
+    """Writes a checkpoint (meta without format, files and savedAt, which this adds; spec_sha256 is the
+    run's spec.resolved.yaml's, recorded as files.spec)."""
     nxt = os.path.join(run_dir, ".next")
     try:
+        if os.path.islink(nxt) or os.path.isfile(nxt):
+            os.remove(nxt)  # a link is removed, never followed
         shutil.rmtree(nxt, ignore_errors=True)
         os.mkdir(nxt)
         model_bytes = safetensors_io.dumps(model, {"format": "pt", "step": str(meta["step"])})
@@ -80,7 +86,11 @@ def save_checkpoint(run_dir: str, model: Mapping[str, np.ndarray], optimizer: Ma
         full = {
             "format": FORMAT,
             **meta,
-            "files": {"model": hashlib.sha256(model_bytes).hexdigest(), "optimizer": hashlib.sha256(opt_bytes).hexdigest()},
+            "files": {
+                "model": hashlib.sha256(model_bytes).hexdigest(),
+                "optimizer": hashlib.sha256(opt_bytes).hexdigest(),
+                **({"spec": spec_sha256} if spec_sha256 else {}),
+            },
             "savedAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
         write_atomic(os.path.join(nxt, "meta.json"), (json.dumps(full, indent=2, allow_nan=False) + "\n").encode("utf-8"))

@@ -6,7 +6,7 @@
 // writes the checkpoint, meta.json and metrics.jsonl that eval, sample, plot and --resume read.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -17,9 +17,10 @@ import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { selectBackend } from "../backend/select.js";
-import { loadCheckpoint, type Checkpoint } from "../checkpoint/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import { RUN_SPEC, specSha256 } from "../checkpoint/run-spec.js";
 import { tensorsOf } from "../checkpoint/model-state.js";
-import { encodeSafetensors } from "../checkpoint/safetensors.js";
+import { decodeSafetensors, encodeSafetensors } from "../checkpoint/safetensors.js";
 import { formatBytes } from "../cli/output.js";
 import { corpusRecord } from "../data/run-corpus.js";
 import { UserError } from "../errors.js";
@@ -29,7 +30,9 @@ import { Prng } from "../random.js";
 import type { EvalPoint, Reporter } from "../train/trainer.js";
 import { newRunDir } from "../train/run-dir.js";
 import type { RunLock } from "../train/run-lock.js";
+import { appendOwnFile, ownDir } from "../train/own-files.js";
 import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "../train/run-writer.js";
+import { trainingSpec } from "../train/training-spec.js";
 import { versions } from "../versions.js";
 import { torchrunArguments } from "./launch.js";
 import { cpuThreads, probeTorch, resolveDevice, type DeviceChoice, type TorchInstall } from "./probe.js";
@@ -90,19 +93,6 @@ function microBatchFor(share: number, fits: (batch: number) => boolean): number 
   return 0;
 }
 
-/** The spec to train: the file given, or on --resume the run's own (its copy when the original is gone). */
-function specFile(options: TrainTorchOptions, previous: Checkpoint | undefined, report: Reporter): string {
-  const specArg = options.spec ?? previous?.meta.spec.path;
-  if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
-  const path = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
-  const ownCopy = options.resume ? join(resolve(options.resume), "spec.resolved.yaml") : undefined;
-  if (options.spec === undefined && !existsSync(path) && ownCopy && existsSync(ownCopy)) {
-    report.log(`${specArg} is gone; resuming from the run's own copy, ${ownCopy}`);
-    return ownCopy;
-  }
-  return path;
-}
-
 /**
  * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ with no --set
  * changing the model (compiled first when missing or stale, as `train` does for the TypeScript file), else
@@ -154,10 +144,8 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   const nodeRank = options.nodeRank ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
   const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
-  const specPath = specFile(options, previous, report);
-  const recorded = previous?.meta.overrides ?? [];
-  const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
-  const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT, sets });
+  const chosen = trainingSpec(options, previous, (line) => report.log(line));
+  const { path: specPath, loaded, sets } = chosen;
   const { spec } = loaded;
   const t = spec.training;
   // Everything that can refuse the job does so before anything is compiled, allocated or written.
@@ -201,10 +189,14 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out);
   lockRunDir(runDir);
   const work = join(runDir, "torch");
-  mkdirSync(work, { recursive: true });
+  ownDir(work);
+  ownDir(join(work, "logs")); // torchrun's
+  appendOwnFile(join(work, "torchrun.log"), ""); // refused here, before torchrun starts, when a link stands there
+  let runSpecSha256 = chosen.runSpecSha256;
   if (!previous) {
     const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
-    writeFileAtomic(join(runDir, "spec.resolved.yaml"), resolvedSpec);
+    writeFileAtomic(join(runDir, RUN_SPEC), resolvedSpec);
+    runSpecSha256 = specSha256(resolvedSpec);
     // The initial weights come from the TypeScript model: a seed starts both engines from the same numbers.
     await selectBackend("cpu");
     const ts = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
@@ -220,10 +212,10 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   writeFileAtomic(join(work, "train.bin"), train.bytes);
   writeFileAtomic(join(work, "val.bin"), val.bytes);
   const metricsPath = join(runDir, "metrics.jsonl");
-  if (!existsSync(metricsPath)) writeFileSync(metricsPath, "");
+  appendOwnFile(metricsPath, ""); // created, or refused when a link stands there
   const written = readFileSync(metricsPath);
   // A crash can cut the last record short; start the next one on a line of its own.
-  if (written.length > 0 && written[written.length - 1] !== 0x0a) appendFileSync(metricsPath, "\n");
+  if (written.length > 0 && written[written.length - 1] !== 0x0a) appendOwnFile(metricsPath, "\n");
   const stopFile = join(work, "stop");
   rmSync(stopFile, { force: true });
   const threads = cpuThreads(torch, cpus().length, nproc);
@@ -256,7 +248,9 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
       schedule: t.schedule,
     },
     meta: {
-      spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: ir.modelHash },
+      spec: { name: spec.name, path: chosen.origin.path, sha256: chosen.origin.sha256, modelHash: ir.modelHash },
+      // sha256 of spec.resolved.yaml, which every checkpoint records (files.spec)
+      specFile: runSpecSha256 ?? null,
       corpus: corpusRecord(corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
@@ -277,7 +271,27 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     }
   }
   report.log(`${spec.name}: vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens; batch ${t.batch_size} = ${world} × ${share}${micro < share ? ` in ${share / micro} micro-batches of ${micro}` : ""}`);
-  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, nodeRank, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step });
+  // A stop before the ranks start (waiting for the other nodes, importing torch) ends the job at once; a
+  // new run then gets the checkpoint of its initial weights, so it is a run that --resume continues.
+  const initialCheckpoint =
+    previous || nodeRank > 0
+      ? undefined
+      : (): void =>
+          saveCheckpoint(runDir, decodeSafetensors(readFileSync(join(work, "init.safetensors")), join(work, "init.safetensors")).tensors, new Map(), {
+            step: 0,
+            spec: job.meta.spec,
+            corpus: job.meta.corpus,
+            tokenizer: job.meta.tokenizer,
+            vocabSize: vocab,
+            rng: { batches: new Prng(t.seed).state, dropout: job.meta.rngDropout },
+            optimizerStep: 0,
+            backend: `torch-${device}`,
+            engine: "torch",
+            versions: job.meta.versions,
+            overrides: sets,
+            ...(runSpecSha256 === undefined ? {} : { specFile: runSpecSha256 }),
+          });
+  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, nodeRank, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step, initialCheckpoint });
 }
 
 interface LaunchContext {
@@ -289,6 +303,8 @@ interface LaunchContext {
   readonly report: Reporter;
   readonly shouldStop: (() => boolean) | undefined;
   readonly savedStep: number | undefined;
+  /** Writes a new run's step-0 checkpoint, for a stop that comes before the ranks start. */
+  readonly initialCheckpoint: (() => void) | undefined;
 }
 
 interface DoneEvent {
@@ -305,7 +321,7 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
   const [command, ...pre] = torch.torchrun;
   const args = [...pre, ...torchrunArgs, TRAIN_PY, join(work, "job.json")];
   const log = join(work, "torchrun.log");
-  appendFileSync(log, `\n$ ${[command, ...args].join(" ")}\n`);
+  appendOwnFile(log, `\n$ ${[command, ...args].join(" ")}\n`);
   // A process group of its own: the terminal's Ctrl-C reaches this process alone, which asks the ranks to
   // stop after their step (the stop file) rather than killing them mid-step.
   const child = spawn(command!, args, {
@@ -390,15 +406,33 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       if (line.startsWith(EVENT_PREFIX)) onEvent(JSON.parse(line.slice(EVENT_PREFIX.length)) as Record<string, unknown>);
-      else if (line.trim()) appendFileSync(log, `${line}\n`);
+      else if (line.trim()) appendOwnFile(log, `${line}\n`);
     }
   });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    appendFileSync(log, chunk);
+    appendOwnFile(log, chunk);
     stderrTail = (stderrTail + chunk).slice(-64_000);
   });
+  let stoppedBeforeStart = false;
   const poll = setInterval(() => {
-    if (ctx.shouldStop?.() && !existsSync(ctx.stopFile)) writeFileSync(ctx.stopFile, "stop\n");
+    if (!ctx.shouldStop?.()) return;
+    if (started === undefined) {
+      // The ranks are not training yet (waiting for their peers, which can take torchrun's whole
+      // rendezvous timeout): they read no stop file there, so they are ended now; nothing was trained.
+      if (!stoppedBeforeStart) {
+        report.log("stopping before training began: ending the ranks now");
+        killGroup();
+        // torchrun's agent may sit in its rendezvous until that returns: it gets a few seconds, then SIGKILL
+        setTimeout(() => {
+          try {
+            if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }, 5000).unref();
+      }
+      stoppedBeforeStart = true;
+    } else if (!existsSync(ctx.stopFile)) appendOwnFile(ctx.stopFile, "stop\n");
   }, 100);
   return new Promise((resolvePromise, reject) => {
     child.on("error", (e) => {
@@ -416,6 +450,16 @@ function launch(torch: TorchInstall, torchrunArgs: readonly string[], runDir: st
           : savedStep === undefined
             ? "no checkpoint was written"
             : `the checkpoint in ${runDir} (step ${savedStep}) is intact; continue with \`babygpt train --resume ${runDir} --engine torch\``;
+      if (stoppedBeforeStart && done === undefined) {
+        try {
+          if (savedStep === undefined) ctx.initialCheckpoint?.();
+        } catch (e) {
+          return reject(e);
+        }
+        const step = savedStep ?? 0;
+        if (ctx.nodeRank === 0) report.log(`stopped before training began; ${runDir} holds the checkpoint of step ${step}; continue with \`babygpt train --resume ${runDir} --engine torch\``);
+        return resolvePromise({ runDir, step, status: "interrupted", backend: { name: `torch ${torch.torch}, ${ctx.device}` }, worldSize: ctx.world, nodeRank: ctx.nodeRank, losses, evals, msPerIter: NaN, tokensPerSec: NaN });
+      }
       if (error !== undefined) return reject(new UserError(error));
       if (code !== 0 || !done) {
         const why = failureSummary(stderrTail, code, signal);

@@ -56,6 +56,17 @@ function run(file: string, args: readonly string[], signal?: AbortSignal): Promi
   });
 }
 
+/** The probe's JSON line, or undefined when the output is not one (a program that is not Python). */
+function probeAnswer(stdout: string): Omit<TorchInstall, "python" | "torchrun"> | undefined {
+  try {
+    const info = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Partial<Omit<TorchInstall, "python" | "torchrun">> | null;
+    if (info === null || typeof info !== "object" || typeof info.torch !== "string" || typeof info.cuda !== "object" || info.cuda === null || !Array.isArray(info.cuda.devices)) return undefined;
+    return info as Omit<TorchInstall, "python" | "torchrun">;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Probes the Python and torch the torch engine will use (importing torch takes seconds, so callers start
  * this first and await it when they need it, or abort it when they give up first); rejects with a
@@ -74,7 +85,12 @@ export async function probeTorch(signal?: AbortSignal): Promise<TorchInstall> {
       tried.push(`${python}: ${/No module named '?(torch|numpy)'?/.test(last) ? `cannot import ${/numpy/.test(last) ? "numpy" : "torch"}` : last}`);
       continue;
     }
-    const info = JSON.parse(out.stdout.trim().split("\n").pop()!) as Omit<TorchInstall, "python" | "torchrun">;
+    const info = probeAnswer(out.stdout);
+    if (info === undefined) {
+      // it ran and said nothing a Python with torch says (BABYGPT_PYTHON=/bin/true, a wrapper that prints something else)
+      tried.push(`${python}: ran, but did not answer as a Python with torch would (it printed ${out.stdout.trim() === "" ? "nothing" : JSON.stringify(out.stdout.trim().split("\n").pop()!.slice(0, 60))})`);
+      continue;
+    }
     const beside = join(dirname(python), "torchrun");
     const torchrun = python.includes("/") && existsSync(beside) ? [beside] : [python, "-m", "torch.distributed.run"];
     return { python, torchrun, ...info };

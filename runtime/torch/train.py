@@ -270,7 +270,8 @@ class Trainer:
         )
         self.devices = r.gather(device_name(r))
         self.versions = versions(job)
-        self.metrics = open(os.path.join(run, "metrics.jsonl"), "a", encoding="utf-8") if r.main else None
+        # appended, never through a link standing at the name (the launcher refuses one before it starts)
+        self.metrics = os.fdopen(os.open(os.path.join(run, "metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644), "a", encoding="utf-8") if r.main else None
         # The step of the checkpoint on disk, once there is one.
         self.saved_step: Optional[int] = self.meta_prev["step"] if self.meta_prev else None
 
@@ -312,7 +313,7 @@ class Trainer:
             "overrides": self.job["meta"]["overrides"],
         }
         weights = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()}
-        save_checkpoint(self.job["run_dir"], weights, optimizer_slots(self.optimizer, self.model), meta)
+        save_checkpoint(self.job["run_dir"], weights, optimizer_slots(self.optimizer, self.model), meta, self.job["meta"].get("specFile"))
         emit(r, "checkpoint", step=self.step)
 
     # ---- evaluation -----------------------------------------------------------------------------

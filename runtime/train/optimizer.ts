@@ -95,8 +95,14 @@ export class Optimizer {
       if (value.shape.length !== param.shape.length || value.shape.some((d, i) => d !== param.shape[i])) {
         throw new UserError(`${key} has shape [${value.shape.join(", ")}], the parameter has [${param.shape.join(", ")}]`);
       }
+      if (value.dtype !== "float32") throw new UserError(`${key} is ${value.dtype === "int32" ? "I32" : value.dtype}, where the moments are F32`);
       const map = match[2] === "exp_avg" ? this.#m : this.#v;
       this.#slot(map, match[1]!, param).assign(value);
+    }
+    // Adam's moments exist for every parameter once a step was taken: one missing would restart at zero unseen.
+    if (this.config.type !== "sgd" && step > 0) {
+      const missing = params.flatMap(([name]) => [...(this.#m.has(name) ? [] : [`${name}.exp_avg`]), ...(this.#v.has(name) ? [] : [`${name}.exp_avg_sq`])]);
+      if (missing.length > 0) throw new UserError(`it lacks ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}, which a run at step ${step} has`);
     }
   }
 

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { makeDirs } from "../make-dirs.js";
 import { checkOutputDir } from "../safe-output.js";
 import { LOCK_FILE, liveHolder, describeHolder } from "./run-lock.js";
 
@@ -30,11 +31,11 @@ export function newRunDir(specName: string, out: string | undefined, root: strin
   if (out !== undefined) {
     checkOutDir(out);
     const dir = resolve(out);
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir, { label: `--out ${out}` });
     return dir;
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
   // The last component is made with a plain mkdir, which fails if it exists: two runs started in the
   // same second get a directory each.
   for (let i = 1; ; i++) {

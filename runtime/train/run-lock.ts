@@ -3,7 +3,7 @@
 // holder). A second `train --out`/`--resume` into the directory is refused with the holder's name; a lock
 // whose process is gone (a crash, kill -9) is stale and taken over. Readers (eval, sample) do not lock,
 // but leave a locked run's half-written checkpoint to its writer.
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
@@ -133,7 +133,8 @@ export function lockRun(dir: string, onTakeover?: (stale: LockInfo) => void): Ru
   // The record is written to a file of its own and linked into place: link fails if a lock exists, and
   // the lock is never seen half-written.
   const tmp = join(dir, `.${LOCK_FILE}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", 0o644);
+  // never through a link left at the name: O_NOFOLLOW
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
   try {
     writeSync(fd, text);
   } finally {

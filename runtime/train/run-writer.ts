@@ -3,7 +3,7 @@
 // train refused with what --iters means there, the run's lock taken (runtime/train/run-lock.ts) for as
 // long as the training lives, and the text it trains on: a resumed run's own corpus and vocabulary.
 import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Spec } from "../../compiler/spec/types.generated.js";
 import { hasCheckpoint, whyWriteFailed, type Checkpoint } from "../checkpoint/checkpoint.js";
 import { loadCorpus, type Corpus } from "../data/corpus.js";
@@ -91,7 +91,12 @@ export async function trainingData(
     corpus = await loadCorpus({ data: choice.data });
   }
   const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
-  const dataset = buildDataset(corpus, spec.data, previous ? tokenizerFromState(previous.meta.tokenizer) : undefined, tokenizing);
+  const own = previous ? tokenizerFromState(previous.meta.tokenizer) : undefined;
+  // the vocabulary the model was built for is the tokenizer's: a meta.json that says otherwise is damaged
+  if (own && previous && own.vocabSize !== previous.meta.vocabSize) {
+    throw new UserError(`${join(resolve(choice.resume!), "meta.json")} is damaged: its tokenizer has ${own.vocabSize} tokens, but vocabSize says ${previous.meta.vocabSize}`);
+  }
+  const dataset = buildDataset(corpus, spec.data, own, tokenizing);
   checkSplits(dataset, spec.model.block_size, corpus.path);
   return { corpus, dataset };
 }

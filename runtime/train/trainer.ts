@@ -3,18 +3,18 @@
 // checkpoints, resume, NaN handling and a clean stop on request (Ctrl-C, SIGTERM, SIGHUP). The run
 // directory is locked for the whole training (runtime/train/run-lock.ts), and the run records the
 // corpus it trains on, which a resume uses again.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
-import { loadSpec } from "../../compiler/spec/load.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
 import { adapterLine } from "../webgpu/adapter.js";
 import { bufferLimit, largestBuffer } from "../webgpu/limits.js";
 import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
+import { RUN_SPEC, specSha256 } from "../checkpoint/run-spec.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
 import { corpusRecord } from "../data/run-corpus.js";
@@ -27,9 +27,11 @@ import { Prng } from "../random.js";
 import { versions } from "../versions.js";
 import { estimateLoss } from "./evaluate.js";
 import { Optimizer } from "./optimizer.js";
+import { appendOwnFile } from "./own-files.js";
 import { newRunDir } from "./run-dir.js";
 import type { RunLock } from "./run-lock.js";
 import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "./run-writer.js";
+import { trainingSpec } from "./training-spec.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
 
@@ -101,18 +103,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 async function trainLocked(options: TrainOptions, report: Reporter, heldLock: () => RunLock | undefined, setLock: (lock: RunLock) => void): Promise<TrainResult> {
   const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
-  const specArg = options.spec ?? previous?.meta.spec.path;
-  if (specArg === undefined) throw new UserError("train needs a spec file (or --resume RUN_DIR)");
-  let specPath = resolve(options.spec === undefined ? PROJECT_ROOT : process.cwd(), specArg);
-  // A run carries its own resolved spec: resuming does not need the original file where it was.
-  const ownCopy = options.resume ? join(resolve(options.resume), "spec.resolved.yaml") : undefined;
-  if (options.spec === undefined && !existsSync(specPath) && ownCopy && existsSync(ownCopy)) {
-    report.log(`${specArg} is gone; resuming from the run's own copy, ${ownCopy}`);
-    specPath = ownCopy;
-  }
-  const recorded = previous?.meta.overrides ?? [];
-  const sets = [...recorded, ...(options.sets ?? []), ...(options.iters !== undefined ? [`training.max_iters=${options.iters}`] : [])];
-  const loaded = loadSpec(specPath, { sets, cwd: PROJECT_ROOT });
+  const chosen = trainingSpec(options, previous, (line) => report.log(line));
+  const { path: specPath, loaded, sets } = chosen;
   const { spec } = loaded;
   // Everything that can refuse the job does so before anything is compiled, allocated or written.
   if (previous) checkResumeSteps(options.resume!, previous.meta.step, spec.training.max_iters, options.iters);
@@ -175,6 +167,8 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   const runDir = options.resume ? resolve(options.resume) : writing(`the run directory ${options.out ?? ""}`.trimEnd(), () => newRunDir(spec.name, options.out));
   if (!heldLock()) setLock(lockOrSay(runDir));
   const lock = heldLock()!;
+  /** sha256 of spec.resolved.yaml: every checkpoint records it (a run from before it was recorded gets it now). */
+  let runSpecSha256 = chosen.runSpecSha256;
   if (previous) {
     loadParameters(net, previous.model, join(runDir, "model.safetensors"));
     const slots = toTensorMap(previous.optimizer);
@@ -192,18 +186,19 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     report.log(`resuming ${runDir} at step ${step}`);
   } else {
     const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
-    writing(join(runDir, "spec.resolved.yaml"), () => writeFileAtomic(join(runDir, "spec.resolved.yaml"), resolvedSpec));
+    writing(join(runDir, RUN_SPEC), () => writeFileAtomic(join(runDir, RUN_SPEC), resolvedSpec));
+    runSpecSha256 = specSha256(resolvedSpec);
   }
   const modelFile = join(runDir, "model.ts");
   if (!existsSync(modelFile) || readFileSync(modelFile, "utf8") !== model.source) writing(modelFile, () => writeFileAtomic(modelFile, model.source));
   const metricsPath = join(runDir, "metrics.jsonl");
   writing(metricsPath, () => {
-    if (!existsSync(metricsPath)) return writeFileSync(metricsPath, "");
+    appendOwnFile(metricsPath, ""); // created, or refused when a link stands there
     // A crash can cut the last record short; start the next one on a line of its own.
     const written = readFileSync(metricsPath);
-    if (written.length > 0 && written[written.length - 1] !== 0x0a) appendFileSync(metricsPath, "\n");
+    if (written.length > 0 && written[written.length - 1] !== 0x0a) appendOwnFile(metricsPath, "\n");
   });
-  const metric = (record: Record<string, unknown>): void => writing(metricsPath, () => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`));
+  const metric = (record: Record<string, unknown>): void => writing(metricsPath, () => appendOwnFile(metricsPath, `${JSON.stringify(record)}\n`));
   report.log(`run directory: ${runDir}`);
   report.log(`${spec.name}: ${net.parameterCount().toLocaleString("en-US")} parameters, vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens`);
 
@@ -213,7 +208,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     lock.assertHeld();
     saveCheckpoint(runDir, await tensorsOf(params), await tensorsOf(optimizer.state().slots), {
       step,
-      spec: { name: spec.name, path: loaded.files[0]!.path, sha256: loaded.files[0]!.sha256, modelHash: model.ir.modelHash },
+      spec: { name: spec.name, path: chosen.origin.path, sha256: chosen.origin.sha256, modelHash: model.ir.modelHash },
       corpus: corpusRecord(corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
@@ -225,6 +220,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
       versions: versions(),
       ...(lastEval ? { lastEval } : {}),
       overrides: sets,
+      ...(runSpecSha256 === undefined ? {} : { specFile: runSpecSha256 }),
     });
     savedStep = step;
   };

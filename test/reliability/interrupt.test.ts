@@ -94,12 +94,13 @@ describe("stopping a training", () => {
     const run = startCli(["train", "--resume", dir, ...sets("training.batch_size=256"), "--iters", "1000"]);
     expect(await run.waitForStderr("run directory:"), run.stderr()).toBe(true);
     await sleep(300);
+    // Two different signals: two of the same sent while a loaded machine has not scheduled the process
+    // merge into one (standard signals do not queue), whatever the time between them.
     run.child.kill("SIGINT");
-    await sleep(20); // apart, so the kernel delivers two signals rather than merging them into one
-    run.child.kill("SIGINT");
+    run.child.kill("SIGTERM");
     const r = await within(run, 60);
-    // exit(130), the shell's code for SIGINT
-    expect(r.code, r.stderr).toBe(130);
+    // the shell's code for the second signal heard: 130 for SIGINT, 143 for SIGTERM (the kernel may deliver them in either order)
+    expect([130, 143], r.stderr).toContain(r.code);
     expect(r.stdout).not.toContain("interrupted at step");
     expect(loadCheckpoint(dir).meta.step).toBe(1);
     expect(existsSync(join(dir, ".next"))).toBe(false);

@@ -3,7 +3,8 @@
 // anything is written; a rank that dies mid-run is named in one line and the last checkpoint stays
 // loadable; a stop signal saves a checkpoint at the step it lands on and exits 0, and a second writer
 // is refused while the run trains.
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,7 +126,50 @@ describe.skipIf(!TORCH)("torch engine faults", () => {
     const meta = loadCheckpoint(out).meta;
     expect(meta.step).toBe(step);
     expect(meta.corpus?.sha256).toMatch(/^86c4e6aa9db7/);
+    // and the hash of its spec.resolved.yaml, which sample, eval and --resume check
+    expect(meta.files.spec).toBe(createHash("sha256").update(readFileSync(join(out, "spec.resolved.yaml"))).digest("hex"));
     expect(existsSync(join(out, ".next"))).toBe(false);
     expect(existsSync(join(out, "train.lock"))).toBe(false);
+  });
+});
+
+describe.skipIf(!TORCH)("a stop before the ranks start, and a run's own folders", () => {
+  it("SIGTERM while node 0 waits for its peers ends the job at once, with a step-0 checkpoint that resumes", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const out = join(tempFiles({}), "run");
+    // two nodes, and the second never comes: the ranks wait in the rendezvous
+    const run = startCli([...train("--device", "cpu", "--nnodes", "2", "--node-rank", "0", "--rdzv-endpoint", `127.0.0.1:${port}`, "--iters", "4"), "--out", out]);
+    expect(await run.waitForStderr("run directory:"), run.stderr()).toBe(true);
+    run.child.kill("SIGTERM");
+    const stoppedAt = Date.now();
+    const r = await run.done;
+    // at once: well inside the rendezvous's own timeout (minutes), whatever the machine's load
+    expect(Date.now() - stoppedAt).toBeLessThan(60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("stopping before training began: ending the ranks now");
+    expect(r.stdout).toMatch(/^interrupted at step 0; checkpoint in /m);
+    expect(loadCheckpoint(out).meta.step).toBe(0);
+    const resumed = await runCli(["train", "--resume", out, "--engine", "torch", "--device", "cpu", "--iters", "2", "--quiet"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(loadCheckpoint(out).meta.step).toBe(2);
+  });
+
+  it.concurrent("a torch/ folder that is a link is refused before torchrun starts, and nothing is written through it", async () => {
+    const out = join(tempFiles({}), "run");
+    const first = await runCli([...train("--device", "cpu", "--iters", "1", "--quiet"), "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    const elsewhere = tempFiles({});
+    rmSync(join(out, "torch"), { recursive: true });
+    symlinkSync(elsewhere, join(out, "torch"));
+    const r = await runCli(["train", "--resume", out, "--engine", "torch", "--device", "cpu", "--iters", "2"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(`error: ${out}/torch is a symbolic link, not a folder of this run; babygpt writes a run's files in the run itself, never through a link (remove it and run the command again)`);
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 });

@@ -1,12 +1,13 @@
 // `babygpt attention <run> --prompt "…"`: one SVG attention map per layer and head of a run's model for
 // the prompt's tokens, and an index.html laying them out as a grid.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import type { AttentionMap } from "../../attention/maps.js";
 import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { UserError } from "../../errors.js";
-import { checkOutputDir, checkOutputFile, writeOutputFile, type OutputOptions } from "../../safe-output.js";
+import { makeDirs } from "../../make-dirs.js";
+import { checkOutputDir, checkOutputFile, commentText, writeOutputFile, type OutputOptions } from "../../safe-output.js";
 import { parseIntOption } from "../parse.js";
 
 /** The first line of every file it writes: what it may replace without --force. */
@@ -37,7 +38,7 @@ export function registerAttention(program: Command): void {
       const { openRun } = await import("../../run.js");
       const { attentionMaps } = await import("../../attention/maps.js");
       const { attentionIndexHtml, attentionSvg, mapFileName } = await import("../../attention/svg.js");
-      const run = await openRun(runDir, opts.backend);
+      const run = await openRun(runDir, opts.backend, { batch: 1, what: "draw its attention" });
       let ids: number[];
       try {
         ids = Array.from(run.tokenizer.encode(opts.prompt));
@@ -49,7 +50,7 @@ export function registerAttention(program: Command): void {
       }
       const maps = selectMaps(await attentionMaps(run.model, ids), opts, run.spec.name);
       const tokens = ids.map((id) => run.tokenizer.decode([id]));
-      const mark = `${MARKER} from ${run.dir} for ${JSON.stringify(opts.prompt).replace(/--/g, "- -")} -->`;
+      const mark = `${MARKER} from ${commentText(run.dir)} for ${commentText(JSON.stringify(opts.prompt))} -->`;
       const files = new Map<string, string>();
       for (const m of maps) files.set(mapFileName(m), `${mark}\n${attentionSvg(m, tokens)}`);
       const html = attentionIndexHtml(`${run.spec.name}: attention at step ${run.meta.step}`, opts.prompt, maps);
@@ -58,7 +59,7 @@ export function registerAttention(program: Command): void {
       checkOutputDir(out, opts.out === undefined ? out : `--out ${opts.out}`);
       const options = (name: string): OutputOptions => ({ label: join(out, name), command: "babygpt attention", owns: (head) => head.includes(MARKER), force: opts.force ?? false });
       // Every file checked before any is written: a refusal changes nothing.
-      if (!existsSync(out)) mkdirSync(out, { recursive: true });
+      if (!existsSync(out)) makeDirs(out, { label: `--out ${out}` });
       else for (const name of files.keys()) checkOutputFile(join(out, name), options(name));
       for (const [name, text] of files) writeOutputFile(join(out, name), text, options(name));
       const layers = new Set(maps.map((m) => m.layer)).size;

@@ -23,11 +23,15 @@ export function registerEval(program: Command): void {
       const { corpusForRun } = await import("../../data/run-corpus.js");
       const { buildDataset } = await import("../../data/dataset.js");
       const { exactLoss } = await import("../../train/evaluate.js");
-      const run = await openRun(runDir, opts.backend);
+      const run = await openRun(runDir, opts.backend, { batch: opts.batch, what: "evaluate it" });
       const { corpus, note } = await corpusForRun(runDir, run.meta.corpus, { data: opts.data, otherData: opts.otherData });
       if (note) console.error(note);
       const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
       const data = opts.split === "val" ? ds.val : ds.train;
+      const window = run.model.blockSize + 1;
+      if (data.length < window) {
+        throw new UserError(`the ${opts.split} split of ${corpus.path} has ${data.length} tokens, fewer than one window of block_size + 1 = ${window}, so there is nothing to evaluate; use a longer text`);
+      }
       const bar = progress("eval", Math.floor((data.length - 1) / run.model.blockSize));
       const { loss, tokens } = await exactLoss(run.model, data, opts.batch, (done) => bar.update(done));
       bar.done();

@@ -23,7 +23,7 @@ export function registerLadder(program: Command): void {
     .command("ladder")
     .description("train every spec in specs/ in order and write the report docs/ladder.md (resumes where it stopped)")
     .option("--only <names...>", "run only these steps (spec names or file names); the report then goes to runs/ladder/report/, not docs/")
-    .option("--iters-scale <f>", "multiply every spec's max_iters", parseFloatOption("--iters-scale", 0), 1)
+    .option("--iters-scale <f>", "multiply every spec's max_iters (more than 0, at most 100)", parseFloatOption("--iters-scale", 0, { above: true, max: 100 }), 1)
     .option("--cap <name=iters>", "cap a step's iterations where its budget does not fit this machine (repeatable)", parseCap)
     .option("--ablate", "then train the modern step's ablation: one of its changes undone at a time, at the same budget")
     .option("--quick", "20 steps per spec at a small batch (a smoke test); writes runs/ladder-quick, no report")

@@ -2,7 +2,7 @@
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../../errors.js";
-import { writeOutputFile } from "../../safe-output.js";
+import { commentText, writeOutputFile } from "../../safe-output.js";
 
 /** The first line of every SVG plot writes: how it recognizes a file it may replace. */
 const MARKER = "<!-- Written by babygpt plot";
@@ -21,7 +21,7 @@ export function registerPlot(program: Command): void {
       const records = readMetrics(dir);
       if (!records.some((r) => r.type === "eval")) throw new UserError(`${runDir} has no evaluations in metrics.jsonl yet`);
       const out = opts.out ?? join(dir, "loss.svg");
-      const svg = `${MARKER} from ${basename(dir)}/metrics.jsonl -->\n${lossChart(basename(dir), records)}`;
+      const svg = `${MARKER} from ${commentText(basename(dir))}/metrics.jsonl -->\n${lossChart(basename(dir), records)}`;
       writeOutputFile(out, svg, {
         label: opts.out === undefined ? out : `--out ${opts.out}`,
         command: "babygpt plot",

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
 import { UserError } from "../../errors.js";
-import { parseFloatOption, parseIntOption } from "../parse.js";
+import { MAX_SEED, parseFloatOption, parseIntOption } from "../parse.js";
 
 export function registerSample(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerSample(program: Command): void {
     .option("--top-k <k>", "sample only among the k most likely tokens", parseIntOption("--top-k", 1))
     .option("--top-p <p>", "sample only among the most likely tokens whose probabilities sum to p (nucleus sampling)", parseFloatOption("--top-p", 0))
     .option("--no-cache", "recompute the whole context for every token instead of keeping the attention layers' keys and values (the KV cache)")
-    .option("--seed <s>", "seed for reproducible samples", parseIntOption("--seed", 0), 1337)
+    .option("--seed <s>", "seed for reproducible samples", parseIntOption("--seed", 0, MAX_SEED), 1337)
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .action(async (runDir: string, opts: { prompt?: string; tokens: number; temperature: number; topK?: number; topP?: number; cache: boolean; seed: number; backend: BackendChoice }) => {
       if (opts.topP !== undefined && !(opts.topP > 0 && opts.topP <= 1)) throw new UserError(`--top-p must be in (0, 1]; got ${opts.topP}`);
