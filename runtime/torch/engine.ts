@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { torchPathFor, projectAt } from "../../compiler/compile.js";
+import { torchPathFor, projectAt } from "../../compiler/project.js";
 import { emitTorchModule } from "../../compiler/emit-torch/locate.js";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
