@@ -70,12 +70,42 @@ function copyPackages(root: string, kit: string): string {
   return (JSON.parse(readFileSync(core, "utf8")) as { version: string }).version;
 }
 
+/** The newest glibc and libstdc++ symbol versions a binary asks for (the version names in its dynamic section). */
+export function libraryNeeds(file: string): { glibc: string; glibcxx?: string } {
+  const text = readFileSync(file).toString("latin1");
+  const newest = (re: RegExp): number[] | undefined =>
+    [...text.matchAll(re)].map((m) => m.slice(1).map(Number)).sort((a, b) => a.reduce((d, x, i) => d || x - b[i]!, 0)).at(-1);
+  const glibc = newest(/GLIBC_(\d+)\.(\d+)(?![.\d])/g);
+  const glibcxx = newest(/GLIBCXX_3\.4\.(\d+)/g);
+  if (!glibc) throw new UserError(`${file} names no glibc version: is it a Linux binary?`);
+  return glibcxx ? { glibc: glibc.join("."), glibcxx: `3.4.${glibcxx[0]}` } : { glibc: glibc.join(".") };
+}
+
+/**
+ * <kit>/needs.sh, which host.sh reads: what Node, dawn.node and the kit's libstdc++ ask of the host's
+ * glibc and libstdc++, read from the binaries themselves.
+ */
+function writeNeeds(kit: string): void {
+  const node = libraryNeeds(join(kit, "node"));
+  const dawn = libraryNeeds(join(kit, "node_modules/webgpu/dist/linux-x64/dawn.node"));
+  const compat = libraryNeeds(join(kit, "lib/compat/libstdc++.so.6"));
+  const lines = [
+    "# What the kit's binaries ask of this machine's glibc and libstdc++ (read from them when the kit was built; host.sh reads this).",
+    `KIT_NODE_GLIBC=${node.glibc}`,
+    `KIT_DAWN_GLIBC=${dawn.glibc}`,
+    `KIT_DAWN_GLIBCXX=${dawn.glibcxx ?? "3.4.0"}`,
+    `KIT_COMPAT_GLIBC=${compat.glibc}`,
+  ];
+  writeFileSync(join(kit, "needs.sh"), `${lines.join("\n")}\n`);
+}
+
 /** Debian's Vulkan loader (libvulkan1) as <kit>/lib/libvulkan.so.1, and a libstdc++ for old hosts. */
 function copyLibraries(kit: string): string {
   const loader = findLib("libvulkan.so.1", "install Debian's libvulkan1 (apt-get install libvulkan1)");
   copyFileSync(loader, join(kit, "lib", "libvulkan.so.1"));
   const stdcxx = findLib("libstdc++.so.6", "install libstdc++6");
-  if (!readFileSync(stdcxx).includes("GLIBCXX_3.4.30")) throw new UserError(`${stdcxx} lacks GLIBCXX_3.4.30, which dawn.node needs: build the kit on Debian 12 or newer`);
+  const dawnNeeds = libraryNeeds(join(kit, "node_modules/webgpu/dist/linux-x64/dawn.node")).glibcxx;
+  if (dawnNeeds && !readFileSync(stdcxx).includes(`GLIBCXX_${dawnNeeds}`)) throw new UserError(`${stdcxx} lacks GLIBCXX_${dawnNeeds}, which dawn.node needs: build the kit on a newer system (Debian 12 or later)`);
   mkdirSync(join(kit, "lib", "compat"), { recursive: true });
   copyFileSync(stdcxx, join(kit, "lib", "compat", "libstdc++.so.6"));
   // libvulkan.so.1 → libvulkan.so.1.3.239: its version is in the real file's name.
@@ -104,6 +134,7 @@ export function assembleKit(root: string, kit: string, scripts: string): Assembl
   const dawn = copyDawn(root, kit);
   const tfjs = copyPackages(root, kit);
   const vulkanLoader = copyLibraries(kit);
+  writeNeeds(kit);
   const dataDir = process.env["BABYGPT_DATA_DIR"];
   const corpus = dataDir && existsSync(join(dataDir, "tinyshakespeare.txt")) ? join(dataDir, "tinyshakespeare.txt") : undefined;
   if (corpus) copy(corpus, join(kit, "data", "tinyshakespeare.txt"));

@@ -3,11 +3,15 @@
 # (one line: what is missing, empty when nothing is) and exports what the results record
 # (BABYGPT_KIT_*). Stops only where the kit's Node itself cannot start.
 #
-# What the kit needs: glibc 2.28 for Node 20, glibc 2.34 and libstdc++ with GLIBCXX_3.4.30 for Dawn's
-# dawn.node (the kit carries a libstdc++ for hosts whose own is older), and for WebGPU on an NVIDIA GPU
-# the NVIDIA driver with its Vulkan ICD (nvidia_icd.json naming libGLX_nvidia.so.0). The Vulkan loader
+# What the kit needs (needs.sh, read from the binaries when the kit was built): a glibc new enough for
+# Node, a glibc and a libstdc++ new enough for Dawn's dawn.node (the kit carries a libstdc++ for hosts
+# whose own is older, usable where their glibc is new enough for it), and for WebGPU on an NVIDIA GPU the
+# NVIDIA driver with its Vulkan ICD (nvidia_icd.json naming libGLX_nvidia.so.0). The Vulkan loader
 # (libvulkan.so.1) is the kit's own.
 
+KIT_NODE_GLIBC=2.28 KIT_DAWN_GLIBC=2.34 KIT_DAWN_GLIBCXX=3.4.30 KIT_COMPAT_GLIBC=2.36
+# shellcheck source=/dev/null
+[ -f "$KIT/needs.sh" ] && source "$KIT/needs.sh"
 kit_missing=()
 kit_fatal() {
 	echo "babygpt kit: $*" >&2
@@ -31,25 +35,32 @@ elif out="$(ldd --version 2>/dev/null)"; then
 	kit_glibc="${out##* }"
 fi
 if [[ "$kit_glibc" =~ ^[0-9]+\.[0-9]+ ]]; then
-	kit_version_lt "$kit_glibc" 2.28 && kit_fatal "this machine's glibc is $kit_glibc; the kit's Node 20 needs 2.28 or newer (Debian 10, Ubuntu 20.04, RHEL 8 and later)"
-	kit_version_lt "$kit_glibc" 2.34 && kit_missing+=("glibc 2.34 for Dawn's dawn.node (this machine has $kit_glibc): no WebGPU parts")
+	kit_version_lt "$kit_glibc" "$KIT_NODE_GLIBC" && kit_fatal "this machine's glibc is $kit_glibc; the kit's Node 20 needs $KIT_NODE_GLIBC or newer"
+	kit_version_lt "$kit_glibc" "$KIT_DAWN_GLIBC" && kit_missing+=("glibc $KIT_DAWN_GLIBC for Dawn's dawn.node (this machine has $kit_glibc): no WebGPU parts")
 else
 	kit_glibc="unknown"
 fi
 
-# ---- libstdc++: the host's where it is new enough for dawn.node, else the kit's ----
-export BABYGPT_KIT_LIBSTDCXX="the kit's (the host has no libstdc++.so.6)"
-kit_compat=1
+# ---- libstdc++: the host's where it is new enough for dawn.node, else the kit's where glibc allows ----
+kit_compat=0
+kit_stdcxx=""
 for f in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 /lib64/libstdc++.so.6 /usr/lib/libstdc++.so.6; do
-	[ -e "$f" ] || continue
-	if grep -qa GLIBCXX_3.4.30 "$f" 2>/dev/null; then
-		BABYGPT_KIT_LIBSTDCXX="the host's ($f)"
-		kit_compat=0
-	else
-		BABYGPT_KIT_LIBSTDCXX="the kit's ($f lacks GLIBCXX_3.4.30, which dawn.node needs)"
-	fi
-	break
+	[ -e "$f" ] && kit_stdcxx="$f" && break
 done
+if [ -n "$kit_stdcxx" ] && grep -qa "GLIBCXX_$KIT_DAWN_GLIBCXX" "$kit_stdcxx" 2>/dev/null; then
+	BABYGPT_KIT_LIBSTDCXX="the host's ($kit_stdcxx)"
+else
+	kit_why="${kit_stdcxx:+$kit_stdcxx lacks GLIBCXX_$KIT_DAWN_GLIBCXX, which dawn.node needs}"
+	kit_why="${kit_why:-the host has no libstdc++.so.6}"
+	if [ "$kit_glibc" != unknown ] && ! kit_version_lt "$kit_glibc" "$KIT_COMPAT_GLIBC"; then
+		kit_compat=1
+		BABYGPT_KIT_LIBSTDCXX="the kit's ($kit_why)"
+	else
+		BABYGPT_KIT_LIBSTDCXX="the host's, too old for dawn.node ($kit_why; the kit's own needs glibc $KIT_COMPAT_GLIBC)"
+		kit_missing+=("libstdc++ with GLIBCXX_$KIT_DAWN_GLIBCXX for dawn.node ($kit_why, and the kit's own needs glibc $KIT_COMPAT_GLIBC): no WebGPU parts")
+	fi
+fi
+export BABYGPT_KIT_LIBSTDCXX
 
 # ---- the NVIDIA driver and its Vulkan ICD ----
 kit_nvidia=""
@@ -86,11 +97,14 @@ elif [ -n "$kit_nvidia" ]; then
 	for f in /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0 /usr/lib64/libGLX_nvidia.so.0 /usr/lib/libGLX_nvidia.so.0 /lib/x86_64-linux-gnu/libGLX_nvidia.so.0 /lib64/libGLX_nvidia.so.0; do
 		[ -e "$f" ] && kit_glx="$f" && break
 	done
-	if [ -n "$kit_glx" ]; then
-		mkdir -p "$KIT/var"
-		printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$kit_glx" >"$KIT/var/nvidia_icd.json"
-		export VK_ADD_DRIVER_FILES="$KIT/var/nvidia_icd.json${VK_ADD_DRIVER_FILES:+:$VK_ADD_DRIVER_FILES}"
-		BABYGPT_KIT_VULKAN_DRIVER="$KIT/var/nvidia_icd.json (written by the kit for $kit_glx: the driver has no nvidia_icd.json here)"
+	kit_own_icd="$KIT/lib/nvidia_icd.json"
+	if [ -n "$kit_glx" ] &&
+		printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$kit_glx" 2>/dev/null >"$kit_own_icd"; then
+		export VK_ADD_DRIVER_FILES="$kit_own_icd${VK_ADD_DRIVER_FILES:+:$VK_ADD_DRIVER_FILES}"
+		BABYGPT_KIT_VULKAN_DRIVER="$kit_own_icd (written by the kit for $kit_glx: the driver has no nvidia_icd.json here)"
+	elif [ -n "$kit_glx" ]; then
+		kit_missing+=("NVIDIA's Vulkan ICD file (the driver has $kit_glx but no nvidia_icd.json, and $KIT/lib is not writable to write one)")
+		BABYGPT_KIT_VULKAN_DRIVER="none for NVIDIA"
 	else
 		kit_missing+=("NVIDIA's Vulkan driver (no nvidia_icd.json, no libGLX_nvidia.so.0; in a container, NVIDIA_DRIVER_CAPABILITIES must include graphics): no WebGPU on the GPU")
 		BABYGPT_KIT_VULKAN_DRIVER="none for NVIDIA${kit_others[*]:+ (others: ${kit_others[*]})}"

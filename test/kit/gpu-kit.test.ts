@@ -91,6 +91,8 @@ describe.skipIf(skipReason !== undefined)(`the GPU kit on a bare machine${skipRe
     expect(archiveBytes).toBeLessThanOrEqual(MAX_BYTES);
     expect(readdirSync(join(work, "bin")).sort()).toEqual([...TOOLS].sort());
     expect(statSync(join(kit, "node")).mode & 0o111).not.toBe(0);
+    // What host.sh checks the machine against, read from the binaries at build time.
+    expect(readFileSync(join(kit, "needs.sh"), "utf8")).toMatch(/^KIT_NODE_GLIBC=2\.\d+\nKIT_DAWN_GLIBC=2\.\d+\nKIT_DAWN_GLIBCXX=3\.4\.\d+\nKIT_COMPAT_GLIBC=2\.\d+$/m);
   });
 
   it("runs ./run.sh on lavapipe: the software adapter named, a finite baby-GPT step, a reason for every missing figure", async () => {
