@@ -32,7 +32,7 @@ import { probeTorchForKit, type TorchProbe } from "./torch-probe.js";
 const GROUPS = ["webgpu", "kernels", "torch", "full"] as const;
 type Group = (typeof GROUPS)[number];
 
-const USAGE = "usage: ./run.sh [--budget SECONDS] [--out DIR] [--parts webgpu,kernels,torch,full]";
+const USAGE = "usage: ./run.sh [--budget SECONDS] [--out DIR] [--parts webgpu,kernels,torch,full] [--torch-device cuda|cpu]";
 const bad = (message: string): never => {
   console.error(`run.sh: ${message} (${USAGE})`);
   process.exit(2);
@@ -45,6 +45,7 @@ function parseOptions() {
       budget: { type: "string", default: "480" },
       out: { type: "string", default: "gpu-kit-results" },
       parts: { type: "string", default: GROUPS.join(",") },
+      "torch-device": { type: "string", default: "cuda" },
       help: { type: "boolean", short: "h", default: false },
     },
   }).values;
@@ -56,7 +57,7 @@ try {
 }
 const opts = parsed!;
 if (opts.help) {
-  console.log(`${USAGE}\n\n--budget  seconds for everything (default 480: 8 minutes); each part has its own limit within it\n--out     the folder the results file goes to (default ./gpu-kit-results)\n--parts   which measurements: webgpu (adapter and training steps), kernels (WGSL vs tfjs-webgpu), torch (the torch engine's steps on CUDA), full (the lecture GPT's whole training)`);
+  console.log(`${USAGE}\n\n--budget  seconds for everything (default 480: 8 minutes); each part has its own limit within it\n--out     the folder the results file goes to (default ./gpu-kit-results)\n--parts   which measurements: webgpu (adapter and training steps), kernels (WGSL vs tfjs-webgpu), torch (the torch engine's steps on CUDA), full (the lecture GPT's whole training)\n--torch-device cpu  the torch parts on the CPU instead: the same path where there is no GPU (slowly)`);
   process.exit(0);
 }
 const budget = Number(opts.budget);
@@ -64,6 +65,8 @@ if (!Number.isInteger(budget) || budget < 10) bad(`--budget ${opts.budget}: give
 const groups = new Set(opts.parts.split(",").map((p) => p.trim()));
 for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) bad(`--parts: unknown part "${g}"; choose from ${GROUPS.join(", ")}`);
 const wants = (g: Group): boolean => groups.has(g);
+const torchDevice = opts["torch-device"];
+if (torchDevice !== "cuda" && torchDevice !== "cpu") bad(`--torch-device ${torchDevice}: choose cuda or cpu`);
 
 const outDir = resolve(opts.out);
 try {
@@ -142,7 +145,7 @@ if (results.host.missing) say(`host: ${results.host.missing}`);
 // ---- the GPUs, PyTorch (probed while the adapter part runs), the corpus ----
 results.gpu = nvidiaGpus();
 say(results.gpu.status === "ok" ? `GPU: ${results.gpu.gpus.map((g) => `${g.name} (driver ${g.driver}, ${g.memoryMiB} MiB)`).join(", ")}` : `GPU: none (${results.gpu.note})`);
-const torchProbe: Promise<TorchProbe> | undefined = wants("torch") || wants("full") ? probeTorchForKit() : undefined;
+const torchProbe: Promise<TorchProbe> | undefined = wants("torch") || wants("full") ? probeTorchForKit(torchDevice === "cpu" ? "cpu" : "cuda") : undefined;
 let corpus: Corpus | undefined;
 try {
   corpus = await loadCorpus({ download: false });
@@ -224,7 +227,7 @@ let torch: TorchProbe | undefined;
 if (torchProbe) {
   torch = await torchProbe;
   results.torch = torch.outcome;
-  say(torch.usable ? `PyTorch: torch ${torch.outcome.version} (${torch.outcome.python}), CUDA: ${torch.outcome.devices?.join(", ")}` : `PyTorch on CUDA: ${torch.outcome.note}`);
+  say(torch.usable ? `PyTorch: torch ${torch.outcome.version} (${torch.outcome.python}), ${torchDevice === "cpu" ? "on the CPU (--torch-device cpu)" : `CUDA: ${torch.outcome.devices?.join(", ")}`}` : `PyTorch on ${torchDevice}: ${torch.outcome.note}`);
   save();
 }
 /** Random text of tinyshakespeare's size and alphabet, for step times where the kit has no corpus. */
@@ -246,11 +249,11 @@ if (wants("torch")) {
     if (!torch?.usable) fig.torch = skipped(torch?.outcome.note ?? "PyTorch was not probed");
     else if (limit === undefined) fig.torch = noTime();
     else {
-      say(`${m.name} by the torch engine on CUDA (at most ${limit} s) …`);
-      const args = ["--spec", m.spec, "--timing", "--iters", String(m.torch.iters), "--seconds", String(Math.max(10, limit - 10)), "--out", join(work, `${m.key}-timing`), "--data", timingData()];
+      say(`${m.name} by the torch engine on ${torchDevice} (at most ${limit} s) …`);
+      const args = ["--spec", m.spec, "--timing", "--iters", String(m.torch.iters), "--seconds", String(Math.max(10, limit - 10)), "--out", join(work, `${m.key}-timing`), "--data", timingData(), "--device", torchDevice];
       const run = await runPart("torch-run", args, limit);
       fig.torch = torchFigures(run, limit, fig.batch * fig.block, torch);
-      say(fig.torch.msPerStep !== undefined ? `${m.name} on CUDA: ${fig.torch.msPerStep.toFixed(1)} ms/step, ${Math.round(fig.torch.tokensPerSec!)} tokens/s (${fig.torch.precision})` : `${m.name} on CUDA: no figure (${fig.torch.note})`);
+      say(fig.torch.msPerStep !== undefined ? `${m.name} by the torch engine: ${fig.torch.msPerStep.toFixed(1)} ms/step, ${Math.round(fig.torch.tokensPerSec!)} tokens/s (${fig.torch.precision})` : `${m.name} by the torch engine: no figure (${fig.torch.note})`);
       rmSync(join(work, `${m.key}-timing`), { recursive: true, force: true });
     }
     if (fig.webgpu.tokensPerSec !== undefined && fig.torch.tokensPerSec !== undefined) fig.webgpuOverTorch = fig.webgpu.tokensPerSec / fig.torch.tokensPerSec;
@@ -262,7 +265,11 @@ function torchFigures(run: PartRun, limit: number, tokensPerStep: number, probe:
   const done = run.records.find((r) => r.type === "done");
   const base = outcome(run, limit);
   const ms = done?.["medianMs"] as number | null | undefined;
-  if (!done || ms === null || ms === undefined) return { ...base, status: run.exit === "ok" ? "failed" : base.status, note: base.note ?? "no logged step to time" };
+  if (!done || ms === null || ms === undefined) {
+    const last = run.records.filter((r) => r.type === "progress").at(-1);
+    const where = last ? ` at step ${String(last["step"])} of ${String(last["max"])}` : " before its first step";
+    return { ...base, status: run.exit === "ok" ? "failed" : base.status, note: `${base.note ?? "no logged step to time"}${done ? "" : where}` };
+  }
   const versions = (done["versions"] ?? {}) as Record<string, string>;
   return {
     ...base,
@@ -317,13 +324,17 @@ async function fullRun(): Promise<FullRun> {
     return { ...base, ...skipped(`${need} and the budget had ${have} s left; run it alone with ./run.sh --parts full --budget ${Math.ceil(((estimate ?? 600) * 1.2) / 60) * 60}`) };
   }
   const runDir = join(outDir, "runs", `gpt-${stamp}`);
-  say(`the lecture GPT's full training by the torch engine on CUDA (${iterations} iterations, at most ${have} s${estimate !== undefined ? `, about ${Math.ceil(estimate / 60)} min expected` : ""}) …`);
-  const run = await runPart("torch-run", ["--spec", FULL.spec, "--seconds", String(have - 20), "--out", runDir], have, (r: PartRecord) => {
+  say(`the lecture GPT's full training by the torch engine on ${torchDevice} (${iterations} iterations, at most ${have} s${estimate !== undefined ? `, about ${Math.ceil(estimate / 60)} min expected` : ""}) …`);
+  const run = await runPart("torch-run", ["--spec", FULL.spec, "--seconds", String(have - 20), "--out", runDir, "--device", torchDevice], have, (r: PartRecord) => {
     if (r.type === "progress" && (r["step"] as number) % 500 < 20) say(`  step ${String(r["step"])}/${String(r["max"])}: loss ${(r["loss"] as number).toFixed(4)}, ${Math.round(r["tokensPerSec"] as number)} tokens/s`);
   });
   const done = run.records.find((r) => r.type === "done");
   const o = outcome(run, have);
-  if (!done) return { ...base, ...o, status: run.exit === "ok" ? "failed" : o.status, runDir };
+  if (!done) {
+    const last = run.records.filter((r) => r.type === "progress").at(-1);
+    const at = last ? { iterations: last["step"] as number, of: last["max"] as number } : {};
+    return { ...base, ...o, ...at, status: run.exit === "ok" ? "failed" : o.status, note: `${o.note ?? "no result"}${last ? ` at step ${String(last["step"])}` : " before its first step"}; its run directory: ${runDir}`, runDir };
+  }
   const step = done["step"] as number;
   const finished = done["status"] === "done" && step === iterations;
   const loss = done["exactValLoss"] as number | null;
@@ -349,7 +360,7 @@ async function fullRun(): Promise<FullRun> {
 // ---- the summary, and the results ----
 for (const m of models) {
   const w = m.webgpu.msPerStep !== undefined ? `webgpu ${m.webgpu.msPerStep.toFixed(1)} ms/step` : `webgpu – (${m.webgpu.note ?? m.webgpu.status})`;
-  const t = m.torch.msPerStep !== undefined ? `torch CUDA ${m.torch.msPerStep.toFixed(1)} ms/step` : `torch CUDA – (${m.torch.note ?? m.torch.status})`;
+  const t = m.torch.msPerStep !== undefined ? `torch engine ${m.torch.msPerStep.toFixed(1)} ms/step` : `torch engine – (${m.torch.note ?? m.torch.status})`;
   say(`${m.name}: ${w}; ${t}${m.webgpuOverTorch !== undefined ? `; webgpu at ${m.webgpuOverTorch.toFixed(2)}× the torch engine's speed` : ""}`);
 }
 save();

@@ -12,7 +12,8 @@ export interface TorchProbe {
   readonly outcome: KitResults["torch"];
 }
 
-export async function probeTorchForKit(): Promise<TorchProbe> {
+/** `device` cpu: PyTorch importable is enough (--torch-device cpu, the same path without a GPU). */
+export async function probeTorchForKit(device: "cuda" | "cpu"): Promise<TorchProbe> {
   const began = performance.now();
   const seconds = (): number => Math.round((performance.now() - began) / 100) / 10;
   try {
@@ -20,6 +21,7 @@ export async function probeTorchForKit(): Promise<TorchProbe> {
     const sdpa = spawnSync(t.python, ["-c", "import torch.nn.functional as F; print(hasattr(F, 'scaled_dot_product_attention'))"], { encoding: "utf8", timeout: 60_000 }).stdout?.trim() === "True";
     const devices = t.cuda.devices.map((d) => d.name);
     const base = { python: t.python, version: t.torch, cuda: t.cuda.available, devices, seconds: seconds() };
+    if (device === "cpu") return { usable: true, sdpa, outcome: { ...base, status: "ok", note: "--torch-device cpu: the torch parts ran on the CPU" } };
     if (!t.cuda.available) return { usable: false, sdpa, outcome: { ...base, status: "skipped", note: `torch ${t.torch} under ${t.python} sees no CUDA GPU (torch.cuda.is_available() is False)` } };
     return { usable: true, sdpa, outcome: { ...base, status: "ok" } };
   } catch (e) {

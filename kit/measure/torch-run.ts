@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../../runtime/paths.js";
 import { trainTorch } from "../../runtime/torch/engine.js";
 import { emit, reportFailures } from "./lines.js";
+import { GRACE } from "./part.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,6 +35,18 @@ const { values: opts } = parseArgs({
 reportFailures();
 const started = performance.now();
 const deadline = started + Number(opts.seconds) * 1000;
+// The driver's SIGTERM at the part's limit: stop after the current step, with a checkpoint, as at the
+// deadline. Where that takes too long (an evaluation in progress), exit before the driver's SIGKILL:
+// exiting stops torchrun's process group (runtime/torch/engine.ts), so no rank trains on unattended.
+// Ctrl-C in the driver's terminal reaches this process too, and is taken the same way.
+let stopAsked = false;
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (stopAsked) return;
+    stopAsked = true;
+    setTimeout(() => process.exit(143), (GRACE - 5) * 1000).unref();
+  });
+}
 const iters = opts.iters !== undefined ? Number(opts.iters) : undefined;
 // A timing run measures steps: one estimate of one batch at each end instead of the spec's evaluations.
 const sets = opts.timing && iters !== undefined ? [`training.eval_interval=${iters}`, "training.eval_iters=1"] : [];
@@ -46,7 +59,7 @@ const result = await trainTorch({
   out: opts.out!,
   device: opts.device === "cpu" ? "cpu" : "cuda",
   nproc: 1,
-  shouldStop: () => performance.now() > deadline,
+  shouldStop: () => stopAsked || performance.now() > deadline,
   reporter: {
     log: (line) => emit({ type: "log", line }),
     step: (step, max, loss, tokensPerSec) => {
