@@ -49,8 +49,8 @@ const skipReason = unavailable();
 if (skipReason && process.env["BABYGPT_REQUIRE_WEBGPU"] === "1") throw new Error(`BABYGPT_REQUIRE_WEBGPU=1 but ${skipReason}`);
 if (skipReason) console.warn(`GPU kit test skipped: ${skipReason}`);
 
-const work = mkdtempSync(join(tmpdir(), "babygpt-kit-test-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** The test's folder: the archive, the unpacked kit, the tools' links, the results. Made only when the test runs. */
+let work = "";
 
 interface Ran {
   readonly code: number | null;
@@ -72,10 +72,13 @@ function inBareEnv(program: string, args: readonly string[], cwd: string): Promi
 }
 
 describe.skipIf(skipReason !== undefined)(`the GPU kit on a bare machine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
-  const kit = join(work, KIT_NAME);
+  let kit = "";
   let archiveBytes = 0;
 
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "babygpt-kit-test-"));
+    kit = join(work, KIT_NAME);
     useSharedData(); // the corpus goes into the kit
     const built = await buildKit({ out: join(work, "kit.tar.xz"), xzLevel: 1 });
     archiveBytes = built.bytes;
