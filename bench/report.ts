@@ -1,7 +1,7 @@
 // docs/bench.md from a benchmark's results (bench/results/<date>.json): the tables, the before/after
 // figures, and a plain reason next to every number that is missing or off. Rendering is separate from
 // measuring so that `babygpt bench --render <json>` can rewrite the report without timing anything again.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
@@ -11,6 +11,7 @@ import { formatInt } from "../runtime/cli/output.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./results.js";
+import { keepGpuSection } from "./gpu-report.js";
 import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */
@@ -269,11 +270,11 @@ export function renderBenchMarkdown(results: BenchResults): string {
   });
 }
 
-/** Writes docs/bench.md atomically; returns its path. */
+/** Writes docs/bench.md atomically, keeping its GPU kit section (bench/gpu-report.ts); returns its path. */
 export function writeBenchMarkdown(results: BenchResults): string {
   const md = join(PROJECT_ROOT, "docs/bench.md");
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
-  writeFileAtomic(md, renderBenchMarkdown(results));
+  writeFileAtomic(md, keepGpuSection(renderBenchMarkdown(results), existsSync(md) ? readFileSync(md, "utf8") : ""));
   return md;
 }
 

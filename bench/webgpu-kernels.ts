@@ -5,6 +5,7 @@
 // Writes bench/results/webgpu-kernels-<date>.json and prints a table.
 //
 //   node --import tsx bench/webgpu-kernels.ts [--reps 10] [--out bench/results]
+//   node --import tsx bench/webgpu-kernels.ts --jsonl      (the GPU kit: each row as a JSON line when measured; no file)
 //
 // On a software adapter (lavapipe) the figures say what each kernel saves in dispatches and memory
 // traffic on the CPU, not what it saves on a GPU; the adapter is recorded with them.
@@ -23,8 +24,14 @@ import { trainStep } from "../runtime/train/step.js";
 import { adapterLine } from "../runtime/webgpu/adapter.js";
 import { FLAGS } from "../runtime/webgpu/flags.js";
 
-const { values: opts } = parseArgs({ options: { reps: { type: "string", default: "10" }, out: { type: "string", default: join(PROJECT_ROOT, "bench/results") } } });
+const { values: opts } = parseArgs({
+  options: { reps: { type: "string", default: "10" }, out: { type: "string", default: join(PROJECT_ROOT, "bench/results") }, jsonl: { type: "boolean", default: false } },
+});
 const REPS = Number(opts.reps);
+/** Under --jsonl, a row as soon as it is measured: a caller that stops this early keeps the rows so far. */
+const line = (record: Record<string, unknown>): void => {
+  if (opts.jsonl) process.stdout.write(`${JSON.stringify(record)}\n`);
+};
 
 const backend = await selectBackend("webgpu");
 const rng = new Prng(1);
@@ -133,6 +140,7 @@ for (const c of cases) {
   const errors = await validationErrors(async () => void (composite = await values(() => withReferenceOps(c.f))));
   const compositeAgrees = errors === 0 && agree(await values(c.f), composite);
   rows.push({ op: c.name, kernelMs, compositeMs, kernelDispatches: await kernels(c.f), compositeDispatches: await kernels(() => withReferenceOps(c.f)), compositeAgrees });
+  line({ type: "kernel", ...rows.at(-1)! });
   console.error(`${c.name}: ${kernelMs.toFixed(2)} ms vs ${compositeMs.toFixed(2)} ms${compositeAgrees ? "" : ` (the composite is invalid: ${errors} validation errors, or other values)`}`);
 }
 {
@@ -141,6 +149,7 @@ for (const c of cases) {
   const kernelMs = await time(c.f);
   const compositeMs = await time(() => withReferenceOps(c.f));
   rows.push({ op: c.name, kernelMs, compositeMs, kernelDispatches: await kernels(c.f), compositeDispatches: await kernels(() => withReferenceOps(c.f)), compositeAgrees: true });
+  line({ type: "kernel", ...rows.at(-1)! });
   console.error(`${c.name}: ${kernelMs.toFixed(2)} ms vs ${compositeMs.toFixed(2)} ms`);
 }
 
@@ -170,9 +179,15 @@ for (const [batchSize, cpuForward] of SETTINGS) {
   tf.env().set("WEBGPU_CPU_FORWARD", cpuForward);
   const ms = await stepMs();
   flagRows.push({ batchSize, cpuForward, stepMs: ms });
+  line({ type: "flags", ...flagRows.at(-1)! });
   console.error(`baby GPT step, WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=${batchSize} WEBGPU_CPU_FORWARD=${cpuForward}: ${ms.toFixed(1)} ms`);
 }
 
+if (opts.jsonl) {
+  line({ type: "done" });
+  await releaseBackends();
+  process.exit(0);
+}
 const date = new Date().toISOString();
 const result = {
   command: `node --import tsx bench/webgpu-kernels.ts --reps ${REPS}`,

@@ -15,6 +15,9 @@ import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
 import { TARGETS, type Target } from "./targets.js";
 import { writeFileAtomic } from "./write-atomic.js";
+import { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
+
+export { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
 
 export interface CompiledSpec {
   readonly ir: ModelIR;
@@ -22,26 +25,6 @@ export interface CompiledSpec {
   /** Where the generated file belongs, and its content. */
   readonly outFile: string;
   readonly text: string;
-}
-
-export interface Project {
-  readonly root: string;
-  readonly specsDir: string;
-  readonly generatedDir: string;
-}
-
-export function projectAt(root: string): Project {
-  return { root, specsDir: join(root, "specs"), generatedDir: join(root, "generated") };
-}
-
-/** The PyTorch module's name for a spec: generated/torch/<spec file name>.py */
-export function torchPathFor(project: Project, specPath: string): string {
-  return join(project.generatedDir, "torch", `${basename(specPath).replace(/\.ya?ml$/, "")}.py`);
-}
-
-/** The generated file's name for a spec: generated/<spec file name>.ts */
-export function generatedPathFor(project: Project, specPath: string): string {
-  return join(project.generatedDir, `${basename(specPath).replace(/\.ya?ml$/, "")}.ts`);
 }
 
 export function compileSpec(project: Project, specPath: string, load: LoadOptions = {}, emit: EmitOptions = {}): CompiledSpec {

@@ -1,7 +1,6 @@
 // The IR → generated source, for each target: the module tree is built once and written by the target's
 // serializer.
 import type { ModelIR } from "./ir/model.js";
-import { emitTorchModelFile } from "./serialize/python/model-file.js";
 import { emitModelFile, type EmitOptions } from "./serialize/typescript/model-file.js";
 import { buildModuleFile } from "./tree/build.js";
 
@@ -13,7 +12,4 @@ export function emitTypeScript(ir: ModelIR, options: EmitOptions = {}): string {
   return emitModelFile(buildModuleFile(ir), options);
 }
 
-/** The PyTorch module. */
-export function emitPython(ir: ModelIR): string {
-  return emitTorchModelFile(buildModuleFile(ir));
-}
+export { emitPython } from "./emit-python.js";

@@ -2,7 +2,7 @@
 // setting on the adapter at hand and writes bench/results/webgpu-kernels-<date>.json; BABYGPT_<FLAG>=value
 // overrides one for such a measurement. Measured so far only on lavapipe (a software adapter, on a loaded
 // 2-core machine: bench/results/webgpu-kernels-2026-12-02.json), where 15 was the fastest of 1, 15, 64 and
-// 256 and CPU forwarding made no difference; a GPU may well want a larger batch (bench/gpu.sh's machine):
+// 256 and CPU forwarding made no difference; a GPU may well want a larger batch (the GPU kit measures the settings there too):
 //   WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: how many dispatches are recorded before the command buffer is
 //     submitted. tfjs's default, 15, submits ~100 times per baby GPT step.
 //   WEBGPU_CPU_FORWARD: runs an op on the CPU when its inputs are small and still on the CPU. In training

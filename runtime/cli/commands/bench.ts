@@ -19,7 +19,13 @@ export function registerBench(program: Command): void {
     .option("--budget <seconds>", "time limit of one measurement", parseIntOption("--budget", 1), DEFAULT_BUDGET)
     .option("--results <dir>", "where the results JSON goes (default: bench/results)")
     .option("--render <json>", "measure nothing: rewrite docs/bench.md and the README's summary from a results file (after editing a template)")
-    .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string; render?: string }) => {
+    .option("--render-gpu <json>", "measure nothing: the GPU kit's results file (./run.sh on a GPU machine) into bench/results, a section of docs/bench.md and the README's GPU block")
+    .action(async (opts: { quick?: boolean; only?: string[]; backends?: string[]; torch: boolean; budget: number; results?: string; render?: string; renderGpu?: string }) => {
+      if (opts.renderGpu !== undefined) {
+        const { writeGpuDocs } = await import("../../../bench/gpu-report.js");
+        console.log(`wrote ${writeGpuDocs(resolve(opts.renderGpu)).join(", ")} from ${opts.renderGpu}`);
+        return;
+      }
       const { readBenchResults, tokensRatio, writeBenchDocs } = await import("../../../bench/report.js");
       if (opts.render !== undefined) {
         console.log(`wrote ${writeBenchDocs(readBenchResults(resolve(opts.render)), resolve(opts.render)).join(" and ")} from ${opts.render}`);
