@@ -30,11 +30,12 @@ function walk(nodes: readonly IrNode[], prefix: string, visit: (node: IrNode, pa
  * copy, so counting stays cheap whatever `times` a spec asks for (a million copies must be refused by
  * size, not hang the counting).
  */
-function walkCounted(nodes: readonly IrNode[], visit: (node: IrNode, copies: number) => void, copies = 1): void {
+function walkCounted(nodes: readonly IrNode[], visit: (node: IrNode, copies: number) => void, count: "weights" | "applications", copies = 1): void {
   for (const node of nodes) {
     visit(node, copies);
-    if (node.kind === "repeat") walkCounted(node.block.body, visit, copies * node.times);
-    else for (const group of nodeDef(node.kind).children(node as never)) walkCounted(group.nodes, visit, copies);
+    // A shared repeat holds one copy of the weights and applies it `times` times.
+    if (node.kind === "repeat") walkCounted(node.block.body, visit, count, copies * (node.shared && count === "weights" ? 1 : node.times));
+    else for (const group of nodeDef(node.kind).children(node as never)) walkCounted(group.nodes, visit, count, copies);
   }
 }
 
@@ -55,9 +56,13 @@ export function namedParams(ir: ModelIR): NamedParam[] {
 export function countParams(ir: ModelIR, vocab: number): number {
   const dims: Dims = { vocab, T: ir.blockSize };
   let n = 0;
-  walkCounted(ir.layers, (node, copies) => {
-    for (const p of nodeDef(node.kind).params(node as never)) n += copies * p.shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1);
-  });
+  walkCounted(
+    ir.layers,
+    (node, copies) => {
+      for (const p of nodeDef(node.kind).params(node as never)) n += copies * p.shape.reduce<number>((a, w) => a * resolveWidth(w, dims), 1);
+    },
+    "weights",
+  );
   return n;
 }
 
@@ -71,11 +76,15 @@ export interface Costs {
 export function costs(ir: ModelIR, dims: Dims): Costs {
   let flops = 0;
   let activations = 0;
-  walkCounted(ir.layers, (node, copies) => {
-    const c = nodeDef(node.kind).cost(node as never, dims);
-    flops += copies * c.flops;
-    activations += copies * c.activations;
-  });
+  walkCounted(
+    ir.layers,
+    (node, copies) => {
+      const c = nodeDef(node.kind).cost(node as never, dims);
+      flops += copies * c.flops;
+      activations += copies * c.activations;
+    },
+    "applications",
+  );
   // softmax cross-entropy over the logits: exp, sum, log per entry; keeps the probabilities
   flops += 4 * dims.vocab;
   activations += dims.vocab;
@@ -123,9 +132,11 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
       const output = `(B, T, ${showWidth(def.outWidth(node as never))})`;
       if (node.kind === "repeat") {
         const per = subtreeParams(node.block.body, size);
-        rows.push({ path, kind: `repeat ×${node.times}`, output, params: per * node.times, depth });
+        rows.push({ path, kind: `repeat ×${node.times}${node.shared ? " shared" : ""}`, output, params: node.shared ? per : per * node.times, depth });
         visit(node.block.body, join(path, "0"), depth + 1);
-        if (node.times > 1) {
+        if (node.times > 1 && node.shared) {
+          rows.push({ path: `${node.times - 1} more`, kind: `applications of ${join(path, "0")}`, output, params: 0, depth: depth + 1, note: `sharing ${join(path, "0")}'s weights` });
+        } else if (node.times > 1) {
           rows.push({ path: `${join(path, "1")}…${node.times - 1}`, kind: `same as ${join(path, "0")}`, output, params: per * (node.times - 1), depth: depth + 1 });
         }
         continue;
@@ -144,8 +155,12 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
 
 function subtreeParams(nodes: readonly IrNode[], size: (shape: readonly Width[]) => number): number {
   let n = 0;
-  walkCounted(nodes, (node, copies) => {
-    for (const p of nodeDef(node.kind).params(node as never)) n += copies * size(p.shape);
-  });
+  walkCounted(
+    nodes,
+    (node, copies) => {
+      for (const p of nodeDef(node.kind).params(node as never)) n += copies * size(p.shape);
+    },
+    "weights",
+  );
   return n;
 }

@@ -67,7 +67,8 @@ function countResiduals(nodes: readonly IrNode[]): number {
   let n = 0;
   for (const node of nodes) {
     if (node.kind === "residual") n++;
-    for (const group of nodeDef(node.kind).children(node as never)) n += countResiduals(group.nodes);
+    if (node.kind === "repeat") n += node.times * countResiduals(node.block.body);
+    else for (const group of nodeDef(node.kind).children(node as never)) n += countResiduals(group.nodes);
   }
   return n;
 }

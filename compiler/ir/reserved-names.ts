@@ -23,6 +23,8 @@ const TS_MEMBERS = new Set([
   "modules",
   "apply",
   "shareDropoutSeeds",
+  "shared",
+  "namedModules",
   "nextDropoutSeed",
   "dropoutSeeds",
   "vocabSize",

@@ -266,6 +266,10 @@ export interface RepeatSpec {
    */
   times: number;
   body: LayerList;
+  /**
+   * One copy of the body's weights applied `times` times (ALBERT, the Universal Transformer): the parameters of one block, the computation of all. Stored once under the first application's names (blocks.0.…).
+   */
+  shared?: boolean;
 }
 /**
  * A named group of layers that becomes one class in the generated code.

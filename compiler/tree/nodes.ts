@@ -45,8 +45,13 @@ export type Expr =
   | { readonly kind: "arith"; readonly op: "*" | "**"; readonly left: Expr; readonly right: Expr }
   /** The size of a tensor's axis: `x.shape[1]`. */
   | { readonly kind: "dim"; readonly of: Expr; readonly axis: number }
-  /** A module's forward: `this.fc.forward(x)` / `self.fc(x)`; `cache` passes the KV cache along. */
-  | { readonly kind: "call"; readonly module: Expr; readonly args: readonly Expr[]; readonly cache?: boolean }
+  /**
+   * A module's forward: `this.fc.forward(x)` / `self.fc(x)`; `cache` passes the KV cache along, or its
+   * view for one application of a module a shared repeat applies several times (the index).
+   */
+  | { readonly kind: "call"; readonly module: Expr; readonly args: readonly Expr[]; readonly cache?: boolean | Expr }
+  /** An element of a list of modules: `this.blocks[0]`. */
+  | { readonly kind: "item"; readonly of: Expr; readonly index: number }
   /** An operation of the catalogue, by name, with its arguments by name. */
   | { readonly kind: "op"; readonly op: string; readonly args: Readonly<Record<string, OpArg>> };
 
@@ -65,6 +70,8 @@ export type Stmt =
    */
   | { readonly kind: "note"; readonly text: string; readonly verbatim?: boolean; readonly only?: "typescript" | "python" }
   | { readonly kind: "for"; readonly item: string; readonly over: Expr; readonly body: readonly Stmt[] }
+  /** `for i in range(count)`: the body `count` times, with the index. */
+  | { readonly kind: "times"; readonly index: string; readonly count: Expr; readonly body: readonly Stmt[] }
   /** Statements whose locals end with them (a block in TypeScript). */
   | { readonly kind: "scope"; readonly body: readonly Stmt[] }
   /**
@@ -86,8 +93,11 @@ export type Field =
    * step draw it otherwise than its kind's default: GPT-2's scaled residual projection, or zeros.
    */
   | { readonly kind: "module"; readonly name: string; readonly make: Make; readonly doc?: string; readonly initRule?: InitRule }
-  /** A list of child modules, named name.0, name.1, … */
-  | { readonly kind: "modules"; readonly name: string; readonly count: Expr; readonly make: Make; readonly doc?: string }
+  /**
+   * A list of child modules, named name.0, name.1, …; or, `shared`, a list of one module whose weights
+   * the forward applies `count` times (named name.0).
+   */
+  | { readonly kind: "modules"; readonly name: string; readonly count: Expr; readonly make: Make; readonly doc?: string; readonly shared?: boolean }
   /** A trainable tensor of its own, starting at `fill` (gains at 1, shifts at 0). */
   | { readonly kind: "parameter"; readonly name: string; readonly shape: readonly Expr[]; readonly fill: 0 | 1; readonly doc?: string }
   /** A constant tensor, neither trained nor saved. */
@@ -155,4 +165,4 @@ export const self = (name: string): Expr => ({ kind: "field", name });
 export const param = (name: string): Expr => ({ kind: "param", name });
 export const num = (value: number, float = false): Expr => (float ? { kind: "num", value, float } : { kind: "num", value });
 export const op = (name: string, args: Readonly<Record<string, OpArg>>): Expr => ({ kind: "op", op: name, args });
-export const call = (module: Expr, args: readonly Expr[], cache = false): Expr => (cache ? { kind: "call", module, args, cache } : { kind: "call", module, args });
+export const call = (module: Expr, args: readonly Expr[], cache: boolean | Expr = false): Expr => (cache === false ? { kind: "call", module, args } : { kind: "call", module, args, cache });

@@ -16,6 +16,10 @@ export function visitExpr(e: Expr, fn: (e: Expr) => void): void {
     case "call":
       visitExpr(e.module, fn);
       e.args.forEach((a) => visitExpr(a, fn));
+      if (typeof e.cache === "object") visitExpr(e.cache, fn);
+      break;
+    case "item":
+      visitExpr(e.of, fn);
       break;
     case "op":
       Object.values(e.args).forEach((a) => visitArg(a, fn));
@@ -73,6 +77,10 @@ export function visitStmts(body: readonly Stmt[], fn: (e: Expr) => void): void {
         break;
       case "for":
         visitExpr(s.over, fn);
+        visitStmts(s.body, fn);
+        break;
+      case "times":
+        visitExpr(s.count, fn);
         visitStmts(s.body, fn);
         break;
       case "scope":

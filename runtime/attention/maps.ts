@@ -8,6 +8,8 @@ import { tf } from "../nn/tf.js";
 export interface AttentionMap {
   /** The attention layer's dotted name, as its parameters are named: "head", "blocks.0.attn". */
   readonly layer: string;
+  /** Which application of the layer (from 0), for a layer a shared repeat applies several times; else absent. */
+  readonly application?: number;
   /** The head's index within the layer (0 for a single attention_head). */
   readonly head: number;
   /** weights[i][j]: how much query position i takes from position j (0 for j > i); each row sums to 1. */
@@ -16,10 +18,11 @@ export interface AttentionMap {
 
 /**
  * The attentions of a model in the order its forward runs them, from the parameter names (…query.weight):
- * a head of its own (…heads.N.query), or a layer whose one query projection serves all its heads.
+ * a head of its own (…heads.N.query), or a layer whose one query projection serves all its heads. Below a
+ * shared repeat the forward runs the repeated module's attentions once per application, in turn.
  */
-export function attentionHeads(model: LanguageModel): { readonly layer: string; readonly head: number }[] {
-  return model
+export function attentionHeads(model: LanguageModel): { readonly layer: string; readonly head: number; readonly application?: number }[] {
+  const once = model
     .namedParameters()
     .map(([name]) => name)
     .filter((name) => name === "query.weight" || name.endsWith(".query.weight"))
@@ -28,6 +31,22 @@ export function attentionHeads(model: LanguageModel): { readonly layer: string; 
       const m = /^(.*)\.heads\.(\d+)$/.exec(prefix);
       return m ? { layer: m[1]!, head: Number(m[2]) } : { layer: prefix, head: 0 };
     });
+  // The outermost shared modules, each with the number of times the forward applies it.
+  const shared = model.namedModules().filter((m, _, all) => m.times > 1 && !all.some((o) => o.times > 1 && m.name.startsWith(`${o.name}.`)));
+  const out: { layer: string; head: number; application?: number }[] = [];
+  for (let i = 0; i < once.length; ) {
+    const owner = shared.find((m) => once[i]!.layer.startsWith(`${m.name}.`));
+    if (!owner) {
+      out.push(once[i]!);
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < once.length && once[end]!.layer.startsWith(`${owner.name}.`)) end++;
+    for (let a = 0; a < owner.times; a++) for (const h of once.slice(i, end)) out.push({ ...h, application: a });
+    i = end;
+  }
+  return out;
 }
 
 /**
@@ -49,10 +68,15 @@ export async function attentionMaps(model: LanguageModel, ids: readonly number[]
     // A head of its own records (B, T, T); a layer that runs all its heads at once (grouped-query, RoPE)
     // records (B, H, T, T), and its H maps are its heads in order.
     const read = await Promise.all(weights.map(async (w) => (w.rank === 4 ? ((await w.array()) as number[][][][])[0]! : [((await w.array()) as number[][][])[0]!])));
-    return heads.flatMap((h, i) => read[i]!.map((rows, j) => ({ layer: h.layer, head: h.head + j, weights: rows })));
+    return heads.flatMap((h, i) => read[i]!.map((rows, j) => ({ layer: h.layer, ...(h.application === undefined ? {} : { application: h.application }), head: h.head + j, weights: rows })));
   } finally {
     for (const w of weights) w.dispose();
   }
+}
+
+/** A map's layer as its labels name it: the layer, and which application of it for a shared one (blocks.0.attn ×2). */
+export function mapLayer(map: Pick<AttentionMap, "layer" | "application">): string {
+  return map.application === undefined ? map.layer : `${map.layer} ×${map.application + 1}`;
 }
 
 /** How a token reads in a map's labels: whitespace made visible. */

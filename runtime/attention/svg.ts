@@ -3,13 +3,13 @@
 // a row per layer and a column per head. Plain strings, no dependency: the CLI writes them to files, the
 // ladder's report links them, the playground puts them in the page.
 import type { AttentionMap } from "./maps.js";
-import { tokenLabel } from "./maps.js";
+import { mapLayer, tokenLabel } from "./maps.js";
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The file name of a head's map: blocks.0.attn-h1.svg. */
-export function mapFileName(map: Pick<AttentionMap, "layer" | "head">): string {
-  return `${map.layer}-h${map.head}.svg`;
+export function mapFileName(map: Pick<AttentionMap, "layer" | "head" | "application">): string {
+  return `${map.layer}${map.application === undefined ? "" : `-a${map.application + 1}`}-h${map.head}.svg`;
 }
 
 /** White (0) to dark blue (1); the same scale for every map, so heads compare at a glance. */
@@ -31,7 +31,7 @@ export function attentionSvg(map: AttentionMap, tokens: readonly string[]): stri
   const top = labelWidth + 28;
   const width = left + T * cell + 8;
   const height = top + T * cell + 8;
-  const title = `${map.layer} · head ${map.head}`;
+  const title = `${mapLayer(map)} · head ${map.head}`;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="${font}">`,
     `<title>${esc(title)}</title>`,
@@ -59,12 +59,12 @@ export function attentionSvg(map: AttentionMap, tokens: readonly string[]): stri
 }
 
 /** The grid page: a row per layer, a column per head, each cell the head's SVG file. */
-export function attentionIndexHtml(title: string, prompt: string, maps: readonly Pick<AttentionMap, "layer" | "head">[]): string {
-  const layers = [...new Set(maps.map((m) => m.layer))];
+export function attentionIndexHtml(title: string, prompt: string, maps: readonly Pick<AttentionMap, "layer" | "head" | "application">[]): string {
+  const layers = [...new Set(maps.map((m) => mapLayer(m)))];
   const rows = layers.map((layer) => {
     const cells = maps
-      .filter((m) => m.layer === layer)
-      .map((m) => `<td><img src="${esc(encodeURIComponent(mapFileName(m)))}" alt="${esc(`${m.layer} head ${m.head}`)}"></td>`)
+      .filter((m) => mapLayer(m) === layer)
+      .map((m) => `<td><img src="${esc(encodeURIComponent(mapFileName(m)))}" alt="${esc(`${mapLayer(m)} head ${m.head}`)}"></td>`)
       .join("");
     return `<tr><th>${esc(layer)}</th>${cells}</tr>`;
   });
@@ -84,7 +84,7 @@ export function attentionIndexHtml(title: string, prompt: string, maps: readonly
 
 /** A model's maps in one SVG: a row per layer, a column per head (the ladder's report shows one per step). */
 export function attentionGridSvg(title: string, maps: readonly AttentionMap[], tokens: readonly string[]): string {
-  const layers = [...new Set(maps.map((m) => m.layer))];
+  const layers = [...new Set(maps.map((m) => mapLayer(m)))];
   const panels = maps.map((m) => {
     const svg = attentionSvg(m, tokens).trimEnd();
     const size = /width="(\d+)" height="(\d+)"/.exec(svg)!;
@@ -92,7 +92,7 @@ export function attentionGridSvg(title: string, maps: readonly AttentionMap[], t
   });
   const w = Math.max(...panels.map((p) => p.w));
   const h = Math.max(...panels.map((p) => p.h));
-  const cols = Math.max(...layers.map((l) => maps.filter((m) => m.layer === l).length));
+  const cols = Math.max(...layers.map((l) => maps.filter((m) => mapLayer(m) === l).length));
   const width = cols * w;
   const height = 28 + layers.length * h;
   const out = [
@@ -101,8 +101,8 @@ export function attentionGridSvg(title: string, maps: readonly AttentionMap[], t
     `<text x="8" y="19" font-family="sans-serif" font-size="15">${esc(title)}</text>`,
   ];
   for (const p of panels) {
-    const row = layers.indexOf(p.m.layer);
-    const col = maps.filter((m) => m.layer === p.m.layer).indexOf(p.m);
+    const row = layers.indexOf(mapLayer(p.m));
+    const col = maps.filter((m) => mapLayer(m) === mapLayer(p.m)).indexOf(p.m);
     out.push(p.svg.replace("<svg ", `<svg x="${col * w}" y="${28 + row * h}" `));
   }
   out.push("</svg>");

@@ -1,7 +1,9 @@
 // The KV cache of sampling: each attention layer's keys and values of the positions fed so far, so the
 // next token's forward computes its own query, key and value alone instead of the whole context again.
 // Keys and values are (B, kv heads, T, hs), or (B, T, hs) for a single head; a grouped-query layer caches
-// its kv heads only. Rotary layers cache keys already rotated, so positions stay right as it grows.
+// its kv heads only. Rotary layers cache keys already rotated, so positions stay right as it grows. A
+// layer applied several times (a repeat with shared weights) keeps an entry per application: its forward
+// gets the cache's view for that application.
 import { tf } from "./tf.js";
 
 /** The last n entries of t along an axis, as a tensor of its own. */
@@ -11,13 +13,35 @@ function lastAlong<T extends tf.Tensor>(t: T, axis: number, n: number): T {
   return tf.slice(t, begin, size) as T;
 }
 
+interface Entry {
+  readonly k: tf.Tensor;
+  readonly v: tf.Tensor;
+}
+
+/** What the views of one cache share: the entries, by layer and application, and the positions fed. */
+export interface KvCacheState {
+  readonly entries: Map<object, Map<number, Entry>>;
+  past: number;
+}
+
 export class KvCache {
-  readonly #entries = new Map<object, { k: tf.Tensor; v: tf.Tensor }>();
-  #past = 0;
+  readonly #shared: KvCacheState;
+  readonly #application: number;
+
+  /** A new, empty cache; or (for application()) a view of another's state. */
+  constructor(shared?: KvCacheState, application = 0) {
+    this.#shared = shared ?? { entries: new Map(), past: 0 };
+    this.#application = application;
+  }
 
   /** Positions the cache holds: the position of the first token of the next forward. */
   get past(): number {
-    return this.#past;
+    return this.#shared.past;
+  }
+
+  /** The view of this cache for the i-th application of a layer whose weights are shared. */
+  application(i: number): KvCache {
+    return new KvCache(this.#shared, i);
   }
 
   /**
@@ -28,7 +52,9 @@ export class KvCache {
    */
   append<T extends tf.Tensor>(layer: object, k: T, v: T, window = 0): { k: T; v: T } {
     const axis = k.rank - 2;
-    const old = this.#entries.get(layer);
+    let byApplication = this.#shared.entries.get(layer);
+    if (!byApplication) this.#shared.entries.set(layer, (byApplication = new Map()));
+    const old = byApplication.get(this.#application);
     const all = old ? { k: tf.concat([old.k as T, k], axis), v: tf.concat([old.v as T, v], axis) } : { k, v };
     const T = all.k.shape[axis]!;
     const keep = window > 0 ? Math.min(window - 1, T) : T;
@@ -37,20 +63,20 @@ export class KvCache {
     tf.keep(kept.k);
     tf.keep(kept.v);
     if (old) tf.dispose([old.k, old.v]);
-    this.#entries.set(layer, kept);
+    byApplication.set(this.#application, kept);
     return all;
   }
 
   /** Called after each forward with the number of positions it fed. */
   advance(positions: number): void {
-    this.#past += positions;
+    this.#shared.past += positions;
   }
 
   /** Empties the cache (when the context slides past block_size and must be fed again). */
   clear(): void {
-    for (const { k, v } of this.#entries.values()) tf.dispose([k, v]);
-    this.#entries.clear();
-    this.#past = 0;
+    for (const byApplication of this.#shared.entries.values()) for (const { k, v } of byApplication.values()) tf.dispose([k, v]);
+    this.#shared.entries.clear();
+    this.#shared.past = 0;
   }
 
   dispose(): void {

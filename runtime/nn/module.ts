@@ -10,6 +10,8 @@ export abstract class Module {
   readonly #params: [string, tf.Variable][] = [];
   readonly #buffers: [string, tf.Tensor][] = [];
   readonly #children: [string, Module][] = [];
+  /** Children applied more than once with the same weights (a shared repeat), and how many times. */
+  readonly #applied = new Map<Module, number>();
 
   /** Registers a trainable parameter, taking ownership of `init`. */
   protected param(name: string, init: tf.Tensor): tf.Variable {
@@ -36,6 +38,31 @@ export abstract class Module {
   protected modules<M extends Module>(name: string, list: M[]): M[] {
     list.forEach((m, i) => this.module(`${name}.${i}`, m));
     return list;
+  }
+
+  /**
+   * One module applied `times` times with the same weights (ALBERT, the Universal Transformer): registered
+   * once, as name.0, so its parameters are stored and trained once; a one-element list, as modules()
+   * gives, so its name reads the same. The forward applies it; attention maps and the KV cache keep an
+   * entry per application.
+   */
+  protected shared<M extends Module>(name: string, m: M, times: number): M[] {
+    this.module(`${name}.0`, m);
+    this.#applied.set(m, times);
+    return [m];
+  }
+
+  /**
+   * The modules below this one in the order they were built, with their dotted names and how many times
+   * the forward applies each (more than once below a shared repeat).
+   */
+  namedModules(prefix = "", times = 1): { readonly name: string; readonly module: Module; readonly times: number }[] {
+    const out: { name: string; module: Module; times: number }[] = [];
+    for (const [n, child] of this.#children) {
+      const applied = times * (this.#applied.get(child) ?? 1);
+      out.push({ name: prefix + n, module: child, times: applied }, ...child.namedModules(`${prefix}${n}.`, applied));
+    }
+    return out;
   }
 
   /**

@@ -10,7 +10,11 @@ import { createModel as singleHead } from "../../generated/04-single-head.js";
 import { createModel as multiHead } from "../../generated/05-multi-head.js";
 import { createModel as babyGpt } from "../../generated/12-baby-gpt.js";
 import { createModel as modern } from "../../generated/15-modern.js";
+import { join } from "node:path";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { resolveModel } from "../../runtime/model-source.js";
 import { nativeUnavailable } from "../helpers/native.js";
+import { PROJECT_ROOT } from "../helpers/project.js";
 
 // On native the fused attention kernel would run, and it never materialises the weights: the recording
 // has to switch the ops to their references for any map to come out.
@@ -35,6 +39,18 @@ function expected(model: LanguageModel, prefix: string, headSize: number): numbe
 const close = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 
 describe("attention maps", () => {
+  it("keep a map per application of a block whose weights a shared repeat applies three times", async () => {
+    const path = join(PROJECT_ROOT, "test/parity/specs/shared.yaml");
+    const { module } = await resolveModel(path, loadSpec(path, { cwd: PROJECT_ROOT }), { compile: false, sets: [] });
+    const model = module.createModel({ vocabSize: 65, seed: 3 }).eval();
+    const maps = await attentionMaps(model, IDS);
+    expect(maps.map((m) => `${m.layer}@${m.application}:${m.head}`)).toEqual(["blocks.0.attn@0:0", "blocks.0.attn@0:1", "blocks.0.attn@1:0", "blocks.0.attn@1:1", "blocks.0.attn@2:0", "blocks.0.attn@2:1"]);
+    // each application reads another stream, so its weights differ from the one before
+    expect(close(maps[0]!.weights, maps[2]!.weights)).toBeGreaterThan(1e-3);
+    expect(new Set(maps.map((m) => mapFileName(m))).size).toBe(6);
+    model.dispose();
+  });
+
   it("are the single head's weights", async () => {
     const model = singleHead({ vocabSize: 65, seed: 3 }).eval();
     const maps = await attentionMaps(model, IDS);

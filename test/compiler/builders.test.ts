@@ -263,7 +263,7 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
     },
     {
       title: "around a repeat",
-      given: { kind: "residual", width: 32, body: [{ kind: "repeat", name: "blocks", times: 2, width: 32, block }] },
+      given: { kind: "residual", width: 32, body: [{ kind: "repeat", name: "blocks", times: 2, width: 32, block, shared: false }] },
       ts: { init: ["let h = x;", "for (const block of this.blocks) h = block.forward(h); // (B, T, C)", "x = tf.add(x, h); // (B, T, C): x + f(x)"], forward: "" },
       py: { init: ["h = x", "for block in self.blocks:", "x = x + h  # (B, T, C): x + f(x)"], forward: "" },
     },
@@ -285,7 +285,7 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
     },
     {
       title: "a branch with a loop in it",
-      given: { kind: "parallel", inWidth: 32, outWidth: 32, branches: [[{ kind: "repeat", name: "blocks", times: 2, width: 32, block }], [ln("ln")]] },
+      given: { kind: "parallel", inWidth: 32, outWidth: 32, branches: [[{ kind: "repeat", name: "blocks", times: 2, width: 32, block, shared: false }], [ln("ln")]] },
       ts: { init: ["let branch1 = x;", "for (const block of this.blocks) branch1 = block.forward(branch1); // (B, T, C)", "let branch2 = x;", "branch2 = this.ln.forward(branch2);", "x = tf.add(branch1, branch2); // (B, T, C): the branches' sum"], forward: "" },
       py: { init: ["branch1 = x", "for block in self.blocks:", "branch2 = self.ln(branch2)", "x = branch1 + branch2  # (B, T, C): the branches' sum"], forward: "" },
     },
@@ -314,8 +314,14 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
   ],
   repeat: [
     {
+      title: "one block's weights applied three times",
+      given: { kind: "repeat", name: "blocks", times: 3, width: 32, block, shared: true },
+      ts: { init: ['this.blocks = this.shared("blocks", new Block(), config.nLayer);', "for (let i = 0; i < config.nLayer; i++) x = this.blocks[0].forward(x); // (B, T, C)"], forward: "" },
+      py: { init: ["self.blocks = nn.ModuleList([Block(config)])", "for i in range(self.config.n_layer):", "            x = self.blocks[0](x)  # (B, T, C)"], forward: "" },
+    },
+    {
       title: "three copies",
-      given: { kind: "repeat", name: "blocks", times: 3, width: 32, block },
+      given: { kind: "repeat", name: "blocks", times: 3, width: 32, block, shared: false },
       ts: { init: ['this.blocks = this.modules("blocks", Array.from({ length: config.nLayer }, () => new Block()));', "for (const block of this.blocks) x = block.forward(x); // (B, T, C)", "nLayer: 3,"], forward: "" },
       py: { init: ["self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])", "for block in self.blocks:", "        x = block(x)  # (B, T, C)", "n_layer: int = 3"], forward: "" },
     },

@@ -51,6 +51,29 @@ describe("parameter counts", () => {
   });
 });
 
+describe("shared weights and skips", () => {
+  it("counts a shared repeat's weights once and its FLOPs per application, and names them under blocks.0", () => {
+    const shared = ir("test/parity/specs/shared.yaml");
+    const unshared = ir("test/parity/specs/shared.yaml", ["model.layers.1.shared=false"]);
+    const block = countParams(unshared, 65) - countParams(shared, 65);
+    expect(block).toBeGreaterThan(0);
+    // three copies' weights without sharing, one with: two blocks' worth apart
+    const perBlock = block / 2;
+    expect(countParams(shared, 65)).toBe(countParams(unshared, 65) - 2 * perBlock);
+    expect(costs(shared, { vocab: 65, T: 8 }).flopsPerToken).toBe(costs(unshared, { vocab: 65, T: 8 }).flopsPerToken);
+    expect(namedParams(shared).filter((p) => p.name.startsWith("blocks.")).every((p) => p.name.startsWith("blocks.0."))).toBe(true);
+    expect(shared.residuals).toBe(6);
+  });
+
+  it("gives a learned add one weight and a save none", () => {
+    const skips = ir("test/parity/specs/skips.yaml");
+    expect(namedParams(skips).filter((p) => /^add\d/.test(p.name))).toEqual([
+      { name: "add1.weight", shape: [1] },
+      { name: "add2.weight", shape: [1] },
+    ]);
+  });
+});
+
 describe("parameter names", () => {
   it("names nested parameters with stable dotted paths", () => {
     const names = namedParams(ir("specs/11-gpt.yaml")).map((p) => p.name);

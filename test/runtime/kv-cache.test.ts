@@ -20,6 +20,7 @@ const MODELS: readonly [string, readonly string[]][] = [
   ["specs/04-single-head.yaml", []], // one attention_head, written out
   ["specs/14-sinusoidal.yaml", ["model.n_embd=16", "model.block_size=8"]], // the fused multi-head op, a fixed position code
   ["test/parity/specs/shaping.yaml", []], // sliding windows (the cache keeps what they read), ALiBi, score and logit caps
+  ["test/parity/specs/shared.yaml", []], // one block's weights applied three times: an entry per application
 ];
 
 let models: [string, LanguageModel][] = [];

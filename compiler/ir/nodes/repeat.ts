@@ -20,10 +20,11 @@ export const repeat: NodeDef<"repeat"> = {
       only?.kind === "block"
         ? only
         : { kind: "block", name: "block", className: "Block", inWidth: width, outWidth: width, body: body.nodes };
-    return { kind: "repeat", name: ctx.name, times: spec.times, width, block };
+    return { kind: "repeat", name: ctx.name, times: spec.times, width, block, shared: spec.shared ?? false };
   },
   outWidth: (node) => node.width,
   params: () => NO_PARAMS,
-  children: (node) => Array.from({ length: node.times }, (_, i) => ({ prefix: String(i), nodes: node.block.body })),
+  // A shared repeat's weights are the first application's: its children are one copy, named under 0.
+  children: (node) => Array.from({ length: node.shared ? 1 : node.times }, (_, i) => ({ prefix: String(i), nodes: node.block.body })),
   cost: () => ({ flops: 0, activations: 0 }),
 };

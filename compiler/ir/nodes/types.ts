@@ -128,8 +128,10 @@ export interface RepeatNode {
   readonly name: string;
   readonly times: number;
   readonly width: Width;
-  /** One copy of the body; the generated code builds `times` of them. */
+  /** One copy of the body; the generated code builds `times` of them, or one when shared. */
   readonly block: BlockNode;
+  /** One copy's weights applied `times` times. */
+  readonly shared: boolean;
 }
 
 export interface ResidualNode {

@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { LIBRARY } from "../../tree/library.js";
-import type { ClassDecl, Init, Make, ModuleFile } from "../../tree/nodes.js";
+import type { ClassDecl, Expr, Init, Make, ModuleFile } from "../../tree/nodes.js";
 import { OPS, type PyHelper } from "../../tree/ops/index.js";
-import { initHas, makesOf, visitFile } from "../../tree/walk.js";
+import { initHas, makesOf, visitFile, visitStmts } from "../../tree/walk.js";
 import { inForward, pyLiteral, spellPy, spellPyStmts } from "./spell.js";
 import { pyComment, pyString } from "../../text/python.js";
 import { comment, docstring, docText, WIDTH } from "./text.js";
@@ -82,9 +82,21 @@ function usesZeroRule(file: ModuleFile): boolean {
 
 type Classes = ReadonlyMap<string, ClassDecl>;
 
-/** Whether a class's constructor reads the config (a block's does): it then takes config. */
+const readsConfig = (e: Expr): boolean => e.kind === "config" || e.kind === "vocab";
+
+/** Whether a class's forward reads the config (a shared repeat's count): it then keeps it as self.config. */
+function keepsConfig(decl: ClassDecl | undefined): boolean {
+  if (!decl?.forward) return false;
+  let found = false;
+  visitStmts(decl.forward.body, (e) => {
+    if (readsConfig(e)) found = true;
+  });
+  return found;
+}
+
+/** Whether a class reads the config (a block's constructor does): it then takes config. */
 function takesConfig(decl: ClassDecl | undefined): boolean {
-  return decl !== undefined && initHas(decl.init, (e) => e.kind === "config" || e.kind === "vocab");
+  return decl !== undefined && (initHas(decl.init, readsConfig) || keepsConfig(decl));
 }
 
 /** A doc sentence as a trailing comment: "What it does." → "what it does". */
@@ -141,6 +153,7 @@ function initLines(init: readonly Init[], classes: Classes): string[] {
         return [...documented(`self.${f.name} = ${spellMake(f.make, classes)}`, f.doc, 8), ...rule];
       }
       case "modules":
+        if (f.shared) return documented(`self.${f.name} = nn.ModuleList([${spellMake(f.make, classes)}])`, f.doc ?? `one module's weights, applied ${spellPy(f.count).text} times`, 8);
         return documented(`self.${f.name} = nn.ModuleList([${spellMake(f.make, classes)} for _ in range(${spellPy(f.count).text})])`, f.doc, 8);
       case "parameter":
         return documented(`self.${f.name} = nn.Parameter(torch.${f.fill === 1 ? "ones" : "zeros"}(${f.shape.map((s) => spellPy(s).text).join(", ")}))`, f.doc, 8);
@@ -164,8 +177,8 @@ function renderClass(decl: ClassDecl, classes: Classes): string {
     name: decl.name,
     doc: docstring(docText(decl.doc), 4),
     signature: wrapCall("def __init__", params, ":", 4),
-    init: initLines(decl.init, classes),
-    forward: decl.forward ? spellPyStmts(decl.forward.body) : undefined,
+    init: [...(keepsConfig(decl) ? ["self.config = config"] : []), ...initLines(decl.init, classes)],
+    forward: decl.forward ? inForward(() => spellPyStmts(decl.forward!.body)) : undefined,
   }).trimEnd();
 }
 

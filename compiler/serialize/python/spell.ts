@@ -59,6 +59,8 @@ export function spellPy(e: Expr): PyText {
       return text(`${spellPy(e.of).at(PREC.atom)}.shape[${e.axis}]`, PREC.atom, e);
     case "call":
       return text(`${spellPy(e.module).at(PREC.atom)}(${e.args.map((a) => spellPy(a).text).join(", ")})`, PREC.atom, e);
+    case "item":
+      return text(`${spellPy(e.of).at(PREC.atom)}[${e.index}]`, PREC.atom, e);
     case "op": {
       const args: Record<string, PyText | readonly PyText[] | Exclude<OpArg, Expr | readonly Expr[]>> = {};
       for (const [k, a] of Object.entries(e.args)) args[k] = spellArg(a);
@@ -106,6 +108,9 @@ export function spellPyStmts(body: readonly Stmt[], indent = 8): string[] {
         break;
       case "for":
         out.push(`${pad}for ${s.item} in ${spellPy(s.over).text}:`, ...spellPyStmts(s.body, indent + 4));
+        break;
+      case "times":
+        out.push(`${pad}for ${s.index} in range(${spellPy(s.count).text}):`, ...spellPyStmts(s.body, indent + 4));
         break;
       case "scope":
         out.push(...spellPyStmts(s.body, indent));

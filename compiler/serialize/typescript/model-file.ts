@@ -120,6 +120,7 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
           ...(f.initRule ? [`${target}.initRule = "${f.initRule}"; // ${f.initRule === "zero" ? "starts at zero" : "GPT-2's scaled residual projection"}`] : []),
         ];
       case "modules":
+        if (f.shared) return [`${target} = this.shared("${f.name}", ${spellMake(f.make, scope, classes)}, ${spellExpr(f.count, scope)});`];
         return [`${target} = this.modules("${f.name}", Array.from({ length: ${spellExpr(f.count, scope)} }, () => ${spellMake(f.make, scope, classes)}));`];
       case "parameter":
         return [`${target} = this.param("${f.name}", tf.${f.fill === 1 ? "ones" : "zeros"}([${f.shape.map((s) => spellExpr(s, scope)).join(", ")}]));`];

@@ -52,8 +52,12 @@ export function spellExpr(e: Expr, scope: TsScope): string {
     }
     case "dim":
       return `${spellExpr(e.of, scope)}.shape[${e.axis}]`;
-    case "call":
-      return `${spellExpr(e.module, scope)}.forward(${[...e.args.map((a) => spellExpr(a, scope)), ...(e.cache ? ["cache"] : [])].join(", ")})`;
+    case "call": {
+      const cache = e.cache === undefined || e.cache === false ? [] : e.cache === true ? ["cache"] : [`cache?.application(${spellExpr(e.cache, scope)})`];
+      return `${spellExpr(e.module, scope)}.forward(${[...e.args.map((a) => spellExpr(a, scope)), ...cache].join(", ")})`;
+    }
+    case "item":
+      return `${spellExpr(e.of, scope)}[${e.index}]`;
     case "op": {
       const args: Record<string, string | readonly string[] | Exclude<OpArg, Expr | readonly Expr[]>> = {};
       for (const [k, a] of Object.entries(e.args)) args[k] = spellArg(a, scope);
@@ -83,7 +87,7 @@ export function reassigned(body: readonly Stmt[]): Set<string> {
   const visit = (s: Stmt): void => {
     if (s.kind === "set") names.add(s.name);
     else if (s.kind === "cache") names.add(s.k).add(s.v);
-    else if (s.kind === "for" || s.kind === "scope") s.body.forEach(visit);
+    else if (s.kind === "for" || s.kind === "times" || s.kind === "scope") s.body.forEach(visit);
   };
   body.forEach(visit);
   return names;
@@ -125,6 +129,13 @@ export function spellStmts(body: readonly Stmt[], scope: TsScope, lets: Readonly
       case "for": {
         const inner = spellStmts(s.body, scope, lets);
         const head = `for (const ${s.item} of ${spellExpr(s.over, scope)})`;
+        if (inner.length === 1) out.push(`${head} ${inner[0]}`);
+        else out.push(`${head} {`, ...inner, "}");
+        break;
+      }
+      case "times": {
+        const inner = spellStmts(s.body, scope, lets);
+        const head = `for (let ${s.index} = 0; ${s.index} < ${spellExpr(s.count, scope)}; ${s.index}++)`;
         if (inner.length === 1) out.push(`${head} ${inner[0]}`);
         else out.push(`${head} {`, ...inner, "}");
         break;
