@@ -7,7 +7,7 @@
 // the generated file of a spec in specs/ that has the same file name.
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { SpecError } from "./diagnostics/diagnostic.js";
+import { SpecError, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { emitPython, emitTypeScript, type EmitOptions } from "./emit.js";
 import { emitIndexFile, type IndexEntry } from "./serialize/typescript/index-file.js";
 import type { ModelIR } from "./ir/model.js";
@@ -73,6 +73,8 @@ export interface CompileResult {
   readonly unchanged: readonly string[];
   /** In check mode: files whose content differs from what the specs produce (or that are missing). */
   readonly stale: readonly string[];
+  /** What the specs compiled say trains badly by construction (each spec's once). */
+  readonly warnings: readonly Diagnostic[];
 }
 
 type Placed = CompiledSpec & { readonly generated: boolean };
@@ -170,7 +172,8 @@ export function compileAll(
       written.push(file);
     }
   }
-  return { written, unchanged, stale };
+  const warnings = [...new Map([...outputs, ...torchOutputs].flatMap((o) => o.ir.warnings.map((w) => [`${o.specPath}|${w.message}`, w] as const))).values()];
+  return { written, unchanged, stale, warnings };
 }
 
 function checkUniqueNames(outputs: readonly CompiledSpec[]): void {

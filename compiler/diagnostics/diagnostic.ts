@@ -2,7 +2,15 @@
 
 /** A position in a spec file (1-based line and column), or on the command line for `--set`. */
 export type Loc =
-  | { readonly kind: "file"; readonly file: string; readonly line: number; readonly col: number; readonly lineText: string }
+  | {
+      readonly kind: "file";
+      readonly file: string;
+      readonly line: number;
+      readonly col: number;
+      readonly lineText: string;
+      /** How the position was reached, when not directly: "in my_block, used at a.yaml:12:7" (define). */
+      readonly via?: string;
+    }
   | { readonly kind: "cli"; readonly arg: string };
 
 export interface Diagnostic {
@@ -30,8 +38,15 @@ export function locHeader(loc: Loc): string {
 
 /** `file:line:col: message`, then the offending line and a caret under the column. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const head = `${locHeader(d.loc)}: ${d.message}`;
+  const head = `${locHeader(d.loc)}: ${d.message}${d.loc.kind === "file" && d.loc.via ? ` (${d.loc.via})` : ""}`;
   if (d.loc.kind !== "file") return head;
   const caret = " ".repeat(Math.max(0, d.loc.col - 1)) + "^";
   return `${head}\n  ${d.loc.lineText}\n  ${caret}`;
+}
+
+/** A warning, as tsc prints one: `file:line:col: warning: message`, the line and a caret. */
+export function formatWarning(d: Diagnostic): string {
+  const [head, ...rest] = formatDiagnostic(d).split("\n");
+  const at = locHeader(d.loc);
+  return [`${at}: warning: ${head!.slice(at.length + 2)}`, ...rest].join("\n");
 }

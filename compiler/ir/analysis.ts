@@ -132,7 +132,8 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
       const output = `(B, T, ${showWidth(def.outWidth(node as never))})`;
       if (node.kind === "repeat") {
         const per = subtreeParams(node.block.body, size);
-        rows.push({ path, kind: `repeat ×${node.times}${node.shared ? " shared" : ""}`, output, params: node.shared ? per : per * node.times, depth });
+        const of = node.block.defined ? ` of ${node.block.defined}` : "";
+        rows.push({ path, kind: `repeat ×${node.times}${of}${node.shared ? " shared" : ""}`, output, params: node.shared ? per : per * node.times, depth });
         visit(node.block.body, join(path, "0"), depth + 1);
         if (node.times > 1 && node.shared) {
           rows.push({ path: `${node.times - 1} more`, kind: `applications of ${join(path, "0")}`, output, params: 0, depth: depth + 1, note: `sharing ${join(path, "0")}'s weights` });
@@ -144,7 +145,8 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
       const children = def.children(node as never);
       const note = node.kind === "linear" && node.tiedTo !== undefined ? `weight is ${node.tiedTo}'s table, counted there` : undefined;
       const shown = node.kind === "residual" ? "+" : node.kind === "save" ? "" : path;
-      const kind = node.kind === "save" ? `save as ${node.label}` : node.kind === "add" ? `add from ${node.label}${node.learned ? " (learned)" : ""}` : node.kind;
+      const kind =
+        node.kind === "save" ? `save as ${node.label}` : node.kind === "add" ? `add from ${node.label}${node.learned ? " (learned)" : ""}` : node.kind === "block" && node.defined ? `${node.defined} (defined)` : node.kind;
       rows.push({ path: shown, kind, output, params: own, depth, ...(note ? { note } : {}) });
       for (const group of children) visit(group.nodes, join(path, group.prefix), depth + 1);
     }

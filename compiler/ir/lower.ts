@@ -19,7 +19,7 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     throw located(locs, "/name", `the model's class would be named ${className}, which generated code already uses; choose another name`);
   }
   checkDescription(loaded);
-  const env: Env = { spec, locs, classes: new Map(), className };
+  const env: Env = { spec, locs, classes: new Map(), className, expansions: loaded.expansions ?? new Map() };
   const lowered = lowerList(env, spec.model.layers, "/model/layers", "tokens");
   const top = spec.model.tie_embeddings ? { ...lowered, nodes: tieEmbeddings(locs, lowered.nodes) } : lowered;
   const lastIndex = spec.model.layers.length - 1;
@@ -46,6 +46,7 @@ export function lowerSpec(loaded: LoadedSpec): ModelIR {
     layers: top.nodes,
     tieEmbeddings: spec.model.tie_embeddings,
     modelHash: sha256(canonicalJson(withoutLaterDefaults(spec.model))),
+    warnings: warningsOf(loaded),
   };
 }
 
@@ -60,6 +61,23 @@ function checkDescription(loaded: LoadedSpec): void {
   if (at < 0) return;
   const code = `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}`;
   throw located(loaded.locs, "/description", `the description holds the control character ${code} (at character ${at + 1}); a description is prose: tabs and line breaks are fine, other control characters are not`);
+}
+
+/**
+ * Combinations that are legal but train badly by construction, located at the key that causes them. Tied
+ * embeddings under init: torch draw the shared table from N(0, 1): the output layer then starts with
+ * logits about sqrt(n_embd) wide, and training begins near a loss of 49 instead of ln(vocab).
+ */
+function warningsOf(loaded: LoadedSpec): Diagnostic[] {
+  const { spec, locs } = loaded;
+  const out: Diagnostic[] = [];
+  if (spec.model.tie_embeddings && spec.model.init === "torch") {
+    out.push({
+      loc: locate(locs, "/model/tie_embeddings"),
+      message: "tie_embeddings under init: torch draws the shared table from N(0, 1), so the tied output layer starts with huge logits (a first loss near 49); set model.init: gpt",
+    });
+  }
+  return out;
 }
 
 /** Residual applications in a layer list: a residual node once per copy a repeat makes of it. */
@@ -106,6 +124,8 @@ interface LabelScope {
 
 interface Env {
   readonly spec: Spec;
+  /** Where a defined kind was inserted as a block (compiler/spec/define.ts). */
+  readonly expansions: ReadonlyMap<Pointer, string>;
   readonly locs: LocMap;
   /** Block classes seen so far, by class name, with their structure, to catch two different `Block`s. */
   readonly classes: Map<string, { structure: string; pointer: Pointer }>;
@@ -182,7 +202,9 @@ function lowerWithNames(
       },
     };
     const def = nodeDef(layer.kind as NodeKind);
-    const node = def.lower(layer as never, ctx) as IrNode;
+    const lowered = def.lower(layer as never, ctx) as IrNode;
+    const defined = env.expansions.get(here);
+    const node: IrNode = lowered.kind === "block" && defined ? { ...lowered, defined } : lowered;
     if (node.kind === "block") checkClass(env, node, here);
     nodes.push(node);
     width = def.outWidth(node as never);

@@ -1,4 +1,5 @@
 // The root of the IR: one model, as the emitter and the runtime see it.
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SpecFile } from "../spec/load.js";
 import type { IrNode } from "./nodes/index.js";
 
@@ -23,4 +24,6 @@ export interface ModelIR {
   readonly layers: readonly IrNode[];
   /** sha256 of the resolved `model` section: checkpoints record it to recognise their architecture. */
   readonly modelHash: string;
+  /** Combinations that compile but train badly by construction, each located (the CLI prints them). */
+  readonly warnings: readonly Diagnostic[];
 }

@@ -5,10 +5,11 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import { fail, type Loc } from "../diagnostics/diagnostic.js";
 import { locate, type Located, type LocMap } from "./located.js";
+import { expandDefinitions, type Expansions } from "./define.js";
 import { mergeLocated } from "./merge.js";
 import { parseSpecText, type ParsedFile } from "./parse-yaml.js";
 import { applySet } from "./set-override.js";
-import { validateSpec } from "./validate.js";
+import { layerKinds, validateSpec } from "./validate.js";
 import type { Spec } from "./types.generated.js";
 
 export interface SpecFile {
@@ -22,6 +23,8 @@ export interface LoadedSpec {
   readonly locs: LocMap;
   /** The spec file first, then the files it extends, nearest first. */
   readonly files: readonly SpecFile[];
+  /** Where a defined kind (define:) was inserted as a block, by the block's pointer. */
+  readonly expansions?: Expansions;
 }
 
 export interface LoadOptions {
@@ -53,8 +56,9 @@ export function loadSpec(file: string, options: LoadOptions = {}): LoadedSpec {
   const { located, files } = readChain(absolute, [], cwd);
   let merged = located;
   for (const arg of options.sets ?? []) merged = applySet(merged, arg);
-  const spec = validateSpec(merged);
-  return { spec, locs: merged.locs, files };
+  const expanded = expandDefinitions(merged, layerKinds());
+  const spec = validateSpec(expanded.located, expanded.defined);
+  return { spec, locs: expanded.located.locs, files, expansions: expanded.expansions };
 }
 
 function readChain(absolute: string, chain: readonly string[], cwd: string): { located: Located; files: SpecFile[] } {

@@ -48,52 +48,15 @@ export interface Spec {
    * Path of a spec (relative to this file) to start from; this file's fields win, objects merge deeply, lists are replaced.
    */
   extends?: string;
+  /**
+   * Kinds of your own: each name maps to a layer list, and `kind: NAME` anywhere in model.layers inserts it as a block of its own (a class named after it; NAME in parameter paths unless the use gives a name). A name may not be a built-in kind's; extends carries definitions.
+   */
+  define?: {
+    [k: string]: LayerList | undefined;
+  };
   data: DataSpec;
   model: ModelSpec;
   training: TrainingSpec;
-}
-/**
- * How the corpus is tokenized and split.
- */
-export interface DataSpec {
-  /**
-   * char: one token per distinct character of the corpus. gpt2: GPT-2's byte-pair encoding (50,257 tokens).
-   */
-  tokenizer: "char" | "gpt2";
-  /**
-   * gpt2 only: keep just the BPE tokens that occur in the corpus, so a small corpus gets a small embedding table.
-   */
-  compact_vocab: boolean;
-  /**
-   * Share of the corpus (its tail) held out for validation.
-   */
-  val_fraction: number;
-}
-/**
- * The architecture: context length, residual width and the layers in order.
- */
-export interface ModelSpec {
-  /**
-   * Context length T: the most tokens the model looks back over.
-   */
-  block_size: number;
-  /**
-   * Residual stream width C; embeddings and most layers default to it.
-   */
-  n_embd?: number;
-  /**
-   * Weight initialization. torch: PyTorch's defaults (N(0,1) embeddings, uniform ±1/sqrt(fan_in) linears). gpt: N(0, 0.02) weights and zero biases, as GPT-2 and the lecture's final model. gpt2: gpt, with the last projection of every residual body (attention's output, the MLP's and every expert's down-projection) drawn from N(0, 0.02/sqrt(R)), R the number of residual applications, so the residual stream's variance does not grow with depth.
-   */
-  init: "torch" | "gpt" | "gpt2";
-  layers: LayerList;
-  /**
-   * The output linear (out: vocab) uses the token embedding's table as its weight (transposed), as GPT-2 does: one (vocab, C) tensor, counted and stored once. Needs the head's input width to equal the table's.
-   */
-  tie_embeddings: boolean;
-  /**
-   * Caps the output logits smoothly, z → logit_softcap·tanh(z / logit_softcap) (Gemma 2, modded-nanogpt): confident predictions cannot push logits without bound.
-   */
-  logit_softcap?: number;
 }
 /**
  * Looks up a learned vector for each token index: (B, T) → (B, T, dim).
@@ -356,6 +319,49 @@ export interface AddSpec {
    * Multiply the saved stream by a learned scalar (a parameter of shape [1], <layer>.weight) that starts at 1 whatever model.init says, so training can weigh each skip.
    */
   learned: boolean;
+}
+/**
+ * How the corpus is tokenized and split.
+ */
+export interface DataSpec {
+  /**
+   * char: one token per distinct character of the corpus. gpt2: GPT-2's byte-pair encoding (50,257 tokens).
+   */
+  tokenizer: "char" | "gpt2";
+  /**
+   * gpt2 only: keep just the BPE tokens that occur in the corpus, so a small corpus gets a small embedding table.
+   */
+  compact_vocab: boolean;
+  /**
+   * Share of the corpus (its tail) held out for validation.
+   */
+  val_fraction: number;
+}
+/**
+ * The architecture: context length, residual width and the layers in order.
+ */
+export interface ModelSpec {
+  /**
+   * Context length T: the most tokens the model looks back over.
+   */
+  block_size: number;
+  /**
+   * Residual stream width C; embeddings and most layers default to it.
+   */
+  n_embd?: number;
+  /**
+   * Weight initialization. torch: PyTorch's defaults (N(0,1) embeddings, uniform ±1/sqrt(fan_in) linears). gpt: N(0, 0.02) weights and zero biases, as GPT-2 and the lecture's final model. gpt2: gpt, with the last projection of every residual body (attention's output, the MLP's and every expert's down-projection) drawn from N(0, 0.02/sqrt(R)), R the number of residual applications, so the residual stream's variance does not grow with depth.
+   */
+  init: "torch" | "gpt" | "gpt2";
+  layers: LayerList;
+  /**
+   * The output linear (out: vocab) uses the token embedding's table as its weight (transposed), as GPT-2 does: one (vocab, C) tensor, counted and stored once. Needs the head's input width to equal the table's.
+   */
+  tie_embeddings: boolean;
+  /**
+   * Caps the output logits smoothly, z → logit_softcap·tanh(z / logit_softcap) (Gemma 2, modded-nanogpt): confident predictions cannot push logits without bound.
+   */
+  logit_softcap?: number;
 }
 /**
  * How the model is optimized.

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, nearest } from "../diagnostics/suggest.js";
+import { kindsList } from "./define.js";
 import { childPointer, isPlainObject, locate, type Located } from "./located.js";
 import type { Spec } from "./types.generated.js";
 
@@ -38,12 +39,12 @@ export function layerKinds(): string[] {
 }
 
 /** Validates a merged spec in place (filling defaults) and returns it typed, or throws located errors. */
-export function validateSpec(spec: Located): Spec {
+export function validateSpec(spec: Located, defined: readonly string[] = []): Spec {
   const value = structuredClone(spec.value);
   const { validate } = validator();
   if (validate(value)) return value as Spec;
   const errors = dropMisspelledRequired(dropBranchNoise(validate.errors ?? []));
-  const diagnostics = errors.map((e): Diagnostic => describe(e, spec));
+  const diagnostics = errors.map((e): Diagnostic => describe(e, spec, defined));
   throw new SpecError(dedupe(diagnostics));
 }
 
@@ -89,7 +90,7 @@ function dropMisspelledRequired(errors: ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => !(e.keyword === "required" && misspelled.has(`${e.instancePath}|${String(e.params["missingProperty"])}`)));
 }
 
-function describe(e: ErrorObject, spec: Located): Diagnostic {
+function describe(e: ErrorObject, spec: Located, defined: readonly string[]): Diagnostic {
   const where = e.instancePath;
   const key = lastSegment(where);
   const subject = key === undefined ? "the spec" : /^\d+$/.test(key) ? `item ${key}` : `"${key}"`;
@@ -110,7 +111,7 @@ function describe(e: ErrorObject, spec: Located): Diagnostic {
       }
       return {
         loc: locate(spec.locs, childPointer(where, "kind")),
-        message: `unknown layer kind "${String(tag)}"${didYouMean(String(tag), layerKinds())}`,
+        message: `unknown layer kind "${String(tag)}"${kindsList(String(tag), layerKinds(), defined)}`,
       };
     }
     case "required": {

@@ -8,6 +8,7 @@ import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
+import { formatWarning } from "../../compiler/diagnostics/diagnostic.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { writeFileAtomic } from "../../compiler/write-atomic.js";
 import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
@@ -110,6 +111,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
   if (previous) checkResumeSteps(options.resume!, previous.meta.step, spec.training.max_iters, options.iters);
   else checkNewRunPlace(options.out);
   const ir = lowerSpec(loaded);
+  if (!previous) for (const w of ir.warnings) process.stderr.write(`${formatWarning(w)}\n`);
   if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
     const m = previous.meta.spec;
     throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);

@@ -1,5 +1,7 @@
 // Bad specs: each gets one located error (file:line:col: message, the line, a caret) and nothing else.
 import { describe, expect, it } from "vitest";
+import { formatWarning } from "../../compiler/diagnostics/diagnostic.js";
+import { namedParams, summaryRows } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { diagnosticsOf, tempFiles } from "../helpers/project.js";
@@ -31,7 +33,7 @@ const cases: Case[] = [
   {
     name: "unknown layer kind",
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: atention_head\n    - kind: linear\n      out: vocab\n` },
-    want: 'a.yaml:7:13: unknown layer kind "atention_head"; did you mean "attention_head"?',
+    want: 'a.yaml:7:13: unknown layer kind "atention_head"; did you mean "attention_head"? (the kinds: add, attention_head, block, dropout, feed_forward, layer_norm, linear, multi_head_attention, parallel, position_embedding, repeat, residual, rms_norm, save, token_embedding)',
   },
   {
     name: "unknown layer key",
@@ -185,6 +187,31 @@ const cases: Case[] = [
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: multi_head_attention\n      heads: 4\n      projection: false\n      zero_init: true\n    - kind: linear\n      out: vocab\n` },
     want: "a.yaml:10:18: zero_init starts the output projection at zero, but this layer has none (projection: false)",
   },
+  {
+    name: "an unknown kind among defined ones",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: my_blok\n    - kind: linear\n      out: vocab\ndefine:\n  my_block:\n    - kind: layer_norm\n` },
+    want: 'a.yaml:7:13: unknown layer kind "my_blok"; did you mean "my_block"? (the kinds: add, attention_head, block, dropout, feed_forward, layer_norm, linear, multi_head_attention, parallel, position_embedding, repeat, residual, rms_norm, save, token_embedding; defined here: my_block)',
+  },
+  {
+    name: "a definition named as a built-in kind",
+    files: { "a.yaml": `${HEAD}${GOOD_LAYERS}define:\n  residual:\n    - kind: layer_norm\n` },
+    want: 'a.yaml:13:3: "residual" is a built-in kind; a definition needs a name of its own',
+  },
+  {
+    name: "definitions that use each other in a cycle",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: a\n    - kind: linear\n      out: vocab\ndefine:\n  a:\n    - kind: b\n  b:\n    - kind: a\n` },
+    want: "a.yaml:11:3: define cycle: a → b → a",
+  },
+  {
+    name: "a key on the use of a defined kind",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: mine\n      heads: 4\n    - kind: linear\n      out: vocab\ndefine:\n  mine:\n    - kind: layer_norm\n` },
+    want: 'a.yaml:8:7: a defined kind (mine) takes a name and nothing else; put "heads" in its definition',
+  },
+  {
+    name: "an error inside a definition, located there and at the use",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: mine\n    - kind: linear\n      out: vocab\ndefine:\n  mine:\n    - kind: multi_head_attention\n      heads: 5\n` },
+    want: "a.yaml:13:14: input width 32 is not divisible by 5 heads; choose heads that divide it or set head_size (in mine, used at a.yaml:7:13)",
+  },
 ];
 
 describe("bad specs give one located error", () => {
@@ -205,5 +232,33 @@ describe("bad specs give one located error", () => {
     const dir = tempFiles({ "a.yaml": `name: t\nmodel:\n  block_size: 0\n  n_embd: -1\n${GOOD_LAYERS}` });
     const lines = diagnosticsOf(() => loadSpec("a.yaml", { cwd: dir })).map((l) => l.split("\n")[0]);
     expect(lines).toEqual(['a.yaml:3:15: "block_size" must be >= 1; got 0', 'a.yaml:4:11: "n_embd" must be >= 1; got -1']);
+  });
+});
+
+describe("specs that train badly by construction warn, located, and still compile", () => {
+  it.each([
+    ["tied embeddings under init: torch", "  tie_embeddings: true\n", "a.yaml:5:19: warning: tie_embeddings under init: torch"],
+  ])("%s", (_name, extra, want) => {
+    const dir = tempFiles({ "a.yaml": `${HEAD}${extra}  layers:\n    - kind: token_embedding\n    - kind: linear\n      out: vocab\n      bias: false\n` });
+    const ir = lowerSpec(loadSpec("a.yaml", { cwd: dir }));
+    expect(ir.warnings.map((w) => formatWarning(w).split("\n")[0]!.slice(0, want.length))).toEqual([want]);
+    const quiet = lowerSpec(loadSpec("a.yaml", { cwd: dir, sets: ["model.init=gpt"] }));
+    expect(quiet.warnings).toEqual([]);
+  });
+});
+
+describe("defined kinds", () => {
+  it("insert their layers as a block named after them, which inspect names by the kind", () => {
+    const dir = tempFiles({
+      "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: pre_norm_mlp\n    - kind: pre_norm_mlp\n      name: second\n    - kind: linear\n      out: vocab\ndefine:\n  pre_norm_mlp:\n    - kind: residual\n      body:\n        - kind: layer_norm\n        - kind: feed_forward\n`,
+    });
+    const ir = lowerSpec(loadSpec("a.yaml", { cwd: dir }));
+    expect(namedParams(ir).map((p) => p.name).filter((n) => n.endsWith("fc.weight"))).toEqual(["pre_norm_mlp.ffwd.fc.weight", "second.ffwd.fc.weight"]);
+    expect(summaryRows(ir, 65).filter((r) => r.depth === 0).map((r) => `${r.path}:${r.kind}`)).toEqual([
+      "token_embedding:token_embedding",
+      "pre_norm_mlp:pre_norm_mlp (defined)",
+      "second:pre_norm_mlp (defined)",
+      "lm_head:linear",
+    ]);
   });
 });

@@ -29,6 +29,7 @@ const model: ModelIR = {
   tieEmbeddings: false,
   layers: [],
   modelHash: "0".repeat(64),
+  warnings: [],
 };
 
 interface Want {

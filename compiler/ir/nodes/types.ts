@@ -20,6 +20,8 @@ export interface BlockNode {
   readonly kind: "block";
   readonly name: string;
   readonly className: string;
+  /** The spec's own kind (define:) this block was inserted for, if it was. */
+  readonly defined?: string;
   readonly inWidth: Width;
   readonly outWidth: Width;
   readonly body: readonly IrNode[];

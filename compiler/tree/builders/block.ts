@@ -8,7 +8,9 @@ import { call, self, v, type Make } from "../nodes.js";
 /** Declares the block's class (once per structure) and says how to build one. */
 export function blockMake(node: BlockNode, ctx: BuildContext): Make {
   const name = ctx.useClass(node.className, "block", {
-    doc: "A Transformer block: communication between positions (attention) followed by computation per position.",
+    doc: node.defined
+      ? `The layers of ${node.defined}, a kind the spec defines.`
+      : "A Transformer block: communication between positions (attention) followed by computation per position.",
     params: [],
     init: ctx.fieldsOf(node.body),
     forward: { rank: 3, cache: readsPositions(node), scoped: true, body: [...ctx.forwardOf(node.body, "x"), { kind: "return", value: v("x") }] },

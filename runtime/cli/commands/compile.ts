@@ -28,6 +28,7 @@ export function registerCompile(program: Command): void {
         const rel = relative(process.cwd(), f);
         return rel === "" || rel.startsWith("..") ? f : rel;
       };
+      const { formatWarning } = await import("../../../compiler/diagnostics/diagnostic.js");
       const result = compileAll(project, abs, opts.check ?? false, targets, {
         out: opts.out,
         guard: (file) =>
@@ -38,6 +39,7 @@ export function registerCompile(program: Command): void {
             force: opts.force ?? false,
           }),
       });
+      for (const w of result.warnings) console.error(formatWarning(w));
       if (opts.check) {
         if (result.stale.length > 0) {
           console.error(`generated code is out of date with the specs (run \`npx babygpt compile\`):`);

@@ -20,6 +20,8 @@ export function registerInspect(program: Command): void {
       const { inspectReport } = await import("../inspect-report.js");
       const loaded = loadSpec(specPath, { sets: opts.set ?? [] });
       const ir = lowerSpec(loaded);
+      const { formatWarning } = await import("../../../compiler/diagnostics/diagnostic.js");
+      for (const w of ir.warnings) console.error(formatWarning(w));
       const vocab = opts.vocab ?? (await vocabForSpec(loaded.spec, opts.data)).size;
       if (vocab < 1) throw new UserError("--vocab must be at least 1");
       const batch = opts.batch ?? loaded.spec.training.batch_size;
