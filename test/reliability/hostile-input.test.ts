@@ -44,6 +44,13 @@ const cases: RefusalCase[] = [
     want: '--set training.__proto__.polluted=1: "__proto__" is not a key of a spec',
   },
   {
+    // a spec's own "__proto__" key through an extends merge: a key, refused, not the merged object's prototype
+    name: "a __proto__ key in a spec that extends another",
+    setup: (d) => (writeFileSync(join(d, "a.yaml"), `extends: ${join(PROJECT_ROOT, "specs/01-bigram.yaml")}\nname: a\n__proto__:\n  polluted: 1\n`), ["inspect", join(d, "a.yaml")]),
+    want: (d) => `${d}/a.yaml:3:1: unknown key "__proto__" in the spec`,
+    quote: ["  __proto__:", "  ^"],
+  },
+  {
     name: "a tokenizer in meta.json that does not fit the model's vocabulary",
     setup: (_d, run) => (editMeta(run, (m) => (m["tokenizer"] = { kind: "char", chars: "ab" })), ["sample", run, "--tokens", "5"]),
     want: (d) => `error: ${d}/run/meta.json is damaged: its tokenizer has 2 tokens, but vocabSize says 65`,
