@@ -110,8 +110,11 @@ describe.skipIf(missing !== undefined)("the playground in Chromium", () => {
     await page.fill("#eval-every", "10");
     await page.fill("#eval-batches", "2");
     await page.click("#train");
-    await page.waitForFunction('Number(document.getElementById("train-status").dataset.step) >= 3');
-    await page.click("#pause");
+    // Pause from inside the page as soon as it reports step 3: a click sent from here after seeing that
+    // step arrives a round trip later, and on a loaded machine the 20 steps could be over by then (the
+    // training would end "done" and never "paused": the wait that once failed). The page polls between
+    // its steps, which yield to it.
+    await page.waitForFunction('Number(document.getElementById("train-status").dataset.step) >= 3 && (document.getElementById("pause").click(), true)', undefined, { polling: 10 });
     await page.waitForSelector("body[data-training=paused]");
     const pausedAt = Number(await data("#train-status", "step"));
     expect(pausedAt).toBeLessThan(20);

@@ -2,30 +2,19 @@
 // commands. Each must exit 2 with one message that says what is wrong and where, print no stack trace,
 // and change no file (the case's directory and generated/ are fingerprinted before and after).
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeSafetensors, type NamedTensor } from "../../runtime/checkpoint/safetensors.js";
 import { tempFiles } from "../helpers/project.js";
 import { PROJECT_ROOT, runCli, snapshot, stackLines } from "./cli.js";
+import { expectRefused, type RefusalCase } from "./refusal.js";
 
 const GENERATED = join(PROJECT_ROOT, "generated");
 const POSITION = join(PROJECT_ROOT, "specs/02-position.yaml");
 const HEAD = "name: t\nmodel:\n  block_size: 8\n  n_embd: 32\n";
 const LAYERS = "  layers:\n    - kind: token_embedding\n    - kind: position_embedding\n    - kind: linear\n      out: vocab\n";
-
-interface Case {
-  readonly name: string;
-  /** Sets up the case in its own directory (`fixture` is a copy of a small trained run in it) and returns the arguments. */
-  readonly setup: (dir: string, fixture: string) => string[];
-  /** The error, the whole of its first line; `$DIR` stands for the case's directory. */
-  readonly want: string | ((dir: string) => string);
-  /** Further lines stderr may hold after the message (a spec error quotes the line and marks the column). */
-  readonly quote?: readonly string[];
-  /** Lines the command may log before it fails (training logs its backend before it loads weights). */
-  readonly logsFirst?: boolean;
-}
 
 const bytes = (chunks: Uint8Array[]): Buffer => Buffer.concat(chunks);
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
@@ -36,7 +25,7 @@ const editMeta = (run: string, edit: (meta: Record<string, any>) => void): void 
 };
 const foreign = (): Buffer => bytes(encodeSafetensors(new Map<string, NamedTensor>([["wte", { dtype: "F32", shape: [4, 4], data: new Float32Array(16) }]])));
 
-const cases: Case[] = [
+const cases: RefusalCase[] = [
   // specs
   {
     name: "a YAML syntax error",
@@ -319,25 +308,7 @@ beforeAll(async () => {
 });
 
 describe("bad input through the CLI: exit 2, one located message, no stack trace, no file changed", () => {
-  it.concurrent.each(cases)("$name", async ({ setup, want, quote, logsFirst }) => {
-    const dir = tempFiles({});
-    const run = join(dir, "run");
-    cpSync(fixture, run, { recursive: true });
-    const args = setup(dir, run);
-    const message = typeof want === "string" ? want : want(dir);
-    const before = snapshot(dir, GENERATED);
-    const r = await runCli(args);
-    expect(stackLines(r.stderr)).toEqual([]);
-    const lines = r.stderr.replace(/\n$/, "").split("\n");
-    if (logsFirst) {
-      expect(lines.at(-1)).toBe(message);
-      expect(lines.filter((l) => l.startsWith("error:"))).toHaveLength(1);
-    } else {
-      expect(lines).toEqual([message, ...(quote ?? [])]);
-    }
-    expect(r.code).toBe(2);
-    expect(snapshot(dir, GENERATED)).toEqual(before);
-  });
+  it.concurrent.each(cases)("$name", (c) => expectRefused(c, fixture));
 });
 
 describe("a model too large for this machine", () => {

@@ -11,9 +11,9 @@ import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../../runtime/checkpoint/safetensors.js";
 import { tempFiles } from "../helpers/project.js";
-import { PROJECT_ROOT, runCli, snapshot, stackLines } from "./cli.js";
+import { PROJECT_ROOT, runCli, stackLines } from "./cli.js";
+import { expectRefused, type RefusalCase } from "./refusal.js";
 
-const GENERATED = join(PROJECT_ROOT, "generated");
 const sha = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 const bytes = (tensors: Map<string, NamedTensor>): Buffer => Buffer.concat(encodeSafetensors(tensors));
 type Meta = Record<string, any>;
@@ -32,19 +32,7 @@ const editTensors = (run: string, file: "model" | "optimizer", edit: (t: Map<str
   editMeta(run, (m) => (m["files"][file] = sha(b)));
 };
 
-interface Case {
-  readonly name: string;
-  readonly setup: (dir: string, run: string) => string[];
-  /** The error's whole first line; `$DIR` the case's directory. */
-  readonly want: string | ((dir: string) => string);
-  readonly quote?: readonly string[];
-  /** Lines the command may log before it fails. */
-  readonly logsFirst?: boolean;
-  readonly env?: (dir: string) => Record<string, string>;
-  readonly cwd?: (dir: string) => string;
-}
-
-const cases: Case[] = [
+const cases: RefusalCase[] = [
   {
     name: "--set __proto__.x=1",
     setup: (d) => ["train", "specs/01-bigram.yaml", "--set", "__proto__.x=1", "--out", join(d, "out")],
@@ -54,6 +42,13 @@ const cases: Case[] = [
     name: "a recorded override of __proto__ in meta.json",
     setup: (_d, run) => (editMeta(run, (m) => m["overrides"].push("training.__proto__.polluted=1")), ["train", "--resume", run, "--iters", "10"]),
     want: '--set training.__proto__.polluted=1: "__proto__" is not a key of a spec',
+  },
+  {
+    // a spec's own "__proto__" key through an extends merge: a key, refused, not the merged object's prototype
+    name: "a __proto__ key in a spec that extends another",
+    setup: (d) => (writeFileSync(join(d, "a.yaml"), `extends: ${join(PROJECT_ROOT, "specs/01-bigram.yaml")}\nname: a\n__proto__:\n  polluted: 1\n`), ["inspect", join(d, "a.yaml")]),
+    want: (d) => `${d}/a.yaml:3:1: unknown key "__proto__" in the spec`,
+    quote: ["  __proto__:", "  ^"],
   },
   {
     name: "a tokenizer in meta.json that does not fit the model's vocabulary",
@@ -169,25 +164,7 @@ beforeAll(async () => {
 });
 
 describe("hostile input through the CLI: exit 2, one message, no stack trace, no file changed", () => {
-  it.concurrent.each(cases)("$name", async ({ setup, want, quote, logsFirst, env, cwd }) => {
-    const dir = tempFiles({});
-    const run = join(dir, "run");
-    cpSync(fixture, run, { recursive: true });
-    const args = setup(dir, run);
-    const message = typeof want === "string" ? want : want(dir);
-    const before = snapshot(dir, GENERATED);
-    const r = await runCli(args, env?.(dir) ?? {}, cwd ? { cwd: cwd(dir) } : {});
-    expect(stackLines(r.stderr)).toEqual([]);
-    const lines = r.stderr.replace(/\n$/, "").split("\n");
-    if (logsFirst) {
-      expect(lines.at(-1)).toBe(message);
-      expect(lines.filter((l) => l.startsWith("error:"))).toHaveLength(1);
-    } else {
-      expect(lines).toEqual([message, ...(quote ?? [])]);
-    }
-    expect(r.code).toBe(2);
-    expect(snapshot(dir, GENERATED)).toEqual(before);
-  });
+  it.concurrent.each(cases)("$name", (c) => expectRefused(c, fixture));
 });
 
 describe("sample and eval check memory as train does", () => {

@@ -17,10 +17,14 @@ export function readFileSync(p: string | URL): string {
   return text;
 }
 
-export function statSync(p: string | URL): { isFile(): boolean; isDirectory(): boolean } {
-  if (!existsSync(p)) throw missing(pathOf(p));
-  return { isFile: () => true, isDirectory: () => false };
+export function statSync(p: string | URL): { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; size: number } {
+  const text = findVirtual(pathOf(p));
+  if (text === undefined) throw missing(pathOf(p));
+  return { isFile: () => true, isDirectory: () => false, isSymbolicLink: () => false, size: new TextEncoder().encode(text).length };
 }
+
+/** The bundled files hold no links: as statSync. */
+export const lstatSync = statSync;
 
 function unsupported(): never {
   throw new Error("the playground has no file system to write to");
@@ -37,4 +41,4 @@ export const rmSync = unsupported;
 export const readdirSync = (): string[] => [];
 export const realpathSync = (p: string): string => p;
 export const promises = {};
-export default { existsSync, readFileSync, statSync, writeFileSync, mkdirSync, readdirSync, realpathSync, promises };
+export default { existsSync, readFileSync, statSync, lstatSync, writeFileSync, mkdirSync, readdirSync, realpathSync, promises };
