@@ -60,17 +60,20 @@ export function expandDefinitions(spec: Located, builtIn: readonly string[]): { 
       const body = insert(kind, childPointer(p, "body"), at(childPointer(p, "kind")), stack);
       return { kind: "block", class: pascal(kind), name: typeof layer["name"] === "string" ? layer["name"] : kind, body };
     }
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(layer)) out[k] = Array.isArray(v) ? expandList(v, childPointer(p, k), stack) : v;
-    // A parallel layer's branches are lists of lists.
-    if (Array.isArray(layer["branches"])) out["branches"] = (layer["branches"] as unknown[]).map((b, i) => (Array.isArray(b) ? expandList(b, childPointer(childPointer(p, "branches"), i), stack) : b));
-    return out;
+    // Object.fromEntries defines every key as the object's own, __proto__ included (no prototype to set).
+    return Object.fromEntries(
+      Object.entries(layer).map(([k, v]) => {
+        // A parallel layer's branches are lists of lists.
+        if (k === "branches" && Array.isArray(v)) return [k, v.map((b, i) => (Array.isArray(b) ? expandList(b, childPointer(childPointer(p, k), i), stack) : b))];
+        return [k, Array.isArray(v) ? expandList(v, childPointer(p, k), stack) : v];
+      }),
+    );
   };
 
   const expandList = (list: readonly unknown[], p: Pointer, stack: readonly string[]): unknown[] => list.map((layer, i) => expandLayer(layer, childPointer(p, i), stack));
 
   const model = root["model"];
-  const { define: _removed, ...rest } = root;
+  const rest = Object.fromEntries(Object.entries(root).filter(([k]) => k !== "define"));
   const value = isPlainObject(model) && Array.isArray(model["layers"]) ? { ...rest, model: { ...model, layers: expandList(model["layers"], "/model/layers", []) } } : rest;
   for (const p of [...locs.keys()]) if (p === "/define" || p.startsWith("/define/")) locs.delete(p);
   return { located: { value, locs }, expansions, defined: names };
