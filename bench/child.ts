@@ -8,7 +8,7 @@
 //   BABYGPT_NATIVE_ADDON=build/babygpt_native_builtin.node node --import tsx bench/child.ts ...  (the built-in GEMM)
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { loadSpec } from "../compiler/spec/load.js";
+import { loadSpec } from "../compiler/index.js";
 import { releaseBackends, selectBackend, type BackendChoice } from "../runtime/backend/select.js";
 import { resolveModel } from "../runtime/model-source.js";
 import { tf } from "../runtime/nn/tf.js";

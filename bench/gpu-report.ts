@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
-import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { KIT_RESULTS_KIND, type KitResults, type ModelFigures, type PartOutcome } from "../kit/results.js";

@@ -12,7 +12,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 import { models } from "../generated/index.js";
 import { releaseBackends, selectBackend } from "../runtime/backend/select.js";
 import { tf } from "../runtime/nn/tf.js";

@@ -14,7 +14,7 @@ import type { ModelIR } from "./ir/model.js";
 import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
 import { TARGETS, type Target } from "./targets.js";
-import { writeFileAtomic } from "./write-atomic.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 import { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
 
 export { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";

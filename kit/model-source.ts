@@ -6,8 +6,7 @@
 // can run instead.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { lowerSpec } from "../compiler/ir/lower.js";
-import type { LoadedSpec } from "../compiler/spec/load.js";
+import { lowerSpec, type LoadedSpec } from "../compiler/index.js";
 import { models } from "../generated/index.js";
 import { UserError } from "../runtime/errors.js";
 import type { ModelModule, ResolvedModel } from "../runtime/model-source.js";

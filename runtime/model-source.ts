@@ -1,7 +1,7 @@
 // Getting the model class for a spec: the committed generated file when it matches the spec, else the
-// freshly emitted code. `train` compiles a missing or stale generated file first (and says so), and code
-// for a spec changed by --set, or a spec outside specs/, is emitted to a cache file of its own, so
-// generated/ only ever holds what the files in specs/ say.
+// freshly emitted code. Code for a spec whose generated file is missing or stale, changed by --set, or
+// outside specs/ is emitted to a cache file of its own (and the first says so): generated/ is written by
+// `babygpt compile` alone, and only ever holds what the files in specs/ say.
 //
 // That cache holds code this process will import and run, so it lives where only the user can write (the
 // user's cache directory, never the shared temporary one), every folder on its path is checked to be
@@ -12,10 +12,9 @@ import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, type Stats }
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ModelIR } from "../compiler/ir/model.js";
-import { lowerSpec, sha256 } from "../compiler/ir/lower.js";
-import { loadSpec, type LoadedSpec } from "../compiler/spec/load.js";
-import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { loadSpec, lowerSpec, type LoadedSpec, type ModelIR } from "../compiler/index.js";
+import { sha256 } from "../util/hash.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "./errors.js";
 import { makeDirs } from "./make-dirs.js";
 import type { LanguageModel, ModelOptions } from "./nn/language-model.js";
@@ -135,16 +134,17 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
   }
   const generated = generatedPathFor(project, specFile);
   const current = existsSync(generated) ? readFileSync(generated, "utf8") : undefined;
-  let note: string | undefined;
   if (current !== source) {
+    // generated/ is `babygpt compile`'s to write, and its goldens are committed: training a spec whose
+    // generated file is stale runs freshly emitted code from the private cache and says so, leaving
+    // generated/ as the checkout has it.
     const state = current === undefined ? "missing" : "out of date";
     const shown = generated.startsWith(PROJECT_ROOT) ? generated.slice(PROJECT_ROOT.length + 1) : generated;
     if (!options.compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
-    makeDirs(project.generatedDir);
-    writeFileAtomic(generated, source);
-    note = `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})`;
+    const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
+    return { module, ir, source, from: "code emitted for this run", note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
   }
   // The query busts Node's module cache when this process has imported an older version of the file.
   const module = (await import(`${pathToFileURL(generated).href}?v=${sha256(source).slice(0, 12)}`)) as ModelModule;
-  return note === undefined ? { module, ir, source, from: generated } : { module, ir, source, from: generated, note };
+  return { module, ir, source, from: generated };
 }

@@ -4,7 +4,7 @@
 // a run's own files, and a bad path (a missing folder, a directory, a path under a file) gets one line.
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { writeFileAtomic } from "../compiler/write-atomic.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "./errors.js";
 
 /** The files of a run directory that only training writes (a directory is a run when it holds meta.json). */

@@ -166,3 +166,35 @@ function subtreeParams(nodes: readonly IrNode[], size: (shape: readonly Width[])
   );
   return n;
 }
+
+export interface LargestTensor {
+  readonly bytes: number;
+  readonly what: string;
+}
+
+/**
+ * The largest single float32 tensor a training step at batch `batch` holds, bounded from the IR: each
+ * parameter, the activations (B·T by the widest dimension of any parameter, the vocabulary included,
+ * which bounds every layer's output and the logits), and every attention layer's weights (B·heads·T·T,
+ * the largest in a GPT at long contexts). A backend whose buffers are capped (WebGPU) checks it first.
+ */
+export function largestTensor(ir: ModelIR, vocab: number, batch: number): LargestTensor {
+  const dims = { vocab, T: ir.blockSize };
+  const T = ir.blockSize;
+  let best: LargestTensor = { bytes: 0, what: "" };
+  const consider = (floats: number, what: string): void => {
+    if (4 * floats > best.bytes) best = { bytes: 4 * floats, what };
+  };
+  let widest = 0;
+  for (const p of namedParams(ir)) {
+    const shape = p.shape.map((w) => resolveWidth(w, dims));
+    consider(shape.reduce((a, d) => a * d, 1), `the parameter ${p.name} [${shape.join(", ")}]`);
+    widest = Math.max(widest, ...shape);
+  }
+  consider(batch * T * widest, `activations of batch × context × ${widest} (B·T·width)`);
+  walk(ir.layers, "", (node, path) => {
+    const heads = nodeDef(node.kind).attentionHeads?.(node as never) ?? 0;
+    if (heads > 0) consider(batch * heads * T * T, `the attention weights of ${path || node.kind} (batch ${batch} × ${heads} head${heads === 1 ? "" : "s"} × ${T} × ${T})`);
+  });
+  return best;
+}

@@ -1,6 +1,6 @@
 // Lowering: a validated spec becomes the IR. Walks the layer list in order, carrying the input width so
 // each kind can infer its shapes and reject ones that do not compose; assigns every layer its name.
-import { createHash } from "node:crypto";
+import { canonicalJson, sha256 } from "../../util/hash.js";
 import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { childPointer, locate, type LocMap, type Pointer } from "../spec/located.js";
 import type { LoadedSpec } from "../spec/load.js";
@@ -317,17 +317,4 @@ export function pascalCase(name: string): string {
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join("");
-}
-
-/** JSON with sorted keys, so equal values hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

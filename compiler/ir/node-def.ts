@@ -74,6 +74,8 @@ export interface NodeDef<K extends NodeKind> {
    * position embeddings): while sampling they take the KV cache, which says what came before.
    */
   readonly readsPositions?: boolean;
+  /** For kinds that attend: how many heads' (T, T) weights one application holds. */
+  attentionHeads?(node: NodeOf<K>): number;
 }
 
 export const NO_CHILDREN: readonly ChildGroup[] = [];

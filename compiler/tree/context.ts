@@ -2,7 +2,7 @@
 // which it fills as they ask; widths as shape comments write them; the registry of the helper classes,
 // which declares each distinct class once; and the walk over nested layer lists, dispatching each layer
 // to its kind's builder.
-import { canonicalJson } from "../ir/lower.js";
+import { canonicalJson } from "../../util/hash.js";
 import type { ModelIR } from "../ir/model.js";
 import { nodeDef, type IrNode } from "../ir/nodes/index.js";
 import type { Width } from "../ir/width.js";

@@ -7,16 +7,16 @@
 //   node app/webgpu-steps.mjs --spec specs/12-baby-gpt.yaml --seconds 60 [--max-steps 20]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadSpec } from "../../compiler/spec/load.js";
+import { largestTensor, loadSpec } from "../../compiler/index.js";
 import { selectBackend } from "../../runtime/backend/select.js";
-import { formatBytes } from "../../runtime/cli/output.js";
+import { formatBytes } from "../../util/format.js";
 import { resolveModel } from "../../runtime/model-source.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../../runtime/paths.js";
 import { Prng } from "../../runtime/random.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
 import { trainStep } from "../../runtime/train/step.js";
-import { bufferLimit, largestBuffer } from "../../runtime/webgpu/limits.js";
+import { bufferLimit } from "../../runtime/webgpu/limits.js";
 import { emit, reportFailures } from "./lines.js";
 
 const { values: opts } = parseArgs({
@@ -44,7 +44,7 @@ const { webgpuLimits } = await import("../../runtime/webgpu/backend.js");
 const { module, ir } = await resolveModel(specPath, loaded, { compile: false, sets: [] });
 // As the trainer does: a tensor larger than one buffer binding is refused before anything is allocated.
 const limit = bufferLimit(await webgpuLimits());
-const largest = largestBuffer(ir, vocab, B);
+const largest = largestTensor(ir, vocab, B);
 if (largest.bytes > limit) throw new Error(`a step needs a GPU buffer of ${formatBytes(largest.bytes)} for ${largest.what}, more than this adapter binds at once (${formatBytes(limit)})`);
 
 const model = module.createModel({ vocabSize: vocab, seed: 1 });

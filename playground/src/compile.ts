@@ -3,12 +3,9 @@
 // what the page shows and, transpiled to JavaScript (typescript's transpileModule, inside ts-morph), what
 // it trains: the code you read is the code that runs.
 import { ts } from "ts-morph";
-import { SpecError, type Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { loadSpec, lowerSpec, SpecError, type Diagnostic, type LoadedSpec, type ModelIR } from "../../compiler/index.js";
 import { emitTypeScript as emitModelFile } from "../../compiler/emit.js";
-import type { ModelIR } from "../../compiler/ir/model.js";
-import { lowerSpec } from "../../compiler/ir/lower.js";
-import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";
-import { inspectReport } from "../../runtime/cli/inspect-report.js";
+import { inspectReport } from "../../runtime/inspect-report.js";
 import * as nn from "../../runtime/nn/index.js";
 import type { ModelModule } from "../../runtime/model-source.js";
 import { ROOT, writeVirtual } from "./shims/vfs.js";

@@ -7,7 +7,7 @@ import { linter, lintGutter, type Diagnostic as LintDiagnostic } from "@codemirr
 import { EditorState, type Text } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { basicSetup } from "codemirror";
-import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import type { Diagnostic } from "../../compiler/index.js";
 import schemaJson from "../../schema/spec.schema.json" with { type: "json" };
 
 interface SchemaNode {

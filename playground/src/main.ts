@@ -4,7 +4,7 @@ import { javascript } from "@codemirror/lang-javascript";
 import { EditorState } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { basicSetup } from "codemirror";
-import { formatDiagnostic, type Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
+import { formatDiagnostic, type Diagnostic } from "../../compiler/index.js";
 import { attentionSvg } from "../../runtime/attention/svg.js";
 import { UserError } from "../../runtime/errors.js";
 import { tf } from "../../runtime/nn/tf.js";

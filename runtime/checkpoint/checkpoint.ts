@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { UserError } from "../errors.js";
 import type { CorpusRecord } from "../data/run-corpus.js";
 import type { TokenizerState } from "../data/tokenizer.js";

@@ -5,7 +5,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
-import { SpecError, formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { releaseBackends } from "../backend/release.js";
 import { UserError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -62,8 +61,10 @@ function report(error: unknown): number {
     console.error(commanderMessage(error));
     return 2;
   }
-  if (error instanceof SpecError) {
-    console.error(error.diagnostics.map(formatDiagnostic).join("\n"));
+  // The compiler's located errors (SpecError), known by name: its message is the diagnostics, formatted.
+  // main.ts does not import the compiler, which would load it for every command's start.
+  if (error instanceof Error && error.name === "SpecError") {
+    console.error(error.message);
     return 2;
   }
   if (error instanceof UserError) {

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { UserError } from "../errors.js";
 import { makeDirs } from "../make-dirs.js";
 

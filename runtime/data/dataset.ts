@@ -1,6 +1,6 @@
 // A corpus tokenized and split: the first (1 - val_fraction) of the tokens train, the rest validate, as in
 // the lecture. Checks that both splits can hold the windows a spec asks for.
-import type { DataSpec } from "../../compiler/spec/types.generated.js";
+import type { DataSpec } from "../../compiler/index.js";
 import { UserError } from "../errors.js";
 import type { Corpus } from "./corpus.js";
 import { tokenize, type EncodeProgress, type Tokenizer } from "./tokenizer.js";

@@ -1,6 +1,6 @@
 // The vocabulary size a spec will train with, for `inspect`: GPT-2's is fixed; characters and a compacted
 // BPE vocabulary depend on the corpus.
-import type { Spec } from "../../compiler/spec/types.generated.js";
+import type { Spec } from "../../compiler/index.js";
 import { loadCorpus } from "./corpus.js";
 import { buildTokenizer, GPT2_VOCAB } from "./tokenizer.js";
 

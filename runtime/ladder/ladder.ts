@@ -4,12 +4,11 @@
 // budgets and seeds under PyTorch (runtime/torch/), into a ladder directory of its own.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { activationBytes, costs, countParams } from "../../compiler/ir/analysis.js";
+import { activationBytes, costs, countParams, loadSpec, lowerSpec } from "../../compiler/index.js";
 import { emitTypeScript } from "../../compiler/emit.js";
-import { canonicalJson, lowerSpec, sha256 } from "../../compiler/ir/lower.js";
+import { canonicalJson, sha256 } from "../../util/hash.js";
 import { listSpecs, projectAt } from "../../compiler/compile.js";
-import { loadSpec } from "../../compiler/spec/load.js";
-import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { attentionMaps, type AttentionMap } from "../attention/maps.js";
 import type { BackendChoice } from "../backend/select.js";
 import { hasCheckpoint } from "../checkpoint/checkpoint.js";

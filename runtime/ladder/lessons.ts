@@ -1,8 +1,7 @@
 // Small measured demonstrations for the ladder report, each isolating one concept with numbers:
 // attention is blind to order without positions, unscaled scores saturate softmax, and residual paths
 // carry gradients through depth.
-import { lowerSpec } from "../../compiler/ir/lower.js";
-import { loadSpec } from "../../compiler/spec/load.js";
+import { loadSpec, lowerSpec } from "../../compiler/index.js";
 import { emitTypeScript } from "../../compiler/emit.js";
 import { importSource } from "../model-source.js";
 import type { LanguageModel } from "../nn/language-model.js";

@@ -4,7 +4,7 @@
 //
 // This class keeps the state (the moments, the step count); the update's arithmetic is an op,
 // runtime/ops/optimizer-step.ts, one kernel over all parameters on backends that have one.
-import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
+import type { OptimizerSpec } from "../../compiler/index.js";
 import { UserError } from "../errors.js";
 import { tf } from "../nn/tf.js";
 import { optimizerStep } from "../ops/optimizer-step.js";

@@ -4,7 +4,7 @@
 // long as the training lives, and the text it trains on: a resumed run's own corpus and vocabulary.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Spec } from "../../compiler/spec/types.generated.js";
+import type { Spec } from "../../compiler/index.js";
 import { hasCheckpoint, whyWriteFailed, type Checkpoint } from "../checkpoint/checkpoint.js";
 import { loadCorpus, type Corpus } from "../data/corpus.js";
 import { buildDataset, checkSplits, type Dataset } from "../data/dataset.js";

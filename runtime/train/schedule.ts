@@ -1,6 +1,6 @@
 // Learning-rate schedules: constant, or nanoGPT's linear warmup followed by a cosine decay to min_lr at
 // max_iters.
-import type { ScheduleSpec } from "../../compiler/spec/types.generated.js";
+import type { ScheduleSpec } from "../../compiler/index.js";
 
 export function learningRate(step: number, peak: number, schedule: ScheduleSpec, maxIters: number): number {
   if (schedule.type === "constant") return peak;

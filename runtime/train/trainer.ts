@@ -7,19 +7,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { trainingBytes } from "../../compiler/ir/analysis.js";
-import { formatWarning } from "../../compiler/diagnostics/diagnostic.js";
-import { lowerSpec } from "../../compiler/ir/lower.js";
-import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { formatWarning, largestTensor, lowerSpec, trainingBytes } from "../../compiler/index.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
 import { adapterLine } from "../webgpu/adapter.js";
-import { bufferLimit, largestBuffer } from "../webgpu/limits.js";
+import { bufferLimit } from "../webgpu/limits.js";
 import { loadCheckpoint, saveCheckpoint, whyWriteFailed } from "../checkpoint/checkpoint.js";
 import { RUN_SPEC, specSha256 } from "../checkpoint/run-spec.js";
 import { loadParameters, tensorsOf, toTensorMap } from "../checkpoint/model-state.js";
 import { getBatch } from "../data/batches.js";
 import { corpusRecord } from "../data/run-corpus.js";
-import { formatBytes } from "../cli/output.js";
+import { formatBytes } from "../../util/format.js";
 import { UserError } from "../errors.js";
 import { tf } from "../nn/tf.js";
 import { resolveModel } from "../model-source.js";
@@ -137,7 +135,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     // A tensor larger than one GPU buffer binding cannot be used by a shader; say so before allocating.
     const { webgpuLimits } = await import("../webgpu/backend.js");
     const limit = bufferLimit(await webgpuLimits());
-    const largest = largestBuffer(ir, vocab, t.batch_size);
+    const largest = largestTensor(ir, vocab, t.batch_size);
     if (largest.bytes > limit) {
       throw new UserError(`${loaded.files[0]!.path}: training this model at batch ${t.batch_size} needs a GPU buffer of ${formatBytes(largest.bytes)} for ${largest.what}, more than this adapter allows in one buffer (${formatBytes(limit)}: maxStorageBufferBindingSize / maxBufferSize of ${backend.adapter ? adapterLine(backend.adapter) : "the adapter"}); lower training.batch_size or model.block_size, or use --backend native`);
     }

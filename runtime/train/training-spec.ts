@@ -4,9 +4,8 @@
 // checkpoint records: a spec file edited since the run started is reported in one line and not used.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { SpecError } from "../../compiler/diagnostics/diagnostic.js";
-import { canonicalJson, lowerSpec } from "../../compiler/ir/lower.js";
-import { loadSpec, type LoadedSpec } from "../../compiler/spec/load.js";
+import { loadSpec, lowerSpec, SpecError, type LoadedSpec } from "../../compiler/index.js";
+import { canonicalJson } from "../../util/hash.js";
 import type { Checkpoint } from "../checkpoint/checkpoint.js";
 import { checkedRunSpec } from "../checkpoint/run-spec.js";
 import { UserError } from "../errors.js";

@@ -7,7 +7,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../helpers/project.js";
 
-const FOLDERS = ["compiler", "runtime", "bench"];
+const FOLDERS = ["compiler", "runtime", "bench", "util", "kit", "playground/src"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -77,8 +77,26 @@ describe("the import graph", () => {
     expect(cycles()).toEqual([]);
   });
 
-  it("keeps the compiler below the runtime: compiler/ imports nothing from runtime/, bench/ or playground/", () => {
-    const up = [...graph].flatMap(([f, deps]) => (rel(f).startsWith("compiler/") ? deps.filter((d) => !rel(d).startsWith("compiler/")).map((d) => `${rel(f)} → ${rel(d)}`) : []));
+  it("keeps the compiler below the runtime: compiler/ imports nothing but itself and util/", () => {
+    const up = [...graph].flatMap(([f, deps]) => (rel(f).startsWith("compiler/") ? deps.filter((d) => !/^(compiler|util)\//.test(rel(d))).map((d) => `${rel(f)} → ${rel(d)}`) : []));
+    expect(up).toEqual([]);
+  });
+
+  it("keeps util/ at the bottom: it imports nothing of the project", () => {
+    const up = [...graph].flatMap(([f, deps]) => (rel(f).startsWith("util/") ? deps.filter((d) => !rel(d).startsWith("util/")).map((d) => `${rel(f)} → ${rel(d)}`) : []));
+    expect(up).toEqual([]);
+  });
+
+  it("has the runtime, the benchmark and the kit use the compiler through its public entries alone", () => {
+    const entries = new Set(["compiler/index.ts", "compiler/emit.ts", "compiler/compile.ts", "compiler/targets.ts"]);
+    const inside = [...graph].flatMap(([f, deps]) =>
+      rel(f).startsWith("compiler/") ? [] : deps.filter((d) => rel(d).startsWith("compiler/") && !entries.has(rel(d))).map((d) => `${rel(f)} → ${rel(d)}`),
+    );
+    expect(inside).toEqual([]);
+  });
+
+  it("keeps the CLI's presentation out of the lower rooms: only runtime/cli imports runtime/cli", () => {
+    const up = [...graph].flatMap(([f, deps]) => (rel(f).startsWith("runtime/cli/") ? [] : deps.filter((d) => rel(d).startsWith("runtime/cli/")).map((d) => `${rel(f)} → ${rel(d)}`)));
     expect(up).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 // Checkpoints: safetensors round trip, validation of damaged files, and the crash-safe write protocol.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { writeFileAtomic } from "../../compiler/write-atomic.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCheckpoint, recoverCheckpoint, saveCheckpoint, type CheckpointMeta } from "../../runtime/checkpoint/checkpoint.js";

@@ -26,6 +26,7 @@ export function headCost(inWidth: Width, headSize: number, dims: Dims): Cost {
 export const attentionHead: NodeDef<"attention_head"> = {
   kind: "attention_head",
   readsPositions: true,
+  attentionHeads: () => 1,
   defaultName: () => "head",
   lower(spec: AttentionHeadSpec, ctx) {
     const inWidth = requireActivations(ctx, "attention_head");

@@ -16,6 +16,7 @@ const ROPE_BASE = 10000;
 export const multiHeadAttention: NodeDef<"multi_head_attention"> = {
   kind: "multi_head_attention",
   readsPositions: true,
+  attentionHeads: (node) => node.heads,
   defaultName: () => "attn",
   lower(spec: MultiHeadAttentionSpec, ctx) {
     const inWidth = requireActivations(ctx, "multi_head_attention");

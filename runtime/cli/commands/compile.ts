@@ -28,7 +28,7 @@ export function registerCompile(program: Command): void {
         const rel = relative(process.cwd(), f);
         return rel === "" || rel.startsWith("..") ? f : rel;
       };
-      const { formatWarning } = await import("../../../compiler/diagnostics/diagnostic.js");
+      const { formatWarning } = await import("../../../compiler/index.js");
       const result = compileAll(project, abs, opts.check ?? false, targets, {
         out: opts.out,
         guard: (file) =>

@@ -11,7 +11,7 @@ export function registerData(program: Command): void {
     .option("--spec <spec>", "take val_fraction from this spec")
     .option("--val-fraction <f>", "share held out for validation", parseFloatOption("--val-fraction", 0))
     .action(async (opts: { data?: string; spec?: string; valFraction?: number }) => {
-      const { loadSpec } = await import("../../../compiler/spec/load.js");
+      const { loadSpec } = await import("../../../compiler/index.js");
       const { loadCorpus } = await import("../../data/corpus.js");
       const { buildTokenizer, tokenize } = await import("../../data/tokenizer.js");
       const corpus = await loadCorpus({ data: opts.data, onProgress: (r) => process.stderr.write(`\rdownloading… ${r} bytes`) });

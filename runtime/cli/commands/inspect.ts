@@ -14,13 +14,13 @@ export function registerInspect(program: Command): void {
     .option("--batch <n>", "batch size for the memory figures (default: training.batch_size)", parseIntOption("--batch"))
     .option("--set <key=value>", SET_HELP, repeatable)
     .action(async (specPath: string, opts: { vocab?: number; data?: string; batch?: number; set?: string[] }) => {
-      const { loadSpec } = await import("../../../compiler/spec/load.js");
-      const { lowerSpec } = await import("../../../compiler/ir/lower.js");
+      const { loadSpec } = await import("../../../compiler/index.js");
+      const { lowerSpec } = await import("../../../compiler/index.js");
       const { vocabForSpec } = await import("../../data/vocab.js");
-      const { inspectReport } = await import("../inspect-report.js");
+      const { inspectReport } = await import("../../inspect-report.js");
       const loaded = loadSpec(specPath, { sets: opts.set ?? [] });
       const ir = lowerSpec(loaded);
-      const { formatWarning } = await import("../../../compiler/diagnostics/diagnostic.js");
+      const { formatWarning } = await import("../../../compiler/index.js");
       for (const w of ir.warnings) console.error(formatWarning(w));
       const vocab = opts.vocab ?? (await vocabForSpec(loaded.spec, opts.data)).size;
       if (vocab < 1) throw new UserError("--vocab must be at least 1");

@@ -11,7 +11,7 @@ export function registerResolve(program: Command): void {
     .option("--set <key=value>", SET_HELP, repeatable)
     .option("--json", "print JSON instead of YAML")
     .action(async (specPath: string, opts: { set?: string[]; json?: boolean }) => {
-      const { loadSpec } = await import("../../../compiler/spec/load.js");
+      const { loadSpec } = await import("../../../compiler/index.js");
       const { stringify } = await import("yaml");
       const { spec } = loadSpec(specPath, { sets: opts.set ?? [] });
       process.stdout.write(opts.json ? `${JSON.stringify(spec, null, 2)}\n` : stringify(spec));

@@ -63,7 +63,7 @@ export function registerTrain(program: Command): void {
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
     .option("--resume <run>", "continue the run in this directory from its checkpoint (in place; not with --out)")
     .option("--set <key=value>", SET_HELP, repeatable)
-    .option("--no-compile", "refuse to train when the generated file is missing or stale, instead of compiling it")
+    .option("--no-compile", "refuse to train when the generated file is missing or stale, instead of training freshly emitted code")
     .option("--quiet", "no progress bar (log lines and evaluations are still printed)")
     .option("--engine <engine>", "tfjs: the TypeScript trainer; torch: the generated PyTorch module under torchrun", parseChoice("--engine", ENGINES), "tfjs")
     .option("--nproc <n>", "torch: processes on this machine, one per GPU with --device cuda (default 1)", parseIntOption("--nproc", 1))

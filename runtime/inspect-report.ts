@@ -1,9 +1,7 @@
 // inspect's summary as text: the header line, the layer table and the totals. Pure, so `babygpt inspect`
 // prints it and the playground shows the same table in the page.
-import { activationBytes, costs, countParams, summaryRows, trainingBytes } from "../../compiler/ir/analysis.js";
-import type { ModelIR } from "../../compiler/ir/model.js";
-import type { LoadedSpec } from "../../compiler/spec/load.js";
-import { formatBytes, formatFlops, formatInt, table } from "./output.js";
+import { activationBytes, costs, countParams, summaryRows, trainingBytes, type LoadedSpec, type ModelIR } from "../compiler/index.js";
+import { formatBytes, formatFlops, formatInt, table } from "../util/format.js";
 
 export function inspectReport(loaded: LoadedSpec, ir: ModelIR, vocab: number, batch: number): string {
   const rows = summaryRows(ir, vocab);
