@@ -7,7 +7,7 @@ import Handlebars from "handlebars";
 import { Project, StructureKind, VariableDeclarationKind, type ClassDeclarationStructure, type OptionalKind, type PropertyDeclarationStructure } from "ts-morph";
 import { LIBRARY } from "../../tree/library.js";
 import type { ClassDecl, Field, Forward, Init, Make, ModuleFile, Param } from "../../tree/nodes.js";
-import { initHas, makesOf } from "../../tree/walk.js";
+import { fileRecordsAuxLoss, initHas, makesOf } from "../../tree/walk.js";
 import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js";
 import { FORMAT, wrap } from "./format.js";
 import { freeNames } from "./free-names.js";
@@ -34,9 +34,11 @@ export const RUNTIME_VALUES: readonly string[] = [
   "causalAttention",
   "causalMask",
   "crossEntropy",
+  "expertMix",
   "gatedActivation",
   "gelu",
   "layerNorm",
+  "loadBalancingLoss",
   "multiHeadCausalAttention",
   "relu2",
   "rmsNorm",
@@ -45,6 +47,7 @@ export const RUNTIME_VALUES: readonly string[] = [
   "silu",
   "sinusoidalTable",
   "tf",
+  "topKRouting",
 ];
 const RUNTIME_TYPES = ["KvCache", "ModelOptions", "ModelOutput"];
 
@@ -167,6 +170,16 @@ function helperClass(decl: ClassDecl, classes: Classes): ClassDeclarationStructu
   };
 }
 
+/** The model forward's last lines: logits, and with targets the loss (and the layers' auxiliary losses). */
+function modelReturn(aux: boolean): string[] {
+  if (!aux) return ["return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };"];
+  return [
+    ...noteLines("What the layers added to the training loss in this forward (the experts' load balancing), summed: the trainer adds it to the cross-entropy and records it apart.", false),
+    "const aux = this.takeAuxLoss();",
+    "return targets ? { logits, loss: crossEntropy(logits, targets), aux } : { logits };",
+  ];
+}
+
 export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): string {
   const classes: Classes = new Map(file.classes.map((c) => [c.name, c]));
   const model = file.model;
@@ -236,7 +249,7 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
           ...(model.forward.cache ? [{ name: "cache", type: "KvCache", hasQuestionToken: true }] : []),
         ],
         returnType: "ModelOutput",
-        statements: forwardBody(model.forward, scope, ["return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };"]),
+        statements: forwardBody(model.forward, scope, modelReturn(fileRecordsAuxLoss(file))),
       },
     ],
   });

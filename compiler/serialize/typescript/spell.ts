@@ -135,6 +135,9 @@ export function spellStmts(body: readonly Stmt[], scope: TsScope, lets: Readonly
       case "cache":
         out.push(withComment(`if (cache) ({ ${s.k}, ${s.v} } = cache.append(this, ${s.k}, ${s.v}));`, s.comment));
         break;
+      case "aux_loss":
+        out.push(withComment(`this.addAuxLoss(${spellExpr(s.value, scope)});`, s.comment));
+        break;
     }
   }
   return out;
