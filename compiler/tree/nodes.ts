@@ -55,7 +55,7 @@ export type Stmt =
   | { readonly kind: "let"; readonly name: string; readonly value: Expr; readonly comment?: string; readonly rank?: Rank }
   | { readonly kind: "set"; readonly name: string; readonly value: Expr; readonly comment?: string }
   | { readonly kind: "return"; readonly value: Expr; readonly comment?: string }
-  /** `const [cos, sin] = …`: the parts of an op's result that returns several tensors. */
+  /** `const [cos, sin] = …`: the parts of an op's result that returns several tensors ("_" for one not read). */
   | { readonly kind: "unpack"; readonly names: readonly string[]; readonly value: Expr; readonly comment?: string }
   /** `const [B, T] = x.shape`: the leading sizes of a tensor of rank `rank`. */
   | { readonly kind: "shape"; readonly names: readonly string[]; readonly of: Expr; readonly rank: number }

@@ -204,10 +204,21 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
       title: "one of 3 GELU experts, no load-balancing loss, dropout after the mix",
       given: ffwd({ activation: "gelu", dropout: 0.1, moe: { experts: 3, topK: 1, auxLoss: 0 } }),
       ts: {
-        init: ['this.dropout = this.module("dropout", new Dropout(o.dropout));', 'return this.dropout.forward(expertMix(x, weights, chosen, this.experts, "gelu")); // (B, T, C)'],
+        init: [
+          'this.dropout = this.module("dropout", new Dropout(o.dropout));',
+          "const [, weights, chosen] = topKRouting(this.router.forward(x), this.topK); // (B, T, E), (B, T, K), (B, T, K)",
+          'return this.dropout.forward(expertMix(x, weights, chosen, this.experts, "gelu")); // (B, T, C)',
+        ],
         forward: "this.ffwd.forward(x)",
       },
-      py: { init: ["self.dropout = nn.Dropout(dropout)", "return self.dropout(expert_mix(x, weights, chosen, self.experts))  # (B, T, C)"], forward: "self.ffwd(x)" },
+      py: {
+        init: [
+          "self.dropout = nn.Dropout(dropout)",
+          "_, weights, chosen = top_k_routing(self.router(x), self.top_k)  # (B, T, E), (B, T, K), (B, T, K)",
+          "return self.dropout(expert_mix(x, weights, chosen, self.experts))  # (B, T, C)",
+        ],
+        forward: "self.ffwd(x)",
+      },
     },
   ],
   layer_norm: [

@@ -12,7 +12,7 @@ import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js"
 import { FORMAT, wrap } from "./format.js";
 import { freeNames } from "./free-names.js";
 import { INIT_FUNCTIONS } from "./init-functions.js";
-import { camel, noteLines, reassigned, spellExpr, spellStmts, tensorType, type TsScope } from "./spell.js";
+import { camel, noteLines, reassigned, spellExpr, spellStmts, tensorType, unpacked, type TsScope } from "./spell.js";
 
 export interface EmitOptions {
   /** Module specifier of the runtime's nn package, as seen from the emitted file. */
@@ -122,7 +122,7 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
       case "value":
         return [`${target} = ${spellExpr(f.value, scope)};`];
       case "unpack":
-        return [`const [${f.names.join(", ")}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${tsLineComment(f.comment)}` : ""}`];
+        return [`const [${unpacked(f.names)}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${tsLineComment(f.comment)}` : ""}`];
       case "note":
         return f.only === "python" ? [] : noteLines(f.text, f.verbatim === true);
     }

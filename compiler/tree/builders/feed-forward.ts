@@ -86,7 +86,8 @@ function mixtureClass(node: FeedForwardNode, moe: MixtureOfExperts, ctx: BuildCo
       body: [
         {
           kind: "unpack",
-          names: ["probs", "weights", "chosen"],
+          // Without the load-balancing loss, nothing reads the probabilities of every expert.
+          names: [moe.auxLoss > 0 ? "probs" : "_", "weights", "chosen"],
           value: topKRouting(call(self("router"), [v("x")]), self("top_k")),
           comment: "(B, T, E), (B, T, K), (B, T, K)",
         },
