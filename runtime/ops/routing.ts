@@ -12,30 +12,42 @@ import * as tf from "@tensorflow/tfjs";
  * probs (B, T, E); the k experts of highest score, chosen (B, T, k) int32, best first, a tie going to
  * the lower index; and their probabilities renormalized to sum to 1, weights (B, T, k).
  *
- * The choice is k argMaxes, each expert taken masked out of the next (argMax takes the first of equal
- * maxima, the lower index); argMax passes no gradient, so the router learns through the weights (and
- * the load-balancing loss's probabilities) alone, as in Mixtral. (tf.topk would choose the same but has
- * no gradient at all in tfjs, which a tape recording the forward would trip on.)
+ * The choice passes no gradient: the router learns through the weights (and the load-balancing loss's
+ * probabilities) alone, as in Mixtral.
  */
 export function topKRouting(scores: tf.Tensor3D, k: number): [probs: tf.Tensor3D, weights: tf.Tensor3D, chosen: tf.Tensor3D] {
   const E = scores.shape[2];
   if (!Number.isInteger(k) || k < 1 || k > E) throw new RangeError(`topKRouting: k must be an integer in [1, ${E}], got ${k}`);
   const out = tf.tidy(() => {
     const probs = tf.softmax(scores); // (B, T, E)
-    const picks: tf.Tensor2D[] = [];
-    let rest: tf.Tensor3D = scores;
-    for (let j = 0; j < k; j++) {
-      const pick = tf.argMax(rest, -1) as tf.Tensor2D; // (B, T): the best expert left
-      picks.push(pick);
-      if (j + 1 < k) rest = tf.where(tf.cast(tf.oneHot(pick, E), "bool"), tf.fill(rest.shape, -Infinity), rest) as tf.Tensor3D;
-    }
-    const chosen = tf.stack(picks, -1) as tf.Tensor3D; // (B, T, k)
+    const chosen = chooseTopK(scores, k); // (B, T, k)
     const top = tf.sum(tf.mul(tf.oneHot(chosen, E), tf.expandDims(probs, 2)), -1) as tf.Tensor3D; // (B, T, k): the chosen experts' probabilities
     const weights = tf.div(top, tf.sum(top, -1, true)) as tf.Tensor3D; // (B, T, k), summing to 1
     return [probs, weights, chosen] as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
   });
   if (recorded) recorded.push({ scores: tf.keep(tf.clone(scores)), chosen: tf.keep(tf.clone(out[2])) });
   return out;
+}
+
+/**
+ * The k experts of highest score for every token, best first: k argMaxes, each expert taken masked out of
+ * the next (argMax takes the first of equal maxima, the lower index). Its gradient is zeros, given at
+ * once: traced through the argMaxes and masks, it would cost a chain of kernels that all compute zeros.
+ * (tf.topk would choose the same but has no gradient at all in tfjs, which a tape would trip on.)
+ */
+function chooseTopK(scores: tf.Tensor3D, k: number): tf.Tensor3D {
+  const E = scores.shape[2];
+  const choose = tf.customGrad((s: tf.Tensor) => {
+    const picks: tf.Tensor[] = [];
+    let rest = s;
+    for (let j = 0; j < k; j++) {
+      const pick = tf.argMax(rest, -1); // (B, T): the best expert left
+      picks.push(pick);
+      if (j + 1 < k) rest = tf.where(tf.cast(tf.oneHot(pick, E), "bool"), tf.fill(rest.shape, -Infinity), rest);
+    }
+    return { value: tf.stack(picks, -1), gradFunc: () => tf.zerosLike(s) };
+  });
+  return choose(scores) as tf.Tensor3D;
 }
 
 /**
