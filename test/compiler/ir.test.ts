@@ -1,4 +1,5 @@
 // The IR's shapes, parameter names and counts, FLOPs and memory, against hand-computed values.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { activationBytes, activeParams, costs, countParams, namedParams, summaryRows } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
@@ -75,6 +76,18 @@ describe("parameter counts", () => {
     expect(report).toContain(`active per token:      ${(total - 2 * 2 * swiglu - 2 * gelu).toLocaleString("en-US")} (the experts a token runs, the router's top_k)`);
     expect(report).toMatch(/ffwd\s+feed_forward, 2 of 4 experts/);
     expect(inspectReport(loadSpec("specs/11-gpt.yaml", { cwd: PROJECT_ROOT }), ir("specs/11-gpt.yaml"), 65, 4)).not.toContain("active per token");
+  });
+
+  it("hashes top_k's and aux_loss's defaults written out as the model without them", () => {
+    const hash = (keys: string): string => {
+      const layers = `  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 4\n${keys}    - kind: linear\n      out: vocab\n`;
+      const dir = tempFiles({ "a.yaml": `name: t\nmodel:\n  block_size: 8\n  n_embd: 16\n${layers}` });
+      return lowerSpec(loadSpec(join(dir, "a.yaml"))).modelHash;
+    };
+    const plain = hash("");
+    expect(hash("      top_k: 2\n      aux_loss: 0\n")).toBe(plain);
+    expect(hash("      top_k: 1\n")).not.toBe(plain);
+    expect(hash("      aux_loss: 0.01\n")).not.toBe(plain);
   });
 
   it("scales the vocabulary-sized tables with the vocabulary", () => {
