@@ -37,7 +37,8 @@ export function topKRouting(scores: tf.Tensor3D, k: number): [probs: tf.Tensor3D
  */
 function chooseTopK(scores: tf.Tensor3D, k: number): tf.Tensor3D {
   const E = scores.shape[2];
-  const choose = tf.customGrad((s: tf.Tensor) => {
+  const choose = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const s = inputs[0] as tf.Tensor;
     const picks: tf.Tensor[] = [];
     let rest = s;
     for (let j = 0; j < k; j++) {
