@@ -13,6 +13,7 @@ export { lowerSpec } from "./ir/lower.js";
 export type { ModelIR } from "./ir/model.js";
 export {
   activationBytes,
+  activeParams,
   costs,
   countParams,
   inferenceBytes,

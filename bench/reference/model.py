@@ -36,11 +36,13 @@ def load_model(path: str, vocab_size: int) -> nn.Module:
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, clip: float) -> torch.Tensor:
-    """One training step as babygpt runs it (runtime/train/step.ts): forward, backward, clipping by global
-    norm where clip > 0, optimizer step. Returns the loss, computed before the step."""
+    """One training step as babygpt runs it (runtime/train/step.ts): forward, backward (of the loss plus the
+    layers' auxiliary losses, where the model records any: model.aux_loss), clipping by global norm where
+    clip > 0, optimizer step. Returns the loss (the cross-entropy), computed before the step."""
     optimizer.zero_grad(set_to_none=True)
     _, loss = model(x, y)
-    loss.backward()
+    aux = getattr(model, "aux_loss", None)
+    (loss if aux is None else loss + aux).backward()
     if clip > 0:
         nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()

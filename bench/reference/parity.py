@@ -25,6 +25,9 @@ Output (safetensors, float32)
   losses.<type>     (steps + 1,) for each optimizer run, from the given weights: the loss before each
                     step, and after the last one
   param.<type>.<p>  with --save-params: every parameter after the run's last step
+  routing.<i>       (B, T, k) int32, for a model with a mixture of experts: the experts each token chose in
+                    the i-th routing of the first forward (the generated module's top_k_routing), in the
+                    order the layers ran, for the parity tests to compare before any value
 
 The model runs in eval mode throughout: dropout masks are random numbers that no two frameworks draw
 alike, so parity can only hold with dropout off. Everything is float32, as in babygpt.
@@ -81,6 +84,24 @@ def make_optimizer(config: Dict[str, Any], params) -> torch.optim.Optimizer:
     return torch.optim.AdamW(params, lr=lr, betas=betas, eps=config["eps"], weight_decay=config["weight_decay"])
 
 
+def record_routing(model: torch.nn.Module) -> List[torch.Tensor]:
+    """The experts chosen by every routing from now on: the list fills as the generated module's
+    top_k_routing runs (none for a model without a mixture of experts)."""
+    module = sys.modules[type(model).__module__]
+    calls: List[torch.Tensor] = []
+    route = getattr(module, "top_k_routing", None)
+    if route is None:
+        return calls
+
+    def recording(scores: torch.Tensor, k: int):
+        probs, weights, chosen = route(scores, k)
+        calls.append(chosen.detach().clone())
+        return probs, weights, chosen
+
+    module.top_k_routing = recording
+    return calls
+
+
 def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spec", required=True)
@@ -122,7 +143,11 @@ def main(argv: List[str]) -> None:
         raise SystemExit(f"the batch has T={x.shape[1]}, more than block_size {model.config.block_size}")
 
     out: Dict[str, np.ndarray] = {} if args.batch else {"x": batch["x"], "y": batch["y"]}
+    routings = record_routing(model)
     logits, loss = model(x, y)
+    for i, chosen in enumerate(routings):
+        out[f"routing.{i}"] = chosen.numpy().astype(np.int32)
+    routings.clear()
     loss.backward()
     out["logits"] = logits.detach().numpy()
     out["loss"] = loss.detach().numpy().reshape(())

@@ -66,6 +66,23 @@ export function countParams(ir: ModelIR, vocab: number): number {
   return n;
 }
 
+/**
+ * The parameters a token runs: all of them, less those of the experts a router did not choose for it
+ * (NodeDef.inactiveParams). Equal to countParams for a model without experts.
+ */
+export function activeParams(ir: ModelIR, vocab: number): number {
+  const dims: Dims = { vocab, T: ir.blockSize };
+  let inactive = 0;
+  walkCounted(
+    ir.layers,
+    (node, copies) => {
+      inactive += copies * (nodeDef(node.kind).inactiveParams?.(node as never, dims) ?? 0);
+    },
+    "weights",
+  );
+  return countParams(ir, vocab) - inactive;
+}
+
 export interface Costs {
   /** Forward FLOPs per token at T = block_size: 2 per multiply-add, 1 per elementwise op (approximate). */
   readonly flopsPerToken: number;
@@ -146,7 +163,15 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
       const note = node.kind === "linear" && node.tiedTo !== undefined ? `weight is ${node.tiedTo}'s table, counted there` : undefined;
       const shown = node.kind === "residual" ? "+" : node.kind === "save" ? "" : path;
       const kind =
-        node.kind === "save" ? `save as ${node.label}` : node.kind === "add" ? `add from ${node.label}${node.learned ? " (learned)" : ""}` : node.kind === "block" && node.defined ? `${node.defined} (defined)` : node.kind;
+        node.kind === "save"
+          ? `save as ${node.label}`
+          : node.kind === "add"
+            ? `add from ${node.label}${node.learned ? " (learned)" : ""}`
+            : node.kind === "feed_forward" && node.moe
+              ? `feed_forward, ${node.moe.topK} of ${node.moe.experts} experts`
+              : node.kind === "block" && node.defined
+                ? `${node.defined} (defined)`
+                : node.kind;
       rows.push({ path: shown, kind, output, params: own, depth, ...(note ? { note } : {}) });
       for (const group of children) visit(group.nodes, join(path, group.prefix), depth + 1);
     }

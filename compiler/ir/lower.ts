@@ -290,7 +290,9 @@ function checkClass(env: Env, node: BlockNode, pointer: Pointer): void {
  */
 const LATER_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   model: { tie_embeddings: false },
-  feed_forward: { gated: false, bias: true },
+  // top_k and aux_loss have no schema default (top_k's, 2, holds only with experts): these strip a spec's
+  // explicit defaults, so that writing them out does not change the hash.
+  feed_forward: { gated: false, bias: true, top_k: 2, aux_loss: 0 },
   multi_head_attention: { rope: false, qk_norm: false },
 };
 

@@ -70,6 +70,11 @@ export interface NodeDef<K extends NodeKind> {
   /** Own cost per token, children excluded. */
   cost(node: NodeOf<K>, dims: Dims): Cost;
   /**
+   * Of its own parameters, how many a token does not run (the experts a router did not choose), for the
+   * parameters active per token; absent for kinds that run all of theirs.
+   */
+  inactiveParams?(node: NodeOf<K>, dims: Dims): number;
+  /**
    * True for kinds whose output at a position depends on where it is or on earlier positions (attention,
    * position embeddings): while sampling they take the KV cache, which says what came before.
    */

@@ -27,6 +27,9 @@ const TS_MEMBERS = new Set([
   "namedModules",
   "nextDropoutSeed",
   "dropoutSeeds",
+  "shareAuxLosses",
+  "addAuxLoss",
+  "takeAuxLoss",
   "vocabSize",
   "blockSize",
 ]);
@@ -53,7 +56,13 @@ const PY_MODULE_MEMBERS = new Set(
 );
 
 /** Attributes the generated Python model class itself sets or defines, beyond nn.Module's. */
-const PY_MODEL_MEMBERS = new Set(["config", "generate"]);
+const PY_MODEL_MEMBERS = new Set(["config", "generate", "aux_loss"]);
+
+/**
+ * Attributes the generated Python module looks for on every layer: take_aux_losses collects the lists
+ * named aux_losses, so a layer of that name would be taken for one.
+ */
+const PY_LAYER_MEMBERS = new Set(["aux_losses"]);
 
 /** Every torch.nn.Module member name above, for the test that checks them against the installed torch. */
 export const PY_MODULE_MEMBER_NAMES: ReadonlySet<string> = PY_MODULE_MEMBERS;
@@ -69,6 +78,7 @@ export function reservedLayerName(name: string, scope: "model" | "block"): strin
   if (PY_KEYWORDS.has(name)) return `"${name}" is a Python keyword, which the PyTorch module cannot use as an attribute`;
   if (PY_MODULE_MEMBERS.has(name)) return `torch.nn.Module already has a member named "${name}", which the PyTorch module's layer would hide`;
   if (scope === "model" && PY_MODEL_MEMBERS.has(name)) return `the generated PyTorch model already has a member named "${name}"`;
+  if (PY_LAYER_MEMBERS.has(name)) return `"${name}" is where a generated PyTorch layer keeps its auxiliary losses`;
   return undefined;
 }
 
@@ -76,7 +86,7 @@ export function reservedLayerName(name: string, scope: "model" | "block"): strin
  * The helper classes builders declare (compiler/tree/builders/): a block class of one of these names
  * would take the name, and the helper class would be renamed.
  */
-const HELPER_CLASSES = new Set(["LayerNorm", "RMSNorm", "Head", "MultiHeadAttention", "CausalSelfAttention", "FeedForward"]);
+const HELPER_CLASSES = new Set(["LayerNorm", "RMSNorm", "Head", "MultiHeadAttention", "CausalSelfAttention", "FeedForward", "MixtureOfExperts"]);
 
 /**
  * Which generated file already uses a top-level name (its imports, globals and own definitions), or

@@ -168,7 +168,7 @@ export interface MultiHeadAttentionSpec {
   zero_init?: boolean;
 }
 /**
- * Per-token two-layer MLP: linear → activation → linear (→ dropout): (B, T, C) → (B, T, C).
+ * Per-token two-layer MLP: linear → activation → linear (→ dropout): (B, T, C) → (B, T, C). With experts, a mixture of such MLPs behind a router.
  */
 export interface FeedForwardSpec {
   kind: "feed_forward";
@@ -193,6 +193,18 @@ export interface FeedForwardSpec {
    * Biases on the MLP's linear layers.
    */
   bias: boolean;
+  /**
+   * A mixture of experts (Mixtral): this many copies of the feed-forward the other keys describe, of which a router sends each token to top_k, weighting their outputs by the router's renormalized probabilities. Why: more parameters, and more capacity to specialize, at the compute of top_k experts per token. Parameters: a router Linear(C, experts) without bias, plus experts.<i>.fc/proj (and gate) for each expert.
+   */
+  experts?: number;
+  /**
+   * How many experts each token runs (1 ≤ top_k ≤ experts; default 2 when experts is set, as Mixtral). The router's softmax probabilities of those experts, renormalized to sum to 1, weight their outputs; a tie between router logits goes to the lower expert index. Why: top_k sets the compute per token (FLOPs count top_k experts), experts the parameters.
+   */
+  top_k?: number;
+  /**
+   * Weight α of the Switch Transformer's load-balancing loss, α·E·Σᵢ fᵢ·Pᵢ (fᵢ the share of the batch's token-to-expert assignments that went to expert i, Pᵢ expert i's mean router probability), added to the training loss for every application of this layer (default 0: none). Why: without it a router tends to collapse onto a few experts, leaving the rest untrained; 0.01 is the Switch Transformer's value. Metrics record it apart (aux_loss in metrics.jsonl); loss estimates and eval report the cross-entropy alone.
+   */
+  aux_loss?: number;
   dropout?: DropoutRate;
   /**
    * The last projection (proj, back down to the input width) starts at zero (modded-nanogpt): the layer begins adding nothing to the residual stream, whatever model.init says.

@@ -60,7 +60,7 @@ export type Stmt =
   | { readonly kind: "let"; readonly name: string; readonly value: Expr; readonly comment?: string; readonly rank?: Rank }
   | { readonly kind: "set"; readonly name: string; readonly value: Expr; readonly comment?: string }
   | { readonly kind: "return"; readonly value: Expr; readonly comment?: string }
-  /** `const [cos, sin] = …`: the parts of an op's result that returns several tensors. */
+  /** `const [cos, sin] = …`: the parts of an op's result that returns several tensors ("_" for one not read). */
   | { readonly kind: "unpack"; readonly names: readonly string[]; readonly value: Expr; readonly comment?: string }
   /** `const [B, T] = x.shape`: the leading sizes of a tensor of rank `rank`. */
   | { readonly kind: "shape"; readonly names: readonly string[]; readonly of: Expr; readonly rank: number }
@@ -78,7 +78,13 @@ export type Stmt =
    * While sampling, the keys and values of the positions before this forward's come from the KV cache:
    * k and v are replaced by the cached ones followed by these. Targets without a KV cache leave it out.
    */
-  | { readonly kind: "cache"; readonly k: string; readonly v: string; readonly comment: string; readonly window?: Expr };
+  | { readonly kind: "cache"; readonly k: string; readonly v: string; readonly comment: string; readonly window?: Expr }
+  /**
+   * Adds a scalar to the model's auxiliary training loss for this forward (a mixture of experts' load
+   * balancing): the layer records it, and the model sums what its layers recorded and hands it to the
+   * trainer apart from the cross-entropy. A layer applied twice records twice.
+   */
+  | { readonly kind: "aux_loss"; readonly value: Expr; readonly comment?: string };
 
 /** How a field's module is built: one of the file's classes, or a class of the library (compiler/tree/library.ts). */
 export type Make =

@@ -70,6 +70,7 @@ export function visitStmts(body: readonly Stmt[], fn: (e: Expr) => void): void {
       case "set":
       case "return":
       case "unpack":
+      case "aux_loss":
         visitExpr(s.value, fn);
         break;
       case "shape":
@@ -102,6 +103,16 @@ export function visitClass(decl: ClassDecl | ModelDecl, fn: (e: Expr) => void): 
 export function visitFile(file: ModuleFile, fn: (e: Expr) => void): void {
   file.classes.forEach((c) => visitClass(c, fn));
   visitClass(file.model, fn);
+}
+
+/** Whether statements record an auxiliary loss (aux_loss), directly or in a nested body. */
+export function recordsAuxLoss(body: readonly Stmt[]): boolean {
+  return body.some((s) => s.kind === "aux_loss" || ((s.kind === "for" || s.kind === "scope") && recordsAuxLoss(s.body)));
+}
+
+/** Whether any class of the file records an auxiliary loss: its model then sums them for the trainer. */
+export function fileRecordsAuxLoss(file: ModuleFile): boolean {
+  return file.classes.some((c) => c.forward !== undefined && recordsAuxLoss(c.forward.body)) || recordsAuxLoss(file.model.forward.body);
 }
 
 /** The makes of a class's fields: which classes and library classes it builds. */

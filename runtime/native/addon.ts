@@ -71,7 +71,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 5;
+export const ADDON_ABI = 6;
 
 export interface NativeAddon {
   readonly abi: number;
@@ -133,6 +133,17 @@ export interface NativeAddon {
   gatedActivation(gate: Float32Array, up: Float32Array, y: Float32Array, activation: number): void;
   /** dgate = dy * up * act'(gate), dup = dy * act(gate). */
   gatedActivationGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array, activation: number): void;
+  /** y = act(x), act a GatedActivation code: the ungated MLP's middle, for the experts of a mixture. */
+  mlpActivation(x: Float32Array, y: Float32Array, activation: number): void;
+  /** dx = dy * act'(x). */
+  mlpActivationGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, activation: number): void;
+  /**
+   * A mixture of experts' weighted sum: y [N, C] = sum over k of w[n, k] * o[pos[n, k]] for the experts'
+   * output rows o [M, C] and pos [N, K] (w null: weights of 1).
+   */
+  expertCombine(o: Float32Array, pos: Int32Array, w: Float32Array | null, y: Float32Array, K: number, C: number): void;
+  /** dw [N, K] = dy[n] · o[pos[n, k]]; dO [M, C] with row pos[n, k] = w[n, k] * dy[n]. */
+  expertCombineGrad(o: Float32Array, pos: Int32Array, w: Float32Array, dy: Float32Array, dO: Float32Array, dw: Float32Array, K: number, C: number): void;
   /**
    * Grouped causal attention of projected heads: q [B, H, Tq, D], k and v [B, KV, Tk, D], params
    * [B, H, KV, Tq, Tk, D] (KV divides H; Tk ≥ Tq, the queries the last Tq positions) into out

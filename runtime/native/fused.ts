@@ -1,5 +1,5 @@
 // The native backend's kernels for the ops of runtime/ops (linear, layer norm, RMS norm, GELU, the gated MLP's activation, multi-head causal
-// attention, grouped causal attention of projected heads, RoPE, cross-entropy, embedding, dropout), each with its gradient kernel, registered under the
+// attention, grouped causal attention of projected heads, RoPE, cross-entropy, embedding, dropout, a mixture of experts' MLPs), each with its gradient kernel, registered under the
 // ops' names. Written as separate tfjs ops they cost tens of kernel calls each, forward and backward,
 // and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
 // weighs as much as the arithmetic. One kernel forward and one backward per layer removes most of that.
@@ -18,6 +18,7 @@ import {
   CROSS_ENTROPY,
   DROPOUT,
   EMBEDDING,
+  EXPERT_MIX,
   GATED_ACTIVATION,
   GELU,
   gradientStash,
@@ -28,6 +29,7 @@ import {
   ROPE,
   type CausalAttentionAttrs,
   type DropoutAttrs,
+  type ExpertMixAttrs,
   type GatedActivationAttrs,
   type LayerNormAttrs,
   type MultiHeadAttentionAttrs,
@@ -108,7 +110,7 @@ function ints(b: MathBackendCPU, t: TensorInfo | undefined, what: string): Int32
   return v;
 }
 
-/** c = op(a) x op(b) (+ bias on every row) for single matrices. */
+/** c = op(a) x op(b) (+ bias on every row) for single matrices; with accumulate, c += op(a) x op(b) (no bias). */
 function gemm(
   a: Float32Array,
   b: Float32Array,
@@ -119,6 +121,7 @@ function gemm(
   K: number,
   transA: boolean,
   transB: boolean,
+  accumulate = false,
 ): void {
   MATMUL[0] = 1;
   MATMUL[1] = 1;
@@ -129,7 +132,7 @@ function gemm(
   MATMUL[6] = transA ? 1 : 0;
   MATMUL[7] = transB ? 1 : 0;
   MATMUL[8] = 0;
-  MATMUL[9] = 0;
+  MATMUL[9] = accumulate ? 1 : 0;
   addon.matmul(a, b, c, bias, null, null, MATMUL, 0);
 }
 
@@ -583,6 +586,180 @@ const dropoutGrad = define(DROPOUT.gradName!, (b, { inputs, attrs }) => {
   return make(b, s.shapes["x"]!.slice(), o);
 });
 
+// ---- a mixture of experts ----
+
+// Each expert runs on its own tokens: the (token, choice) pairs are grouped by expert (experts in index
+// order, each one's tokens in token order), x's rows gathered into that order, and each expert's MLP is
+// two or three products on its block of rows; expertCombine sums each token's K outputs, weighted, back
+// onto its row. Keeps for the gradient: the grouping, the gathered rows, each expert's up projection (and
+// gate), activation and output rows, the weights, and the experts' matrices.
+
+interface ExpertGroups {
+  /** [N·K]: the row of token n's k-th choice. */
+  readonly pos: Int32Array;
+  /** [N·K]: the token of each row. */
+  readonly token: Int32Array;
+  /** [E + 1]: where each expert's rows begin. */
+  readonly start: Int32Array;
+}
+
+function groupByExpert(chosen: Int32Array, E: number, K: number): ExpertGroups {
+  const start = new Int32Array(E + 1);
+  for (let i = 0; i < chosen.length; i++) {
+    const e = chosen[i]!;
+    if (!(e >= 0 && e < E)) throw new Error(`native fused kernel: expertMix chose expert ${e}, of ${E}`);
+    start[e + 1]!++;
+  }
+  for (let e = 0; e < E; e++) start[e + 1]! += start[e]!;
+  const next = start.slice(0, E);
+  const pos = new Int32Array(chosen.length);
+  const token = new Int32Array(chosen.length);
+  for (let i = 0; i < chosen.length; i++) {
+    const row = next[chosen[i]!]!++;
+    pos[i] = row;
+    token[row] = Math.floor(i / K);
+  }
+  return { pos, token, start };
+}
+
+function expertMixAttrs(attrs: NamedAttrMap | undefined): ExpertMixAttrs {
+  return attrs as unknown as ExpertMixAttrs;
+}
+
+const expertMix = define(EXPERT_MIX.name, (b, { inputs, attrs }) => {
+  const { experts: E, topK: K, hidden: H, activation, gated, bias } = expertMixAttrs(attrs);
+  const code = GatedActivation[activation];
+  const per = gated ? 3 : 2; // matrices per expert: (gate,) fc, proj
+  const x = inputs["x"]!;
+  const C = x.shape[x.shape.length - 1]!;
+  const N = sizeOf(x.shape) / C;
+  const M = N * K;
+  const xv = values(b, x, "x");
+  const wv = values(b, inputs["weights"], "weights");
+  const g = groupByExpert(ints(b, inputs["chosen"], "chosen"), E, K);
+  const w = (e: number, j: number): Float32Array => values(b, inputs[`w${e * per + j}`], "an expert's weight");
+  const bv = (e: number, j: number): Float32Array | null => (bias ? values(b, inputs[`b${e * per + j}`], "an expert's bias") : null);
+  const xs = allocF32(M * C);
+  addon.gather(xv, g.token, xs, 1, N, C);
+  const up = allocF32(M * H);
+  const gate = gated ? allocF32(M * H) : null;
+  const act = allocF32(M * H);
+  const o = allocF32(M * C);
+  for (let e = 0; e < E; e++) {
+    const r0 = g.start[e]!;
+    const rows = g.start[e + 1]! - r0;
+    if (rows === 0) continue;
+    const xe = xs.subarray(r0 * C, (r0 + rows) * C);
+    const upE = up.subarray(r0 * H, (r0 + rows) * H);
+    const actE = act.subarray(r0 * H, (r0 + rows) * H);
+    if (gate) {
+      const gateE = gate.subarray(r0 * H, (r0 + rows) * H);
+      gemm(xe, w(e, 0), gateE, bv(e, 0), rows, H, C, false, true);
+      gemm(xe, w(e, 1), upE, bv(e, 1), rows, H, C, false, true);
+      addon.gatedActivation(gateE, upE, actE, code);
+    } else {
+      gemm(xe, w(e, 0), upE, bv(e, 0), rows, H, C, false, true);
+      addon.mlpActivation(upE, actE, code);
+    }
+    gemm(actE, w(e, per - 1), o.subarray(r0 * C, (r0 + rows) * C), bv(e, per - 1), rows, C, H, false, true);
+  }
+  const y = allocF32(N * C);
+  addon.expertCombine(o, g.pos, wv, y, K, C);
+  const s = savedOf(attrs);
+  if (s) {
+    keepInput(s, "weights", wv, inputs["weights"]!.shape);
+    for (let i = 0; i < E * per; i++) keepInput(s, `w${i}`, values(b, inputs[`w${i}`], "an expert's weight"), inputs[`w${i}`]!.shape);
+    keepOwned(s, "xs", xs);
+    keepOwned(s, "up", up);
+    if (gate) keepOwned(s, "gate", gate);
+    keepOwned(s, "act", act);
+    keepOwned(s, "o", o);
+    s.i["pos"] = g.pos;
+    s.i["start"] = g.start;
+    s.shapes["x"] = x.shape.slice();
+  } else {
+    for (const a of [xs, up, gate, act, o]) if (a) noteReleased(a);
+  }
+  return make(b, x.shape.slice(), y);
+});
+
+// Back through the weighted sum (expertCombineGrad: each row's share of dy, and each weight's gradient),
+// then each expert's MLP on its rows, and the rows' dx summed back onto their tokens.
+const expertMixGrad = define(EXPERT_MIX.gradName!, (b, { inputs, attrs }) => {
+  const s = gradSaved(attrs, EXPERT_MIX);
+  const { experts: E, topK: K, hidden: H, activation, gated, bias } = expertMixAttrs(attrs);
+  const code = GatedActivation[activation];
+  const per = gated ? 3 : 2;
+  const xShape = s.shapes["x"]!;
+  const C = xShape[xShape.length - 1]!;
+  const N = sizeOf(xShape) / C;
+  const M = N * K;
+  const pos = s.i["pos"]!;
+  const start = s.i["start"]!;
+  const dO = allocF32(M * C);
+  const dweights = allocF32(N * K);
+  addon.expertCombineGrad(s.f["o"]!, pos, s.f["weights"]!, values(b, inputs["dy"], "dy"), dO, dweights, K, C);
+  const xs = s.f["xs"]!;
+  const up = s.f["up"]!;
+  const gate = s.f["gate"];
+  const act = s.f["act"]!;
+  const dXs = allocF32(M * C);
+  const dAct = allocF32(M * H);
+  const dUp = allocF32(M * H);
+  const dGate = gated ? allocF32(M * H) : null;
+  const dW: Float32Array[] = [];
+  const dB: Float32Array[] = [];
+  for (let e = 0; e < E; e++) {
+    const wOf = (j: number): Float32Array => s.f[`w${e * per + j}`]!;
+    const sizes = gated ? [H * C, H * C, C * H] : [H * C, C * H];
+    const dWe = sizes.map((n) => allocF32(n));
+    const dBe = bias ? (gated ? [H, H, C] : [H, C]).map((n) => allocF32(n)) : [];
+    dW.push(...dWe);
+    dB.push(...dBe);
+    const r0 = start[e]!;
+    const rows = start[e + 1]! - r0;
+    if (rows === 0) {
+      // No token chose this expert: nothing reached its weights.
+      for (const a of [...dWe, ...dBe]) a.fill(0);
+      continue;
+    }
+    const span = (a: Float32Array, width: number): Float32Array => a.subarray(r0 * width, (r0 + rows) * width);
+    const dOe = span(dO, C);
+    const xe = span(xs, C);
+    const dActE = span(dAct, H);
+    const dUpE = span(dUp, H);
+    const dXe = span(dXs, C);
+    const proj = per - 1;
+    const fc = per - 2;
+    gemm(dOe, wOf(proj), dActE, null, rows, H, C, false, false); // d act = dO · proj
+    gemm(dOe, span(act, H), dWe[proj]!, null, C, H, rows, true, false); // d proj = dOᵀ · act
+    if (bias) addon.colSum(dOe, dBe[proj]!, C, false);
+    if (gate && dGate) {
+      const dGateE = span(dGate, H);
+      addon.gatedActivationGrad(span(gate, H), span(up, H), dActE, dGateE, dUpE, code);
+      gemm(dGateE, xe, dWe[0]!, null, H, C, rows, true, false);
+      if (bias) addon.colSum(dGateE, dBe[0]!, H, false);
+      gemm(dGateE, wOf(0), dXe, null, rows, C, H, false, false);
+    } else {
+      addon.mlpActivationGrad(span(up, H), dActE, dUpE, code);
+    }
+    gemm(dUpE, xe, dWe[fc]!, null, H, C, rows, true, false); // d fc = d upᵀ · x
+    if (bias) addon.colSum(dUpE, dBe[fc]!, H, false);
+    gemm(dUpE, wOf(fc), dXe, null, rows, C, H, false, false, gated); // dx rows (+)= d up · fc
+  }
+  const dx = allocF32(N * C);
+  addon.expertCombine(dXs, pos, null, dx, K, C);
+  for (const a of [dO, dXs, dAct, dUp, dGate]) if (a) noteReleased(a);
+  const wShapes = (gated ? [[H, C], [H, C], [C, H]] : [[H, C], [C, H]]) as number[][];
+  const bShapes = (gated ? [[H], [H], [C]] : [[H], [C]]) as number[][];
+  return [
+    make(b, xShape.slice(), dx),
+    make(b, s.shapes["weights"]!.slice(), dweights),
+    ...dW.map((a, i) => make(b, wShapes[i % per]!.slice(), a)),
+    ...dB.map((a, i) => make(b, bShapes[i % per]!.slice(), a)),
+  ];
+});
+
 let registered = false;
 
 /** Registers the ops' kernels on the native backend (their gradients are the op layer's). */
@@ -591,7 +768,7 @@ export function registerFusedKernels(a: NativeAddon): void {
   if (registered) return;
   const kernels = [linear, linearGrad, layerNorm, layerNormGrad, rmsNorm, rmsNormGrad, gelu, geluGrad, multiHeadAttention, multiHeadAttentionGrad];
   kernels.push(gatedActivation, gatedActivationGrad, causalAttention, causalAttentionGrad, rope, ropeGrad);
-  kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad);
+  kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad, expertMix, expertMixGrad);
   for (const k of kernels) tf.registerKernel(k);
   registered = true;
 }

@@ -1,5 +1,5 @@
 // Stateless pieces the generated code calls. The fused ones (gelu, gatedActivation, crossEntropy, layerNorm,
-// rmsNorm, rope, causalAttention, multiHeadCausalAttention) are ops: each has its one home, with its reference
+// rmsNorm, rope, causalAttention, multiHeadCausalAttention, expertMix) are ops: each has its one home, with its reference
 // math in tf ops, in runtime/ops/, and runs as one kernel on backends that register one (runtime/native).
 // What this file adds is what a model needs around them: attention's dropout, whose mask seeds come from
 // the model's own seeds through its Dropout module, and the KV cache of sampling.
@@ -14,12 +14,14 @@ import { tf } from "./tf.js";
 
 export { causalMask } from "../ops/causal-mask.js";
 export { crossEntropy } from "../ops/cross-entropy.js";
+export { expertMix } from "../ops/expert-mix.js";
 export { gatedActivation } from "../ops/gated-activation.js";
 export { gelu } from "../ops/gelu.js";
 export { layerNorm } from "../ops/layer-norm.js";
 export { rmsNorm } from "../ops/rms-norm.js";
 export { rope, rotaryTables } from "../ops/rope.js";
 export { alibiSlopes } from "../ops/score-shaping.js";
+export { loadBalancingLoss, topKRouting } from "../ops/routing.js";
 export { relu2, silu } from "../ops/activations.js";
 
 /** The three projections of one attention head, as the generated Head classes hold them. */

@@ -1,4 +1,5 @@
 // The root class of every generated model: the runtime trains, evaluates and samples through it.
+import { AuxLosses } from "./aux-losses.js";
 import { DropoutSeeds } from "./dropout-seeds.js";
 import type { KvCache } from "./kv-cache.js";
 import { Module } from "./module.js";
@@ -16,6 +17,12 @@ export interface ModelOutput {
   readonly logits: tf.Tensor3D;
   /** Mean cross-entropy against the targets, when they were given. */
   readonly loss?: tf.Scalar;
+  /**
+   * With targets, what the layers add to the training loss beside the cross-entropy (a mixture of experts'
+   * load balancing), summed over the layers; absent for models without such terms. Training minimizes
+   * loss + aux; loss estimates and evaluation report loss alone.
+   */
+  readonly aux?: tf.Scalar | undefined;
 }
 
 export abstract class LanguageModel extends Module {
@@ -24,6 +31,8 @@ export abstract class LanguageModel extends Module {
   readonly blockSize: number;
   /** The seeds of every dropout mask the model draws; the trainer saves and restores their state. */
   readonly dropoutSeeds: DropoutSeeds = new DropoutSeeds();
+  /** The auxiliary losses its layers add during a forward (addAuxLoss), which the forward takes. */
+  readonly #auxLosses = new AuxLosses();
 
   constructor(options: ModelOptions, config: { readonly blockSize: number }) {
     super();
@@ -33,6 +42,15 @@ export abstract class LanguageModel extends Module {
     this.vocabSize = options.vocabSize;
     this.blockSize = config.blockSize;
     this.shareDropoutSeeds(this.dropoutSeeds);
+    this.shareAuxLosses(this.#auxLosses);
+  }
+
+  /**
+   * The sum of the auxiliary losses the layers added since the last call (undefined when none): the
+   * generated forward of a model with such layers calls it once, at its end, so none is left to the next.
+   */
+  protected takeAuxLoss(): tf.Scalar | undefined {
+    return this.#auxLosses.take();
   }
 
   /**

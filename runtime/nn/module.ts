@@ -1,12 +1,14 @@
 // The base class of every generated layer: it owns named parameters and child modules (so parameters
 // get stable dotted names like blocks.0.attn.heads.1.query.weight), a train/eval switch, and a share of
-// its model's dropout seeds.
+// its model's dropout seeds and of its auxiliary losses.
+import type { AuxLosses } from "./aux-losses.js";
 import type { DropoutSeeds } from "./dropout-seeds.js";
 import { tf } from "./tf.js";
 
 export abstract class Module {
   #training = true;
   #seeds: DropoutSeeds | undefined;
+  #aux: AuxLosses | undefined;
   readonly #params: [string, tf.Variable][] = [];
   readonly #buffers: [string, tf.Tensor][] = [];
   readonly #children: [string, Module][] = [];
@@ -31,6 +33,7 @@ export abstract class Module {
   protected module<M extends Module>(name: string, m: M): M {
     this.#children.push([name, m]);
     if (this.#seeds) m.shareDropoutSeeds(this.#seeds);
+    if (this.#aux) m.shareAuxLosses(this.#aux);
     return m;
   }
 
@@ -82,6 +85,21 @@ export abstract class Module {
   shareDropoutSeeds(seeds: DropoutSeeds): void {
     this.#seeds = seeds;
     for (const [, child] of this.#children) child.shareDropoutSeeds(seeds);
+  }
+
+  /** Gives this module and every module below it the model's auxiliary losses, as shareDropoutSeeds. */
+  shareAuxLosses(aux: AuxLosses): void {
+    this.#aux = aux;
+    for (const [, child] of this.#children) child.shareAuxLosses(aux);
+  }
+
+  /**
+   * Adds a term to the model's training loss for this forward (a mixture of experts' load balancing),
+   * which the model's forward returns as its aux loss; an error for a module that is not part of a model.
+   */
+  protected addAuxLoss(loss: tf.Scalar): void {
+    if (!this.#aux) throw new Error(`${this.constructor.name} adds an auxiliary loss but belongs to no model, which sums them`);
+    this.#aux.add(loss);
   }
 
   /** The next of the model's dropout seeds; an error for a module that is not part of a model. */

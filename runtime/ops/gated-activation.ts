@@ -29,6 +29,11 @@ const ACTIVATIONS: { readonly [A in GatedActivationKind]: (x: tf.Tensor) => tf.T
   relu2,
 };
 
+/** act(x) alone: an ungated MLP's middle, by the same names (the experts of a mixture read it). */
+export function mlpActivation<T extends tf.Tensor>(x: T, activation: GatedActivationKind): T {
+  return ACTIVATIONS[activation](x) as T;
+}
+
 /** act(gate) · up */
 function gatedActivationReference<T extends tf.Tensor>(gate: T, up: T, activation: GatedActivationKind): T {
   return tf.tidy(() => tf.mul(ACTIVATIONS[activation](gate), up) as T);

@@ -8,6 +8,7 @@ export { causalMask } from "./causal-mask.js";
 export { CROSS_ENTROPY, crossEntropy } from "./cross-entropy.js";
 export { DROPOUT, dropout, type DropoutAttrs } from "./dropout.js";
 export { EMBEDDING, embedding } from "./embedding.js";
+export { EXPERT_MIX, expertMix, type ExpertMixAttrs, type ExpertWeights } from "./expert-mix.js";
 export { GATED_ACTIVATION, gatedActivation, type GatedActivationAttrs, type GatedActivationKind } from "./gated-activation.js";
 export { GELU, gelu } from "./gelu.js";
 export { GLOBAL_NORM, globalNorm } from "./global-norm.js";
@@ -16,6 +17,7 @@ export { LINEAR, linear } from "./linear.js";
 export { OPTIMIZER_STEP, optimizerStep, type OptimizerStepAttrs } from "./optimizer-step.js";
 export { RMS_NORM, rmsNorm, type RmsNormAttrs } from "./rms-norm.js";
 export { ROPE, rope, rotaryTables, type RopeAttrs } from "./rope.js";
+export { choiceMargins, loadBalancingLoss, recordRouting, topKRouting, type RoutingRecord } from "./routing.js";
 // For backends (the stash their kernels keep for the gradient) and tests (the op list, the stashes still
 // held, the references on demand); the ops' own files take the rest from op.ts.
 export {

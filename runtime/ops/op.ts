@@ -72,6 +72,8 @@ export function definedOps(): readonly Op[] {
 export interface GradientStash {
   /** The inputs that get gradients, in the order the gradient kernel returns them. */
   readonly gradInputs: readonly string[];
+  /** The shapes of the int32 inputs, which get gradients of zeros (set by runOp). */
+  intShapes?: Readonly<Record<string, readonly number[]>>;
   /** Set by the forward kernel: its backend's own record, read by its gradient kernel. */
   kept?: unknown;
   /** Set by the forward kernel when it kept something: frees it. Called once, by the op layer. */
@@ -187,6 +189,10 @@ export function runKernel(op: Op, inputs: OpInputs, attrs: object): tf.Tensor[] 
     const gradInputs: string[] = [];
     for (const name in inputs) if (!op.intInputs.has(name)) gradInputs.push(name);
     stash = openStash(gradInputs);
+    if (op.intInputs.size > 0 && !Array.isArray(inputs)) {
+      const named = inputs as Readonly<Record<string, tf.Tensor>>;
+      stash.intShapes = Object.fromEntries([...op.intInputs].filter((n) => named[n] !== undefined).map((n) => [n, named[n]!.shape]));
+    }
     a["saved"] = stash;
   }
   let out: tf.Tensor | tf.Tensor[];
@@ -269,6 +275,10 @@ function registerOpGradient(op: Op, gradName: string): void {
         const t = outs[i];
         if (t) g[name] = () => t;
       });
+      // Integers (indices, the experts a router chose) have no gradient; where the tape traced one back to
+      // the parameters (routing's argMax reads the router's scores), it gets zeros, as tfjs's own
+      // integer-valued ops (ArgMax, OneHot) give theirs.
+      for (const [name, shape] of Object.entries(stash.intShapes ?? {})) g[name] = () => tf.zeros(shape as number[]);
       return g;
     },
   });

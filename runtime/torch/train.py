@@ -405,8 +405,10 @@ class Trainer:
                 pass
         return False
 
-    def train_step(self, lr: float) -> tuple[float, bool]:
-        """One optimizer step on the global batch; returns its mean loss and whether to stop after it."""
+    def train_step(self, lr: float) -> tuple[float, Optional[float], bool]:
+        """One optimizer step on the global batch; returns its mean loss (the cross-entropy), the mean of
+        what the model's layers added to the loss it trained on (model.aux_loss: a mixture of experts' load
+        balancing; None for models without), and whether to stop after it."""
         r = self.ranks
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -414,6 +416,7 @@ class Trainer:
         mine = starts[r.rank * self.per_rank : (r.rank + 1) * self.per_rank]
         self.optimizer.zero_grad(set_to_none=True)
         local = 0.0
+        local_aux: Optional[float] = None
         for k in range(self.accumulate):
             self.seed_dropout(k)
             x, y = self.train_tokens.windows(mine[k * self.micro : (k + 1) * self.micro], self.T, r.device)
@@ -422,16 +425,25 @@ class Trainer:
             with sync:
                 with self.autocast():
                     _, loss = self.ddp(x, y)
-                (loss / self.accumulate).backward()
+                aux = getattr(self.model, "aux_loss", None)
+                ((loss if aux is None else loss + aux) / self.accumulate).backward()
             local += loss.item()
-        loss_sum, stop = r.sum([local / self.accumulate, 1.0 if self.stop_requested() else 0.0])
-        mean = loss_sum / r.world
-        if math.isfinite(mean):
+            if aux is not None:
+                local_aux = (local_aux or 0.0) + aux.item()
+        if local_aux is None:
+            loss_sum, stop = r.sum([local / self.accumulate, 1.0 if self.stop_requested() else 0.0])
+            mean, mean_aux = loss_sum / r.world, None
+        else:
+            loss_sum, stop, aux_sum = r.sum([local / self.accumulate, 1.0 if self.stop_requested() else 0.0, local_aux / self.accumulate])
+            mean, mean_aux = loss_sum / r.world, aux_sum / r.world
+        if math.isfinite(mean) and (mean_aux is None or math.isfinite(mean_aux)):
             if self.t["grad_clip"] > 0:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(self.t["grad_clip"]))
             self.optimizer.step()
             self.opt_step += 1
-        return mean, stop > 0
+        elif mean_aux is not None and math.isfinite(mean):
+            mean = mean + mean_aux  # what was not finite, for the nan record
+        return mean, mean_aux, stop > 0
 
     def run(self) -> None:
         r, t = self.ranks, self.t
@@ -466,7 +478,7 @@ class Trainer:
                 inject_fault(fault, r.rank, self.step)
             began = time.perf_counter()
             lr = learning_rate(self.step, float(t["optimizer"]["lr"]), t["schedule"], t["max_iters"])
-            loss, stop = self.train_step(lr)
+            loss, aux_loss, stop = self.train_step(lr)
             if not math.isfinite(loss):
                 self.metric({"type": "nan", "step": self.step, "loss": js_number(loss)})
                 emit(r, "nan", step=self.step, loss=js_number(loss))
@@ -485,7 +497,9 @@ class Trainer:
                 timed += 1
             tps = tokens_per_step * timed / train_seconds if timed else tokens_per_step / seconds
             if self.step % log_every == 0:
-                self.metric({"type": "train", "step": self.step, "loss": loss, "lr": lr, "ms_per_iter": seconds * 1000, "tokens_per_sec": tps})
+                # The cross-entropy as loss; what the layers added to it (the experts' load balancing) apart.
+                aux = {} if aux_loss is None else {"aux_loss": aux_loss}
+                self.metric({"type": "train", "step": self.step, "loss": loss, **aux, "lr": lr, "ms_per_iter": seconds * 1000, "tokens_per_sec": tps})
             emit(r, "step", step=self.step, max=t["max_iters"], loss=loss, lr=lr, ms=seconds * 1000, tps=tps)
             if t["checkpoint_interval"] > 0 and self.step % t["checkpoint_interval"] == 0:
                 self.checkpoint()

@@ -7,6 +7,8 @@ export interface MetricsRecord {
   readonly type: "train" | "eval" | "nan" | "exact";
   readonly step: number;
   readonly loss?: number;
+  /** On train records of models whose layers add to the training loss (experts' load balancing): that term, apart from loss. */
+  readonly aux_loss?: number;
   readonly lr?: number;
   readonly train_loss?: number;
   readonly val_loss?: number;

@@ -15,8 +15,13 @@ import type { Optimizer } from "./optimizer.js";
 export type NamedParameters = ReadonlyArray<readonly [string, tf.Variable]>;
 
 export interface StepResult {
-  /** The batch's loss before the update. */
+  /** The batch's loss before the update: the cross-entropy (or, when the step was not applied, what was not finite). */
   readonly loss: number;
+  /**
+   * What the model's layers added to the loss it trained on (ModelOutput.aux: a mixture of experts' load
+   * balancing), for models that add any.
+   */
+  readonly auxLoss?: number;
   /** False when the loss was not finite: the gradients were dropped and no parameter changed. */
   readonly applied: boolean;
   /** The gradients' global norm before clipping, when clipping is on and the step was applied. */
@@ -51,7 +56,15 @@ export async function trainStep(
   gradClip: number,
 ): Promise<StepResult> {
   const vars = variablesOf(params);
-  const f = (): tf.Scalar => model.forward(x, y).loss!;
+  // The gradient is of loss + aux; the two are kept past the forward's scope to be read apart.
+  let parts: { loss: tf.Scalar; aux: tf.Scalar | undefined } | undefined;
+  const f = (): tf.Scalar => {
+    const out = model.forward(x, y);
+    const loss = out.loss!;
+    if (!out.aux) return loss;
+    parts = { loss: tf.keep(loss), aux: tf.keep(out.aux) };
+    return tf.add(loss, out.aux);
+  };
   let value: tf.Tensor;
   let gradList: Array<tf.Tensor | undefined>;
   if (vars.every((v) => v.trainable)) {
@@ -69,16 +82,19 @@ export async function trainStep(
   try {
     if (value.rank !== 0) throw new Error(`the loss must be a scalar, got shape [${value.shape.join(", ")}]`);
     if (gradClip > 0) norm = globalNorm(gradList.filter((g): g is tf.Tensor => g !== undefined));
-    const [lossValues, normValues] = await Promise.all([value.data(), norm?.data()]);
-    const loss = lossValues[0]!;
-    if (!Number.isFinite(loss)) return { loss, applied: false };
+    const [lossValues, normValues, partValues] = await Promise.all([value.data(), norm?.data(), parts && Promise.all([parts.loss.data(), parts.aux!.data()])]);
+    const total = lossValues[0]!;
+    if (!Number.isFinite(total)) return { loss: total, applied: false };
+    const loss = partValues ? partValues[0][0]! : total;
+    const aux = partValues ? { auxLoss: partValues[1][0]! } : {};
     const gradNorm = normValues?.[0];
     const scale = gradNorm === undefined ? 1 : clipScale(gradNorm, gradClip);
     optimizer.applyGradients(params, gradList, lr, scale);
-    return gradNorm === undefined ? { loss, applied: true } : { loss, applied: true, gradNorm };
+    return gradNorm === undefined ? { loss, applied: true, ...aux } : { loss, applied: true, gradNorm, ...aux };
   } finally {
     value.dispose();
     norm?.dispose();
+    if (parts) tf.dispose([parts.loss, parts.aux!]);
     for (const g of gradList) g?.dispose();
   }
 }

@@ -295,7 +295,9 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     }
     const tokensPerSec = timedSteps > 0 ? (tokensPerStep * timedSteps) / (trainMs / 1000) : tokensPerStep / (ms / 1000);
     report.step(step, t.max_iters, loss, tokensPerSec);
-    if (step % logEvery === 0) metric({ type: "train", step, loss, lr, ms_per_iter: ms, tokens_per_sec: tokensPerSec });
+    // The cross-entropy as loss; what the layers added to it (the experts' load balancing) apart.
+    const aux = result.auxLoss === undefined ? {} : { aux_loss: result.auxLoss };
+    if (step % logEvery === 0) metric({ type: "train", step, loss, ...aux, lr, ms_per_iter: ms, tokens_per_sec: tokensPerSec });
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval === 0) await checkpoint();
     await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) be delivered
     if (options.shouldStop?.()) {

@@ -125,6 +125,41 @@ const cases: Case[] = [
     want: "a.yaml:5:19: tie_embeddings needs a model that starts with a token_embedding and ends with a linear of out: vocab",
   },
   {
+    name: "top_k more than experts",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 4\n      top_k: 5\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:9:14: top_k 5, more than the 4 experts there are; set top_k to at most 4",
+  },
+  {
+    name: "one expert with top_k's default of 2",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 1\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:16: top_k defaults to 2, more than the 1 expert there are; set top_k to at most 1",
+  },
+  {
+    name: "top_k without experts",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      top_k: 2\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:14: top_k chooses among experts; set experts too, or remove top_k",
+  },
+  {
+    name: "aux_loss without experts",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      aux_loss: 0.01\n    - kind: linear\n      out: vocab\n` },
+    want: "a.yaml:8:17: aux_loss balances the load of experts; set experts too, or remove aux_loss",
+  },
+  {
+    name: "a layer named aux_losses, where generated PyTorch layers keep their load-balancing losses",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: layer_norm\n      name: aux_losses\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:8:13: "aux_losses" is where a generated PyTorch layer keeps its auxiliary losses; choose another name',
+  },
+  {
+    name: "top_k of 0",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 4\n      top_k: 0\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:9:14: "top_k" must be >= 1; got 0',
+  },
+  {
+    name: "a negative aux_loss",
+    files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 4\n      aux_loss: -0.1\n    - kind: linear\n      out: vocab\n` },
+    want: 'a.yaml:9:17: "aux_loss" must be >= 0; got -0.1',
+  },
+  {
     name: "gated with relu2",
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      activation: relu2\n      gated: true\n    - kind: linear\n      out: vocab\n` },
     want: "a.yaml:9:14: a gated MLP with relu2 is no known variant; gate with silu (SwiGLU) or gelu (GeGLU), or set gated: false",

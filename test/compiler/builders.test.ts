@@ -198,6 +198,56 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
       ts: { init: ["const h = relu2(this.fc.forward(x)); // (B, T, hidden)", "return this.dropout.forward(this.proj.forward(h)); // (B, T, C)"], forward: "this.ffwd.forward(x)" },
       py: { init: ["h = torch.square(F.relu(self.fc(x)))  # (B, T, hidden)", "return self.dropout(self.proj(h))  # (B, T, C)"], forward: "self.ffwd(x)" },
     },
+    {
+      title: "Mixtral's experts: 2 of 4 SwiGLU experts, with the load-balancing loss",
+      given: ffwd({ activation: "silu", gated: true, bias: false, moe: { experts: 4, topK: 2, auxLoss: 0.01 } }),
+      ts: {
+        init: [
+          'this.ffwd = this.module("ffwd", new MixtureOfExperts({',
+          'this.router = this.module("router", new Linear(o.nIn, o.nExperts, false));',
+          'this.experts = this.modules("experts", Array.from({ length: o.nExperts }, () => new FeedForward(o.nIn, o.hidden)));',
+          "const [probs, weights, chosen] = topKRouting(this.router.forward(x), this.topK); // (B, T, E), (B, T, K), (B, T, K)",
+          "this.addAuxLoss(loadBalancingLoss(probs, chosen, this.auxLossCoef));",
+          'return expertMix(x, weights, chosen, this.experts, "silu"); // (B, T, C)',
+          "const aux = this.takeAuxLoss();",
+          "return targets ? { logits, loss: crossEntropy(logits, targets), aux } : { logits };",
+        ],
+        forward: "this.ffwd.forward(x)",
+      },
+      py: {
+        init: [
+          "self.router = nn.Linear(n_in, n_experts, bias=False)",
+          "self.experts = nn.ModuleList([FeedForward(n_in, hidden) for _ in range(n_experts)])",
+          "self.aux_losses: list[torch.Tensor] = []",
+          "probs, weights, chosen = top_k_routing(self.router(x), self.top_k)  # (B, T, E), (B, T, K), (B, T, K)",
+          "self.aux_losses.append(load_balancing_loss(probs, chosen, self.aux_loss_coef))",
+          "return expert_mix(x, weights, chosen, self.experts)  # (B, T, C)",
+          "self.aux_loss = take_aux_losses(self)",
+          "def expert_mix(",
+        ],
+        forward: "self.ffwd(x)",
+      },
+    },
+    {
+      title: "one of 3 GELU experts, no load-balancing loss, dropout after the mix",
+      given: ffwd({ activation: "gelu", dropout: 0.1, moe: { experts: 3, topK: 1, auxLoss: 0 } }),
+      ts: {
+        init: [
+          'this.dropout = this.module("dropout", new Dropout(o.dropout));',
+          "const [, weights, chosen] = topKRouting(this.router.forward(x), this.topK); // (B, T, E), (B, T, K), (B, T, K)",
+          'return this.dropout.forward(expertMix(x, weights, chosen, this.experts, "gelu")); // (B, T, C)',
+        ],
+        forward: "this.ffwd.forward(x)",
+      },
+      py: {
+        init: [
+          "self.dropout = nn.Dropout(dropout)",
+          "_, weights, chosen = top_k_routing(self.router(x), self.top_k)  # (B, T, E), (B, T, K), (B, T, K)",
+          "return self.dropout(expert_mix(x, weights, chosen, self.experts))  # (B, T, C)",
+        ],
+        forward: "self.ffwd(x)",
+      },
+    },
   ],
   layer_norm: [
     {
@@ -401,6 +451,16 @@ describe("builders, through both serializers", () => {
     const ctx = new ModelContext(model);
     ctx.fieldsOf([mha({ name: "attn1" }), mha({ name: "attn2", heads: 2, headSize: 16 })]);
     expect(ctx.configSlots().map((s) => `${s.name}=${s.value}`)).toEqual(["block_size=8", "n_embd=32", "n_head_attn1=4", "head_size_attn1=8", "n_head_attn2=2", "head_size_attn2=16"]);
+  });
+
+  it("adds the aux loss only where a layer records one: experts without aux_loss leave the model's forward as it was", () => {
+    const without = fileWith(ffwd({ moe: { experts: 3, topK: 1, auxLoss: 0 } }));
+    const withLoss = fileWith(ffwd({ moe: { experts: 3, topK: 1, auxLoss: 0.01 } }));
+    for (const [file, has] of [[without, false], [withLoss, true]] as const) {
+      expect(emitModelFile(file).includes("takeAuxLoss"), "TypeScript").toBe(has);
+      expect(emitTorchModelFile(file).includes("take_aux_losses"), "Python").toBe(has);
+      expect(emitTorchModelFile(file).includes("aux_losses: list"), "Python's list").toBe(has);
+    }
   });
 
   it("adds nothing for dropout at rate 0", () => {

@@ -1,9 +1,11 @@
 // The IR's shapes, parameter names and counts, FLOPs and memory, against hand-computed values.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activationBytes, costs, countParams, namedParams, summaryRows } from "../../compiler/ir/analysis.js";
+import { activationBytes, activeParams, costs, countParams, namedParams, summaryRows } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { nodeDef } from "../../compiler/ir/nodes/index.js";
 import { loadSpec } from "../../compiler/spec/load.js";
+import { inspectReport } from "../../runtime/inspect-report.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
 const ir = (spec: string, sets: string[] = []) => lowerSpec(loadSpec(spec, { cwd: PROJECT_ROOT, sets }));
@@ -42,6 +44,50 @@ describe("parameter counts", () => {
     const mha = ir("test/parity/specs/llama.yaml", ["model.layers.1.body.0.body.0.body.1.kv_heads=4"]);
     const saved = 2 * (2 * 2 * (2 * 16 * 4) + 2 * 3 * 4 + 2 * 4 * 4);
     expect(costs(mha, { vocab: 65, T: 8 }).flopsPerToken - costs(llama, { vocab: 65, T: 8 }).flopsPerToken).toBe(saved);
+  });
+
+  it("counts a mixture of experts: the router and every expert, the parameters a token runs, and FLOPs for the K experts it runs", () => {
+    const moe = ir("test/parity/specs/moe.yaml");
+    // Per block: 4 SwiGLU experts of 3 × 16 × 24 and a router of 4 × 16, beside 2 RMSNorm gains and
+    // attention (query, key, value and output of 16 × 16, no biases). Then 3 GELU experts with biases
+    // (16 × 64 + 64 and 64 × 16 + 16) and their router of 3 × 16 after a layer norm.
+    const swiglu = 3 * 16 * 24;
+    const gelu = 16 * 64 + 64 + 64 * 16 + 16;
+    const block = 16 + 4 * 16 * 16 + 16 + 4 * 16 + 4 * swiglu;
+    const total = 65 * 16 + 2 * block + 2 * 16 + 3 * 16 + 3 * gelu + 16 + 16 * 65;
+    expect(countParams(moe, 65)).toBe(total);
+    // A token runs 2 of the 4 SwiGLU experts in each block and 1 of the 3 GELU experts.
+    expect(activeParams(moe, 65)).toBe(total - 2 * 2 * swiglu - 2 * gelu);
+    const names = namedParams(moe).map((p) => p.name);
+    expect(names.filter((n) => n.startsWith("blocks.0.ffwd."))).toEqual([
+      "blocks.0.ffwd.router.weight",
+      ...[0, 1, 2, 3].flatMap((i) => [`blocks.0.ffwd.experts.${i}.gate.weight`, `blocks.0.ffwd.experts.${i}.fc.weight`, `blocks.0.ffwd.experts.${i}.proj.weight`]),
+    ]);
+    // Each more expert per token costs one expert's FLOPs, plus its share of the weighted sum (2 per feature).
+    const top2 = ir("test/parity/specs/moe.yaml", ["model.layers.2.body.1.top_k=2"]);
+    const oneExpert = 2 * 2 * 16 * 64 + 64 + 64 + 16; // two products, bias, GELU and the output bias
+    expect(costs(top2, { vocab: 65, T: 8 }).flopsPerToken - costs(moe, { vocab: 65, T: 8 }).flopsPerToken).toBe(oneExpert + 2 * 16);
+    const last = moe.layers[2]!;
+    if (last.kind !== "residual" || last.body[1]?.kind !== "feed_forward") throw new Error("moe.yaml's third layer is a residual around the GELU experts");
+    // The router's product (2 · 16 · 3) and softmax (3 per expert), one expert, the weighted sum.
+    expect(nodeDef("feed_forward").cost(last.body[1], { vocab: 65, T: 8 }).flops).toBe(2 * 16 * 3 + 3 * 3 + oneExpert + 2 * 16);
+    // inspect says how many a token runs, and names the mixture in the kind column.
+    const report = inspectReport(loadSpec("test/parity/specs/moe.yaml", { cwd: PROJECT_ROOT }), moe, 65, 4);
+    expect(report).toContain(`active per token:      ${(total - 2 * 2 * swiglu - 2 * gelu).toLocaleString("en-US")} (the experts a token runs, the router's top_k)`);
+    expect(report).toMatch(/ffwd\s+feed_forward, 2 of 4 experts/);
+    expect(inspectReport(loadSpec("specs/11-gpt.yaml", { cwd: PROJECT_ROOT }), ir("specs/11-gpt.yaml"), 65, 4)).not.toContain("active per token");
+  });
+
+  it("hashes top_k's and aux_loss's defaults written out as the model without them", () => {
+    const hash = (keys: string): string => {
+      const layers = `  layers:\n    - kind: token_embedding\n    - kind: feed_forward\n      experts: 4\n${keys}    - kind: linear\n      out: vocab\n`;
+      const dir = tempFiles({ "a.yaml": `name: t\nmodel:\n  block_size: 8\n  n_embd: 16\n${layers}` });
+      return lowerSpec(loadSpec(join(dir, "a.yaml"))).modelHash;
+    };
+    const plain = hash("");
+    expect(hash("      top_k: 2\n      aux_loss: 0\n")).toBe(plain);
+    expect(hash("      top_k: 1\n")).not.toBe(plain);
+    expect(hash("      aux_loss: 0.01\n")).not.toBe(plain);
   });
 
   it("scales the vocabulary-sized tables with the vocabulary", () => {

@@ -7,6 +7,10 @@
 // Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
 import { describe, expect, it } from "vitest";
 import { models } from "../../generated/index.js";
+import { loadSpec } from "../../compiler/spec/load.js";
+import { resolveModel } from "../../runtime/model-source.js";
+import type { LanguageModel } from "../../runtime/nn/language-model.js";
+import { PROJECT_ROOT } from "../../runtime/paths.js";
 import { tf } from "../../runtime/nn/tf.js";
 import {
   causalAttention,
@@ -14,6 +18,7 @@ import {
   definedOps,
   dropout,
   embedding,
+  expertMix,
   gatedActivation,
   gelu,
   globalNorm,
@@ -42,6 +47,8 @@ const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>([]);
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
 const PROFILED = ["baby-gpt", "dropout", "modern"] as const;
+/** Specs outside specs/ profiled with them, for the ops no model of the ladder uses (a mixture of experts). */
+const PROFILED_SPECS = ["test/parity/specs/moe.yaml"] as const;
 
 function attentionInputs(B: number, T: number, C: number, H: number, D: number, withBias: boolean): Inputs {
   const inputs: Inputs = [[randn([B, T, C]), [B, T, C]]];
@@ -179,6 +186,40 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     });
   }
 
+  // A mixture of experts' MLPs: gated or not, with biases or without, one, two or every expert per token,
+  // and an expert no token chose (its gradients are zeros). chosen is a constant (routing's integers):
+  // the gradients are of x, the weights and every expert's matrices.
+  const mixCases = [
+    { B: 2, T: 7, C: 8, H: 12, E: 4, K: 2, activation: "silu", gated: true, bias: false, idle: -1 },
+    { B: 1, T: 9, C: 6, H: 10, E: 3, K: 1, activation: "gelu", gated: false, bias: true, idle: -1 },
+    { B: 2, T: 5, C: 8, H: 16, E: 4, K: 1, activation: "relu", gated: false, bias: true, idle: 3 },
+    { B: 1, T: 6, C: 4, H: 8, E: 3, K: 3, activation: "relu2", gated: true, bias: true, idle: -1 },
+  ] as const;
+  for (const { B, T, C, H, E, K, activation, gated, bias, idle } of mixCases) {
+    it(`expert mix, ${K} of ${E} ${gated ? "gated " : ""}${activation} experts${bias ? " with biases" : ""}${idle >= 0 ? ", one chosen by no token" : ""}: values and gradients`, async () => {
+      // Each token's K distinct experts, drawn from those a token may choose.
+      const allowed = Array.from({ length: E }, (_, e) => e).filter((e) => e !== idle);
+      const picks = data.randint(B * T * allowed.length, 1 << 30);
+      const chosen = new Int32Array(B * T * K);
+      for (let t = 0; t < B * T; t++) {
+        const order = allowed.map((e, i) => [picks[t * allowed.length + i]!, e] as const).sort((a, b) => a[0] - b[0]);
+        for (let k = 0; k < K; k++) chosen[t * K + k] = order[k]![1];
+      }
+      const per = gated ? 3 : 2;
+      const shapes = [...(gated ? [[H, C]] : []), [H, C], [C, H]];
+      const inputs: Inputs = [[randn([B, T, C]), [B, T, C]], [Float32Array.from(randn([B, T, K]), Math.abs), [B, T, K]]];
+      for (let e = 0; e < E; e++) for (const s of shapes) inputs.push([randn(s, 0.4), s]);
+      if (bias) for (let e = 0; e < E; e++) for (const s of shapes) inputs.push([randn([s[0]!], 0.2), [s[0]!]]);
+      const f = (x: tf.Tensor, w: tf.Tensor, ...p: tf.Tensor[]): tf.Tensor => {
+        const proj = (e: number, j: number) => ({ weight: p[e * per + j]!, bias: bias ? p[E * per + e * per + j] : undefined });
+        const experts = Array.from({ length: E }, (_, e) => ({ ...(gated ? { gate: proj(e, 0) } : {}), fc: proj(e, per - 2), proj: proj(e, per - 1) }));
+        return expertMix(x as tf.Tensor3D, w as tf.Tensor3D, tf.tensor3d(chosen, [B, T, K], "int32"), experts, activation);
+      };
+      await expectSame(valueAndGrads(f, inputs), 1e-5, 1e-6);
+      expect(pendingStashes()).toBe(0);
+    });
+  }
+
   // ---- a generated model ----
 
   async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number): Promise<number[][]> {
@@ -214,28 +255,37 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     });
   }
 
+  /** The kernels one training step of a model runs, on native. */
+  async function kernelsOfStep(model: LanguageModel, name: string): Promise<Set<string>> {
+    const params = model.namedParameters();
+    const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
+    const T = Math.min(16, model.blockSize);
+    const x = tf.tensor2d(data.randint(2 * T, 65), [2, T], "int32");
+    const profile = await tf.profile(async () => void (await trainStep(model, params, x, x, optimizer, 1e-3, 1)));
+    expect(pendingStashes(), name).toBe(0);
+    tf.dispose(x);
+    optimizer.dispose();
+    model.dispose();
+    return new Set(profile.kernels.map((k) => k.name));
+  }
+
   it("the trainer's step runs every op's kernel on native, none of the references' kernels, and frees every stash", async () => {
     await tf.setBackend("native");
     const ran = new Set<string>();
-    for (const name of PROFILED) {
-      const model = models[name].createModel({ vocabSize: 65, seed: 1 });
-      const params = model.namedParameters();
-      const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
-      const T = Math.min(16, model.blockSize);
-      const x = tf.tensor2d(data.randint(2 * T, 65), [2, T], "int32");
-      const profile = await tf.profile(async () => void (await trainStep(model, params, x, x, optimizer, 1e-3, 1)));
-      for (const k of profile.kernels) ran.add(k.name);
-      expect(pendingStashes(), name).toBe(0);
-      tf.dispose(x);
-      optimizer.dispose();
-      model.dispose();
+    for (const name of PROFILED) for (const k of await kernelsOfStep(models[name].createModel({ vocabSize: 65, seed: 1 }), name)) ran.add(k);
+    // What the references would run instead: attention's softmax and batched products, LayerNorm's
+    // moments, cross-entropy's one-hot targets, the embedding's gather, GELU's erf, the optimizer's square roots.
+    for (const k of ["Softmax", "BatchMatMul", "SquaredDifference", "OneHot", "GatherV2", "Sqrt", "Erf"]) expect(ran.has(k), k).toBe(false);
+    for (const path of PROFILED_SPECS) {
+      const { module } = await resolveModel(path, loadSpec(path, { cwd: PROJECT_ROOT }), { compile: false, sets: [] });
+      const kernels = await kernelsOfStep(module.createModel({ vocabSize: 65, seed: 1 }), path);
+      // The expert mix's reference would slice each expert's share out of the routing weights.
+      expect(kernels.has("Slice"), `${path}: Slice`).toBe(false);
+      for (const k of kernels) ran.add(k);
     }
     for (const op of nativeOps()) {
       expect(ran.has(op.name), op.name).toBe(true);
       if (op.gradName) expect(ran.has(op.gradName), op.gradName).toBe(true);
     }
-    // What the references would run instead: attention's softmax and batched products, LayerNorm's
-    // moments, cross-entropy's one-hot targets, the embedding's gather, GELU's erf, the optimizer's square roots.
-    for (const k of ["Softmax", "BatchMatMul", "SquaredDifference", "OneHot", "GatherV2", "Sqrt", "Erf"]) expect(ran.has(k), k).toBe(false);
   });
 });

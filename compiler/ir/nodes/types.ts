@@ -47,10 +47,22 @@ export interface FeedForwardNode {
   readonly gated: boolean;
   /** Biases on fc, gate and proj. */
   readonly bias: boolean;
-  /** Dropout after the second linear layer. */
+  /** Dropout after the second linear layer (with experts, after their weighted sum). */
   readonly dropout: number;
   /** The last projection starts at zero. */
   readonly zeroInit: boolean;
+  /** A mixture of experts: each expert is the MLP the keys above describe, behind a router. */
+  readonly moe?: MixtureOfExperts;
+}
+
+/** feed_forward's experts, top_k and aux_loss. */
+export interface MixtureOfExperts {
+  /** E: copies of the MLP, each with its own weights. */
+  readonly experts: number;
+  /** K: the experts each token runs, the router's K most probable. */
+  readonly topK: number;
+  /** α of the load-balancing loss added to the training loss (0: none). */
+  readonly auxLoss: number;
 }
 
 export interface LayerNormNode {

@@ -7,7 +7,7 @@ import Handlebars from "handlebars";
 import { LIBRARY } from "../../tree/library.js";
 import type { ClassDecl, Expr, Init, Make, ModuleFile } from "../../tree/nodes.js";
 import { OPS, type PyHelper } from "../../tree/ops/index.js";
-import { initHas, makesOf, visitFile, visitStmts } from "../../tree/walk.js";
+import { fileRecordsAuxLoss, initHas, makesOf, recordsAuxLoss, visitFile, visitStmts } from "../../tree/walk.js";
 import { inForward, pyLiteral, spellPy, spellPyStmts } from "./spell.js";
 import { pyComment, pyString } from "../../text/python.js";
 import { comment, docstring, docText, WIDTH } from "./text.js";
@@ -79,6 +79,20 @@ function initOf(style: ModuleFile["model"]["initStyle"], zeroRule: boolean): { h
 function usesZeroRule(file: ModuleFile): boolean {
   return [...file.classes.map((c) => c.init), file.model.init].some((init) => init.some((f) => f.kind === "module" && f.initRule === "zero"));
 }
+
+const TAKE_AUX_LOSSES: PyHelper = {
+  name: "take_aux_losses",
+  order: 85,
+  text: `def take_aux_losses(model: nn.Module) -> torch.Tensor | None:
+    """The auxiliary losses the model's layers recorded in the forward just run (a mixture of experts' load
+    balancing; a layer applied twice recorded two), summed, and each layer's list emptied for the next."""
+    losses: list[torch.Tensor] = []
+    for module in model.modules():
+        if hasattr(module, "aux_losses"):
+            losses += module.aux_losses
+            module.aux_losses = []
+    return torch.stack(losses).sum() if losses else None`,
+};
 
 type Classes = ReadonlyMap<string, ClassDecl>;
 
@@ -170,6 +184,9 @@ function initLines(init: readonly Init[], classes: Classes): string[] {
   });
 }
 
+/** The list a class whose forward records auxiliary losses keeps them in, until the model takes them. */
+const AUX_LOSSES_LINE = "self.aux_losses: list[torch.Tensor] = []  # what forward adds to the loss, until the model takes it";
+
 function renderClass(decl: ClassDecl, classes: Classes): string {
   const params = ["self", ...decl.params.map((p) => `${p.name}: ${p.float ? "float" : "int"}`)];
   if (takesConfig(decl)) params.splice(1, 0, "config: ModelConfig");
@@ -177,7 +194,7 @@ function renderClass(decl: ClassDecl, classes: Classes): string {
     name: decl.name,
     doc: docstring(docText(decl.doc), 4),
     signature: wrapCall("def __init__", params, ":", 4),
-    init: [...(keepsConfig(decl) ? ["self.config = config"] : []), ...initLines(decl.init, classes)],
+    init: [...(keepsConfig(decl) ? ["self.config = config"] : []), ...initLines(decl.init, classes), ...(decl.forward && recordsAuxLoss(decl.forward.body) ? [AUX_LOSSES_LINE] : [])],
     forward: decl.forward ? inForward(() => spellPyStmts(decl.forward!.body)) : undefined,
   }).trimEnd();
 }
@@ -201,6 +218,7 @@ function helpersOf(file: ModuleFile): PyHelper[] {
   }
   const init = initOf(file.model.initStyle, usesZeroRule(file)).helper;
   if (init) add(init);
+  if (fileRecordsAuxLoss(file)) add(TAKE_AUX_LOSSES);
   return [...found.values()].sort((a, b) => a.order - b.order);
 }
 
@@ -230,6 +248,7 @@ export function emitTorchModelFile(file: ModuleFile): string {
     doc: docstring(docText(file.model.doc), 4),
     init: initLines(file.model.init, classes),
     initLine: initOf(file.model.initStyle, usesZeroRule(file)).apply,
+    auxLoss: fileRecordsAuxLoss(file),
     forward: inForward(() => spellPyStmts(file.model.forward.body)),
   });
   return `${text.trimEnd()}\n`;

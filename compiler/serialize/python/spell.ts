@@ -117,6 +117,9 @@ export function spellPyStmts(body: readonly Stmt[], indent = 8): string[] {
         break;
       case "cache":
         break;
+      case "aux_loss":
+        out.push(pad + withComment(`self.aux_losses.append(${spellPy(s.value).text})`, s.comment));
+        break;
     }
   }
   return out;

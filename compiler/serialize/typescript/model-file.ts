@@ -7,12 +7,12 @@ import Handlebars from "handlebars";
 import { Project, StructureKind, VariableDeclarationKind, type ClassDeclarationStructure, type OptionalKind, type PropertyDeclarationStructure } from "ts-morph";
 import { LIBRARY } from "../../tree/library.js";
 import type { ClassDecl, Field, Forward, Init, Make, ModuleFile, Param } from "../../tree/nodes.js";
-import { initHas, makesOf } from "../../tree/walk.js";
+import { fileRecordsAuxLoss, initHas, makesOf } from "../../tree/walk.js";
 import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js";
 import { FORMAT, wrap } from "./format.js";
 import { freeNames } from "./free-names.js";
 import { initFunction } from "./init-functions.js";
-import { camel, noteLines, reassigned, spellExpr, spellStmts, tensorType, type TsScope } from "./spell.js";
+import { camel, noteLines, reassigned, spellExpr, spellStmts, tensorType, unpacked, type TsScope } from "./spell.js";
 
 export interface EmitOptions {
   /** Module specifier of the runtime's nn package, as seen from the emitted file. */
@@ -34,9 +34,11 @@ export const RUNTIME_VALUES: readonly string[] = [
   "causalAttention",
   "causalMask",
   "crossEntropy",
+  "expertMix",
   "gatedActivation",
   "gelu",
   "layerNorm",
+  "loadBalancingLoss",
   "multiHeadCausalAttention",
   "relu2",
   "rmsNorm",
@@ -46,6 +48,7 @@ export const RUNTIME_VALUES: readonly string[] = [
   "sinusoidalTable",
   "softcap",
   "tf",
+  "topKRouting",
 ];
 const RUNTIME_TYPES = ["KvCache", "ModelOptions", "ModelOutput"];
 
@@ -129,7 +132,7 @@ function initLines(init: readonly Init[], scope: TsScope, classes: Classes): str
       case "value":
         return [`${target} = ${spellExpr(f.value, scope)};`];
       case "unpack":
-        return [`const [${f.names.join(", ")}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${tsLineComment(f.comment)}` : ""}`];
+        return [`const [${unpacked(f.names)}] = ${spellExpr(f.value, scope)};${f.comment ? ` // ${tsLineComment(f.comment)}` : ""}`];
       case "note":
         return f.only === "python" ? [] : noteLines(f.text, f.verbatim === true);
     }
@@ -175,6 +178,16 @@ function helperClass(decl: ClassDecl, classes: Classes): ClassDeclarationStructu
         ]
       : [],
   };
+}
+
+/** The model forward's last lines: logits, and with targets the loss (and the layers' auxiliary losses). */
+function modelReturn(aux: boolean): string[] {
+  if (!aux) return ["return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };"];
+  return [
+    ...noteLines("What the layers added to the training loss in this forward (the experts' load balancing), summed: the trainer adds it to the cross-entropy and records it apart.", false),
+    "const aux = this.takeAuxLoss();",
+    "return targets ? { logits, loss: crossEntropy(logits, targets), aux } : { logits };",
+  ];
 }
 
 export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): string {
@@ -246,7 +259,7 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
           ...(model.forward.cache ? [{ name: "cache", type: "KvCache", hasQuestionToken: true }] : []),
         ],
         returnType: "ModelOutput",
-        statements: forwardBody(model.forward, scope, ["return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };"]),
+        statements: forwardBody(model.forward, scope, modelReturn(fileRecordsAuxLoss(file))),
       },
     ],
   });

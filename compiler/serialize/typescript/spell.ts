@@ -76,6 +76,11 @@ function spellArg(a: OpArg, scope: TsScope): string | readonly string[] | Exclud
   return a as Exclude<OpArg, Expr | readonly Expr[]>;
 }
 
+/** The names of an unpack's elements; "_" (a part the code does not read) is left out: `[, b]`. */
+export function unpacked(names: readonly string[]): string {
+  return names.map((n) => (n === "_" ? "" : n)).join(", ");
+}
+
 /** The tf type of a tensor of a rank. */
 export function tensorType(rank: 2 | 3 | 4): string {
   return `tf.Tensor${rank}D`;
@@ -118,7 +123,7 @@ export function spellStmts(body: readonly Stmt[], scope: TsScope, lets: Readonly
         out.push(withComment(`return ${spellExpr(s.value, scope)};`, s.comment));
         break;
       case "unpack":
-        out.push(withComment(`const [${s.names.join(", ")}] = ${spellExpr(s.value, scope)};`, s.comment));
+        out.push(withComment(`const [${unpacked(s.names)}] = ${spellExpr(s.value, scope)};`, s.comment));
         break;
       case "shape":
         out.push(`const [${s.names.join(", ")}] = ${spellExpr(s.of, scope)}.shape;`);
@@ -145,6 +150,9 @@ export function spellStmts(body: readonly Stmt[], scope: TsScope, lets: Readonly
         break;
       case "cache":
         out.push(withComment(`if (cache) ({ ${s.k}, ${s.v} } = cache.append(this, ${s.k}, ${s.v}${s.window ? `, ${spellExpr(s.window, scope)}` : ""}));`, s.comment));
+        break;
+      case "aux_loss":
+        out.push(withComment(`this.addAuxLoss(${spellExpr(s.value, scope)});`, s.comment));
         break;
     }
   }

@@ -2,6 +2,7 @@
 // serializers look an op up here to spell it; a builder builds a call with the constructors exported here.
 import { ACTIVATION, GATED_ACTIVATION, SOFTCAP } from "./activations.js";
 import { CAUSAL_ATTENTION, CAUSAL_MASK, MULTI_HEAD_CAUSAL_ATTENTION } from "./attention.js";
+import { EXPERT_MIX, LOAD_BALANCING_LOSS, TOP_K_ROUTING } from "./experts.js";
 import { LAYER_NORM, RMS_NORM } from "./norms.js";
 import type { OpDef } from "./op.js";
 import { EMBEDDING_ROWS, ROPE, ROTARY_TABLES, SINUSOIDAL_TABLE, TABLE_ROWS } from "./positions.js";
@@ -11,6 +12,7 @@ export type { OpDef, PyArgs, PyHelper, PyText, TsArgs } from "./op.js";
 export { PREC } from "./op.js";
 export { activation, gatedActivation, softcap } from "./activations.js";
 export { causalAttention, causalMask, multiHeadCausalAttention, type AttentionExtras } from "./attention.js";
+export { expertMix, loadBalancingLoss, topKRouting } from "./experts.js";
 export { layerNorm, rmsNorm } from "./norms.js";
 export { embeddingRows, rope, rotaryTables, sinusoidalTable, tableRows } from "./positions.js";
 export { add, matmul, mul, reshape, softmax, transpose } from "./tensor.js";
@@ -35,6 +37,9 @@ const ALL: readonly OpDef[] = [
   SINUSOIDAL_TABLE,
   EMBEDDING_ROWS,
   TABLE_ROWS,
+  TOP_K_ROUTING,
+  LOAD_BALANCING_LOSS,
+  EXPERT_MIX,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.map((o) => [o.name, o]));

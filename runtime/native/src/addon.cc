@@ -739,6 +739,79 @@ napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
   END();
 }
 
+// mlpActivation(x, y, activation)
+napi_value MlpActivation(napi_env env, napi_callback_info info) {
+  BEGIN("mlpActivation", 3);
+  const int64_t n = length(&a, 0, "x");
+  const float* x = f32(&a, 0, n, "x");
+  float* y = operand(&a, f32, 1, n, "y", "x", ShapeText{n});
+  const int32_t act = gated_act_of(&a, 2);
+  if (!a.failed) bk::mlp_activation(x, y, n, act);
+  END();
+}
+
+// mlpActivationGrad(x, dy, dx, activation)
+napi_value MlpActivationGrad(napi_env env, napi_callback_info info) {
+  BEGIN("mlpActivationGrad", 4);
+  const int64_t n = length(&a, 0, "x");
+  const float* x = f32(&a, 0, n, "x");
+  const float* dy = operand(&a, f32, 1, n, "dy", "x", ShapeText{n});
+  float* dx = operand(&a, f32, 2, n, "dx", "x", ShapeText{n});
+  const int32_t act = gated_act_of(&a, 3);
+  if (!a.failed) bk::mlp_activation_grad(x, dy, dx, n, act);
+  END();
+}
+
+// The rows of an expert mix: pos (operand p) as [N, K] rows into o (operand o) as [M, C]; every index in
+// [0, M), or reading o would go past its end.
+struct MixRows {
+  int64_t N, K, C, M;
+  const int32_t* pos;
+};
+MixRows mix_rows(Args* a, size_t o, size_t p, size_t k, size_t c) {
+  const int64_t K = num(a, k, "K"), C = num(a, c, "C");
+  const int64_t np = length(a, p, "pos"), no = length(a, o, "o");
+  if (!a->failed && (K == 0 ? np != 0 : np % K != 0))
+    fail(a, "pos has %lld elements, not a whole number of rows of K = %lld", static_cast<long long>(np), static_cast<long long>(K));
+  if (!a->failed && (C == 0 || no % C != 0))
+    fail(a, "o has %lld elements, not a whole number of rows of C = %lld", static_cast<long long>(no), static_cast<long long>(C));
+  MixRows r{K ? np / K : 0, K, C, C ? no / C : 0, nullptr};
+  r.pos = i32(a, p, np, "pos");
+  if (!a->failed) {
+    for (int64_t i = 0; i < np; ++i) {
+      if (r.pos[i] < 0 || r.pos[i] >= r.M) {
+        fail(a, "pos[%lld] = %d is not a row of o (%lld rows)", static_cast<long long>(i), r.pos[i], static_cast<long long>(r.M));
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+// expertCombine(o, pos, w|null, y, K, C)
+napi_value ExpertCombine(napi_env env, napi_callback_info info) {
+  BEGIN("expertCombine", 6);
+  const MixRows r = mix_rows(&a, 0, 1, 4, 5);
+  const float* o = f32(&a, 0, mul(&a, r.M, r.C), "o");
+  const float* w = is_null(&a, 2) ? nullptr : operand(&a, f32, 2, mul(&a, r.N, r.K), "w", "pos", ShapeText{r.N, r.K});
+  float* y = operand(&a, f32, 3, mul(&a, r.N, r.C), "y", "[pos rows, C]", ShapeText{r.N, r.C});
+  if (!a.failed) bk::expert_combine(o, r.pos, w, y, r.N, r.K, r.C);
+  END();
+}
+
+// expertCombineGrad(o, pos, w, dy, dO, dw, K, C)
+napi_value ExpertCombineGrad(napi_env env, napi_callback_info info) {
+  BEGIN("expertCombineGrad", 8);
+  const MixRows r = mix_rows(&a, 0, 1, 6, 7);
+  const float* o = f32(&a, 0, mul(&a, r.M, r.C), "o");
+  const float* w = operand(&a, f32, 2, mul(&a, r.N, r.K), "w", "pos", ShapeText{r.N, r.K});
+  const float* dy = operand(&a, f32, 3, mul(&a, r.N, r.C), "dy", "[pos rows, C]", ShapeText{r.N, r.C});
+  float* dO = operand(&a, f32, 4, mul(&a, r.M, r.C), "dO", "o", ShapeText{r.M, r.C});
+  float* dw = operand(&a, f32, 5, mul(&a, r.N, r.K), "dw", "pos", ShapeText{r.N, r.K});
+  if (!a.failed) bk::expert_combine_grad(o, r.pos, w, dy, dO, dw, r.N, r.K, r.C);
+  END();
+}
+
 // crossEntropy(logits, targets, probs, V) -> mean loss (0 over no rows, as tf.mean of nothing)
 napi_value CrossEntropy(napi_env env, napi_callback_info info) {
   BEGIN("crossEntropy", 4);
@@ -1098,7 +1171,7 @@ napi_value BlasName(napi_env env, napi_callback_info) { return string(env, bk::b
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 5;
+constexpr int32_t kAbi = 6;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {
@@ -1137,6 +1210,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"geluGrad", GeluGrad},
       {"gatedActivation", GatedActivation},
       {"gatedActivationGrad", GatedActivationGrad},
+      {"mlpActivation", MlpActivation},
+      {"mlpActivationGrad", MlpActivationGrad},
+      {"expertCombine", ExpertCombine},
+      {"expertCombineGrad", ExpertCombineGrad},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyGrad", CrossEntropyGrad},
       {"mhaAttentionDropout", MhaAttentionDropout},

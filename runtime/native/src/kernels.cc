@@ -994,6 +994,83 @@ void gated_activation_grad(const float* gate, const float* up, const float* dy, 
 
 namespace {
 
+template <typename F>
+void act_fwd_serial(const float* x, float* y, int64_t n, F f) {
+  const float* __restrict xs = x;
+  float* __restrict o = y;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) o[i] = f(xs[i]).act;
+}
+
+template <typename F>
+void act_bwd_serial(const float* x, const float* dy, float* dx, int64_t n, F f) {
+  const float* __restrict xs = x;
+  const float* __restrict d = dy;
+  float* __restrict o = dx;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) o[i] = d[i] * f(xs[i]).slope;
+}
+
+}  // namespace
+
+void mlp_activation(const float* x, float* y, int64_t n, int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { act_fwd_serial(x + b, y + b, e - b, f); });
+  });
+}
+
+void mlp_activation_grad(const float* x, const float* dy, float* dx, int64_t n, int32_t act) {
+  with_gated_act(act, [&](auto f) {
+    par(n, parts_for(n, kElementsPerPart), [&](int64_t b, int64_t e, int64_t) { act_bwd_serial(x + b, dy + b, dx + b, e - b, f); });
+  });
+}
+
+// ---- a mixture of experts' weighted sum (runtime/ops/expert-mix.ts) ----
+
+void expert_combine(const float* o, const int32_t* pos, const float* w, float* y, int64_t N, int64_t K, int64_t C) {
+  par(N, parts_for(N * K * C, kElementsPerPart), [&](int64_t n0, int64_t n1, int64_t) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float* __restrict yr = y + n * C;
+      for (int64_t k = 0; k < K; ++k) {
+        const float wk = w ? w[n * K + k] : 1.0f;
+        const float* __restrict ok = o + static_cast<int64_t>(pos[n * K + k]) * C;
+        if (k == 0) {
+#pragma omp simd
+          for (int64_t j = 0; j < C; ++j) yr[j] = wk * ok[j];
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < C; ++j) yr[j] += wk * ok[j];
+        }
+      }
+      if (K == 0) std::memset(yr, 0, sizeof(float) * C);
+    }
+  });
+}
+
+void expert_combine_grad(const float* o, const int32_t* pos, const float* w, const float* dy, float* dO, float* dw,
+                         int64_t N, int64_t K, int64_t C) {
+  par(N, parts_for(N * K * C, kElementsPerPart), [&](int64_t n0, int64_t n1, int64_t) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* __restrict d = dy + n * C;
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t p = pos[n * K + k];
+        const float* __restrict ok = o + p * C;
+        float* __restrict dok = dO + p * C;
+        const float wk = w[n * K + k];
+        // The dot product in double, as reductions here are summed: C terms of either sign.
+        double s = 0.0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < C; ++j) s += static_cast<double>(d[j] * ok[j]);
+        dw[n * K + k] = static_cast<float>(s);
+#pragma omp simd
+        for (int64_t j = 0; j < C; ++j) dok[j] = wk * d[j];
+      }
+    }
+  });
+}
+
+namespace {
+
 double cross_entropy_rows(const float* logits, const int32_t* targets, float* probs, int64_t r0, int64_t r1, int64_t V) {
   // Rows in chunks, each loop over the whole chunk (row maxima, exponentials, sums and scaling, losses):
   // with a short row (65 characters) the loops' set-up cost is what a row-at-a-time loop spends most on.

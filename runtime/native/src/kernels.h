@@ -177,6 +177,21 @@ void gated_activation(const float* gate, const float* up, float* y, int64_t n, i
 void gated_activation_grad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n,
                            int32_t act);
 
+// One activation (a GatedAct code) of n values, y = act(x), and its gradient dx = dy * act'(x): the
+// ungated MLP's middle, where the activation is not one of the tf ops the backend already has (the
+// experts of a mixture run it on their own rows).
+void mlp_activation(const float* x, float* y, int64_t n, int32_t act);
+void mlp_activation_grad(const float* x, const float* dy, float* dx, int64_t n, int32_t act);
+
+// A mixture of experts' weighted sum (runtime/ops/expert-mix.ts): the experts' outputs o [M, C], one row
+// per (token, choice) grouped by expert, and pos [N, K] the row of token n's k-th choice. y [N, C] =
+// sum over k of w[n, k] * o[pos[n, k]] (w null: weights of 1, which sums the rows of a gradient back
+// onto their tokens). Each row of o is one choice's, so pos holds no row twice.
+void expert_combine(const float* o, const int32_t* pos, const float* w, float* y, int64_t N, int64_t K, int64_t C);
+// Its gradient: dw [N, K] = dy[n] . o[pos[n, k]], and dO [M, C] with row pos[n, k] = w[n, k] * dy[n].
+void expert_combine_grad(const float* o, const int32_t* pos, const float* w, const float* dy, float* dO, float* dw,
+                         int64_t N, int64_t K, int64_t C);
+
 // Mean cross-entropy of logits [rows, V] against integer targets. Writes the row-wise softmax to
 // probs (kept for the backward pass) and returns the loss.
 double cross_entropy(const float* logits, const int32_t* targets, float* probs, int64_t rows, int64_t V);
