@@ -16,9 +16,11 @@ export { LINEAR, linear } from "./linear.js";
 export { OPTIMIZER_STEP, optimizerStep, type OptimizerStepAttrs } from "./optimizer-step.js";
 export { RMS_NORM, rmsNorm, type RmsNormAttrs } from "./rms-norm.js";
 export { ROPE, rope, rotaryTables, type RopeAttrs } from "./rope.js";
+export { type ScoreShaping } from "./score-shaping.js";
 // For backends (the stash their kernels keep for the gradient) and tests (the op list, the stashes still
 // held, the references on demand); the ops' own files take the rest from op.ts.
 export {
+  declareExtensions,
   definedOps,
   gradientStash,
   keepTensorInfos,
