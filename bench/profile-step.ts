@@ -209,7 +209,8 @@ async function profileBackend(name: BackendName): Promise<void> {
     }
     const ratios = referenceMs.map((ms, i) => ms / kernelMs[i]!).sort((a, b) => a - b);
     versusNote =
-      `whole step with ${versus.join(", ")} as kernels: median ${medianOf(kernelMs).toFixed(1)} ms; as references: median ${medianOf(referenceMs).toFixed(1)} ms; ` +
+      `whole step with ${versus.join(", ")} as kernels: median ${medianOf(kernelMs).toFixed(1)} ms, min ${Math.min(...kernelMs).toFixed(1)} ms; ` +
+      `as references: median ${medianOf(referenceMs).toFixed(1)} ms, min ${Math.min(...referenceMs).toFixed(1)} ms; ` +
       `paired ratio reference / kernel: median ${medianOf(ratios).toFixed(2)} (range ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)} over ${pairs} rounds of ${perRound} steps each way)`;
   }
   optimizer.dispose();
