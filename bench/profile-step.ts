@@ -7,12 +7,20 @@
 //
 //   node --import tsx bench/profile-step.ts [--backends native,wasm,cpu] [--model baby-gpt]
 //                                           [--module path/to/model.ts] [--batch 12] [--iters 10] [--seconds 2] [--top 40]
+//                                           [--spec path/to/spec.yaml [--set key=value ...]]
+//                                           [--vs-reference OP[,OP...] [--pairs 12]]
 //
 // Timing runs at least --iters steps and, for fast backends, goes on until --seconds have passed (at most
 // 500 steps), so that a 30 ms step is timed over dozens of steps and a 5 s one over a few.
 //
 // --module loads a model file instead of a generated one (any module exporting createModel and config,
-// such as a hand-edited copy of a generated model).
+// such as a hand-edited copy of a generated model). --spec takes the model a spec describes, with --set's
+// overrides as `train` applies them (say a test spec at a realistic width: --set model.n_embd=128).
+//
+// --vs-reference times whole training steps with the named ops' kernels against the same steps with
+// those kernels unregistered, so that the ops' references run there (as on a backend without them, or
+// as before a kernel implemented an attr the spec sets): rounds of a few steps each way, in turn, and
+// the ratio of each round's pair, so that a machine whose load drifts still gives a fair ratio.
 //
 // Kernels that run inside another kernel (a tf.customGrad op such as fusedMatMul runs its kernels inside
 // its own scope) are timed twice by tf.profile: once themselves and once in the scope that ran them. The
@@ -21,8 +29,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { loadSpec } from "../compiler/index.js";
 import { selectBackend, type BackendName } from "../runtime/backend/select.js";
+import { resolveModel } from "../runtime/model-source.js";
 import { tf } from "../runtime/nn/tf.js";
+import { definedOps } from "../runtime/ops/index.js";
 import { Optimizer } from "../runtime/train/optimizer.js";
 import { trainStep } from "../runtime/train/step.js";
 import { models, type ModelName } from "../generated/index.js";
@@ -36,14 +47,20 @@ const { values: opts } = parseArgs({
     iters: { type: "string", default: "10" },
     seconds: { type: "string", default: "2" },
     top: { type: "string", default: "40" },
+    spec: { type: "string" },
+    set: { type: "string", multiple: true, default: [] },
+    "vs-reference": { type: "string" },
+    pairs: { type: "string", default: "12" },
   },
 });
 
 type ModelEntry = (typeof models)[ModelName];
-const modelName = opts.module ?? opts.model;
-const found: ModelEntry | undefined = opts.module
-  ? ((await import(pathToFileURL(resolve(opts.module)).href)) as ModelEntry)
-  : models[opts.model as ModelName];
+const modelName = opts.spec ? `${opts.spec}${opts.set.length ? ` (--set ${opts.set.join(" ")})` : ""}` : (opts.module ?? opts.model);
+const found: ModelEntry | undefined = opts.spec
+  ? ((await resolveModel(resolve(opts.spec), loadSpec(opts.spec, { sets: opts.set }), { compile: false, sets: opts.set })).module as unknown as ModelEntry)
+  : opts.module
+    ? ((await import(pathToFileURL(resolve(opts.module)).href)) as ModelEntry)
+    : models[opts.model as ModelName];
 if (!found) throw new Error(`unknown model ${opts.model}; one of ${Object.keys(models).join(", ")}`);
 const entry: ModelEntry = found;
 const batch = Number(opts.batch);
@@ -53,6 +70,22 @@ const seconds = Number(opts.seconds);
 const keepTiming = (done: number, since: number): boolean => done < iters || (done < 500 && performance.now() - since < seconds * 1000);
 const top = Number(opts.top);
 const vocabSize = 65;
+const pairs = Number(opts.pairs);
+/** The ops whose kernels --vs-reference times against their references. */
+const versus = (opts["vs-reference"] ?? "").split(",").filter(Boolean);
+const opNames = new Set(definedOps().map((op) => op.name));
+for (const name of versus) if (!opNames.has(name)) throw new Error(`--vs-reference: no op ${name}; one of ${[...opNames].join(", ")}`);
+
+/** Runs f with these ops' kernels (forward and gradient) unregistered from the backend, so that their references run. */
+async function withReferences<T>(ops: readonly string[], backend: string, f: () => Promise<T>): Promise<T> {
+  const kernels = ops.flatMap((name) => [tf.getKernel(name, backend), tf.getKernel(`${name}Grad`, backend)]).filter((k) => k !== undefined);
+  for (const k of kernels) tf.unregisterKernel(k.kernelName, backend);
+  try {
+    return await f();
+  } finally {
+    for (const k of kernels) tf.registerKernel(k);
+  }
+}
 
 /**
  * CPU time (in clock ticks) that other processes used, so far: busy time of the whole machine minus this
@@ -158,6 +191,28 @@ async function profileBackend(name: BackendName): Promise<void> {
     const after = othersCpuTicks();
     if (before !== undefined && after !== undefined && after - before <= 1) fullQuiet.push(ms);
   }
+  let versusNote = "";
+  if (versus.length > 0) {
+    // Rounds of a few whole steps with the kernels, then as many with the references, in turn.
+    const perRound = 3;
+    const timeSteps = async (): Promise<number> => {
+      const s = performance.now();
+      for (let i = 0; i < perRound; i++) await trainStep(model, params, x, y, optimizer, 1e-3, 1);
+      return (performance.now() - s) / perRound;
+    };
+    await withReferences(versus, info.tfjsName, timeSteps); // the references' first calls (their caches, JIT)
+    const kernelMs: number[] = [];
+    const referenceMs: number[] = [];
+    for (let r = 0; r < pairs; r++) {
+      kernelMs.push(await timeSteps());
+      referenceMs.push(await withReferences(versus, info.tfjsName, timeSteps));
+    }
+    const ratios = referenceMs.map((ms, i) => ms / kernelMs[i]!).sort((a, b) => a - b);
+    versusNote =
+      `whole step with ${versus.join(", ")} as kernels: median ${medianOf(kernelMs).toFixed(1)} ms, min ${Math.min(...kernelMs).toFixed(1)} ms; ` +
+      `as references: median ${medianOf(referenceMs).toFixed(1)} ms, min ${Math.min(...referenceMs).toFixed(1)} ms; ` +
+      `paired ratio reference / kernel: median ${medianOf(ratios).toFixed(2)} (range ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)} over ${pairs} rounds of ${perRound} steps each way)`;
+  }
   optimizer.dispose();
   const fullNote = `whole step (forward, backward, clip, AdamW): median ${medianOf(full).toFixed(1)} ms, min ${Math.min(...full).toFixed(1)} ms` + (fullQuiet.length > 0 ? `; quiet-step median ${medianOf(fullQuiet).toFixed(1)} ms (${fullQuiet.length} of ${full.length} steps)` : "");
 
@@ -168,6 +223,7 @@ async function profileBackend(name: BackendName): Promise<void> {
       `${quietNote} | profiled step ${profiledMs.toFixed(1)} ms, ${kernelCalls} kernel calls, kernel time ${kernelMs.toFixed(1)} ms`,
   );
   console.log(fullNote);
+  if (versusNote) console.log(versusNote);
   console.log("");
   console.log(`${"kernel".padEnd(32)} ${"calls".padStart(6)} ${"total ms".padStart(10)} ${"share".padStart(7)}`);
   for (const r of sorted.slice(0, top)) {

@@ -71,7 +71,16 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 6;
+export const ADDON_ABI = 7;
+
+/**
+ * The score shaping an attention binding takes after its own arguments (runtime/ops/score-shaping.ts;
+ * none: the causal mask alone): the window (0: none), one ALiBi slope per query head (null: no bias), the
+ * cap (0: none), and capGrad, laid out as the weights p, where the forward call writes 1 − tanh² of the
+ * capped scores and the gradient reads it (required there with a cap; null forward when no gradient
+ * follows).
+ */
+export type ShapingArgs = [] | [window: number, slopes: Float64Array | null, softcap: number, capGrad: Float32Array | null];
 
 export interface NativeAddon {
   readonly abi: number;
@@ -149,7 +158,7 @@ export interface NativeAddon {
    * [B, H, KV, Tq, Tk, D] (KV divides H; Tk ≥ Tq, the queries the last Tq positions) into out
    * [B, H, Tq, D], with p [B, H, Tq, Tk] the weights before dropout and mask (or null) the keep flags.
    */
-  causalAttention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, params: Int32Array, scale: number): void;
+  causalAttention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, params: Int32Array, scale: number, ...shaping: ShapingArgs): void;
   /** dq as q; dk and dv as k and v, summed over the query heads each kv head serves. */
   causalAttentionGrad(
     q: Float32Array,
@@ -164,6 +173,7 @@ export interface NativeAddon {
     dv: Float32Array,
     params: Int32Array,
     scale: number,
+    ...shaping: ShapingArgs
   ): void;
   /**
    * Rotary position embedding of x [N, T, hs] (N = B·H) into y, params [N, T, hs, P, half, offset]: the
@@ -181,7 +191,7 @@ export interface NativeAddon {
    * with dropout on the attention weights: mask [B, H, T, T] holds tf.dropout's keep flags
    * (headDropoutMasks), p the weights before dropout. A null mask means no dropout.
    */
-  mhaAttentionDropout(qkv: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, B: number, T: number, H: number, D: number, scale: number): void;
+  mhaAttentionDropout(qkv: Float32Array, out: Float32Array, p: Float32Array, mask: Uint8Array | null, keep: number, B: number, T: number, H: number, D: number, scale: number, ...shaping: ShapingArgs): void;
   mhaAttentionDropoutGrad(
     qkv: Float32Array,
     p: Float32Array,
@@ -195,6 +205,7 @@ export interface NativeAddon {
     H: number,
     D: number,
     scale: number,
+    ...shaping: ShapingArgs
   ): void;
   /** Each head's tf.dropout keep flags for its weights [B, T, T], head h drawn from seeds[h]: mask [B, H, T, T]. */
   headDropoutMasks(seeds: Float64Array, mask: Uint8Array, B: number, H: number, T: number, keep: number): void;

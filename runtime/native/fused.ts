@@ -4,6 +4,8 @@
 // and on a model as small as the baby GPT the engine's work per call (tape, bookkeeping, tensor objects)
 // weighs as much as the arithmetic. One kernel forward and one backward per layer removes most of that.
 // The multi-head kernel also projects x for all heads with one matrix product instead of three per head.
+// Both attention kernels implement the ops' score shaping (a sliding window, ALiBi slopes, a score cap:
+// the extensions they declare), so that a shaped spec trains on them rather than on the references.
 //
 // What a gradient kernel needs travels in the op layer's GradientStash (runtime/ops/op.ts), present in
 // the attrs while the tape records: the forward kernel leaves there its inputs' arrays, marked in the
@@ -16,6 +18,7 @@ import { tf } from "../nn/tf.js";
 import {
   CAUSAL_ATTENTION,
   CROSS_ENTROPY,
+  declareExtensions,
   DROPOUT,
   EMBEDDING,
   EXPERT_MIX,
@@ -36,8 +39,9 @@ import {
   type Op,
   type RmsNormAttrs,
   type RopeAttrs,
+  type ScoreShaping,
 } from "../ops/index.js";
-import { GatedActivation, UnaryOp, type NativeAddon } from "./addon.js";
+import { GatedActivation, UnaryOp, type NativeAddon, type ShapingArgs } from "./addon.js";
 import { allocF32, allocU8, noteReleased, release, releaseU8, retain } from "./pool.js";
 import { f32, i32, sizeOf } from "./storage.js";
 
@@ -322,6 +326,33 @@ function mhaAttrs(attrs: NamedAttrMap | undefined): MultiHeadAttentionAttrs {
   return attrs as unknown as MultiHeadAttentionAttrs;
 }
 
+/** Both attention ops implement their score shaping (a window, ALiBi slopes, a cap) in the kernels. */
+const SHAPING_EXTENSIONS = ["window", "alibiSlopes", "softcap"] as const;
+
+/**
+ * The score shaping's arguments to an attention binding (addon.ts ShapingArgs). capGrad is the cap's
+ * derivative at every weight (n of them), which the gradient reads: allocated by the forward kernel where
+ * there is a cap and a gradient will run (`keep`), else null.
+ */
+function shapingArgs(shaping: ScoreShaping, n: number, keep: boolean): ShapingArgs {
+  const slopes = shaping.alibiSlopes.length > 0 ? Float64Array.from(shaping.alibiSlopes) : null;
+  return [shaping.window, slopes, shaping.softcap, keep && shaping.softcap > 0 ? allocF32(n) : null];
+}
+
+/** The forward call's shaping arguments again, for its gradient, with the capGrad it kept. */
+function savedShaping(s: Saved, shaping: ScoreShaping): ShapingArgs {
+  const slopes = shaping.alibiSlopes.length > 0 ? Float64Array.from(shaping.alibiSlopes) : null;
+  return [shaping.window, slopes, shaping.softcap, s.f["capGrad"] ?? null];
+}
+
+/** Keeps the capGrad a forward call wrote for its gradient (or frees it when no gradient follows). */
+function keepCapGrad(s: Saved | undefined, shaping: ShapingArgs): void {
+  const capGrad = shaping.length === 4 ? shaping[3] : null;
+  if (!capGrad) return;
+  if (s) keepOwned(s, "capGrad", capGrad);
+  else noteReleased(capGrad);
+}
+
 // All heads of a multi-head causal self-attention, from x and every head's projections: inputs x, w0..,
 // b0.. in the order q0, k0, v0, q1, ... One GEMM projects x to every head's q, k and v at once (instead
 // of 3 per head); the heads' outputs come out side by side, already concatenated. With a dropout rate,
@@ -332,6 +363,7 @@ const multiHeadAttention = define(MULTI_HEAD_ATTENTION.name, (b, { inputs, attrs
   const { heads: H, headSize: D, scale, dropoutRate, seeds } = mhaAttrs(attrs);
   const keep = 1 - dropoutRate;
   const hasBias = inputs["b0"] !== undefined;
+  const recording = gradientStash(attrs) !== undefined;
   const x = inputs["x"]!;
   const C = x.shape[x.shape.length - 1]!;
   const T = x.shape[x.shape.length - 2]!;
@@ -355,8 +387,10 @@ const multiHeadAttention = define(MULTI_HEAD_ATTENTION.name, (b, { inputs, attrs
     mask = allocU8(B * H * T * T);
     addon.headDropoutMasks(Float64Array.from(seeds), mask, B, H, T, keep);
   }
-  addon.mhaAttentionDropout(qkv, o, p, mask, keep, B, T, H, D, scale);
+  const shaping = shapingArgs(mhaAttrs(attrs), B * H * T * T, recording);
+  addon.mhaAttentionDropout(qkv, o, p, mask, keep, B, T, H, D, scale, ...shaping);
   const s = savedOf(attrs);
+  keepCapGrad(s, shaping);
   if (s) {
     keepInput(s, "x", xv, x.shape);
     if (hasBias) s.shapes["bias"] = [W];
@@ -390,7 +424,7 @@ const multiHeadAttentionGrad = define(MULTI_HEAD_ATTENTION.gradName!, (b, { inpu
   const W = 3 * H * D;
   const dqkv = allocF32(rows * W);
   const scratch = allocF32(T * T);
-  addon.mhaAttentionDropoutGrad(s.f["qkv"]!, s.f["p"]!, s.u["mask"] ?? null, keep, values(b, inputs["dy"], "dy"), dqkv, scratch, B, T, H, D, scale);
+  addon.mhaAttentionDropoutGrad(s.f["qkv"]!, s.f["p"]!, s.u["mask"] ?? null, keep, values(b, inputs["dy"], "dy"), dqkv, scratch, B, T, H, D, scale, ...savedShaping(s, mhaAttrs(attrs)));
   noteReleased(scratch);
   const dx = allocF32(rows * C);
   gemm(dqkv, s.f["wcat"]!, dx, null, rows, C, W, false, false);
@@ -433,8 +467,10 @@ const causalAttention = define(CAUSAL_ATTENTION.name, (b, { inputs, attrs }) => 
     mask = allocU8(B * H * Tq * Tk);
     addon.dropoutMask(mask, seed, keep);
   }
-  addon.causalAttention(qv, kv, vv, out, p, mask, keep, params, scale);
+  const shaping = shapingArgs(attrs as unknown as CausalAttentionAttrs, B * H * Tq * Tk, gradientStash(attrs) !== undefined);
+  addon.causalAttention(qv, kv, vv, out, p, mask, keep, params, scale, ...shaping);
   const s = savedOf(attrs);
+  keepCapGrad(s, shaping);
   if (s) {
     keepInput(s, "q", qv, q!.shape);
     keepInput(s, "k", kv, k!.shape);
@@ -462,7 +498,8 @@ const causalAttentionGrad = define(CAUSAL_ATTENTION.gradName!, (b, { inputs, att
   const dk = allocF32(B * KV * Tk * D);
   const dv = allocF32(B * KV * Tk * D);
   const dout = values(b, inputs["dy"], "dy");
-  addon.causalAttentionGrad(s.f["q"]!, s.f["k"]!, s.f["v"]!, s.f["p"]!, s.u["mask"] ?? null, 1 - dropoutRate, dout, dq, dk, dv, Int32Array.of(B, H, KV, Tq, Tk, D), scale);
+  const shaping = savedShaping(s, attrs as unknown as CausalAttentionAttrs);
+  addon.causalAttentionGrad(s.f["q"]!, s.f["k"]!, s.f["v"]!, s.f["p"]!, s.u["mask"] ?? null, 1 - dropoutRate, dout, dq, dk, dv, Int32Array.of(B, H, KV, Tq, Tk, D), scale, ...shaping);
   return [make(b, qShape.slice(), dq), make(b, kShape.slice(), dk), make(b, s.shapes["v"]!.slice(), dv)];
 });
 
@@ -770,5 +807,7 @@ export function registerFusedKernels(a: NativeAddon): void {
   kernels.push(gatedActivation, gatedActivationGrad, causalAttention, causalAttentionGrad, rope, ropeGrad);
   kernels.push(crossEntropy, crossEntropyGrad, embedding, embeddingGrad, dropoutKernel, dropoutGrad, expertMix, expertMixGrad);
   for (const k of kernels) tf.registerKernel(k);
+  declareExtensions(MULTI_HEAD_ATTENTION, BACKEND, SHAPING_EXTENSIONS);
+  declareExtensions(CAUSAL_ATTENTION, BACKEND, SHAPING_EXTENSIONS);
   registered = true;
 }

@@ -18,9 +18,11 @@ export { OPTIMIZER_STEP, optimizerStep, type OptimizerStepAttrs } from "./optimi
 export { RMS_NORM, rmsNorm, type RmsNormAttrs } from "./rms-norm.js";
 export { ROPE, rope, rotaryTables, type RopeAttrs } from "./rope.js";
 export { choiceMargins, loadBalancingLoss, recordRouting, topKRouting, type RoutingRecord } from "./routing.js";
+export { type ScoreShaping } from "./score-shaping.js";
 // For backends (the stash their kernels keep for the gradient) and tests (the op list, the stashes still
 // held, the references on demand); the ops' own files take the rest from op.ts.
 export {
+  declareExtensions,
   definedOps,
   gradientStash,
   keepTensorInfos,

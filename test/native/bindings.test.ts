@@ -1,7 +1,7 @@
 // The N-API bindings' own defences (runtime/native/src/addon.cc), called directly: every array must have
 // exactly the length the other operands' shapes give (cross-entropy logits against their targets,
-// attention's projections, weights, gradients and dropout flags against [B, T, H, D], a bias against its
-// width, ...), and a mismatch is an Error naming the op and the shapes, thrown before anything is read or written; sizes are whole numbers whose products cannot
+// attention's projections, weights, gradients, dropout flags, ALiBi slopes and the cap's derivative
+// against [B, T, H, D], a bias against its width, ...), and a mismatch is an Error naming the op and the shapes, thrown before anything is read or written; sizes are whole numbers whose products cannot
 // overflow; a scratch allocation that fails is an Error too, after which the next call works. Also
 // LayerNorm's statistics at a large offset, where a float32 mean loses the low bits of every value.
 import { describe, expect, it } from "vitest";
@@ -132,6 +132,54 @@ describe.skipIf(skipReason)(`native bindings${skipReason ? ` (skipped: ${skipRea
       () =>
         addon.causalAttentionGrad(f32(32), f32(16), f32(16), f32(64), null, 1, f32(32), new Float32Array(32), new Float32Array(32), new Float32Array(16), Int32Array.of(1, 4, 2, 4, 4, 2), 1),
       /causalAttentionGrad: dk has 32 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 16/,
+    ],
+    // Score shaping (window, slopes, softcap, capGrad after an attention call's own arguments).
+    [
+      "causalAttention ALiBi slopes for the kv heads instead of the query heads",
+      () => addon.causalAttention(f32(32), f32(16), f32(16), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1, 0, Float64Array.of(0.5, 0.25), 0, null),
+      /causalAttention: slopes has 2 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 4/,
+    ],
+    [
+      "causalAttention ALiBi slopes as float32",
+      () => addon.causalAttention(f32(32), f32(16), f32(16), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1, 0, f32(4) as unknown as Float64Array, 0, null),
+      /causalAttention: slopes is a Float32Array, expected a Float64Array/,
+    ],
+    [
+      "causalAttention an ALiBi slope that is not a number",
+      () => addon.causalAttention(f32(32), f32(16), f32(16), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1, 0, Float64Array.of(0.5, Number.NaN, 0.1, 0.1), 0, null),
+      /causalAttention: slopes\[1\] is nan, expected a finite number/,
+    ],
+    [
+      "causalAttention the cap's derivative for another key count",
+      () => addon.causalAttention(f32(32), f32(16), f32(16), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1, 0, null, 2, new Float32Array(48)),
+      /causalAttention: capGrad has 48 elements, but \[B, H, KV, Tq, Tk, D\] \[1, 4, 2, 4, 4, 2\] needs 64/,
+    ],
+    [
+      "causalAttentionGrad with a cap but without the cap's derivative",
+      () =>
+        addon.causalAttentionGrad(f32(32), f32(16), f32(16), f32(64), null, 1, f32(32), new Float32Array(32), new Float32Array(16), new Float32Array(16), Int32Array.of(1, 4, 2, 4, 4, 2), 1, 0, null, 2, null),
+      /causalAttentionGrad: with a softcap the gradient needs capGrad/,
+    ],
+    [
+      "causalAttention part of the score shaping",
+      () => addon.causalAttention(f32(32), f32(16), f32(16), new Float32Array(32), new Float32Array(64), null, 1, Int32Array.of(1, 4, 2, 4, 4, 2), 1, ...([3, null] as unknown as [])),
+      /causalAttention: score shaping takes 4 arguments \(window, slopes, softcap, capGrad\), got 2/,
+    ],
+    [
+      "mhaAttentionDropout a negative cap",
+      () => addon.mhaAttentionDropout(f32(2 * 4 * 3 * 8), new Float32Array(2 * 4 * 8), new Float32Array(2 * 4 * 4), null, 1, 2, 4, 1, 8, 1, 0, null, -1, null),
+      /mhaAttentionDropout: softcap is -1, expected a finite number >= 0/,
+    ],
+    [
+      "mhaAttentionDropout a window that is not a whole number",
+      () => addon.mhaAttentionDropout(f32(2 * 4 * 3 * 8), new Float32Array(2 * 4 * 8), new Float32Array(2 * 4 * 4), null, 1, 2, 4, 1, 8, 1, 2.5, null, 0, null),
+      /mhaAttentionDropout: window is 2.5, expected a whole number from 0 to 2\^40/,
+    ],
+    [
+      "mhaAttentionDropoutGrad the cap's derivative of another head count",
+      () =>
+        addon.mhaAttentionDropoutGrad(f32(2 * 4 * 3 * 8), f32(32), null, 1, f32(64), new Float32Array(2 * 4 * 3 * 8), new Float32Array(16), 2, 4, 1, 8, 1, 0, null, 3, new Float32Array(64)),
+      /mhaAttentionDropoutGrad: capGrad has 64 elements, but \[B, T, H, D\] \[2, 4, 1, 8\] needs 32/,
     ],
     [
       "rope tables with fewer positions than asked for",

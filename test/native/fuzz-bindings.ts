@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { loadAddon, type NativeAddon } from "../../runtime/native/addon.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { causalAttention, rmsNorm, rope } from "../../runtime/ops/index.js";
+import { alibiSlopes, type ScoreShaping } from "../../runtime/ops/score-shaping.js";
 import { Prng } from "../../runtime/random.js";
 
 const { values: opts } = parseArgs({ options: { seed: { type: "string", default: "1" }, cases: { type: "string", default: "400" } } });
@@ -71,6 +72,34 @@ function causal(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, scale: number): 
 function layerNormRef(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta) as tf.Tensor2D;
+}
+
+/** A random score shaping for H query heads over T keys: a window, slopes (ALiBi's or random), a cap, each about half the time. */
+function randomShaping(H: number, T: number): ScoreShaping {
+  const window = rng.nextFloat() < 0.5 ? 1 + rng.nextInt(T + 2) : 0;
+  const slopes = rng.nextFloat() < 0.5 ? (rng.nextFloat() < 0.5 ? alibiSlopes(H) : Array.from({ length: H }, () => rng.nextFloat())) : [];
+  const softcap = rng.nextFloat() < 0.5 ? 0.5 + 3 * rng.nextFloat() : 0;
+  return { window, alibiSlopes: slopes, softcap };
+}
+
+/** The shaping's binding arguments (window, slopes, softcap, capGrad), capGrad an output of n floats where there is a cap. */
+const shapingArgs = (s: ScoreShaping, n: number): unknown[] => [s.window, s.alibiSlopes.length > 0 ? Float64Array.from(s.alibiSlopes) : null, s.softcap, s.softcap > 0 ? out(n) : null];
+
+/** Argument indices of the slopes and capGrad (when given) of shaping arguments starting at `at`: they must fit too. */
+const shapingDependent = (args: unknown[], at: number): number[] => [at + 1, at + 3].filter((i) => args[i] !== null);
+
+/** The heads of a fused projection qkv [B, T, 3·H·D] (per head its q, k, v columns) as q, k, v [B, H, T, D]. */
+function headsOfQkv(x: tf.Tensor3D, H: number, D: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T] = x.shape;
+  const part = (i: number): tf.Tensor4D => tf.stack(Array.from({ length: H }, (_, h) => tf.slice(x, [0, 0, (3 * h + i) * D], [B, T, D])), 1) as tf.Tensor4D;
+  return [part(0), part(1), part(2)];
+}
+
+/** Every head's shaped attention of qkv [B, T, 3·H·D], side by side: [B, T, H·D], by the op's reference. */
+function shapedHeads(x: tf.Tensor3D, H: number, D: number, scale: number, shaping: ScoreShaping): tf.Tensor3D {
+  const [B, T] = x.shape;
+  const [q, k, v] = headsOfQkv(x, H, D);
+  return tf.reshape(tf.transpose(causalAttention(q, k, v, scale, 0, 0, shaping), [0, 2, 1, 3]), [B, T, H * D]);
 }
 
 const generators: Record<string, () => Call> = {
@@ -397,6 +426,92 @@ const generators: Record<string, () => Call> = {
             tf.sum(tf.mul(causalAttention(qt as tf.Tensor4D, kt as tf.Tensor4D, vt as tf.Tensor4D, scale), tf.tensor4d(dout, [B, H, Tq, D])));
           return tf.grads(f)([tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D])]);
         }),
+    };
+  },
+  // The attention kernels with score shaping (a window, ALiBi slopes, a cap), against the op's reference.
+  causalAttentionShaped: () => {
+    const KV = 1 + rng.nextInt(3);
+    const [B, H, Tq, D] = [dim(), KV * (1 + rng.nextInt(3)), dim(), posDim()];
+    const Tk = Tq + (rng.nextFloat() < 0.5 ? 0 : dim());
+    const [q, k, v] = [randn(B * H * Tq * D), randn(B * KV * Tk * D), randn(B * KV * Tk * D)];
+    const shaping = randomShaping(H, Tk);
+    const scale = D ** -0.5;
+    const args = [q, k, v, out(B * H * Tq * D), out(B * H * Tq * Tk), null, 1, Int32Array.of(B, H, KV, Tq, Tk, D), scale, ...shapingArgs(shaping, B * H * Tq * Tk)];
+    return {
+      op: "causalAttention",
+      args,
+      dependent: [0, 1, 2, 3, 4, ...shapingDependent(args, 9)],
+      sizes: [9],
+      outputs: [3],
+      reference: () => ref(() => [causalAttention(tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D]), scale, 0, 0, shaping)]),
+    };
+  },
+  causalAttentionShapedGrad: () => {
+    const KV = 1 + rng.nextInt(3);
+    const [B, H, Tq, D] = [dim(), KV * (1 + rng.nextInt(3)), dim(), posDim()];
+    const Tk = Tq + (rng.nextFloat() < 0.5 ? 0 : dim());
+    const [q, k, v, dout] = [randn(B * H * Tq * D), randn(B * KV * Tk * D), randn(B * KV * Tk * D), randn(B * H * Tq * D)];
+    const params = Int32Array.of(B, H, KV, Tq, Tk, D);
+    const shaping = randomShaping(H, Tk);
+    const scale = D ** -0.5;
+    const p = new Float32Array(B * H * Tq * Tk);
+    const shaped = shapingArgs(shaping, B * H * Tq * Tk);
+    addon.causalAttention(q, k, v, new Float32Array(B * H * Tq * D), p, null, 1, params, scale, ...(shaped as [])); // the saved weights and the cap's derivative
+    const nk = B * KV * Tk * D;
+    const args = [q, k, v, p, null, 1, dout, out(q.length), out(nk), out(nk), params, scale, ...shaped];
+    return {
+      op: "causalAttentionGrad",
+      args,
+      dependent: [0, 1, 2, 3, 6, 7, 8, 9, ...shapingDependent(args, 12)],
+      sizes: [12],
+      outputs: [7, 8, 9],
+      reference: () =>
+        ref(() => {
+          const f = (qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor): tf.Tensor =>
+            tf.sum(tf.mul(causalAttention(qt as tf.Tensor4D, kt as tf.Tensor4D, vt as tf.Tensor4D, scale, 0, 0, shaping), tf.tensor4d(dout, [B, H, Tq, D])));
+          return tf.grads(f)([tf.tensor4d(q, [B, H, Tq, D]), tf.tensor4d(k, [B, KV, Tk, D]), tf.tensor4d(v, [B, KV, Tk, D])]);
+        }),
+    };
+  },
+  mhaAttentionShaped: () => {
+    const [B, T, H, D] = [dim(), dim(), 1 + rng.nextInt(3), posDim()];
+    const qkv = randn(B * T * 3 * H * D);
+    const shaping = randomShaping(H, T);
+    const scale = D ** -0.5;
+    const args = [qkv, out(B * T * H * D), out(B * H * T * T), null, 1, B, T, H, D, scale, ...shapingArgs(shaping, B * H * T * T)];
+    return {
+      op: "mhaAttentionDropout",
+      args,
+      dependent: [0, 1, 2, ...shapingDependent(args, 10)],
+      sizes: [5, 6, 7, 8, 10],
+      outputs: B * T > 0 ? [1] : [],
+      reference: () => (B * T > 0 ? ref(() => [shapedHeads(tf.tensor3d(qkv, [B, T, 3 * H * D]), H, D, scale, shaping)]) : []),
+    };
+  },
+  mhaAttentionShapedGrad: () => {
+    const [B, T, H, D] = [dim(), dim(), 1 + rng.nextInt(3), posDim()];
+    const W = 3 * H * D;
+    const qkv = randn(B * T * W);
+    const dout = randn(B * T * H * D);
+    const shaping = randomShaping(H, T);
+    const scale = D ** -0.5;
+    const p = new Float32Array(B * H * T * T);
+    const shaped = shapingArgs(shaping, B * H * T * T);
+    addon.mhaAttentionDropout(qkv, new Float32Array(B * T * H * D), p, null, 1, B, T, H, D, scale, ...(shaped as [])); // the saved weights and the cap's derivative
+    const args = [qkv, p, null, 1, dout, out(B * T * W), out(T * T), B, T, H, D, scale, ...shaped];
+    return {
+      op: "mhaAttentionDropoutGrad",
+      args,
+      dependent: [0, 1, 4, 5, 6, ...shapingDependent(args, 12)],
+      sizes: [7, 8, 9, 10, 12],
+      outputs: B * T > 0 ? [5] : [],
+      reference: () =>
+        B * T > 0
+          ? ref(() => {
+              const f = (x: tf.Tensor): tf.Tensor => tf.sum(tf.mul(shapedHeads(x as tf.Tensor3D, H, D, scale, shaping), tf.tensor3d(dout, [B, T, H * D])));
+              return [tf.grad(f)(tf.tensor3d(qkv, [B, T, W]))];
+            })
+          : [],
     };
   },
   rope: () => {

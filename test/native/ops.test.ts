@@ -5,12 +5,12 @@
 // trainer's step showing that each op's kernel is what runs there, with none of the references' kernels.
 //
 // Skipped, with the reason in the suite's name, where the addon is not built (no g++ or OpenBLAS).
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { models } from "../../generated/index.js";
 import { loadSpec } from "../../compiler/spec/load.js";
+import { models } from "../../generated/index.js";
 import { resolveModel } from "../../runtime/model-source.js";
 import type { LanguageModel } from "../../runtime/nn/language-model.js";
-import { PROJECT_ROOT } from "../../runtime/paths.js";
 import { tf } from "../../runtime/nn/tf.js";
 import {
   causalAttention,
@@ -30,10 +30,12 @@ import {
   rope,
   rotaryTables,
 } from "../../runtime/ops/index.js";
+import { alibiSlopes, type ScoreShaping } from "../../runtime/ops/score-shaping.js";
 import { Prng } from "../../runtime/random.js";
 import { Optimizer } from "../../runtime/train/optimizer.js";
 import { trainStep } from "../../runtime/train/step.js";
 import { nativeUnavailable } from "../helpers/native.js";
+import { PROJECT_ROOT } from "../helpers/project.js";
 import { expectSame, headsOf, relErr, TestData, valueAndGrads } from "./compare.js";
 
 const skipReason = nativeUnavailable();
@@ -47,8 +49,18 @@ const REFERENCE_ONLY: ReadonlySet<string> = new Set<string>([]);
 const nativeOps = (): ReturnType<typeof definedOps> => definedOps().filter((op) => !REFERENCE_ONLY.has(op.name));
 /** Models whose training steps, together, use every op (a new op needs a model that uses it here). */
 const PROFILED = ["baby-gpt", "dropout", "modern"] as const;
-/** Specs outside specs/ profiled with them, for the ops no model of the ladder uses (a mixture of experts). */
-const PROFILED_SPECS = ["test/parity/specs/moe.yaml"] as const;
+/**
+ * Specs outside generated/ whose steps are profiled too, each with the ops that must run in their native
+ * kernels there and the kernels their references would run instead: the score shaping (window, ALiBi,
+ * caps) in both attention layouts, and a mixture of experts' expert mix (whose reference slices each
+ * expert's share out of the routing weights; its router's softmax is a tf op of its own), which no model
+ * of the ladder uses.
+ */
+const ATTENTION_REFERENCE = ["Softmax", "BatchMatMul"];
+const PROFILED_SPECS = [
+  ["test/parity/specs/shaping.yaml", ["BabygptMultiHeadAttention", "BabygptCausalAttention"], ATTENTION_REFERENCE],
+  ["test/parity/specs/moe.yaml", ["BabygptExpertMix"], ["Slice"]],
+] as const;
 
 function attentionInputs(B: number, T: number, C: number, H: number, D: number, withBias: boolean): Inputs {
   const inputs: Inputs = [[randn([B, T, C]), [B, T, C]]];
@@ -220,6 +232,58 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     });
   }
 
+  // Score shaping (score-shaping.ts) in both attention kernels: each extension alone and all together, a
+  // window that cuts the kernels' row blocks (T = 64, 130: the products skip keys no row of a block sees),
+  // a window that leaves keys no query sees (their gradients zero; Tk = 100 makes a whole column block of
+  // them), ALiBi on 3 heads (the slopes' interleaving rule), a cap that saturates (scores of several
+  // times it), with dropout, GQA, a KV cache's longer keys and empty queries.
+  const shapingOf = (H: number, s: { window?: number; alibi?: boolean; softcap?: number }): ScoreShaping => ({
+    window: s.window ?? 0,
+    alibiSlopes: s.alibi ? alibiSlopes(H) : [],
+    softcap: s.softcap ?? 0,
+  });
+  const describeShaping = (s: ScoreShaping): string =>
+    [s.window ? `window ${s.window}` : "", s.alibiSlopes.length ? "ALiBi" : "", s.softcap ? `cap ${s.softcap}` : ""].filter(Boolean).join(", ");
+
+  const shapedHeadsCases = [
+    { B: 2, T: 7, C: 12, H: 3, D: 5, bias: false, rate: 0, window: 3 },
+    { B: 2, T: 7, C: 12, H: 3, D: 5, bias: true, rate: 0, alibi: true },
+    { B: 2, T: 7, C: 12, H: 3, D: 5, bias: false, rate: 0, softcap: 1.5 },
+    { B: 2, T: 9, C: 12, H: 4, D: 3, bias: true, rate: 0, window: 4, alibi: true, softcap: 2.5 },
+    { B: 1, T: 64, C: 16, H: 2, D: 8, bias: true, rate: 0.2, window: 20, alibi: true, softcap: 3 },
+    { B: 1, T: 130, C: 16, H: 3, D: 8, bias: false, rate: 0, window: 50, alibi: true, softcap: 2 },
+  ];
+  for (const { B, T, C, H, D, bias, rate, ...shape } of shapedHeadsCases) {
+    const shaping = shapingOf(H, shape);
+    it(`multi-head attention with ${describeShaping(shaping)}, T = ${T}, ${H} heads of ${D}${bias ? ", with biases" : ""}${rate ? `, dropout ${rate}` : ""}: values and gradients`, async () => {
+      const seeds = Array.from({ length: H }, (_, h) => 2000 + h);
+      const f = (x: tf.Tensor, ...p: tf.Tensor[]): tf.Tensor => multiHeadCausalAttention(x as tf.Tensor3D, headsOf(p, H, bias), D ** -0.5, rate, rate > 0 ? seeds : [], shaping);
+      await expectSame(valueAndGrads(f, attentionInputs(B, T, C, H, D, bias)), 1e-5, 1);
+    });
+  }
+
+  const shapedGroupedCases = [
+    { B: 2, H: 4, KV: 2, Tq: 9, Tk: 9, D: 6, rate: 0, window: 3 },
+    { B: 2, H: 4, KV: 2, Tq: 3, Tk: 11, D: 4, rate: 0, alibi: true },
+    { B: 1, H: 3, KV: 1, Tq: 5, Tk: 5, D: 3, rate: 0, softcap: 1.5 },
+    { B: 2, H: 4, KV: 2, Tq: 3, Tk: 11, D: 4, rate: 0, window: 2, alibi: true, softcap: 2 },
+    { B: 1, H: 2, KV: 1, Tq: 4, Tk: 100, D: 4, rate: 0, window: 3, alibi: true },
+    { B: 1, H: 2, KV: 1, Tq: 1, Tk: 6, D: 4, rate: 0, window: 2, softcap: 1 },
+    { B: 2, H: 4, KV: 2, Tq: 64, Tk: 64, D: 8, rate: 0.2, window: 20, alibi: true, softcap: 3 },
+    { B: 1, H: 2, KV: 1, Tq: 70, Tk: 130, D: 8, rate: 0, window: 50, alibi: true, softcap: 2 },
+    { B: 1, H: 2, KV: 1, Tq: 5, Tk: 9, D: 4, rate: 0.3, window: 4, softcap: 2 },
+    { B: 2, H: 2, KV: 1, Tq: 0, Tk: 4, D: 4, rate: 0, window: 2, alibi: true, softcap: 2 },
+  ];
+  for (const { B, H, KV, Tq, Tk, D, rate, ...shape } of shapedGroupedCases) {
+    const shaping = shapingOf(H, shape);
+    it(`causal attention with ${describeShaping(shaping)}, ${H} query heads on ${KV} kv heads of ${D}, ${Tq} queries on ${Tk} keys${rate ? `, dropout ${rate}` : ""}: values and gradients`, async () => {
+      const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor => causalAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, D ** -0.5, rate, 4321, shaping);
+      const qShape = [B, H, Tq, D];
+      const kShape = [B, KV, Tk, D];
+      await expectSame(valueAndGrads(f, [[randn(qShape, 2), qShape], [randn(kShape, 2), kShape], [randn(kShape), kShape]]), 1e-5, 1);
+    });
+  }
+
   // ---- a generated model ----
 
   async function lossAndGrads(backend: string, name: keyof typeof models, B: number, T: number): Promise<number[][]> {
@@ -255,37 +319,52 @@ describe.skipIf(skipReason !== undefined)(`the ops' native kernels${skipReason ?
     });
   }
 
-  /** The kernels one training step of a model runs, on native. */
-  async function kernelsOfStep(model: LanguageModel, name: string): Promise<Set<string>> {
+  /** The kernels one training step of the model runs (it must free every stash), disposing the model. */
+  async function kernelsOfStep(model: LanguageModel, what: string): Promise<Set<string>> {
+    const ran = new Set<string>();
     const params = model.namedParameters();
     const optimizer = new Optimizer({ type: "adamw", lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0.1 });
     const T = Math.min(16, model.blockSize);
     const x = tf.tensor2d(data.randint(2 * T, 65), [2, T], "int32");
     const profile = await tf.profile(async () => void (await trainStep(model, params, x, x, optimizer, 1e-3, 1)));
-    expect(pendingStashes(), name).toBe(0);
+    for (const k of profile.kernels) ran.add(k.name);
+    expect(pendingStashes(), what).toBe(0);
     tf.dispose(x);
     optimizer.dispose();
     model.dispose();
-    return new Set(profile.kernels.map((k) => k.name));
+    return ran;
   }
+  // What the references would run instead: attention's softmax and batched products, LayerNorm's
+  // moments, cross-entropy's one-hot targets, the embedding's gather, GELU's erf, the optimizer's square roots.
+  const REFERENCE_KERNELS = ["Softmax", "BatchMatMul", "SquaredDifference", "OneHot", "GatherV2", "Sqrt", "Erf"];
 
   it("the trainer's step runs every op's kernel on native, none of the references' kernels, and frees every stash", async () => {
     await tf.setBackend("native");
     const ran = new Set<string>();
     for (const name of PROFILED) for (const k of await kernelsOfStep(models[name].createModel({ vocabSize: 65, seed: 1 }), name)) ran.add(k);
-    // What the references would run instead: attention's softmax and batched products, LayerNorm's
-    // moments, cross-entropy's one-hot targets, the embedding's gather, GELU's erf, the optimizer's square roots.
-    for (const k of ["Softmax", "BatchMatMul", "SquaredDifference", "OneHot", "GatherV2", "Sqrt", "Erf"]) expect(ran.has(k), k).toBe(false);
-    for (const path of PROFILED_SPECS) {
+    for (const k of REFERENCE_KERNELS) expect(ran.has(k), k).toBe(false);
+    for (const [spec] of PROFILED_SPECS) {
+      const path = join(PROJECT_ROOT, spec);
       const { module } = await resolveModel(path, loadSpec(path, { cwd: PROJECT_ROOT }), { compile: false, sets: [] });
-      const kernels = await kernelsOfStep(module.createModel({ vocabSize: 65, seed: 1 }), path);
-      // The expert mix's reference would slice each expert's share out of the routing weights.
-      expect(kernels.has("Slice"), `${path}: Slice`).toBe(false);
-      for (const k of kernels) ran.add(k);
+      for (const k of await kernelsOfStep(module.createModel({ vocabSize: 65, seed: 1 }), spec)) ran.add(k);
     }
     for (const op of nativeOps()) {
       expect(ran.has(op.name), op.name).toBe(true);
       if (op.gradName) expect(ran.has(op.gradName), op.gradName).toBe(true);
     }
   });
+
+  for (const [spec, ops, references] of PROFILED_SPECS) {
+    it(`${spec}: the trainer's step runs ${ops.join(" and ")} in their native kernels (its attrs' extensions declared), not their references`, async () => {
+      const path = join(PROJECT_ROOT, spec);
+      const { module } = await resolveModel(path, loadSpec(path, { cwd: PROJECT_ROOT }), { compile: false, sets: [] });
+      await tf.setBackend("native");
+      const ran = await kernelsOfStep(module.createModel({ vocabSize: 65, seed: 1 }), spec);
+      for (const op of ops) {
+        expect(ran.has(op), op).toBe(true);
+        expect(ran.has(`${op}Grad`), `${op}Grad`).toBe(true);
+      }
+      for (const k of references) expect(ran.has(k), k).toBe(false);
+    });
+  }
 });

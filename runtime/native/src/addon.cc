@@ -851,7 +851,31 @@ float keep_of(Args* a, size_t i) {
   return keep;
 }
 
-// mhaAttentionDropout(qkv, out, p, mask|null, keep, B, T, H, D, scale)
+// The score shaping an attention call may pass after its own arguments, from argument i on: window (a
+// whole number, 0: none), slopes (a Float64Array of one ALiBi slope per query head, or null), softcap (a
+// finite number >= 0, 0: none), capGrad (a Float32Array as p, or null: 1 - tanh^2 of the capped scores,
+// written forward and read backward; the gradient needs it with a cap). Absent: the causal mask alone.
+bk::ScoreShaping shaping_of(Args* a, size_t i, int64_t H, int64_t np, bool gradient, const char* what, const ShapeText& shape) {
+  bk::ScoreShaping z{0, nullptr, 0.0f, nullptr};
+  if (a->failed || a->argc <= i) return z;
+  if (a->argc < i + 4) {
+    fail(a, "score shaping takes 4 arguments (window, slopes, softcap, capGrad), got %zu", a->argc - i);
+    return z;
+  }
+  z.window = num(a, i, "window");
+  if (!is_null(a, i + 1)) z.slopes = operand(a, f64, i + 1, H, "slopes", what, shape);
+  const double cap = real(a, i + 2, "softcap");
+  if (!a->failed && !(cap >= 0.0 && cap <= 3.4e38)) fail(a, "softcap is %g, expected a finite number >= 0", cap);
+  z.softcap = static_cast<float>(cap);
+  if (!is_null(a, i + 3)) z.capGrad = operand(a, f32, i + 3, np, "capGrad", what, shape);
+  else if (gradient && !a->failed && z.softcap > 0.0f) fail(a, "with a softcap the gradient needs capGrad, which the forward call wrote");
+  if (!a->failed && z.slopes != nullptr)
+    for (int64_t h = 0; h < H; ++h)
+      if (!(z.slopes[h] > -1e30 && z.slopes[h] < 1e30)) fail(a, "slopes[%lld] is %g, expected a finite number", static_cast<long long>(h), z.slopes[h]);
+  return z;
+}
+
+// mhaAttentionDropout(qkv, out, p, mask|null, keep, B, T, H, D, scale[, window, slopes|null, softcap, capGrad|null])
 napi_value MhaAttentionDropout(napi_env env, napi_callback_info info) {
   BEGIN("mhaAttentionDropout", 10);
   const int64_t B = num(&a, 5, "B"), T = num(&a, 6, "T"), H = num(&a, 7, "H"), D = num(&a, 8, "D");
@@ -863,12 +887,17 @@ napi_value MhaAttentionDropout(napi_env env, napi_callback_info info) {
   const uint8_t* mask = is_null(&a, 3) ? nullptr : operand(&a, u8, 3, mul(&a, B, H, T, T), "mask", what, shape);
   const float keep = keep_of(&a, 4);
   const float scale = static_cast<float>(real(&a, 9, "scale"));
-  if (!a.failed && B * T * H * D > 0) bk::mha_attention_dropout(qkv, out, p, mask, keep, B, T, H, D, scale);
-  else if (!a.failed && B * H * T > 0) bk::fill(p, B * H * T * T, 0.0f);
+  const bk::ScoreShaping shaping = shaping_of(&a, 10, H, mul(&a, B, H, T, T), false, what, shape);
+  if (!a.failed && B * T * H * D > 0) bk::mha_attention_dropout(qkv, out, p, mask, keep, B, T, H, D, scale, shaping);
+  else if (!a.failed && B * H * T > 0) {
+    bk::fill(p, B * H * T * T, 0.0f);
+    if (shaping.capGrad != nullptr) bk::fill(shaping.capGrad, B * H * T * T, 0.0f);
+  }
   END();
 }
 
-// mhaAttentionDropoutGrad(qkv, p, mask|null, keep, dout, dqkv, scratch, B, T, H, D, scale)
+// mhaAttentionDropoutGrad(qkv, p, mask|null, keep, dout, dqkv, scratch, B, T, H, D, scale[, window, slopes|null,
+// softcap, capGrad|null])
 napi_value MhaAttentionDropoutGrad(napi_env env, napi_callback_info info) {
   BEGIN("mhaAttentionDropoutGrad", 12);
   const int64_t B = num(&a, 7, "B"), T = num(&a, 8, "T"), H = num(&a, 9, "H"), D = num(&a, 10, "D");
@@ -883,8 +912,9 @@ napi_value MhaAttentionDropoutGrad(napi_env env, napi_callback_info info) {
   float* dqkv = operand(&a, f32, 5, nqkv, "dqkv", what, shape);
   float* scratch = operand(&a, f32, 6, mul(&a, T, T), "scratch", what, shape);
   const float scale = static_cast<float>(real(&a, 11, "scale"));
+  const bk::ScoreShaping shaping = shaping_of(&a, 12, H, mul(&a, B, H, T, T), true, what, shape);
   if (!a.failed && B * T * H * D > 0)
-    bk::mha_attention_dropout_grad(qkv, p, mask, keep, dout, dqkv, scratch, B, T, H, D, scale);
+    bk::mha_attention_dropout_grad(qkv, p, mask, keep, dout, dqkv, scratch, B, T, H, D, scale, shaping);
   END();
 }
 
@@ -908,7 +938,8 @@ AttentionSizes attention_sizes(Args* a, size_t i) {
   return z;
 }
 
-// causalAttention(q, k, v, out, p, mask|null, keep, params [B, H, KV, Tq, Tk, D], scale)
+// causalAttention(q, k, v, out, p, mask|null, keep, params [B, H, KV, Tq, Tk, D], scale[, window, slopes|null,
+// softcap, capGrad|null])
 napi_value CausalAttention(napi_env env, napi_callback_info info) {
   BEGIN("causalAttention", 9);
   const AttentionSizes z = attention_sizes(&a, 7);
@@ -923,13 +954,15 @@ napi_value CausalAttention(napi_env env, napi_callback_info info) {
   const uint8_t* mask = is_null(&a, 5) ? nullptr : operand(&a, u8, 5, np, "mask", what, shape);
   const float keep = keep_of(&a, 6);
   const float scale = static_cast<float>(real(&a, 8, "scale"));
+  const bk::ScoreShaping shaping = shaping_of(&a, 9, z.H, np, false, what, shape);
   if (a.failed) return nullptr;
   // With D = 0 there is no output to write (and the gradient reads no weights).
-  if (z.D > 0 && z.B * z.H * z.Tq > 0) bk::causal_attention(q, k, v, out, p, mask, keep, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale);
+  if (z.D > 0 && z.B * z.H * z.Tq > 0) bk::causal_attention(q, k, v, out, p, mask, keep, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale, shaping);
   END();
 }
 
-// causalAttentionGrad(q, k, v, p, mask|null, keep, dout, dq, dk, dv, params [B, H, KV, Tq, Tk, D], scale)
+// causalAttentionGrad(q, k, v, p, mask|null, keep, dout, dq, dk, dv, params [B, H, KV, Tq, Tk, D], scale[, window,
+// slopes|null, softcap, capGrad|null])
 napi_value CausalAttentionGrad(napi_env env, napi_callback_info info) {
   BEGIN("causalAttentionGrad", 12);
   const AttentionSizes z = attention_sizes(&a, 10);
@@ -949,9 +982,10 @@ napi_value CausalAttentionGrad(napi_env env, napi_callback_info info) {
   float* dk = operand(&a, f32, 8, nk, "dk", what, shape);
   float* dv = operand(&a, f32, 9, nk, "dv", what, shape);
   const float scale = static_cast<float>(real(&a, 11, "scale"));
+  const bk::ScoreShaping shaping = shaping_of(&a, 12, z.H, np, true, what, shape);
   if (a.failed) return nullptr;
   if (z.D > 0 && z.B * z.H * z.Tq > 0) {
-    bk::causal_attention_grad(q, k, v, p, mask, keep, dout, dq, dk, dv, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale);
+    bk::causal_attention_grad(q, k, v, p, mask, keep, dout, dq, dk, dv, z.B, z.H, z.KV, z.Tq, z.Tk, z.D, scale, shaping);
   } else if (nk > 0) {
     bk::fill(dk, nk, 0.0f);  // no queries: nothing reads the keys and values
     bk::fill(dv, nk, 0.0f);
@@ -1171,7 +1205,7 @@ napi_value BlasName(napi_env env, napi_callback_info) { return string(env, bk::b
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 6;
+constexpr int32_t kAbi = 7;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {

@@ -57,6 +57,19 @@ inline float fexp(float x) {
   return x != x ? x : res;  // NaN stays NaN
 }
 
+// tanh for float32 that vectorizes, after Cody and Waite: above ln(3)/2, 1 - 2 / (e^2|x| + 1) with fexp
+// (no cancellation there, the result being over 1/2); below, |x| + |x| R(x^2) with their float rational
+// fit R(g) = g (p1 g + p0) / (g + q0); the sign put back. Within 1 ulp of the correctly rounded tanh over
+// every float (0.4% of them 1 ulp off), at a tenth of the cost of libm's double tanh.
+inline float ftanh(float x) {
+  const float a = __builtin_fabsf(x);
+  const float big = 1.0f - 2.0f / (fexp(2.0f * a) + 1.0f);
+  const float g = a * a;
+  const float small = a + a * ((-0.3831010665e-2f * g - 0.8237728127f) * g) / (g + 2.471319654f);
+  const float r = a > 0.54930614f ? big : small;
+  return x != x ? x : __builtin_copysignf(r, x);
+}
+
 // erf as the tfjs cpu backend computes it (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), so that
 // results match that backend's.
 inline float ferf(float x) {
@@ -1160,26 +1173,50 @@ struct AttnLayout {
 // The rows of causal attention's weights: Tq queries, the last Tq of Tk positions (Tq = Tk without a
 // cache), so row i sees the positions up to and including Tk - Tq + i and the rest are zero.
 
+// One row of Tk scores: the softmax over the visible keys [lo, n), in place, zero elsewhere.
+inline void softmax_visible(float* __restrict row, int64_t lo, int64_t n, int64_t Tk) {
+  for (int64_t j = 0; j < lo; ++j) row[j] = 0.0f;
+  float m = -HUGE_VALF;
+#pragma omp simd reduction(max : m)
+  for (int64_t j = lo; j < n; ++j) m = row[j] > m ? row[j] : m;
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = lo; j < n; ++j) {
+    const float e = fexp(row[j] - m);
+    row[j] = e;
+    s += e;
+  }
+#pragma omp simd
+  for (int64_t j = lo; j < n; ++j) row[j] = row[j] / s;
+  for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+}
+
 // Each row's softmax over its visible part, in place on the scores.
 void causal_softmax(float* p, int64_t Tq, int64_t Tk) {
   const int64_t off = Tk - Tq;
-  for (int64_t i = 0; i < Tq; ++i) {
-    float* __restrict row = p + i * Tk;
-    const int64_t n = off + i + 1;
-    float m = -HUGE_VALF;
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < n; ++j) m = row[j] > m ? row[j] : m;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; ++j) {
-      const float e = fexp(row[j] - m);
-      row[j] = e;
-      s += e;
-    }
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
-    for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+  for (int64_t i = 0; i < Tq; ++i) softmax_visible(p + i * Tk, 0, off + i + 1, Tk);
+}
+
+// One row of the scores' gradient from the weights' (dr holds dL/dweights on entry; mr, or null, the
+// dropout flags, undone with keepScale): dr = p * (dr - rowsum(p * dr)) * scale over the visible keys
+// [lo, n), times the cap's derivative g where there is a cap (g not null), zero elsewhere.
+inline void softmax_grad_visible(const float* __restrict pr, float* __restrict dr, const uint8_t* __restrict mr,
+                                 const float* __restrict g, float keepScale, float scale, int64_t lo, int64_t n, int64_t Tk) {
+  for (int64_t j = 0; j < lo; ++j) dr[j] = 0.0f;
+  if (mr != nullptr) {
+    for (int64_t j = lo; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
   }
+  float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t j = lo; j < n; ++j) dot += pr[j] * dr[j];
+  if (g == nullptr) {
+#pragma omp simd
+    for (int64_t j = lo; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
+  } else {
+#pragma omp simd
+    for (int64_t j = lo; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * g[j] * scale;
+  }
+  for (int64_t j = n; j < Tk; ++j) dr[j] = 0.0f;
 }
 
 // The scores' gradient from the weights' (ds holds dL/dweights on entry, the dropout mask undone by
@@ -1188,20 +1225,108 @@ void causal_softmax(float* p, int64_t Tq, int64_t Tk) {
 void causal_softmax_grad(const float* p, float* ds, const uint8_t* mask, float keepScale, float scale, int64_t Tq, int64_t Tk) {
   const int64_t off = Tk - Tq;
   for (int64_t i = 0; i < Tq; ++i) {
-    const float* __restrict pr = p + i * Tk;
-    float* __restrict dr = ds + i * Tk;
-    const int64_t n = off + i + 1;
-    if (mask != nullptr) {
-      const uint8_t* __restrict mr = mask + i * Tk;
-      for (int64_t j = 0; j < n; ++j) dr[j] = dr[j] * (mr[j] ? keepScale : 0.0f);
-    }
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dr[j];
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) dr[j] = pr[j] * (dr[j] - dot) * scale;
-    for (int64_t j = n; j < Tk; ++j) dr[j] = 0.0f;
+    softmax_grad_visible(p + i * Tk, ds + i * Tk, mask == nullptr ? nullptr : mask + i * Tk, nullptr, keepScale, scale, 0,
+                         off + i + 1, Tk);
   }
+}
+
+// ---- score shaping (ScoreShaping), one head at a time ----
+
+// One head's part of a ScoreShaping: its slope, and its [Tq, Tk] block of the cap's derivative.
+struct HeadShaping {
+  int64_t window;  // 0: none
+  bool alibi;
+  double slope;
+  float softcap;   // 0: none
+  float* capGrad;  // null: not kept (forward only)
+};
+
+// Head h's shaping, for the item (batch, head) whose weights are block `item` of p [.., Tq, Tk].
+HeadShaping head_shaping(const ScoreShaping& s, int64_t h, int64_t item, int64_t Tq, int64_t Tk) {
+  return HeadShaping{s.window, s.slopes != nullptr, s.slopes != nullptr ? s.slopes[h] : 0.0, s.softcap,
+                     s.capGrad != nullptr && s.softcap > 0.0f ? s.capGrad + item * Tq * Tk : nullptr};
+}
+
+// Whether it does anything beyond the causal mask (else the plain causal softmax runs, as before).
+bool shapes(const HeadShaping& s) { return s.window > 0 || s.alibi || s.softcap > 0.0f; }
+
+// The first key query row r (position off + r) sees: 0 without a window.
+inline int64_t first_key(int64_t r, int64_t off, int64_t window) {
+  const int64_t lo = off + r - window + 1;
+  return window > 0 && lo > 0 ? lo : 0;
+}
+
+// The end of the query rows that see any key before j1 (row r sees key j when j <= off + r and, with a
+// window, j >= off + r - window + 1): every row without a window.
+inline int64_t rows_seeing(int64_t j1, int64_t off, int64_t window, int64_t Tq) {
+  if (window <= 0) return Tq;
+  const int64_t r1 = j1 - off + window - 1;
+  return r1 < Tq ? (r1 > 0 ? r1 : 0) : Tq;
+}
+
+// causal_softmax with the shaping, in score-shaping.ts's order: each row's visible scores capped (as the
+// reference's tf ops round it: s / cap, tanh, times cap, each to float32; ftanh within 1 ulp of its
+// tanh), then biased by ALiBi (the bias rounded from double, as the reference makes it), then the softmax
+// over the keys the row sees (first_key ... off + i), zero elsewhere. The cap's derivative 1 - tanh^2
+// goes to capGrad when kept.
+void shaped_softmax(float* p, int64_t Tq, int64_t Tk, const HeadShaping& sh) {
+  const int64_t off = Tk - Tq;
+  const float c = sh.softcap;
+  for (int64_t i = 0; i < Tq; ++i) {
+    float* __restrict row = p + i * Tk;
+    const int64_t lo = first_key(i, off, sh.window), n = off + i + 1;
+    if (c > 0.0f && sh.capGrad == nullptr) {
+      for (int64_t j = lo; j < n; ++j) row[j] = ftanh(row[j] / c) * c;
+    } else if (c > 0.0f) {
+      float* __restrict g = sh.capGrad + i * Tk;
+      for (int64_t j = lo; j < n; ++j) {
+        const float t = ftanh(row[j] / c);
+        row[j] = t * c;
+        g[j] = 1.0f - t * t;
+      }
+      for (int64_t j = 0; j < lo; ++j) g[j] = 0.0f;
+      for (int64_t j = n; j < Tk; ++j) g[j] = 0.0f;
+    }
+    if (sh.alibi) {
+      // -m (pos - j), with pos - j = d0 - (j - lo) counted in int32 (which converts to double in vectors)
+      // where the visible span allows, as it always does in practice.
+      const double m = sh.slope;
+      const int64_t pos = off + i;
+      const double d0 = static_cast<double>(pos - lo);
+      float* __restrict r = row + lo;
+      if (n - lo <= INT32_MAX) {
+        const int32_t span = static_cast<int32_t>(n - lo);
+        for (int32_t j = 0; j < span; ++j) r[j] += static_cast<float>(-m * (d0 - static_cast<double>(j)));
+      } else {
+        for (int64_t j = lo; j < n; ++j) row[j] += static_cast<float>(-m * static_cast<double>(pos - j));
+      }
+    }
+    softmax_visible(row, lo, n, Tk);
+  }
+}
+
+// causal_softmax_grad with the shaping: the bias and the masks pass the gradient through (none to masked
+// keys); the cap multiplies it by its derivative, kept by shaped_softmax.
+void shaped_softmax_grad(const float* p, float* ds, const uint8_t* mask, float keepScale, float scale, int64_t Tq,
+                         int64_t Tk, const HeadShaping& sh) {
+  const int64_t off = Tk - Tq;
+  for (int64_t i = 0; i < Tq; ++i) {
+    softmax_grad_visible(p + i * Tk, ds + i * Tk, mask == nullptr ? nullptr : mask + i * Tk,
+                         sh.capGrad != nullptr ? sh.capGrad + i * Tk : nullptr, keepScale, scale,
+                         first_key(i, off, sh.window), off + i + 1, Tk);
+  }
+}
+
+// The weights of one head from its scores, plain or shaped.
+void attention_softmax(float* p, int64_t Tq, int64_t Tk, const HeadShaping& sh) {
+  if (shapes(sh)) shaped_softmax(p, Tq, Tk, sh);
+  else causal_softmax(p, Tq, Tk);
+}
+
+void attention_softmax_grad(const float* p, float* ds, const uint8_t* mask, float keepScale, float scale, int64_t Tq,
+                            int64_t Tk, const HeadShaping& sh) {
+  if (shapes(sh)) shaped_softmax_grad(p, ds, mask, keepScale, scale, Tq, Tk, sh);
+  else causal_softmax_grad(p, ds, mask, keepScale, scale, Tq, Tk);
 }
 
 // The weights after dropout, pd = p * (mask ? keepScale : 0), over each row's visible part.
@@ -1231,8 +1356,9 @@ inline void sg(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float 
 }
 
 // One batch entry b of causal attention. With a mask (dropout on the weights), scratch holds T*T floats.
+// With a window, the products also skip the keys before the first one a block's rows see.
 void attention_fwd_one(const float* q, const float* k, const float* v, float* out, float* p, int64_t b, int64_t T,
-                       int64_t D, float scale, const AttnLayout& L, const uint8_t* mask = nullptr,
+                       int64_t D, float scale, const AttnLayout& L, const HeadShaping& sh, const uint8_t* mask = nullptr,
                        float keepScale = 1.0f, float* scratch = nullptr) {
   float* pb = p + b * L.sp;
   const float* qb = q + b * L.sq;
@@ -1243,9 +1369,10 @@ void attention_fwd_one(const float* q, const float* k, const float* v, float* ou
   // Scores q k^T * scale, then a softmax over the positions up to and including each row's own.
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
-    sg(false, true, i1 - i0, i1, D, scale, qb + i0 * L.ldq, L.ldq, kb, L.ldk, pb + i0 * T, T);
+    const int64_t c0 = first_key(i0, 0, sh.window);
+    sg(false, true, i1 - i0, i1 - c0, D, scale, qb + i0 * L.ldq, L.ldq, kb + c0 * L.ldk, L.ldk, pb + i0 * T + c0, T);
   }
-  causal_softmax(pb, T, T);
+  attention_softmax(pb, T, T, sh);
   const float* weights = pb;
   if (mask != nullptr) {
     apply_dropout(pb, mask, keepScale, scratch, T, T);
@@ -1253,14 +1380,15 @@ void attention_fwd_one(const float* q, const float* k, const float* v, float* ou
   }
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
-    sg(false, false, i1 - i0, D, i1, 1.0f, weights + i0 * T, T, vb, L.ldv, ob + i0 * L.ldo, L.ldo);
+    const int64_t c0 = first_key(i0, 0, sh.window);
+    sg(false, false, i1 - i0, D, i1 - c0, 1.0f, weights + i0 * T + c0, T, vb + c0 * L.ldv, L.ldv, ob + i0 * L.ldo, L.ldo);
   }
 }
 
 // dq, dk, dv are laid out as q, k, v; dout as out. ds holds T*T floats (2*T*T with a mask).
 void attention_bwd_one(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
                        float* dk, float* dv, float* ds, int64_t b, int64_t T, int64_t D, float scale,
-                       const AttnLayout& L, const uint8_t* mask = nullptr, float keepScale = 1.0f) {
+                       const AttnLayout& L, const HeadShaping& sh, const uint8_t* mask = nullptr, float keepScale = 1.0f) {
   const float* pb = p + b * L.sp;
   const float* dob = dout + b * L.so;
   const float* qb = q + b * L.sq;
@@ -1274,23 +1402,27 @@ void attention_bwd_one(const float* q, const float* k, const float* v, const flo
   const int64_t bs = attn_block(T);
   // dv = w^T dout (w: the weights after dropout); dw = dout v^T; dp = dw * mask / keep;
   // ds = p * (dp - rowsum(dp * p)) * scale; dq = ds k; dk = ds^T q. Column block [j0, j1) of w and ds
-  // is nonzero only in rows j0 and after.
+  // is nonzero only in rows j0 and after (and, with a window, before rows_seeing(j1)).
   for (int64_t j0 = 0; j0 < T; j0 += bs) {
     const int64_t j1 = j0 + bs < T ? j0 + bs : T;
-    sg(true, false, j1 - j0, D, T - j0, 1.0f, weights + j0 * T + j0, T, dob + j0 * L.ldo, L.ldo, dv + b * L.sv + j0 * L.ldv, L.ldv);
+    const int64_t r1 = rows_seeing(j1, 0, sh.window, T);
+    sg(true, false, j1 - j0, D, r1 - j0, 1.0f, weights + j0 * T + j0, T, dob + j0 * L.ldo, L.ldo, dv + b * L.sv + j0 * L.ldv, L.ldv);
   }
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
-    sg(false, true, i1 - i0, i1, D, 1.0f, dob + i0 * L.ldo, L.ldo, vb, L.ldv, ds + i0 * T, T);
+    const int64_t c0 = first_key(i0, 0, sh.window);
+    sg(false, true, i1 - i0, i1 - c0, D, 1.0f, dob + i0 * L.ldo, L.ldo, vb + c0 * L.ldv, L.ldv, ds + i0 * T + c0, T);
   }
-  causal_softmax_grad(pb, ds, mask, keepScale, scale, T, T);
+  attention_softmax_grad(pb, ds, mask, keepScale, scale, T, T, sh);
   for (int64_t i0 = 0; i0 < T; i0 += bs) {
     const int64_t i1 = i0 + bs < T ? i0 + bs : T;
-    sg(false, false, i1 - i0, D, i1, 1.0f, ds + i0 * T, T, kb, L.ldk, dq + b * L.sq + i0 * L.ldq, L.ldq);
+    const int64_t c0 = first_key(i0, 0, sh.window);
+    sg(false, false, i1 - i0, D, i1 - c0, 1.0f, ds + i0 * T + c0, T, kb + c0 * L.ldk, L.ldk, dq + b * L.sq + i0 * L.ldq, L.ldq);
   }
   for (int64_t j0 = 0; j0 < T; j0 += bs) {
     const int64_t j1 = j0 + bs < T ? j0 + bs : T;
-    sg(true, false, j1 - j0, D, T - j0, 1.0f, ds + j0 * T + j0, T, qb + j0 * L.ldq, L.ldq, dk + b * L.sk + j0 * L.ldk, L.ldk);
+    const int64_t r1 = rows_seeing(j1, 0, sh.window, T);
+    sg(true, false, j1 - j0, D, r1 - j0, 1.0f, ds + j0 * T + j0, T, qb + j0 * L.ldq, L.ldq, dk + b * L.sk + j0 * L.ldk, L.ldk);
   }
 }
 
@@ -1308,20 +1440,22 @@ int64_t attention_parts(int64_t items, int64_t T, int64_t D) {
 
 }  // namespace
 
-void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
+void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale,
+                   const ScoreShaping& shaping) {
   const AttnLayout L = fused_heads(T, H, D);
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;
-      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L);
+      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L,
+                        head_shaping(shaping, h, i, T, T));
     }
   });
 }
 
 void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t* mask, float keep, int64_t B,
-                           int64_t T, int64_t H, int64_t D, float scale) {
-  if (mask == nullptr) return mha_attention(qkv, out, p, B, T, H, D, scale);
+                           int64_t T, int64_t H, int64_t D, float scale, const ScoreShaping& shaping) {
+  if (mask == nullptr) return mha_attention(qkv, out, p, B, T, H, D, scale, shaping);
   const AttnLayout L = fused_heads(T, H, D);
   const float keepScale = 1.0f / keep;
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
@@ -1330,16 +1464,17 @@ void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;
-      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L, mask + i * T * T, keepScale,
-                        pd);
+      attention_fwd_one(q, q + D, q + 2 * D, out + h * D, p + h * T * T, b, T, D, scale, L,
+                        head_shaping(shaping, h, i, T, T), mask + i * T * T, keepScale, pd);
     }
     std::free(pd);
   });
 }
 
 void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t* mask, float keep, const float* dout,
-                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale) {
-  if (mask == nullptr) return mha_attention_grad(qkv, p, dout, dqkv, scratch, B, T, H, D, scale);
+                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale,
+                                const ScoreShaping& shaping) {
+  if (mask == nullptr) return mha_attention_grad(qkv, p, dout, dqkv, scratch, B, T, H, D, scale, shaping);
   const AttnLayout L = fused_heads(T, H, D);
   const float keepScale = 1.0f / keep;
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t) {
@@ -1350,7 +1485,7 @@ void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t*
       const float* q = qkv + 3 * h * D;
       float* dq = dqkv + 3 * h * D;
       attention_bwd_one(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, ds, b, T, D, scale, L,
-                        mask + i * T * T, keepScale);
+                        head_shaping(shaping, h, i, T, T), mask + i * T * T, keepScale);
     }
     std::free(ds);
   });
@@ -1374,14 +1509,15 @@ inline void sgb(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
 
 // With a mask, scratch holds Tq*Tk floats for the dropped weights.
 void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, float* p, int64_t Tq, int64_t Tk,
-                 int64_t D, float scale, const uint8_t* mask, float keepScale, float* scratch) {
+                 int64_t D, float scale, const uint8_t* mask, float keepScale, float* scratch, const HeadShaping& sh) {
   const int64_t off = Tk - Tq;
   const int64_t bs = attn_block(Tq);
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
-    sgb(false, true, i1 - i0, off + i1, D, scale, q + i0 * D, D, k, D, 0.0f, p + i0 * Tk, Tk);
+    const int64_t c0 = first_key(i0, off, sh.window);
+    sgb(false, true, i1 - i0, off + i1 - c0, D, scale, q + i0 * D, D, k + c0 * D, D, 0.0f, p + i0 * Tk + c0, Tk);
   }
-  causal_softmax(p, Tq, Tk);
+  attention_softmax(p, Tq, Tk, sh);
   const float* weights = p;
   if (mask != nullptr) {
     apply_dropout(p, mask, keepScale, scratch, Tq, Tk);
@@ -1389,7 +1525,8 @@ void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, flo
   }
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
-    sgb(false, false, i1 - i0, D, off + i1, 1.0f, weights + i0 * Tk, Tk, v, D, 0.0f, out + i0 * D, D);
+    const int64_t c0 = first_key(i0, off, sh.window);
+    sgb(false, false, i1 - i0, D, off + i1 - c0, 1.0f, weights + i0 * Tk + c0, Tk, v + c0 * D, D, 0.0f, out + i0 * D, D);
   }
 }
 
@@ -1397,7 +1534,7 @@ void gqa_fwd_one(const float* q, const float* k, const float* v, float* out, flo
 // heads of one group. ds holds Tq*Tk floats (2*Tq*Tk with a mask).
 void gqa_bwd_one(const float* q, const float* k, const float* v, const float* p, const float* dout, float* dq,
                  float* dk, float* dv, float* ds, int64_t Tq, int64_t Tk, int64_t D, float scale, const uint8_t* mask,
-                 float keepScale, bool accumulate) {
+                 float keepScale, bool accumulate, const HeadShaping& sh) {
   const int64_t off = Tk - Tq;
   const float beta = accumulate ? 1.0f : 0.0f;
   const float* weights = p;
@@ -1407,32 +1544,40 @@ void gqa_bwd_one(const float* q, const float* k, const float* v, const float* p,
   }
   const int64_t bs = attn_block(Tq);
   const int64_t cs = attn_block(Tk);
-  // dv = w^T dout: column block [j0, j1) of w is nonzero only in the rows i with off + i >= j0.
+  // dv = w^T dout: column block [j0, j1) of w is nonzero only in the rows i with off + i >= j0 (and, with
+  // a window, before rows_seeing(j1): keys that no query sees get a zero gradient).
   for (int64_t j0 = 0; j0 < Tk; j0 += cs) {
     const int64_t j1 = j0 + cs < Tk ? j0 + cs : Tk;
     const int64_t r0 = j0 > off ? j0 - off : 0;
-    sgb(true, false, j1 - j0, D, Tq - r0, 1.0f, weights + r0 * Tk + j0, Tk, dout + r0 * D, D, beta, dv + j0 * D, D);
+    const int64_t r1 = rows_seeing(j1, off, sh.window, Tq);
+    if (r1 > r0) sgb(true, false, j1 - j0, D, r1 - r0, 1.0f, weights + r0 * Tk + j0, Tk, dout + r0 * D, D, beta, dv + j0 * D, D);
+    else if (!accumulate) std::memset(dv + j0 * D, 0, sizeof(float) * (j1 - j0) * D);
   }
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
-    sgb(false, true, i1 - i0, off + i1, D, 1.0f, dout + i0 * D, D, v, D, 0.0f, ds + i0 * Tk, Tk);
+    const int64_t c0 = first_key(i0, off, sh.window);
+    sgb(false, true, i1 - i0, off + i1 - c0, D, 1.0f, dout + i0 * D, D, v + c0 * D, D, 0.0f, ds + i0 * Tk + c0, Tk);
   }
-  causal_softmax_grad(p, ds, mask, keepScale, scale, Tq, Tk);
+  attention_softmax_grad(p, ds, mask, keepScale, scale, Tq, Tk, sh);
   for (int64_t i0 = 0; i0 < Tq; i0 += bs) {
     const int64_t i1 = i0 + bs < Tq ? i0 + bs : Tq;
-    sgb(false, false, i1 - i0, D, off + i1, 1.0f, ds + i0 * Tk, Tk, k, D, 0.0f, dq + i0 * D, D);
+    const int64_t c0 = first_key(i0, off, sh.window);
+    sgb(false, false, i1 - i0, D, off + i1 - c0, 1.0f, ds + i0 * Tk + c0, Tk, k + c0 * D, D, 0.0f, dq + i0 * D, D);
   }
   for (int64_t j0 = 0; j0 < Tk; j0 += cs) {
     const int64_t j1 = j0 + cs < Tk ? j0 + cs : Tk;
     const int64_t r0 = j0 > off ? j0 - off : 0;
-    sgb(true, false, j1 - j0, D, Tq - r0, 1.0f, ds + r0 * Tk + j0, Tk, q + r0 * D, D, beta, dk + j0 * D, D);
+    const int64_t r1 = rows_seeing(j1, off, sh.window, Tq);
+    if (r1 > r0) sgb(true, false, j1 - j0, D, r1 - r0, 1.0f, ds + r0 * Tk + j0, Tk, q + r0 * D, D, beta, dk + j0 * D, D);
+    else if (!accumulate) std::memset(dk + j0 * D, 0, sizeof(float) * (j1 - j0) * D);
   }
 }
 
 }  // namespace
 
 void causal_attention(const float* q, const float* k, const float* v, float* out, float* p, const uint8_t* mask,
-                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale) {
+                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale,
+                      const ScoreShaping& shaping) {
   const int64_t group = H / KV;
   const float keepScale = 1.0f / keep;
   par(B * H, parts_for(B * H * 4 * Tq * Tk * D, kGemmWorkPerPart), [&](int64_t i0, int64_t i1, int64_t) {
@@ -1445,7 +1590,7 @@ void causal_attention(const float* q, const float* k, const float* v, float* out
       const int64_t b = i / H, h = i % H;
       const int64_t kv = b * KV + h / group;
       gqa_fwd_one(q + i * Tq * D, k + kv * Tk * D, v + kv * Tk * D, out + i * Tq * D, p + i * Tq * Tk, Tq, Tk, D, scale,
-                  mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, pd);
+                  mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, pd, head_shaping(shaping, h, i, Tq, Tk));
     }
     std::free(pd);
   });
@@ -1453,7 +1598,7 @@ void causal_attention(const float* q, const float* k, const float* v, float* out
 
 void causal_attention_grad(const float* q, const float* k, const float* v, const float* p, const uint8_t* mask,
                            float keep, const float* dout, float* dq, float* dk, float* dv, int64_t B, int64_t H,
-                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale) {
+                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale, const ScoreShaping& shaping) {
   const int64_t group = H / KV;
   const float keepScale = 1.0f / keep;
   // One item per kv head: the query heads of its group run in turn and add into its dk and dv, so no two
@@ -1464,10 +1609,11 @@ void causal_attention_grad(const float* q, const float* k, const float* v, const
     for (int64_t g = g0; g < g1; ++g) {
       const int64_t b = g / KV, kvh = g % KV;
       for (int64_t r = 0; r < group; ++r) {
-        const int64_t i = b * H + kvh * group + r;
+        const int64_t h = kvh * group + r;
+        const int64_t i = b * H + h;
         gqa_bwd_one(q + i * Tq * D, k + g * Tk * D, v + g * Tk * D, p + i * Tq * Tk, dout + i * Tq * D, dq + i * Tq * D,
                     dk + g * Tk * D, dv + g * Tk * D, ds, Tq, Tk, D, scale,
-                    mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, r > 0);
+                    mask == nullptr ? nullptr : mask + i * Tq * Tk, keepScale, r > 0, head_shaping(shaping, h, i, Tq, Tk));
       }
     }
     std::free(ds);
@@ -1525,7 +1671,7 @@ void relu_grad(const float* x, const float* dy, float* dx, int64_t n) {
 }
 
 void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
-                        int64_t T, int64_t H, int64_t D, float scale) {
+                        int64_t T, int64_t H, int64_t D, float scale, const ScoreShaping& shaping) {
   const AttnLayout L = fused_heads(T, H, D);
   par(B * H, attention_parts(B * H, T, D), [&](int64_t i0, int64_t i1, int64_t part) {
     float* ds = part == 0 ? scratch : static_cast<float*>(checked_malloc(sizeof(float) * T * T));
@@ -1534,7 +1680,8 @@ void mha_attention_grad(const float* qkv, const float* p, const float* dout, flo
       const int64_t b = i / H, h = i % H;
       const float* q = qkv + 3 * h * D;
       float* dq = dqkv + 3 * h * D;
-      attention_bwd_one(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, ds, b, T, D, scale, L);
+      attention_bwd_one(q, q + D, q + 2 * D, p + h * T * T, dout + h * D, dq, dq + D, dq + 2 * D, ds, b, T, D, scale, L,
+                        head_shaping(shaping, h, i, T, T));
     }
     if (ds != scratch) std::free(ds);
   });

@@ -199,33 +199,52 @@ double cross_entropy(const float* logits, const int32_t* targets, float* probs, 
 void cross_entropy_grad(const float* probs, const int32_t* targets, float* dlogits, int64_t rows, int64_t V,
                         float scale);
 
+// What attention may do to its scores besides the causal mask (runtime/ops/score-shaping.ts), after the
+// scaling and in this order: the cap s -> softcap * tanh(s / softcap), ALiBi's bias -slopes[h] * (i - j)
+// for query position i, key position j and query head h, then the causal mask and a sliding window that
+// leaves each query itself and the window - 1 positions before it. All zero (null): the causal mask
+// alone, exactly as without. A plain aggregate (no constructor), as this header must declare no inline
+// functions.
+struct ScoreShaping {
+  int64_t window;         // 0: no window
+  const double* slopes;   // one per query head, or null: no bias
+  float softcap;          // 0: no cap
+  // With a cap: 1 - tanh^2(s / softcap) for each weight, laid out as p (zero where masked), which the
+  // gradient needs: written by the forward kernels when not null, read by the gradient kernels.
+  float* capGrad;
+};
+
 // All heads of causal scaled dot-product attention at once, out = softmax(mask(q k^T * scale)) v per head,
 // from a fused projection qkv [B*T, 3*H*D] whose columns are, per head h, its q, k and v (D each). out
 // [B, T, H*D] holds the heads side by side (their concatenation); p [B, H, T, T] the probabilities (zero
 // above the diagonal).
-void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+// Every attention kernel below takes a ScoreShaping (the causal mask alone when all zero).
+void mha_attention(const float* qkv, float* out, float* p, int64_t B, int64_t T, int64_t H, int64_t D, float scale,
+                   const ScoreShaping& shaping);
 // dqkv [B*T, 3*H*D] from dout [B, T, H*D]; scratch needs T*T floats.
 void mha_attention_grad(const float* qkv, const float* p, const float* dout, float* dqkv, float* scratch, int64_t B,
-                        int64_t T, int64_t H, int64_t D, float scale);
+                        int64_t T, int64_t H, int64_t D, float scale, const ScoreShaping& shaping);
 
 // All heads with dropout on the attention weights (as tf.dropout after the softmax): mask [B, H, T, T]
 // holds the keep flags (head_dropout_masks); out = (p * mask / keep) v. p is saved undropped. Without a
 // mask (null), as mha_attention.
 void mha_attention_dropout(const float* qkv, float* out, float* p, const uint8_t* mask, float keep, int64_t B,
-                           int64_t T, int64_t H, int64_t D, float scale);
+                           int64_t T, int64_t H, int64_t D, float scale, const ScoreShaping& shaping);
 void mha_attention_dropout_grad(const float* qkv, const float* p, const uint8_t* mask, float keep, const float* dout,
-                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale);
+                                float* dqkv, float* scratch, int64_t B, int64_t T, int64_t H, int64_t D, float scale,
+                                const ScoreShaping& shaping);
 
 // Grouped causal attention of projected heads: q [B, H, Tq, D], k and v [B, KV, Tk, D] (Tk >= Tq; the
 // queries are the last Tq positions), query head h reading kv head h / (H / KV). out [B, H, Tq, D], p
 // [B, H, Tq, Tk] the weights before dropout (zero where masked). mask [B, H, Tq, Tk] (or null) holds the
 // keep flags of dropout on the weights. Tq and Tk must be > 0 where B*H*D > 0.
 void causal_attention(const float* q, const float* k, const float* v, float* out, float* p, const uint8_t* mask,
-                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale);
+                      float keep, int64_t B, int64_t H, int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale,
+                      const ScoreShaping& shaping);
 // dq as q; dk, dv as k, v, each summed over the query heads of its group.
 void causal_attention_grad(const float* q, const float* k, const float* v, const float* p, const uint8_t* mask,
                            float keep, const float* dout, float* dq, float* dk, float* dv, int64_t B, int64_t H,
-                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale);
+                           int64_t KV, int64_t Tq, int64_t Tk, int64_t D, float scale, const ScoreShaping& shaping);
 // tf.dropout's keep flags for n values from one seed (tf.randomUniform's generator): mask [n].
 void dropout_mask_from_seed(uint8_t* mask, int64_t n, double seed, float keep);
 
