@@ -1,7 +1,7 @@
 // docs/bench.md from a benchmark's results (bench/results/<date>.json): the tables, the before/after
 // figures, and a plain reason next to every number that is missing or off. Rendering is separate from
 // measuring so that `babygpt bench --render <json>` can rewrite the report without timing anything again.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
@@ -11,6 +11,7 @@ import { formatInt } from "../runtime/cli/output.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./bench.js";
+import { dataSectionOf, withDataSection } from "./data-report.js";
 import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */
@@ -269,11 +270,13 @@ export function renderBenchMarkdown(results: BenchResults): string {
   });
 }
 
-/** Writes docs/bench.md atomically; returns its path. */
+/** Writes docs/bench.md atomically, keeping the data benchmark's section (bench/data-report.ts); returns its path. */
 export function writeBenchMarkdown(results: BenchResults): string {
   const md = join(PROJECT_ROOT, "docs/bench.md");
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
-  writeFileAtomic(md, renderBenchMarkdown(results));
+  const data = existsSync(md) ? dataSectionOf(readFileSync(md, "utf8")) : undefined;
+  const rendered = renderBenchMarkdown(results);
+  writeFileAtomic(md, data ? withDataSection(rendered, data) : rendered);
   return md;
 }
 
