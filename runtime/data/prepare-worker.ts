@@ -42,6 +42,9 @@ export type WorkerReply = { readonly type: "result"; readonly result: PieceResul
 
 class PieceError extends Error {}
 
+/** Distinct chunks a worker keeps the ids of (a bound on its memory: about 100 bytes each). */
+const CHUNK_CACHE = 1 << 20;
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The text of bytes [from, to) of a piece, or a located error. */
@@ -101,7 +104,14 @@ function charJob(): { run(p: Piece): PieceResult; flush(): number[] } {
   return {
     run(p) {
       const counted = documents(p, (text) => {
-        for (const c of text) seen[c.codePointAt(0)!] = 1;
+        // code units, not the string iterator (several times faster): a high surrogate reads its pair
+        for (let i = 0; i < text.length; i++) {
+          const u = text.charCodeAt(i);
+          if (u >= 0xd800 && u < 0xdc00) {
+            seen[text.codePointAt(i)!] = 1;
+            i++;
+          } else seen[u] = 1;
+        }
       });
       return { id: p.id, ...counted };
     },
@@ -136,10 +146,12 @@ function encodeJob(encoder: WorkerEncoder, dtype: "uint16" | "uint32"): (p: Piec
     encode = (text, file, line) => {
       const out = new Int32Array(text.length);
       let n = 0;
-      for (const c of text) {
-        const id = table[c.codePointAt(0)!]!;
+      for (let i = 0; i < text.length; i++) {
+        let cp = text.charCodeAt(i);
+        if (cp >= 0xd800 && cp < 0xdc00) cp = text.codePointAt(i++)!;
+        const id = table[cp]!;
         if (id < 0) {
-          throw new PieceError(`${file}${line !== undefined ? `:${line}` : ""}: the character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}) is not in the model's vocabulary of ${size} characters`);
+          throw new PieceError(`${file}${line !== undefined ? `:${line}` : ""}: the character ${JSON.stringify(String.fromCodePoint(cp))} (U+${cp.toString(16).toUpperCase().padStart(4, "0")}) is not in the model's vocabulary of ${size} characters`);
         }
         out[n++] = id;
       }
@@ -148,8 +160,38 @@ function encodeJob(encoder: WorkerEncoder, dtype: "uint16" | "uint32"): (p: Piec
   } else {
     const tiktoken = new Tiktoken(encoder.bpe_ranks, encoder.special_tokens, encoder.pat_str);
     eot = encoder.eot;
-    // encode_ordinary: <|endoftext|> written in a document is text, as nanoGPT's prepare scripts encode it
-    encode = (text) => tiktoken.encode_ordinary(text);
+    // The pre-tokenizer's chunks, each BPE-encoded once by tiktoken and then looked up: text repeats its
+    // words, and tiktoken splits a text by the same pattern (js-tiktoken's, so the same chunks) and encodes
+    // each chunk on its own anyway. encode_ordinary: <|endoftext|> written in a document is text, as
+    // nanoGPT's prepare scripts encode it.
+    const re = new RegExp(encoder.pat_str, "gu");
+    const cache = new Map<string, number | Uint32Array>();
+    encode = (text) => {
+      let out = new Uint32Array(Math.max(16, text.length >> 1));
+      let n = 0;
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const chunk = m[0];
+        let ids = cache.get(chunk);
+        if (ids === undefined) {
+          const encoded = tiktoken.encode_ordinary(chunk);
+          ids = encoded.length === 1 ? encoded[0]! : encoded;
+          if (cache.size < CHUNK_CACHE) cache.set(chunk, ids);
+        }
+        const width = typeof ids === "number" ? 1 : ids.length;
+        if (n + width > out.length) {
+          const grown = new Uint32Array(Math.max(out.length * 2, n + width));
+          grown.set(out.subarray(0, n));
+          out = grown;
+        }
+        if (typeof ids === "number") out[n++] = ids;
+        else {
+          out.set(ids, n);
+          n += ids.length;
+        }
+      }
+      return out.subarray(0, n);
+    };
   }
   return (p) => {
     const parts: ArrayLike<number>[] = [];
