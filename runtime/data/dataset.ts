@@ -18,10 +18,7 @@ export interface Dataset {
 
 /** `tokenizer`: a run's own (resuming, evaluating); otherwise built from the corpus in the same pass that encodes it. */
 export function buildDataset(corpus: Corpus, data: DataSpec, tokenizer?: Tokenizer, onProgress?: EncodeProgress): { tokenizer: Tokenizer; train: Int32Array; val: Int32Array } {
-  let built: { tokenizer: Tokenizer; ids: Int32Array };
-  if (tokenizer) built = { tokenizer, ids: tokenizer.encode(corpus.text, onProgress) };
-  else if (typeof data.tokenizer === "object") throw new UserError(`a learned BPE tokenizer is made by \`babygpt data prepare\` (or the first training on a corpus), not from a text in memory`);
-  else built = tokenize(data.tokenizer, corpus.text, data.compact_vocab, onProgress ? { onProgress } : {});
+  const built = tokenizer ? { tokenizer, ids: tokenizer.encode(corpus.text, onProgress) } : tokenize(data.tokenizer, corpus.text, data.compact_vocab, onProgress ? { onProgress } : {});
   const n = Math.floor((1 - data.val_fraction) * built.ids.length);
   return { tokenizer: built.tokenizer, train: built.ids.subarray(0, n), val: built.ids.subarray(n) };
 }

@@ -6,6 +6,7 @@
 // model was trained on.
 import { Tiktoken } from "js-tiktoken/lite";
 import gpt2Ranks from "js-tiktoken/ranks/gpt2";
+import type { DataSpec } from "../../compiler/spec/types.generated.js";
 import { UserError } from "../errors.js";
 import { END_OF_TEXT } from "./byte-level.js";
 import { bpeCodec, type BpeCodec, type BpeState } from "./bpe-tokenizer.js";
@@ -233,7 +234,7 @@ class LearnedBpeTokenizer implements Tokenizer {
 }
 
 /** Builds the tokenizer a spec asks for from the corpus it will train on. */
-export function buildTokenizer(kind: "char" | "gpt2", text: string, compact: boolean): Tokenizer {
+export function buildTokenizer(kind: DataSpec["tokenizer"], text: string, compact: boolean): Tokenizer {
   return tokenize(kind, text, compact, { idsWanted: false }).tokenizer;
 }
 
@@ -241,8 +242,11 @@ export function buildTokenizer(kind: "char" | "gpt2", text: string, compact: boo
  * The tokenizer a spec asks for, and the corpus's ids under it, from one pass over the text: a compacted
  * BPE vocabulary is read off the same encoding that gives the ids (encoding a large corpus takes a while).
  */
-export function tokenize(kind: "char" | "gpt2", text: string, compact: boolean, options: { onProgress?: EncodeProgress; idsWanted?: boolean } = {}): { tokenizer: Tokenizer; ids: Int32Array } {
+export function tokenize(kind: DataSpec["tokenizer"], text: string, compact: boolean, options: { onProgress?: EncodeProgress; idsWanted?: boolean } = {}): { tokenizer: Tokenizer; ids: Int32Array } {
   const wanted = options.idsWanted ?? true;
+  if (typeof kind === "object") {
+    throw new UserError("a learned BPE tokenizer is made from a corpus on disk by `babygpt data prepare` (or the first training on it), not from a text in memory; use char or gpt2 here");
+  }
   if (kind === "char") {
     const tokenizer = new CharTokenizer([...new Set(Array.from(text))].sort(byCodePoint));
     return { tokenizer, ids: wanted ? tokenizer.encode(text) : new Int32Array(0) };
