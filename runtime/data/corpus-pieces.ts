@@ -6,6 +6,7 @@
 import { open } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
+import { UserError } from "../errors.js";
 import type { CorpusFile } from "./corpus-files.js";
 import type { Piece } from "./prepare-worker.js";
 
@@ -33,7 +34,19 @@ export interface SidedPiece {
   readonly read: number;
 }
 
+/** A file's bytes in blocks; a file that cannot be read, or gunzipped, is one line naming it. */
 async function* blocks(file: CorpusFile): AsyncGenerator<Uint8Array> {
+  try {
+    yield* rawBlocks(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (file.gzip && typeof err.errno === "number" && err.code?.startsWith("Z_")) throw new UserError(`${file.path} is not a whole gzip file (${err.message}); recompress it, or give the text uncompressed`);
+    if (err.code) throw new UserError(`cannot read ${file.path}: ${err.code}`);
+    throw e;
+  }
+}
+
+async function* rawBlocks(file: CorpusFile): AsyncGenerator<Uint8Array> {
   if (file.gzip) {
     let parts: Buffer[] = [];
     let size = 0;

@@ -99,6 +99,43 @@ function documents(p: Piece, each: (text: string, docStart: boolean, at: { line?
   return { docs, empty };
 }
 
+/**
+ * Byte-level BPE by the pre-tokenizer's chunks, each encoded once (by `encodeChunk`, tiktoken's) and then
+ * looked up: text repeats its words, and tiktoken splits a text by the same pattern (js-tiktoken's, so the
+ * same chunks) and encodes each chunk on its own anyway. The bench of encoders (bench/tokenizers.ts)
+ * measures it against tiktoken on whole pieces.
+ */
+export function chunkEncoder(encodeChunk: (chunk: string) => Uint32Array, pattern: string): (text: string) => Uint32Array {
+  const re = new RegExp(pattern, "gu");
+  const cache = new Map<string, number | Uint32Array>();
+  return (text) => {
+    let out = new Uint32Array(Math.max(16, text.length >> 1));
+    let n = 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const chunk = m[0];
+      let ids = cache.get(chunk);
+      if (ids === undefined) {
+        const encoded = encodeChunk(chunk);
+        ids = encoded.length === 1 ? encoded[0]! : encoded;
+        if (cache.size < CHUNK_CACHE) cache.set(chunk, ids);
+      }
+      const width = typeof ids === "number" ? 1 : ids.length;
+      if (n + width > out.length) {
+        const grown = new Uint32Array(Math.max(out.length * 2, n + width));
+        grown.set(out.subarray(0, n));
+        out = grown;
+      }
+      if (typeof ids === "number") out[n++] = ids;
+      else {
+        out.set(ids, n);
+        n += ids.length;
+      }
+    }
+    return out.subarray(0, n);
+  };
+}
+
 function charJob(): { run(p: Piece): PieceResult; flush(): number[] } {
   const seen = new Uint8Array(0x110000);
   return {
@@ -160,38 +197,8 @@ function encodeJob(encoder: WorkerEncoder, dtype: "uint16" | "uint32"): (p: Piec
   } else {
     const tiktoken = new Tiktoken(encoder.bpe_ranks, encoder.special_tokens, encoder.pat_str);
     eot = encoder.eot;
-    // The pre-tokenizer's chunks, each BPE-encoded once by tiktoken and then looked up: text repeats its
-    // words, and tiktoken splits a text by the same pattern (js-tiktoken's, so the same chunks) and encodes
-    // each chunk on its own anyway. encode_ordinary: <|endoftext|> written in a document is text, as
-    // nanoGPT's prepare scripts encode it.
-    const re = new RegExp(encoder.pat_str, "gu");
-    const cache = new Map<string, number | Uint32Array>();
-    encode = (text) => {
-      let out = new Uint32Array(Math.max(16, text.length >> 1));
-      let n = 0;
-      re.lastIndex = 0;
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        const chunk = m[0];
-        let ids = cache.get(chunk);
-        if (ids === undefined) {
-          const encoded = tiktoken.encode_ordinary(chunk);
-          ids = encoded.length === 1 ? encoded[0]! : encoded;
-          if (cache.size < CHUNK_CACHE) cache.set(chunk, ids);
-        }
-        const width = typeof ids === "number" ? 1 : ids.length;
-        if (n + width > out.length) {
-          const grown = new Uint32Array(Math.max(out.length * 2, n + width));
-          grown.set(out.subarray(0, n));
-          out = grown;
-        }
-        if (typeof ids === "number") out[n++] = ids;
-        else {
-          out.set(ids, n);
-          n += ids.length;
-        }
-      }
-      return out.subarray(0, n);
-    };
+    // encode_ordinary: <|endoftext|> written in a document is text, as nanoGPT's prepare scripts encode it
+    encode = chunkEncoder((chunk) => tiktoken.encode_ordinary(chunk), encoder.pat_str);
   }
   return (p) => {
     const parts: ArrayLike<number>[] = [];

@@ -57,6 +57,8 @@ export interface PrepareOptions {
   readonly report?: PrepareReporter;
   /** Log the summary of a preparation and of a hit whatever the corpus's size (`data prepare`). */
   readonly verbose?: boolean;
+  /** Polled between pieces: true (Ctrl-C in a training) abandons the preparation, caching nothing. */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface Prepared {
@@ -191,7 +193,7 @@ async function pass(
   what: string,
   job: WorkerJob,
   files: readonly CorpusFile[],
-  ctx: { textField: string; workers: number; totalBytes: number; report: PrepareReporter | undefined },
+  ctx: { textField: string; workers: number; totalBytes: number; report: PrepareReporter | undefined; shouldStop: (() => boolean) | undefined; label: string },
   options: { split?: ByteSplit; only?: Side; onResult?: (r: { ids?: Uint16Array | Uint32Array; chunks?: string[]; counts?: Uint32Array }, side: Side) => void; chars?: (codePoints: number[]) => void },
 ): Promise<PassCounts> {
   const pool = new WorkerPool(ctx.workers, job);
@@ -202,6 +204,7 @@ async function pass(
   let shownDone = -1;
   try {
     await pool.run(corpusPieces(files, ctx.textField, options.split, options.only), (result, item) => {
+      if (ctx.shouldStop?.()) throw new UserError(`stopped while preparing the tokens of ${ctx.label}: nothing was cached (the next run prepares them again)`);
       counts.docs += result.docs;
       counts.emptyDocs += result.empty;
       options.onResult?.(result, item.side);
@@ -298,7 +301,7 @@ export async function prepareData(options: PrepareOptions): Promise<Prepared> {
   const started = performance.now();
   const build = buildDir(cache, key);
   const workers = options.workers ?? defaultWorkers();
-  const ctx = { textField, workers, totalBytes, report: say ? report : undefined };
+  const ctx = { textField, workers, totalBytes, report: say ? report : undefined, shouldStop: options.shouldStop, label: files.label };
   try {
     const byBytes = splitsInBytes(choice);
     const multiDoc = files.files.length > 1 || jsonl;

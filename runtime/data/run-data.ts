@@ -20,6 +20,8 @@ export interface DataFor {
   readonly report?: PrepareReporter;
   /** Refuse splits shorter than a window (training; evaluation reads what there is). */
   readonly checkWindows?: boolean;
+  /** Ctrl-C during a preparation: abandon it (nothing is cached). */
+  readonly shouldStop?: () => boolean;
 }
 
 export async function dataFor(what: DataFor): Promise<RunData> {
@@ -39,6 +41,7 @@ export async function dataFor(what: DataFor): Promise<RunData> {
     tokenizer: run ? { fixed: run.tokenizer, learned } : learned,
     valFraction: spec.data.val_fraction,
     ...(report ? { report } : {}),
+    ...(what.shouldStop ? { shouldStop: what.shouldStop } : {}),
   });
   const e = prepared.entry;
   const dataset = {

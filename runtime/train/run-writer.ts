@@ -68,6 +68,8 @@ export interface DataChoice {
   readonly otherData?: boolean | undefined;
   /** --text-field: the field of a .jsonl line that holds its text. */
   readonly textField?: string | undefined;
+  /** Ctrl-C: a preparation of the corpus's tokens under way is abandoned. */
+  readonly shouldStop?: (() => boolean) | undefined;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function trainingData(
     ...(previous ? { run: { dir: choice.resume!, corpus: previous.meta.corpus, tokenizer: previous.meta.tokenizer } } : {}),
     options: { data: choice.data, otherData: choice.otherData, textField: choice.textField },
     spec,
+    ...(choice.shouldStop ? { shouldStop: choice.shouldStop } : {}),
     report: { log: (line) => report.log(line), progress: (what, done, total, rate) => report.tokenizing?.(done, total, what === "merges" ? "merges learned" : `MB (${what})${rate ? ` ${rate}` : ""}`) },
   });
 }

@@ -191,6 +191,13 @@ describe("bad input: one located line, nothing cached", () => {
     expect(await refused({ data: dir, tokenizer: { learn: "char", compact: false } })).toBe(`--data ${dir}: the directory has no text files (.txt, .md or .jsonl, or any of them gzip-compressed)`);
   });
 
+  it("a gzip file cut short", async () => {
+    const dir = tempFiles({});
+    const whole = gzipSync(words(16, 2000));
+    writeFileSync(join(dir, "a.txt.gz"), whole.subarray(0, whole.length >> 1));
+    expect(await refused({ data: dir, tokenizer: { learn: "char", compact: false } })).toMatch(new RegExp(`^${join(dir, "a.txt.gz")} is not a whole gzip file \\(.+\\); recompress it, or give the text uncompressed$`));
+  });
+
   it("a glob that matches nothing, and a binary file", async () => {
     const dir = tempFiles({ "a.txt": "x" });
     expect(await refused({ data: join(dir, "*.jsonl"), tokenizer: { learn: "char", compact: false } })).toBe(`--data ${join(dir, "*.jsonl")}: no file matches`);
