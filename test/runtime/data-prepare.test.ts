@@ -4,7 +4,7 @@
 // gzip, a learned BPE whose tokenizer.json Hugging Face's `tokenizers` loads to the same ids, and the same
 // batches from the token files, resumed or not. Corpora are generated in the test, small.
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -115,6 +115,23 @@ describe("finding an entry", () => {
     expect(again.hit).toBe(false);
     expect(log.join("\n")).toContain(`the token cache entry ${first.entry.dir}: val.bin holds`);
     expect(all(again.val)).toEqual(all(first.val).slice(0, again.val.length));
+  });
+});
+
+describe("the cache's protections", () => {
+  it("refuses a token cache others can write, in one line, as the model cache does", async () => {
+    const file = join(tempFiles({ "c.txt": words(17, 50) }), "c.txt");
+    await prepare({ data: file, tokenizer: { learn: "char", compact: false } });
+    chmodSync(tokens(), 0o777);
+    try {
+      const e = await prepare({ data: file, tokenizer: { learn: "char", compact: false } }).catch((err: unknown) => err);
+      expect((e as UserError).message).toBe(
+        `the token cache ${tokens()} is unsafe: ${tokens()} is writable by other users (mode 0777); babygpt trains on its files only when no one else can change them (chmod 700 ${tokens()}, or set XDG_CACHE_HOME to a folder of your own)`,
+      );
+    } finally {
+      chmodSync(tokens(), 0o700);
+    }
+    expect(statSync(tokens()).mode & 0o777).toBe(0o700);
   });
 });
 
