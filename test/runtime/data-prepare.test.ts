@@ -19,6 +19,7 @@ import { UserError } from "../../runtime/errors.js";
 import { Prng } from "../../runtime/random.js";
 import { tempFiles, useSharedData } from "../helpers/project.js";
 import { startCli } from "../reliability/cli.js";
+import { PYTHON } from "../helpers/torch.js";
 
 // a token cache of this file's own: every prepare here starts from nothing
 const cacheHome = mkdtempSync(join(tmpdir(), "babygpt-cache-"));
@@ -327,7 +328,7 @@ describe("the torch engine's token files", () => {
     const p = await prepare({ tokenizer: { learn: "char", compact: false } });
     let out: string;
     try {
-      out = execFileSync("python3", ["-c", `import numpy as np; a = np.memmap(${JSON.stringify(p.entry.train)}, dtype=np.uint16, mode="r"); print(len(a), *a[1000:1010])`], { encoding: "utf8" });
+      out = execFileSync(PYTHON, ["-c", `import numpy as np; a = np.memmap(${JSON.stringify(p.entry.train)}, dtype=np.uint16, mode="r"); print(len(a), *a[1000:1010])`], { encoding: "utf8" });
     } catch {
       return; // no numpy here: the torch tests, which need it, say so
     }
