@@ -13,6 +13,7 @@ import { loadCorpus } from "../../runtime/data/corpus.js";
 import { buildDataset } from "../../runtime/data/dataset.js";
 import { sampleWindows } from "../../runtime/data/batches.js";
 import { prepareData, type PrepareOptions } from "../../runtime/data/prepare.js";
+import { fileTokens } from "../../runtime/data/token-file.js";
 import { asSource, type TokenSource } from "../../runtime/data/token-source.js";
 import { tokenizerFromState } from "../../runtime/data/tokenizer.js";
 import { UserError } from "../../runtime/errors.js";
@@ -320,6 +321,13 @@ describe("batches from the token files", () => {
     const reopened = (await prepare({ tokenizer: { learn: "char", compact: false } })).train;
     for (let i = 3; i < 6; i++) expect(sampleWindows(reopened, 12, 64, resumed)).toEqual(draws[i]);
     expect(asSource(old.val).length).toBe(p.val.length);
+    // tinyshakespeare's file is small enough to be read whole: the positioned reads of a large one give the same
+    const byPosition = fileTokens(p.entry.train, p.entry.manifest.dtype, 0);
+    const again = new Prng(1337);
+    for (const d of draws) expect(sampleWindows(byPosition, 12, 64, again)).toEqual(d);
+    const tail = new Int32Array(100);
+    byPosition.read(byPosition.length - 100, tail);
+    expect(Array.from(tail)).toEqual(Array.from(old.train.subarray(-100)));
   });
 });
 
