@@ -167,6 +167,29 @@ describe("a crash mid-prepare", () => {
   });
 });
 
+describe("Ctrl-C while a training prepares its corpus", () => {
+  it("stops the preparation: nothing cached, no run written", async () => {
+    const dir = tempFiles({});
+    const file = join(dir, "big.txt");
+    writeFileSync(file, words(18, 400_000));
+    const before = entries();
+    const run = startCli(["train", "specs/01-bigram.yaml", "--data", file, "--out", join(dir, "run")], { XDG_CACHE_HOME: cacheHome });
+    let build: string | undefined;
+    for (let i = 0; i < 3000 && run.child.exitCode === null && build === undefined; i++) {
+      build = existsSync(tokens()) ? readdirSync(tokens()).find((n) => n.startsWith(".build-")) : undefined;
+      if (build === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(build, run.stderr()).toBeDefined();
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(`error: stopped while preparing the tokens of ${file}: nothing was cached (the next run prepares them again)`);
+    expect(entries()).toEqual(before);
+    expect(readdirSync(tokens()).filter((n) => n.startsWith(".build-"))).toEqual([]);
+    expect(existsSync(join(dir, "run"))).toBe(false);
+  });
+});
+
 describe("bad input: one located line, nothing cached", () => {
   const refused = async (options: Parameters<typeof prepare>[0]): Promise<string> => {
     const before = entries();
