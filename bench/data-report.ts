@@ -20,7 +20,7 @@ function ok(row: DataBenchRow): string {
 export function renderDataSection(results: DataBenchResults, file: string): string {
   const rows = results.rows.map(
     (r) =>
-      `| ${r.size} | ${r.tokenizer}${ok(r)} | ${fmt(r.prepare.seconds, 1)} s | ${fmt(r.prepare.mbPerSec, 1)} | ${fmt(r.prepare.peakRssMiB, 0)} MiB | ${r.prepare.tokens ? (r.prepare.tokens.train + r.prepare.tokens.val).toLocaleString("en-US") : "–"} | ${fmt(r.train.peakRssMiB, 0)} MiB | ${fmt(r.hit.prepare.seconds, 2)} s | ${fmt(r.hit.train.toFirstStep, 2)} s | ${fmt(r.prepare.load, 1)} |`,
+      `| ${r.size} | ${r.tokenizer}${ok(r)} | ${fmt(r.prepare.seconds, 1)} s | ${fmt(r.prepare.mbPerSec, 1)} | ${r.prepare.cpuSeconds ? fmt(r.bytes / 1e6 / r.prepare.cpuSeconds, 1) : "–"} | ${fmt(r.prepare.peakRssMiB, 0)} MiB | ${r.prepare.tokens ? (r.prepare.tokens.train + r.prepare.tokens.val).toLocaleString("en-US") : "–"} | ${fmt(r.train.peakRssMiB, 0)} MiB | ${fmt(r.hit.prepare.seconds, 2)} s | ${fmt(r.hit.train.toFirstStep, 2)} s | ${fmt(r.prepare.load, 1)} |`,
   );
   const byTok = new Map<string, DataBenchRow[]>();
   for (const r of results.rows) byTok.set(r.tokenizer, [...(byTok.get(r.tokenizer) ?? []), r]);
@@ -33,10 +33,10 @@ export function renderDataSection(results: DataBenchResults, file: string): stri
     `${START} written by \`babygpt bench --data\` from bench/results/${file} (bench/data-report.ts); do not edit by hand -->`,
     "## Data: preparing a corpus once, training from the token files",
     "",
-    `Measured on ${results.machine.cpu} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB), ${results.date.slice(0, 10)}, by \`${results.command}\`. Corpora are tinyshakespeare's lines shuffled and repeated, generated in a temporary folder and removed afterwards. Each figure is a process of its own under \`/usr/bin/time\` with an empty token cache of its own; "prepare" is \`babygpt data prepare\` (hashing, every pass, writing and checking the entry), "train" is ${results.steps} steps of the baby GPT (\`specs/12-baby-gpt.yaml\` with the tokenizer set) on the prepared tokens, "hit" is the same corpus a second time: \`data prepare\` finding the entry, and a training's time from its start to the line that says it starts (its data and model ready). The machine is shared with other jobs: the load column is the 1-minute load average when the preparation started (2 cores: above 2, others were waiting for a core too).`,
+    `Measured on ${results.machine.cpu} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB), ${results.date.slice(0, 10)}, by \`${results.command}\`. Corpora are tinyshakespeare's lines shuffled and repeated, generated in a temporary folder and removed afterwards. Each figure is a process of its own under \`/usr/bin/time\` with an empty token cache of its own; "prepare" is \`babygpt data prepare\` (hashing, every pass, writing and checking the entry), "train" is ${results.steps} steps of the baby GPT (\`specs/12-baby-gpt.yaml\` with the tokenizer set) on the prepared tokens, "hit" is the same corpus a second time: \`data prepare\` finding the entry, and a training's time from its start to the line that says it starts (its data and model ready). The machine is shared with other jobs: the load column is the 1-minute load average when the preparation started (2 cores: above 2, others were waiting for a core too); "MB per CPU-second" divides the corpus by the CPU time the preparation used on all its threads (user and system), a figure the other jobs change much less than the wall-clock MB/s: on 2 idle cores the wall-clock rate could reach up to about twice it. "hit: data prepare" includes starting Node and the CLI, as \`babygpt --version\` does.`,
     "",
-    "| corpus | tokenizer | prepare | MB/s | peak RSS preparing | tokens | peak RSS training | hit: data prepare | hit: training starts after | load |",
-    "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+    "| corpus | tokenizer | prepare | MB/s | MB per CPU-second | peak RSS preparing | tokens | peak RSS training | hit: data prepare | hit: training starts after | load |",
+    "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
     ...rows,
     "",
     `Peak RSS of training on the largest corpus against the 10 MB one: ${growth.join("; ") || "–"}.`,

@@ -25,6 +25,8 @@ const BIN = join(PROJECT_ROOT, "bin/babygpt.mjs");
 
 export interface Measured {
   readonly seconds: number;
+  /** CPU seconds (user + system, every thread): what the work costs whatever else runs on the machine. */
+  readonly cpuSeconds?: number;
   readonly peakRssMiB: number;
   readonly load: number;
   /** Seconds from the start of the process to the line that says the training starts (its model and data ready). */
@@ -83,7 +85,7 @@ function measure(args: readonly string[], env: NodeJS.ProcessEnv, firstStep?: Re
     let toFirstStep: number | undefined;
     let stdout = "";
     let stderr = "";
-    const child = spawn("/usr/bin/time", ["-f", "@time %e %M", process.execPath, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "@time %e %M %U %S", process.execPath, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => {
       stderr = (stderr + c).slice(-20_000);
@@ -91,9 +93,10 @@ function measure(args: readonly string[], env: NodeJS.ProcessEnv, firstStep?: Re
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      const m = /@time ([\d.]+) (\d+)/.exec(stderr);
+      const m = /@time ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       resolve({
         seconds: m ? Number(m[1]) : (performance.now() - started) / 1000,
+        ...(m ? { cpuSeconds: Number(m[3]) + Number(m[4]) } : {}),
         peakRssMiB: m ? Number(m[2]) / 1024 : NaN,
         load,
         ...(toFirstStep !== undefined ? { toFirstStep } : {}),
@@ -141,7 +144,7 @@ export async function runDataBench(options: { sizes: readonly string[]; tokenize
           size,
           bytes,
           tokenizer: tok,
-          prepare: { ...strip(prep), mbPerSec: bytes / 2 ** 20 / prep.seconds, ...(tokens ? { tokens: { train: num(tokens[1]!), val: num(tokens[2]!) } } : {}), ...(vocab ? { vocab: num(vocab[1]!) } : {}) },
+          prepare: { ...strip(prep), mbPerSec: bytes / 1e6 / prep.seconds, ...(tokens ? { tokens: { train: num(tokens[1]!), val: num(tokens[2]!) } } : {}), ...(vocab ? { vocab: num(vocab[1]!) } : {}) },
           train: { ...strip(train), ...(msPerIter ? { msPerIter: Number(msPerIter[1]) } : {}) },
           hit: { prepare: strip(hitPrepare), train: strip(hitTrain) },
         };

@@ -73,7 +73,8 @@ export interface Prepared {
 
 /** Corpora this large (bytes) say what the preparation did; smaller ones prepare silently, as before. */
 const SAY_FROM = 4 * 2 ** 20;
-const MB = 2 ** 20;
+/** Megabytes as the progress bars and the summary count them (10^6 bytes, as corpora are sized). */
+const MB = 1e6;
 
 export function tokenizerName(t: TokenizerSpec): string {
   return typeof t === "string" ? t : `bpe ${t.vocab_size.toLocaleString("en-US")}`;
