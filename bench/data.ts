@@ -113,10 +113,21 @@ const strip = <T extends { stdout: string }>(m: T): Omit<T, "stdout"> => {
   return rest;
 };
 
-export async function runDataBench(options: { sizes: readonly string[]; tokenizers: readonly string[]; log: (line: string) => void; command: string }): Promise<DataBenchResults> {
+/** `onRow` gets the results so far after every row, so a run cut short still leaves what it measured. */
+export async function runDataBench(options: { sizes: readonly string[]; tokenizers: readonly string[]; log: (line: string) => void; command: string; onRow?: (partial: DataBenchResults) => void }): Promise<DataBenchResults> {
   const lines = (await loadCorpus()).text.split("\n").filter((l) => l.length > 0);
   const work = mkdtempSync(join(tmpdir(), "babygpt-data-bench-"));
   const rows: DataBenchRow[] = [];
+  const date = new Date().toISOString();
+  const cpu = cpus();
+  const summary = (): DataBenchResults => ({
+    date,
+    command: options.command,
+    machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    versions: versions(),
+    steps: STEPS,
+    rows: [...rows],
+  });
   try {
     for (const size of options.sizes) {
       const bytes = DATA_SIZES[size]!;
@@ -149,6 +160,7 @@ export async function runDataBench(options: { sizes: readonly string[]; tokenize
           hit: { prepare: strip(hitPrepare), train: strip(hitTrain) },
         };
         rows.push(row);
+        options.onRow?.(summary());
         options.log(
           `${size} ${tok}: prepared in ${prep.seconds.toFixed(1)} s (${row.prepare.mbPerSec.toFixed(1)} MB/s, peak ${prep.peakRssMiB.toFixed(0)} MiB); ${STEPS} steps at peak ${train.peakRssMiB.toFixed(0)} MiB; hit: data ${hitPrepare.seconds.toFixed(2)} s, first step after ${hitTrain.toFirstStep?.toFixed(2) ?? "?"} s (load ${prep.load.toFixed(1)})`,
         );
@@ -162,15 +174,7 @@ export async function runDataBench(options: { sizes: readonly string[]; tokenize
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const cpu = cpus();
-  return {
-    date: new Date().toISOString(),
-    command: options.command,
-    machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    versions: versions(),
-    steps: STEPS,
-    rows,
-  };
+  return summary();
 }
 
 export function readDataBench(path: string): DataBenchResults {

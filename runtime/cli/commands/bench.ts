@@ -38,10 +38,15 @@ export function registerBench(program: Command): void {
         for (const t of tokenizers) if (!(t in DATA_TOKENIZERS)) throw new UserError(`--data-tokenizers: ${t} is not one of ${Object.keys(DATA_TOKENIZERS).join(", ")}`);
         const dir = resolve(opts.results ?? join(PROJECT_ROOT, "bench/results"));
         checkOutputDir(dir, `--results ${dir}`);
-        const results = await runDataBench({ sizes, tokenizers, log: (line) => console.error(line), command: ["npx babygpt bench", ...process.argv.slice(3)].join(" ") });
         mkdirSync(dir, { recursive: true });
-        const file = join(dir, `data-${results.date.slice(0, 10)}.json`);
-        writeFileAtomic(file, `${JSON.stringify(results, null, 2)}\n`);
+        const save = (results: Awaited<ReturnType<typeof runDataBench>>): string => {
+          const file = join(dir, `data-${results.date.slice(0, 10)}.json`);
+          writeFileAtomic(file, `${JSON.stringify(results, null, 2)}\n`);
+          return file;
+        };
+        // the results file is rewritten after every row: a run stopped part way keeps what it measured
+        const results = await runDataBench({ sizes, tokenizers, log: (line) => console.error(line), command: ["npx babygpt bench", ...process.argv.slice(3)].join(" "), onRow: save });
+        const file = save(results);
         console.log(`wrote ${file} and ${writeDataSection(results, file)}`);
         return;
       }
