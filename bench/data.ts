@@ -41,7 +41,8 @@ export interface DataBenchRow {
   readonly tokenizer: string;
   readonly prepare: Measured & { readonly mbPerSec: number; readonly tokens?: { train: number; val: number }; readonly vocab?: number };
   readonly train: Measured & { readonly msPerIter?: number };
-  readonly hit: { readonly prepare: Measured; readonly train: Measured };
+  /** prepare: `data prepare` finding the entry (with Node's start); inProcessMs: the data step alone (bench/data-hit.ts). */
+  readonly hit: { readonly prepare: Measured; readonly inProcessMs?: number; readonly train: Measured };
 }
 
 export interface DataBenchResults {
@@ -150,6 +151,12 @@ export async function runDataBench(options: { sizes: readonly string[]; tokenize
         const msPerIter = /; ([\d.]+) ms\/iter/.exec(train.stdout);
         options.log(`${size} ${tok}: second start (cache hit)`);
         const hitPrepare = await measure(["data", "prepare", "--data", corpus, "--tokenizer", DATA_TOKENIZERS[tok]!], env);
+        const inProcess = await new Promise<number | undefined>((resolve) => {
+          const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "bench/data-hit.ts"), corpus, DATA_TOKENIZERS[tok]!], { env, stdio: ["ignore", "pipe", "inherit"] });
+          let out = "";
+          child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+          child.on("close", () => resolve(/@hit ([\d.]+)/.exec(out) ? Number(/@hit ([\d.]+)/.exec(out)![1]) : undefined));
+        });
         const hitTrain = await measure([...trainArgs.map((a) => (a === String(STEPS) ? "1" : a)), "--out", join(work, `run-${size}-${tok}-hit`)], env, firstStep);
         const row: DataBenchRow = {
           size,
@@ -157,12 +164,12 @@ export async function runDataBench(options: { sizes: readonly string[]; tokenize
           tokenizer: tok,
           prepare: { ...strip(prep), mbPerSec: bytes / 1e6 / prep.seconds, ...(tokens ? { tokens: { train: num(tokens[1]!), val: num(tokens[2]!) } } : {}), ...(vocab ? { vocab: num(vocab[1]!) } : {}) },
           train: { ...strip(train), ...(msPerIter ? { msPerIter: Number(msPerIter[1]) } : {}) },
-          hit: { prepare: strip(hitPrepare), train: strip(hitTrain) },
+          hit: { prepare: strip(hitPrepare), ...(inProcess !== undefined ? { inProcessMs: inProcess } : {}), train: strip(hitTrain) },
         };
         rows.push(row);
         options.onRow?.(summary());
         options.log(
-          `${size} ${tok}: prepared in ${prep.seconds.toFixed(1)} s (${row.prepare.mbPerSec.toFixed(1)} MB/s, peak ${prep.peakRssMiB.toFixed(0)} MiB); ${STEPS} steps at peak ${train.peakRssMiB.toFixed(0)} MiB; hit: data ${hitPrepare.seconds.toFixed(2)} s, first step after ${hitTrain.toFirstStep?.toFixed(2) ?? "?"} s (load ${prep.load.toFixed(1)})`,
+          `${size} ${tok}: prepared in ${prep.seconds.toFixed(1)} s (${row.prepare.mbPerSec.toFixed(1)} MB/s, peak ${prep.peakRssMiB.toFixed(0)} MiB); ${STEPS} steps at peak ${train.peakRssMiB.toFixed(0)} MiB; hit: data ${hitPrepare.seconds.toFixed(2)} s (${inProcess?.toFixed(0) ?? "?"} ms in-process), first step after ${hitTrain.toFirstStep?.toFixed(2) ?? "?"} s (load ${prep.load.toFixed(1)})`,
         );
         for (const m of [prep, train, hitPrepare, hitTrain]) if (m.code !== 0) options.log(`  exit ${m.code}: ${m.stderrTail ?? ""}`);
         rmSync(cache, { recursive: true, force: true });
