@@ -1,5 +1,6 @@
 // Which encoder and which BPE trainer the data preparation uses, measured (`node --import tsx
-// bench/tokenizers.ts [--mb 20]`): on tinyshakespeare's lines shuffled into a text of --mb MB, one thread,
+// bench/tokenizers.ts [--mb 20] [--text FILE]`): on tinyshakespeare's lines shuffled into a text of --mb MB
+// (or the first --mb MB of FILE: a text with a longer tail of rare words than Shakespeare's), one thread,
 // in one process, the encoders taking turns round after round (so the machine's load falls on all alike):
 // js-tiktoken (what encoded corpora before), tiktoken's WASM build on whole 4 MB pieces, the same through
 // the prepare workers' chunk cache (runtime/data/prepare-worker.ts), and Hugging Face's tokenizers (its
@@ -7,7 +8,7 @@
 // every one must give the same ids. Then learning: our BPE trainer (chunk counts and merges, to 8,192
 // tokens) against tokenizers' Tokenizer.train, whose Node binding takes no trainer settings (its default
 // trainer: 30,000 tokens). Writes bench/results/tokenizers-<date>.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tiktoken as JsTiktoken } from "js-tiktoken/lite";
@@ -25,15 +26,19 @@ const mbArg = process.argv.indexOf("--mb");
 const MB = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 20;
 const ROUNDS = 3;
 
-const lines = (await loadCorpus()).text.split("\n");
-const rng = new Prng(1);
-const parts: string[] = [];
-for (let size = 0; size < MB * 1e6; ) {
-  const line = lines[rng.nextInt(lines.length)]!;
-  parts.push(line);
-  size += line.length + 1;
+const textArg = process.argv.indexOf("--text");
+const textFile = textArg > 0 ? process.argv[textArg + 1] : undefined;
+function shuffledShakespeare(lines: readonly string[]): string {
+  const rng = new Prng(1);
+  const parts: string[] = [];
+  for (let size = 0; size < MB * 1e6; ) {
+    const line = lines[rng.nextInt(lines.length)]!;
+    parts.push(line);
+    size += line.length + 1;
+  }
+  return parts.join("\n");
 }
-const text = parts.join("\n");
+const text = textFile ? readFileSync(textFile, "utf8").slice(0, MB * 1e6) : shuffledShakespeare((await loadCorpus()).text.split("\n"));
 // pieces cut at newlines, as the prepare workers get them
 const pieces: string[] = [];
 for (let i = 0; i < text.length; ) {
@@ -127,7 +132,9 @@ try {
   const hfSeconds = (performance.now() - t0) / 1000;
   const results = {
     date: new Date().toISOString(),
-    command: `node --import tsx bench/tokenizers.ts --mb ${MB}`,
+    command: `node --import tsx bench/tokenizers.ts --mb ${MB}${textFile ? ` --text ${textFile}` : ""}`,
+    text: textFile ?? "tinyshakespeare's lines, shuffled",
+    distinctChunks: new Set(text.match(new RegExp(GPT2_PATTERN, "gu"))).size,
     machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length },
     textMB: text.length / 1e6,
     rounds: ROUNDS,
@@ -140,7 +147,7 @@ try {
   };
   const dir = join(PROJECT_ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `tokenizers-${results.date.slice(0, 10)}.json`);
+  const out = join(dir, `tokenizers-${results.date.slice(0, 10)}${textFile ? "-text" : ""}.json`);
   writeFileAtomic(out, `${JSON.stringify(results, null, 2)}\n`);
   for (const [k, v] of Object.entries(encoding)) console.log(`${k.padEnd(34)} ${v.mbPerSec.toFixed(1)} MB/s (median of ${ROUNDS})`);
   console.log(`ours: count ${countSeconds.toFixed(1)} s + ${merges.length / 2} merges ${mergeSeconds.toFixed(1)} s; tokenizers' train (default trainer, vocab ${trainer.getVocabSize()}): ${hfSeconds.toFixed(1)} s; load ${results.load.min.toFixed(1)}–${results.load.max.toFixed(1)}`);
