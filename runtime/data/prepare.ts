@@ -59,6 +59,8 @@ export interface PrepareOptions {
   readonly verbose?: boolean;
   /** Polled between pieces: true (Ctrl-C in a training) abandons the preparation, caching nothing. */
   readonly shouldStop?: () => boolean;
+  /** On a hit, hash the token files against their manifest too (`data prepare --verify`); a mismatch is prepared again. */
+  readonly verify?: boolean;
 }
 
 export interface Prepared {
@@ -133,6 +135,16 @@ async function sha256File(path: string): Promise<string> {
   const h = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
   return h.digest("hex");
+}
+
+/** What differs between an entry's token files and the sha256 its manifest records, if anything. */
+async function hashMismatch(entry: CacheEntry): Promise<string | undefined> {
+  for (const split of ["train", "val"] as const) {
+    const actual = await sha256File(entry[split]);
+    const recorded = entry.manifest.files[split].sha256;
+    if (actual !== recorded) return `${split}.bin has sha256 ${actual.slice(0, 12)}…, its manifest says ${recorded.slice(0, 12)}…`;
+  }
+  return undefined;
 }
 
 /** Rewrites a token file in place through `map` (compacting a vocabulary), in blocks. */
@@ -295,7 +307,11 @@ export async function prepareData(options: PrepareOptions): Promise<Prepared> {
   }
   const key = cacheKey(identity(choice));
   const found = openEntry(cache, key, damaged);
-  if (found) return use(found, true);
+  const mismatch = found && options.verify ? await hashMismatch(found) : undefined;
+  if (found && mismatch) {
+    damaged(`${found.dir}: ${mismatch}`);
+    rmSync(found.dir, { recursive: true, force: true });
+  } else if (found) return use(found, true);
   for (const line of changed) report?.log(`${line}; preparing its tokens again`);
 
   for (const name of removeDeadBuilds(cache)) report?.log(`removed ${join(cache, name)}, left by a preparation that did not finish`);

@@ -4,7 +4,7 @@
 // gzip, a learned BPE whose tokenizer.json Hugging Face's `tokenizers` loads to the same ids, and the same
 // batches from the token files, resumed or not. Corpora are generated in the test, small.
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, existsSync, openSync, writeSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -117,6 +117,16 @@ describe("finding an entry", () => {
     expect(again.hit).toBe(false);
     expect(log.join("\n")).toContain(`the token cache entry ${first.entry.dir}: val.bin holds`);
     expect(all(again.val)).toEqual(all(first.val).slice(0, again.val.length));
+    // a changed byte keeps the size: a hit uses the entry, a verified hit hashes it and prepares it again
+    const fd = openSync(again.entry.train, "r+");
+    writeSync(fd, Buffer.from([9, 0]), 0, 2, 0);
+    closeSync(fd);
+    expect((await prepare({ data: file, tokenizer: { learn: "char", compact: false } })).hit).toBe(true);
+    const verifyLog: string[] = [];
+    const verified = await prepare({ data: file, tokenizer: { learn: "char", compact: false }, verify: true }, verifyLog);
+    expect(verified.hit).toBe(false);
+    expect(verifyLog.join("\n")).toMatch(/: train\.bin has sha256 [0-9a-f]{12}…, its manifest says [0-9a-f]{12}…; preparing it again$/m);
+    expect(all(verified.train)).toEqual(all(first.train));
   });
 });
 

@@ -28,7 +28,8 @@ export function registerData(program: Command): void {
     .option("--val-fraction <f>", "share held out for validation (default 0.1, or the spec's)", parseFloatOption("--val-fraction", 0))
     .option("--text-field <name>", "the field of a .jsonl line that holds its text", "text")
     .option("--workers <n>", "worker threads (default: one per core)", parseIntOption("--workers", 1))
-    .action(async (opts: { data?: string; spec?: string; set?: string[]; tokenizer?: ReturnType<typeof parseTokenizer>; compact?: boolean; valFraction?: number; textField: string; workers?: number }) => {
+    .option("--verify", "when the entry is in the cache, hash its token files against its manifest too (a mismatch is prepared again)")
+    .action(async (opts: { data?: string; spec?: string; set?: string[]; tokenizer?: ReturnType<typeof parseTokenizer>; compact?: boolean; valFraction?: number; textField: string; workers?: number; verify?: boolean }) => {
       const { loadSpec } = await import("../../../compiler/spec/load.js");
       const { prepareData, tokenizerName } = await import("../../data/prepare.js");
       const { progress } = await import("../progress.js");
@@ -45,6 +46,7 @@ export function registerData(program: Command): void {
         valFraction,
         verbose: true,
         ...(opts.workers ? { workers: opts.workers } : {}),
+        ...(opts.verify ? { verify: true } : {}),
         report: {
           log: (line) => (bar ? bar.log(line) : console.error(line)),
           progress: (what, done, total, rate) => {
