@@ -11,6 +11,7 @@ import { formatInt } from "../util/format.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./results.js";
+import { dataSectionOf, withDataSection } from "./data-report.js";
 import { keepGpuSection } from "./gpu-report.js";
 import type { OurSampling } from "./sampling.js";
 
@@ -270,11 +271,17 @@ export function renderBenchMarkdown(results: BenchResults): string {
   });
 }
 
-/** Writes docs/bench.md atomically, keeping its GPU kit section (bench/gpu-report.ts); returns its path. */
+/**
+ * Writes docs/bench.md atomically, keeping its data benchmark's section (bench/data-report.ts) and its GPU
+ * kit's (bench/gpu-report.ts); returns its path.
+ */
 export function writeBenchMarkdown(results: BenchResults): string {
   const md = join(PROJECT_ROOT, "docs/bench.md");
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
-  writeFileAtomic(md, keepGpuSection(renderBenchMarkdown(results), existsSync(md) ? readFileSync(md, "utf8") : ""));
+  const old = existsSync(md) ? readFileSync(md, "utf8") : "";
+  const data = dataSectionOf(old);
+  const rendered = renderBenchMarkdown(results);
+  writeFileAtomic(md, keepGpuSection(data ? withDataSection(rendered, data) : rendered, old));
   return md;
 }
 

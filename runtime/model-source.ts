@@ -8,7 +8,7 @@
 // the user's (or root's) and closed to others, and a file's content is checked against the sha256 in
 // its name before it is imported.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,6 +19,7 @@ import { UserError } from "./errors.js";
 import { makeDirs } from "./make-dirs.js";
 import type { LanguageModel, ModelOptions } from "./nn/language-model.js";
 import { PROJECT_ROOT } from "./paths.js";
+import { ownedByUser, privateDir } from "./private-dir.js";
 
 export interface ModelModule {
   readonly createModel: (options: ModelOptions) => LanguageModel;
@@ -44,46 +45,8 @@ export function modelCacheDir(): string {
   return join(process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "babygpt", "models");
 }
 
-const uid = (): number | undefined => process.getuid?.();
-
-/** Why another user could change what is at `path` (a folder on the way to the cache), or undefined. */
-function unsafe(path: string, st: Stats): string | undefined {
-  const me = uid();
-  if (me === undefined) return undefined; // no owners to check (Windows)
-  if (st.uid !== me && st.uid !== 0) return `belongs to another user (uid ${st.uid})`;
-  // group- or world-writable is fine only with the sticky bit (like /tmp): others cannot replace our entries
-  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `is writable by other users (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
-  return undefined;
-}
-
 /** Creates the cache (0700) and checks that no one but the user can change it or any folder above it. */
-function privateCacheDir(): string {
-  const dir = modelCacheDir();
-  try {
-    makeDirs(dir, { mode: 0o700 });
-  } catch (e) {
-    const why = e instanceof UserError ? e.message.slice(e.message.lastIndexOf("(") + 1, -1) : ((e as NodeJS.ErrnoException).code ?? String(e));
-    throw new UserError(`cannot create the model cache ${dir} (${why}); set XDG_CACHE_HOME to a folder of your own`);
-  }
-  const refuse = (p: string, why: string): never => {
-    const ours = p === dir || p === dirname(dir);
-    const fix = ours && why.startsWith("is writable") ? `chmod 700 ${p}, or set XDG_CACHE_HOME to a folder of your own` : "set XDG_CACHE_HOME to a folder of your own";
-    throw new UserError(`the model cache ${dir} is unsafe: ${p} ${why}; babygpt imports code from it only when no one else can change it (${fix})`);
-  };
-  // Both the path as named and the one its links lead to: a link can only be swapped through its folder.
-  const real = realpathSync(dir);
-  for (const start of [dir, real]) {
-    for (let p = start; ; p = dirname(p)) {
-      const st = lstatSync(p);
-      const why = st.isSymbolicLink() ? undefined : unsafe(p, st);
-      if (why) refuse(p, why);
-      if (dirname(p) === p) break;
-    }
-  }
-  const own = lstatSync(real).uid;
-  if (uid() !== undefined && own !== uid()) refuse(real, `belongs to another user (uid ${own})`);
-  return dir;
-}
+const privateCacheDir = (): string => privateDir(modelCacheDir(), { name: "the model cache", because: "babygpt imports code from it only when no one else can change it" });
 
 const digest = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
 
@@ -102,7 +65,7 @@ export async function importSource(source: string): Promise<ModelModule> {
   } catch {
     st = undefined;
   }
-  const intact = st !== undefined && st.isFile() && st.uid === (uid() ?? st.uid) && digest(readFileSync(file)) === hash;
+  const intact = st !== undefined && st.isFile() && ownedByUser(st) && digest(readFileSync(file)) === hash;
   if (!intact) {
     if (st !== undefined) rmSync(file, { recursive: true, force: true });
     writeFileAtomic(file, source);

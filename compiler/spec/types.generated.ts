@@ -337,9 +337,9 @@ export interface AddSpec {
  */
 export interface DataSpec {
   /**
-   * char: one token per distinct character of the corpus. gpt2: GPT-2's byte-pair encoding (50,257 tokens).
+   * char: one token per distinct character of the corpus. gpt2: GPT-2's byte-pair encoding (50,257 tokens). {type: bpe, vocab_size: N}: a byte-level BPE of N tokens learned on the corpus's training split (stored as Hugging Face's tokenizer.json with the token cache and every run).
    */
-  tokenizer: "char" | "gpt2";
+  tokenizer: ("char" | "gpt2") | BpeTokenizerSpec;
   /**
    * gpt2 only: keep just the BPE tokens that occur in the corpus, so a small corpus gets a small embedding table.
    */
@@ -348,6 +348,16 @@ export interface DataSpec {
    * Share of the corpus (its tail) held out for validation.
    */
   val_fraction: number;
+}
+export interface BpeTokenizerSpec {
+  /**
+   * bpe: learn a byte-level BPE (GPT-2's pre-tokenizer, 256 byte tokens, the merges, <|endoftext|>).
+   */
+  type: "bpe";
+  /**
+   * Tokens in the vocabulary: the 256 bytes, the learned merges and <|endoftext|>.
+   */
+  vocab_size: number;
 }
 /**
  * The architecture: context length, residual width and the layers in order.

@@ -222,7 +222,7 @@ function missingMetaField(meta: CheckpointMeta): string | undefined {
     ["optimizerStep", int(m["optimizerStep"])],
     ["vocabSize", int(m["vocabSize"]) && (m["vocabSize"] as number) > 0],
     ["spec", obj(spec) && str(spec["name"]) && str(spec["path"]) && str(spec["modelHash"])],
-    ["tokenizer", obj(tok) && ((tok["kind"] === "char" && str(tok["chars"])) || (tok["kind"] === "gpt2" && (tok["compact"] === null || (Array.isArray(tok["compact"]) && tok["compact"].every((x) => int(x))))))],
+    ["tokenizer", obj(tok) && ((tok["kind"] === "char" && str(tok["chars"])) || (tok["kind"] === "gpt2" && (tok["compact"] === null || (Array.isArray(tok["compact"]) && tok["compact"].every((x) => int(x))))) || (tok["kind"] === "bpe" && Array.isArray(tok["merges"]) && tok["merges"].every((x) => int(x))))],
     ["rng", obj(rng) && state(rng["batches"]) && state(rng["dropout"])],
     ["overrides", Array.isArray(m["overrides"]) && (m["overrides"] as unknown[]).every(str)],
     ["corpus", m["corpus"] === undefined || (obj(m["corpus"]) && str(m["corpus"]["path"]) && int(m["corpus"]["bytes"]) && str(m["corpus"]["sha256"]))],

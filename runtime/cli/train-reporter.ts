@@ -49,8 +49,8 @@ export function trainReporter(options: TrainReporterOptions = {}): Reporter {
       sideBar(`eval@${step}`, total).update(done, "batches");
       if (done === total) endSide();
     },
-    tokenizing(done, total) {
-      sideBar("tokenize", total).update(done, "characters");
+    tokenizing(done, total, status) {
+      sideBar("tokenize", total).update(done, status ?? "characters");
       if (done === total) endSide();
     },
   };

@@ -110,7 +110,8 @@ export function decodeText(bytes: Uint8Array, file: string): string {
   }
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
+/** The offset of the first byte that is not valid UTF-8 (of bytes that fail to decode). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let lo = 0;
   let hi = bytes.length;

@@ -1,14 +1,22 @@
-// Tokenizers: characters (the vocabulary is the corpus's sorted distinct characters) and GPT-2's BPE
-// through js-tiktoken, whose ranks ship inside the package (no download at run time). For a small corpus
-// the BPE vocabulary can be compacted to the tokens that occur. A tokenizer's state is plain JSON, stored
-// with each run so sampling decodes with exactly the vocabulary the model was trained on.
+// Tokenizers: characters (the vocabulary is the corpus's sorted distinct characters, and an end-of-text id
+// after them where the corpus has several documents), GPT-2's BPE through js-tiktoken, whose ranks ship
+// inside the package (no download at run time), and a byte-level BPE learned on the corpus
+// (bpe-tokenizer.ts). For a small corpus the GPT-2 vocabulary can be compacted to the tokens that occur. A
+// tokenizer's state is plain JSON, stored with each run so sampling decodes with exactly the vocabulary the
+// model was trained on.
 import { Tiktoken } from "js-tiktoken/lite";
 import gpt2Ranks from "js-tiktoken/ranks/gpt2";
+import type { DataSpec } from "../../compiler/index.js";
 import { UserError } from "../errors.js";
+import { END_OF_TEXT } from "./byte-level.js";
+import { bpeCodec, type BpeCodec, type BpeState } from "./bpe-tokenizer.js";
 
 export type TokenizerState =
-  | { readonly kind: "char"; readonly chars: string }
-  | { readonly kind: "gpt2"; readonly compact: readonly number[] | null };
+  | { readonly kind: "char"; readonly chars: string; /** an end-of-text id after the characters (a corpus of several documents) */ readonly eot?: boolean }
+  | { readonly kind: "gpt2"; readonly compact: readonly number[] | null }
+  | BpeState;
+
+export type TokenizerKind = TokenizerState["kind"];
 
 /** Progress of a long encoding: characters done of the total. */
 export type EncodeProgress = (done: number, total: number) => void;
@@ -22,7 +30,7 @@ export interface StreamDecoder {
 }
 
 export interface Tokenizer {
-  readonly kind: "char" | "gpt2";
+  readonly kind: TokenizerKind;
   readonly vocabSize: number;
   encode(text: string, onProgress?: EncodeProgress): Int32Array;
   decode(ids: ArrayLike<number>): string;
@@ -31,17 +39,21 @@ export interface Tokenizer {
 }
 
 export const GPT2_VOCAB = 50_257;
+/** GPT-2's <|endoftext|>. */
+export const GPT2_END_OF_TEXT = 50_256;
 
 class CharTokenizer implements Tokenizer {
   readonly kind = "char";
   readonly vocabSize: number;
   readonly #chars: string[];
   readonly #index = new Map<string, number>();
+  readonly #eot: boolean;
 
-  constructor(chars: readonly string[]) {
+  constructor(chars: readonly string[], eot = false) {
     this.#chars = [...chars];
     this.#chars.forEach((c, i) => this.#index.set(c, i));
-    this.vocabSize = chars.length;
+    this.#eot = eot;
+    this.vocabSize = chars.length + (eot ? 1 : 0);
   }
 
   encode(text: string): Int32Array {
@@ -59,16 +71,20 @@ class CharTokenizer implements Tokenizer {
 
   decode(ids: ArrayLike<number>): string {
     let s = "";
-    for (let i = 0; i < ids.length; i++) s += this.#chars[ids[i]!] ?? "\uFFFD";
+    for (let i = 0; i < ids.length; i++) s += this.#text(ids[i]!);
     return s;
   }
 
   decoder(): StreamDecoder {
-    return { push: (id) => this.#chars[id] ?? "\uFFFD", end: () => "" };
+    return { push: (id) => this.#text(id), end: () => "" };
+  }
+
+  #text(id: number): string {
+    return this.#chars[id] ?? (this.#eot && id === this.#chars.length ? END_OF_TEXT : "\uFFFD");
   }
 
   state(): TokenizerState {
-    return { kind: "char", chars: this.#chars.join("") };
+    return this.#eot ? { kind: "char", chars: this.#chars.join(""), eot: true } : { kind: "char", chars: this.#chars.join("") };
   }
 }
 
@@ -176,8 +192,49 @@ class Gpt2Tokenizer implements Tokenizer {
   }
 }
 
+/** A byte-level BPE learned on a corpus: its merges are its state. */
+class LearnedBpeTokenizer implements Tokenizer {
+  readonly kind = "bpe";
+  readonly vocabSize: number;
+  readonly #state: BpeState;
+  readonly #codec: BpeCodec;
+
+  constructor(state: BpeState) {
+    this.#state = state;
+    this.#codec = bpeCodec(state);
+    this.vocabSize = this.#codec.vocabSize;
+  }
+
+  /** A prompt's ids: <|endoftext|> written in it is the end-of-text token. */
+  encode(text: string): Int32Array {
+    return Int32Array.from(this.#codec.encode(text, true));
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    const d = this.decoder();
+    let s = "";
+    for (let i = 0; i < ids.length; i++) s += d.push(ids[i]!);
+    return s + d.end();
+  }
+
+  decoder(): StreamDecoder {
+    const utf8 = new TextDecoder("utf-8");
+    const eot = new TextEncoder().encode(END_OF_TEXT);
+    const empty = new Uint8Array(0);
+    const bytes = this.#codec.tokenBytes;
+    return {
+      push: (id) => utf8.decode(bytes[id] ?? (id === this.#codec.endOfText ? eot : empty), { stream: true }),
+      end: () => utf8.decode(),
+    };
+  }
+
+  state(): TokenizerState {
+    return this.#state;
+  }
+}
+
 /** Builds the tokenizer a spec asks for from the corpus it will train on. */
-export function buildTokenizer(kind: "char" | "gpt2", text: string, compact: boolean): Tokenizer {
+export function buildTokenizer(kind: DataSpec["tokenizer"], text: string, compact: boolean): Tokenizer {
   return tokenize(kind, text, compact, { idsWanted: false }).tokenizer;
 }
 
@@ -185,8 +242,11 @@ export function buildTokenizer(kind: "char" | "gpt2", text: string, compact: boo
  * The tokenizer a spec asks for, and the corpus's ids under it, from one pass over the text: a compacted
  * BPE vocabulary is read off the same encoding that gives the ids (encoding a large corpus takes a while).
  */
-export function tokenize(kind: "char" | "gpt2", text: string, compact: boolean, options: { onProgress?: EncodeProgress; idsWanted?: boolean } = {}): { tokenizer: Tokenizer; ids: Int32Array } {
+export function tokenize(kind: DataSpec["tokenizer"], text: string, compact: boolean, options: { onProgress?: EncodeProgress; idsWanted?: boolean } = {}): { tokenizer: Tokenizer; ids: Int32Array } {
   const wanted = options.idsWanted ?? true;
+  if (typeof kind === "object") {
+    throw new UserError("a learned BPE tokenizer is made from a corpus on disk by `babygpt data prepare` (or the first training on it), not from a text in memory; use char or gpt2 here");
+  }
   if (kind === "char") {
     const tokenizer = new CharTokenizer([...new Set(Array.from(text))].sort(byCodePoint));
     return { tokenizer, ids: wanted ? tokenizer.encode(text) : new Int32Array(0) };
@@ -215,7 +275,14 @@ export function startContext(tokenizer: Tokenizer): number[] {
 }
 
 export function tokenizerFromState(state: TokenizerState): Tokenizer {
-  return state.kind === "char" ? new CharTokenizer(Array.from(state.chars)) : new Gpt2Tokenizer(state.compact);
+  switch (state.kind) {
+    case "char":
+      return new CharTokenizer(Array.from(state.chars), state.eot === true);
+    case "gpt2":
+      return new Gpt2Tokenizer(state.compact);
+    case "bpe":
+      return new LearnedBpeTokenizer(state);
+  }
 }
 
 function byCodePoint(a: string, b: string): number {

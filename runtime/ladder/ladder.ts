@@ -12,8 +12,8 @@ import { writeFileAtomic } from "../../util/write-atomic.js";
 import { attentionMaps, type AttentionMap } from "../attention/maps.js";
 import type { BackendChoice } from "../backend/select.js";
 import { hasCheckpoint } from "../checkpoint/checkpoint.js";
-import { loadCorpus } from "../data/corpus.js";
-import { buildDataset } from "../data/dataset.js";
+import { dataFor } from "../data/run-data.js";
+import { sliceTokens } from "../data/token-source.js";
 import { startContext } from "../data/tokenizer.js";
 import { UserError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -149,7 +149,6 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
   const before = readLadderState(dir);
   const run = options.command ? { engine, command: options.command } : before.run;
   const state: { steps: Record<string, StepResult>; run?: LadderState["run"] } = { steps: { ...before.steps }, ...(run ? { run } : {}) };
-  const corpus = await loadCorpus({ data: options.data });
 
   const entries: { specPath: string; extra: readonly string[]; ablation?: Ablation }[] = [
     ...specs.map((specPath) => ({ specPath, extra: [] })),
@@ -206,10 +205,11 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     }
 
     const run = await openRun(runDir, options.backend ?? "auto");
-    const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
+    // the run's splits from the token cache (its training prepared them)
+    const ds = (await dataFor({ run: { dir: runDir, corpus: run.meta.corpus, tokenizer: run.meta.tokenizer }, options: { data: options.data }, spec: run.spec, checkWindows: false })).dataset;
     // The torch engine measures the exact loss itself, after its last step (the same windows, every token
     // once); a quick run reads both engines' loss here, on the same few val tokens.
-    const val = quick ? ds.val.subarray(0, QUICK_VAL_TOKENS + 1) : ds.val;
+    const val = quick ? sliceTokens(ds.val, 0, QUICK_VAL_TOKENS + 1) : ds.val;
     const exact = !quick && "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
     const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
     const promptIds = Array.from(run.tokenizer.encode(ATTENTION_PROMPT)).slice(-run.model.blockSize);

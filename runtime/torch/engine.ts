@@ -1,7 +1,7 @@
 // The torch engine: `babygpt train <spec> --engine torch`. The TypeScript side does what it shares with the
 // tfjs trainer — the spec, the tokenizer, the vocabulary and the split, the initial weights (so both engines
-// start a seed from the same numbers), the run directory — writes the token ids as uint16/uint32 files as
-// nanoGPT's prepare.py does, and launches torchrun on runtime/torch/train.py with the generated PyTorch
+// start a seed from the same numbers), the run directory — points it at the token cache's train.bin and
+// val.bin (uint16/uint32, nanoGPT's layout: runtime/data/prepare.ts), and launches torchrun on runtime/torch/train.py with the generated PyTorch
 // module. The Python side trains (DDP, batches from our own PRNG, the spec's optimizer and schedule) and
 // writes the checkpoint, meta.json and metrics.jsonl that eval, sample, plot and --resume read.
 import { spawn } from "node:child_process";
@@ -27,7 +27,7 @@ import type { EvalPoint, Reporter } from "../train/trainer.js";
 import { newRunDir } from "../train/run-dir.js";
 import type { RunLock } from "../train/run-lock.js";
 import { appendOwnFile, ownDir } from "../train/own-files.js";
-import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "../train/run-writer.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData, writeRunTokenizer } from "../train/run-writer.js";
 import { trainingSpec } from "../train/training-spec.js";
 import { versions } from "../versions.js";
 import { torchrunArguments } from "./launch.js";
@@ -55,6 +55,8 @@ export interface TrainTorchOptions extends TorchOptions {
   readonly data?: string | undefined;
   /** With `resume`: train on `data` although it is not the corpus the run was trained on. */
   readonly otherData?: boolean | undefined;
+  /** The field of a .jsonl line that holds its text (default "text"). */
+  readonly textField?: string | undefined;
   readonly out?: string | undefined;
   /** Overrides training.max_iters: the step to train to (with `resume`, counting the steps already done). */
   readonly iters?: number | undefined;
@@ -109,11 +111,6 @@ function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, text);
   return { text, note: `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})` };
-}
-
-function tokenFile(ids: Int32Array, vocab: number): { bytes: Uint8Array; dtype: "uint16" | "uint32" } {
-  const array = vocab <= 65_536 ? Uint16Array.from(ids) : Uint32Array.from(ids);
-  return { bytes: new Uint8Array(array.buffer), dtype: vocab <= 65_536 ? "uint16" : "uint32" };
 }
 
 export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {
@@ -193,6 +190,7 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
     writeFileAtomic(join(runDir, RUN_SPEC), resolvedSpec);
     runSpecSha256 = specSha256(resolvedSpec);
+    writeRunTokenizer(runDir, dataset);
     // The initial weights come from the TypeScript model: a seed starts both engines from the same numbers.
     await selectBackend("cpu");
     const ts = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
@@ -203,10 +201,8 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   }
   const modelPy = join(runDir, "model.py");
   if (!existsSync(modelPy) || readFileSync(modelPy, "utf8") !== source.text) writeFileAtomic(modelPy, source.text);
-  const train = tokenFile(dataset.train, vocab);
-  const val = tokenFile(dataset.val, vocab);
-  writeFileAtomic(join(work, "train.bin"), train.bytes);
-  writeFileAtomic(join(work, "val.bin"), val.bytes);
+  // The token files are the token cache's own (nanoGPT's layout): train.py memory-maps them.
+  const tokens = dataset.files;
   const metricsPath = join(runDir, "metrics.jsonl");
   appendOwnFile(metricsPath, ""); // created, or refused when a link stands there
   const written = readFileSync(metricsPath);
@@ -219,9 +215,9 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     run_dir: runDir,
     model_py: modelPy,
     model_hash: ir.modelHash,
-    train_bin: join(work, "train.bin"),
-    val_bin: join(work, "val.bin"),
-    token_dtype: train.dtype,
+    train_bin: tokens.train,
+    val_bin: tokens.val,
+    token_dtype: tokens.dtype,
     init_weights: previous ? null : join(work, "init.safetensors"),
     resume: previous !== undefined,
     device,

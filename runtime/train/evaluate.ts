@@ -6,6 +6,7 @@
 import type { LanguageModel } from "../nn/language-model.js";
 import { tf } from "../nn/tf.js";
 import { getBatch } from "../data/batches.js";
+import { asSource, type Tokens } from "../data/token-source.js";
 import { Prng } from "../random.js";
 
 export interface EvalControl {
@@ -22,7 +23,7 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
  * (seed, step), not from the training stream, so evaluating (or evaluating twice, around a resume)
  * never shifts training.
  */
-export async function estimateLoss(model: LanguageModel, data: Int32Array, batch: number, iters: number, seed: number, step: number, control: EvalControl = {}): Promise<number | undefined> {
+export async function estimateLoss(model: LanguageModel, data: Tokens, batch: number, iters: number, seed: number, step: number, control: EvalControl = {}): Promise<number | undefined> {
   const rng = new Prng((seed * 1_000_003 + step * 7919 + 17) >>> 0);
   const wasTraining = model.training;
   model.eval();
@@ -45,10 +46,12 @@ export async function estimateLoss(model: LanguageModel, data: Int32Array, batch
 
 /**
  * The exact mean cross-entropy of a split: the tokens cut into contiguous, non-overlapping windows of
- * block_size (each predicting its next tokens), every window counted once. Deterministic.
+ * block_size (each predicting its next tokens), every window counted once. Deterministic. The split is
+ * read a batch of windows at a time, so a split on disk is streamed, never held whole.
  */
-export async function exactLoss(model: LanguageModel, data: Int32Array, batch: number, onProgress?: (done: number, total: number) => void): Promise<{ loss: number; tokens: number }> {
+export async function exactLoss(model: LanguageModel, tokens: Tokens, batch: number, onProgress?: (done: number, total: number) => void): Promise<{ loss: number; tokens: number }> {
   const T = model.blockSize;
+  const data = asSource(tokens);
   const windows = Math.floor((data.length - 1) / T);
   const wasTraining = model.training;
   model.eval();
@@ -56,13 +59,11 @@ export async function exactLoss(model: LanguageModel, data: Int32Array, batch: n
   try {
     for (let w = 0; w < windows; w += batch) {
       const b = Math.min(batch, windows - w);
-      const x = new Int32Array(b * T);
-      const y = new Int32Array(b * T);
-      for (let i = 0; i < b; i++) {
-        const start = (w + i) * T;
-        x.set(data.subarray(start, start + T), i * T);
-        y.set(data.subarray(start + 1, start + T + 1), i * T);
-      }
+      // the b windows and the one token after them, read at once: x is [0, b·T), y is [1, b·T + 1)
+      const span = new Int32Array(b * T + 1);
+      data.read(w * T, span);
+      const x = span.slice(0, b * T);
+      const y = span.slice(1);
       const loss = tf.tidy(() => model.forward(tf.tensor2d(x, [b, T], "int32"), tf.tensor2d(y, [b, T], "int32")).loss!);
       sum += (await loss.data())[0]! * b * T; // the loss is a mean over b·T tokens
       loss.dispose();

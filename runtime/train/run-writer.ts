@@ -2,13 +2,13 @@
 // does before it writes into a run: the place of a new run checked, --resume and --out refused together, a resume with no step left to
 // train refused with what --iters means there, the run's lock taken (runtime/train/run-lock.ts) for as
 // long as the training lives, and the text it trains on: a resumed run's own corpus and vocabulary.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Spec } from "../../compiler/index.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { hasCheckpoint, whyWriteFailed, type Checkpoint } from "../checkpoint/checkpoint.js";
-import { loadCorpus, type Corpus } from "../data/corpus.js";
-import { buildDataset, checkSplits, type Dataset } from "../data/dataset.js";
-import { corpusForRun } from "../data/run-corpus.js";
+import type { Dataset } from "../data/dataset.js";
+import { dataFor, type RunData } from "../data/run-data.js";
 import { tokenizerFromState } from "../data/tokenizer.js";
 import { UserError } from "../errors.js";
 import { checkOutputDir } from "../safe-output.js";
@@ -62,41 +62,46 @@ export function lockForResume(resume: string | undefined, log: (line: string) =>
   return lockOrSay(dir, (stale) => log(`took over ${dir}'s lock from ${describeHolder(stale)}, which is no longer running`));
 }
 
-/** Corpora this large (in characters) show their encoding's progress. */
-const SHOW_TOKENIZING = 4 * 2 ** 20;
-
 export interface DataChoice {
   readonly resume?: string | undefined;
   /** The --data flag, and --other-data: with --resume, a corpus other than the run's is what the user wants. */
   readonly data?: string | undefined;
   readonly otherData?: boolean | undefined;
+  /** --text-field: the field of a .jsonl line that holds its text. */
+  readonly textField?: string | undefined;
+  /** Ctrl-C: a preparation of the corpus's tokens under way is abandoned. */
+  readonly shouldStop?: (() => boolean) | undefined;
 }
 
 /**
- * The corpus and its splits for a training: on --resume the run's own corpus (runtime/data/run-corpus.ts)
- * encoded with the run's own vocabulary, else --data (or the default corpus) with the spec's tokenizer.
+ * The corpus and its splits for a training, from the token cache (prepared now when it is not there): on
+ * --resume the run's own corpus (runtime/data/run-corpus.ts) with the run's own vocabulary, else --data (or
+ * the default corpus) with the spec's tokenizer.
  */
 export async function trainingData(
   choice: DataChoice,
   previous: Checkpoint | undefined,
   spec: Pick<Spec, "data" | "model">,
-  report: { log(line: string): void; tokenizing?(done: number, total: number): void },
-): Promise<{ corpus: Corpus; dataset: Dataset }> {
-  let corpus: Corpus;
-  if (previous) {
-    const found = await corpusForRun(choice.resume!, previous.meta.corpus, { data: choice.data, otherData: choice.otherData });
-    if (found.note) report.log(found.note);
-    corpus = found.corpus;
-  } else {
-    corpus = await loadCorpus({ data: choice.data });
-  }
-  const tokenizing = report.tokenizing && corpus.text.length >= SHOW_TOKENIZING ? report.tokenizing.bind(report) : undefined;
-  const own = previous ? tokenizerFromState(previous.meta.tokenizer) : undefined;
+  report: { log(line: string): void; tokenizing?(done: number, total: number, status?: string): void },
+): Promise<RunData> {
   // the vocabulary the model was built for is the tokenizer's: a meta.json that says otherwise is damaged
-  if (own && previous && own.vocabSize !== previous.meta.vocabSize) {
-    throw new UserError(`${join(resolve(choice.resume!), "meta.json")} is damaged: its tokenizer has ${own.vocabSize} tokens, but vocabSize says ${previous.meta.vocabSize}`);
+  if (previous) {
+    const own = tokenizerFromState(previous.meta.tokenizer);
+    if (own.vocabSize !== previous.meta.vocabSize) {
+      throw new UserError(`${join(resolve(choice.resume!), "meta.json")} is damaged: its tokenizer has ${own.vocabSize} tokens, but vocabSize says ${previous.meta.vocabSize}`);
+    }
   }
-  const dataset = buildDataset(corpus, spec.data, own, tokenizing);
-  checkSplits(dataset, spec.model.block_size, corpus.path);
-  return { corpus, dataset };
+  return dataFor({
+    ...(previous ? { run: { dir: choice.resume!, corpus: previous.meta.corpus, tokenizer: previous.meta.tokenizer } } : {}),
+    options: { data: choice.data, otherData: choice.otherData, textField: choice.textField },
+    spec,
+    ...(choice.shouldStop ? { shouldStop: choice.shouldStop } : {}),
+    report: { log: (line) => report.log(line), progress: (what, done, total, rate) => report.tokenizing?.(done, total, what === "merges" ? "merges learned" : `MB (${what})${rate ? ` ${rate}` : ""}`) },
+  });
+}
+
+/** A learned BPE's tokenizer.json, kept in the run directory beside the run's spec (once, when the run starts). */
+export function writeRunTokenizer(runDir: string, dataset: Dataset): void {
+  const from = dataset.files?.tokenizerJson;
+  if (from) writeFileAtomic(join(runDir, "tokenizer.json"), readFileSync(from));
 }

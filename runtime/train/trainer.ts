@@ -29,7 +29,7 @@ import { Optimizer } from "./optimizer.js";
 import { appendOwnFile } from "./own-files.js";
 import { newRunDir } from "./run-dir.js";
 import type { RunLock } from "./run-lock.js";
-import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData } from "./run-writer.js";
+import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData, writeRunTokenizer } from "./run-writer.js";
 import { trainingSpec } from "./training-spec.js";
 import { learningRate } from "./schedule.js";
 import { trainStep, type StepResult } from "./step.js";
@@ -44,6 +44,8 @@ export interface TrainOptions {
   readonly data?: string | undefined;
   /** With `resume`: train on `data` although it is not the corpus the run was trained on. */
   readonly otherData?: boolean | undefined;
+  /** The field of a .jsonl line that holds its text (default "text"). */
+  readonly textField?: string | undefined;
   readonly out?: string | undefined;
   /** Overrides training.max_iters: the step to train to (with `resume`, counting the steps already done). */
   readonly iters?: number | undefined;
@@ -63,8 +65,8 @@ export interface Reporter {
   done(): void;
   /** A loss estimate's progress: batches done of the total, over both splits. */
   evaluating?(step: number, done: number, total: number): void;
-  /** Encoding the corpus: characters done of the total (called only for a large corpus). */
-  tokenizing?(done: number, total: number): void;
+  /** Preparing the corpus's tokens (runtime/data/prepare.ts): MB done of the total, and what it is doing (called only for a large corpus). */
+  tokenizing?(done: number, total: number, status?: string): void;
 }
 
 export interface EvalPoint {
@@ -188,6 +190,7 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
     const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
     writing(join(runDir, RUN_SPEC), () => writeFileAtomic(join(runDir, RUN_SPEC), resolvedSpec));
     runSpecSha256 = specSha256(resolvedSpec);
+    writing(join(runDir, "tokenizer.json"), () => writeRunTokenizer(runDir, dataset));
   }
   const modelFile = join(runDir, "model.ts");
   if (!existsSync(modelFile) || readFileSync(modelFile, "utf8") !== model.source) writing(modelFile, () => writeFileAtomic(modelFile, model.source));

@@ -18,6 +18,8 @@ import {
   samplingRows,
   type BenchResults,
 } from "../../bench/report.js";
+import { readDataBench } from "../../bench/data.js";
+import { dataSectionOf, renderDataSection, withDataSection } from "../../bench/data-report.js";
 import { SAMPLING, type OurSampling } from "../../bench/sampling.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
@@ -27,12 +29,26 @@ const latest = readdirSync(resultsDir)
   .sort()
   .at(-1);
 
+/** The newest data benchmark's results (bench/data.ts), whose section docs/bench.md ends with. */
+const latestData = readdirSync(resultsDir)
+  .filter((f) => /^data-\d{4}-\d{2}-\d{2}\.json$/.test(f))
+  .sort()
+  .at(-1);
+
 describe("docs/bench.md", () => {
-  it("is what the template renders from the newest full results file", () => {
+  it("is what the template renders from the newest full results file, and the data section from the newest data results", () => {
     expect(latest, "no full benchmark results in bench/results").toBeDefined();
     const rendered = renderBenchMarkdown(readBenchResults(join(resultsDir, latest!)));
+    const withData = latestData ? withDataSection(rendered, renderDataSection(readDataBench(join(resultsDir, latestData)), latestData)) : rendered;
     // The GPU kit's section, where there is one, is held to its own results file (test/kit/gpu-report.test.ts).
-    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(rendered);
+    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(withData);
+  });
+
+  it("keeps its data section when the rest is rendered again", () => {
+    const section = "<!-- data bench: a test -->\n## Data\n<!-- end of data bench -->";
+    const doc = withDataSection("# Benchmark\n\nold tables\n", section);
+    expect(dataSectionOf(doc)).toBe(section);
+    expect(withDataSection("# Benchmark\n\nnew tables\n", dataSectionOf(doc)!)).toBe(`# Benchmark\n\nnew tables\n\n${section}\n`);
   });
 });
 

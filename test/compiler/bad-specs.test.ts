@@ -47,6 +47,8 @@ const cases: Case[] = [
     files: { "a.yaml": `${HEAD}  layers:\n    - kind: token_embedding\n    - kind: dropout\n      rate: 1\n    - kind: linear\n      out: vocab\n` },
     want: 'a.yaml:8:13: "rate" must be in [0, 1); got 1',
   },
+  { name: "a learned tokenizer without its size", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}data:\n  tokenizer:\n    type: bpe\n` }, want: 'a.yaml:14:5: "tokenizer" is missing "vocab_size"' },
+  { name: "a learned tokenizer too small for its bytes", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}data:\n  tokenizer: { type: bpe, vocab_size: 256 }\n` }, want: 'a.yaml:13:39: "vocab_size" must be >= 258; got 256' },
   { name: "enum value", files: { "a.yaml": `${HEAD}${GOOD_LAYERS}data:\n  tokenizer: chars\n` }, want: 'a.yaml:13:14: "tokenizer" must be one of char, gpt2; got "chars"; did you mean "char"?' },
   {
     name: "missing required layer key",

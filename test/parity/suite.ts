@@ -22,7 +22,7 @@ import { torchPathFor, projectAt } from "../../compiler/compile.js";
 import { emitPython } from "../../compiler/emit.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
 import { loadSpec } from "../../compiler/spec/load.js";
-import type { OptimizerSpec } from "../../compiler/spec/types.generated.js";
+import type { OptimizerSpec, Spec } from "../../compiler/spec/types.generated.js";
 import { selectBackend, type BackendChoice } from "../../runtime/backend/select.js";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../../runtime/checkpoint/safetensors.js";
 import { loadParameters, tensorsOf } from "../../runtime/checkpoint/model-state.js";
@@ -89,7 +89,7 @@ function reducedSets(file: string, backend: BackendChoice): readonly string[] {
 }
 
 /** Vocabulary sizes: tinyshakespeare's 65 characters; a compacted GPT-2 vocabulary is larger. */
-const vocabFor = (tokenizer: string): number => (tokenizer === "gpt2" ? 300 : 65);
+const vocabFor = (tokenizer: Spec["data"]["tokenizer"]): number => (tokenizer === "gpt2" ? 300 : 65);
 
 const WHY_SKIPPED = torchUnavailable();
 const TORCH = torchVersion();

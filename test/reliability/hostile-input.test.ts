@@ -150,7 +150,7 @@ const cases: RefusalCase[] = [
     name: "XDG_CACHE_HOME=/proc (it used to spin, deaf to Ctrl-C)",
     setup: (d) => (writeFileSync(join(d, "s.yaml"), readFileSync(join(PROJECT_ROOT, "specs/01-bigram.yaml"))), ["train", join(d, "s.yaml"), "--iters", "1", "--out", join(d, "out")]),
     env: () => ({ XDG_CACHE_HOME: "/proc" }),
-    want: "error: cannot create the model cache /proc/babygpt/models (ENOENT); set XDG_CACHE_HOME to a folder of your own",
+    want: "error: cannot create the token cache /proc/babygpt/tokens (ENOENT); set XDG_CACHE_HOME to a folder of your own",
   },
 ];
 

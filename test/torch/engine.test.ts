@@ -2,12 +2,13 @@
 // 1 process trains at batch B; both train what the tfjs trainer trains from the same seed; the run
 // directory is babygpt's, so the TypeScript runtime evaluates and samples a torch-trained checkpoint, at
 // the loss torch reported.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../../runtime/data/corpus.js";
 import { buildDataset } from "../../runtime/data/dataset.js";
+import { dataFor } from "../../runtime/data/run-data.js";
 import { Prng } from "../../runtime/random.js";
 import { openRun } from "../../runtime/run.js";
 import { generate } from "../../runtime/sample.js";
@@ -51,6 +52,15 @@ describe.skipIf(torchUnavailable() !== undefined)("the torch engine", () => {
     const records = readMetrics(dirs.two);
     expect(records.filter((r) => r.type === "eval").map((r) => r.step)).toEqual([0, 10, 20]);
     expect(records.filter((r) => r.type === "train")).toHaveLength(20);
+  });
+
+  it("trains on the token cache's files, the ones the tfjs trainer reads (no copy of its own)", async () => {
+    const job = JSON.parse(readFileSync(join(dirs.two, "torch", "job.json"), "utf8")) as { train_bin: string; val_bin: string; token_dtype: string };
+    const run = await openRun(dirs.two, "cpu");
+    const { dataset } = await dataFor({ run: { dir: dirs.two, corpus: run.meta.corpus, tokenizer: run.meta.tokenizer }, options: {}, spec: run.spec });
+    expect(job).toMatchObject({ train_bin: dataset.files.train, val_bin: dataset.files.val, token_dtype: dataset.files.dtype });
+    expect(existsSync(join(dirs.two, "torch", "train.bin"))).toBe(false);
+    run.model.dispose();
   });
 
   it("leaves a checkpoint the TypeScript runtime evaluates to the exact loss torch reported, and samples", async () => {

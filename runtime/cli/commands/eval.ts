@@ -16,18 +16,23 @@ export function registerEval(program: Command): void {
     .option("--batch <n>", "windows per forward pass", parseIntOption("--batch", 1), 64)
     .option("--data <path>", "corpus file or directory (default: the corpus the run was trained on)")
     .option(OTHER_DATA_FLAG, "evaluate on a --data that is not the run's own corpus")
+    .option("--text-field <name>", "the field of a .jsonl line that holds its text (default: the run's own)")
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
-    .action(async (runDir: string, opts: { split: string; batch: number; data?: string; otherData?: boolean; backend: BackendChoice }) => {
+    .action(async (runDir: string, opts: { split: string; batch: number; data?: string; otherData?: boolean; textField?: string; backend: BackendChoice }) => {
       if (opts.split !== "val" && opts.split !== "train") throw new UserError(`--split must be val or train, got "${opts.split}"`);
       const { openRun } = await import("../../run.js");
-      const { corpusForRun } = await import("../../data/run-corpus.js");
-      const { buildDataset } = await import("../../data/dataset.js");
+      const { dataFor } = await import("../../data/run-data.js");
       const { exactLoss } = await import("../../train/evaluate.js");
       const run = await openRun(runDir, opts.backend, { batch: opts.batch, what: "evaluate it" });
-      const { corpus, note } = await corpusForRun(runDir, run.meta.corpus, { data: opts.data, otherData: opts.otherData });
-      if (note) console.error(note);
-      const ds = buildDataset(corpus, run.spec.data, run.tokenizer);
-      const data = opts.split === "val" ? ds.val : ds.train;
+      // the split is streamed from the token cache, a batch of windows at a time
+      const { dataset, corpus } = await dataFor({
+        run: { dir: runDir, corpus: run.meta.corpus, tokenizer: run.meta.tokenizer },
+        options: { data: opts.data, otherData: opts.otherData, textField: opts.textField },
+        spec: run.spec,
+        report: { log: (line) => console.error(line) },
+        checkWindows: false,
+      });
+      const data = opts.split === "val" ? dataset.val : dataset.train;
       const window = run.model.blockSize + 1;
       if (data.length < window) {
         throw new UserError(`the ${opts.split} split of ${corpus.path} has ${data.length} tokens, fewer than one window of block_size + 1 = ${window}, so there is nothing to evaluate; use a longer text`);

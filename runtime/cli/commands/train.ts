@@ -15,6 +15,7 @@ import { trainReporter } from "../train-reporter.js";
 export interface TrainFlags {
   data?: string;
   otherData?: boolean;
+  textField?: string;
   out?: string;
   iters?: number;
   backend: BackendChoice;
@@ -56,8 +57,9 @@ export function registerTrain(program: Command): void {
     .command("train")
     .description("train a spec's generated model; writes a run directory with checkpoints and metrics")
     .argument("[spec]", "spec file (optional with --resume)")
-    .option("--data <path>", "corpus file, or a directory holding tinyshakespeare.txt (default: $BABYGPT_DATA_DIR, the cache, or a download; with --resume, the run's own corpus)")
+    .option("--data <path>", "corpus: a file, a directory or a glob of .txt/.jsonl files (gzip too), each a document (default: $BABYGPT_DATA_DIR, the cache, or a download; with --resume, the run's own corpus)")
     .option(OTHER_DATA_FLAG, "with --resume: continue on a --data that is not the corpus the run was trained on")
+    .option("--text-field <name>", "the field of a .jsonl line that holds its text (default: text)")
     .option("--out <dir>", "run directory (default: runs/<spec>-<time> in the current directory)")
     .option("--iters <n>", "train until this step (overrides training.max_iters); with --resume, the total counting the steps already done", parseIntOption("--iters", 1))
     .option("--backend <name>", `tensor backend: ${BACKENDS.join(", ")}`, "auto")
@@ -91,6 +93,7 @@ export function registerTrain(program: Command): void {
         sets: flags.set ?? [],
         data: flags.data,
         otherData: flags.otherData,
+        textField: flags.textField,
         out: flags.out,
         iters: flags.iters,
         resume: flags.resume,
