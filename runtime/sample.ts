@@ -17,7 +17,7 @@ import { KvCache } from "./nn/kv-cache.js";
 import type { LanguageModel } from "./nn/language-model.js";
 import { tf } from "./nn/tf.js";
 import type { Prng } from "./random.js";
-import { backendSampling, type PlanDecoder, type TokenChoice } from "./sampling/backends.js";
+import { backendSampling, type DecodeProfile, type PlanDecoder, type TokenChoice } from "./sampling/backends.js";
 
 export interface SampleOptions extends TokenChoice {
   readonly tokens: number;
@@ -28,6 +28,8 @@ export interface SampleOptions extends TokenChoice {
   readonly plan?: DecodePlan | NoPlan | undefined;
   /** "forward": always the generated forward, even where the backend could run the plan. Default "auto". */
   readonly path?: "auto" | "forward";
+  /** Called at the end with where the plan decoder's time went (the benchmark's profile); plan path only. */
+  readonly onProfile?: (profile: DecodeProfile) => void;
 }
 
 /** A batch: sequence i draws from rngs[i]. */
@@ -143,14 +145,19 @@ function planDecoder(model: LanguageModel, options: BatchOptions, batch: number)
   const backend = tf.getBackend();
   const sampling = backendSampling(backend);
   if (!sampling) return `the ${backend} backend runs no decode plans`;
-  const decoder = sampling.decoder(plan, model, { batch, choice: options });
+  const decoder = sampling.decoder(plan, model, { batch, choice: options, profile: options.onProfile !== undefined });
   return "unsupported" in decoder ? decoder.unsupported : decoder;
 }
 
 function batchDecoder(model: LanguageModel, options: BatchOptions, batch: number): { decoder: BatchDecoder; path: DecodePath } {
   const plan = planDecoder(model, options, batch);
   if (typeof plan !== "string") {
-    return { decoder: { step: (tokens, T, past, _keep, uniforms) => plan.step(tokens, T, past, uniforms), dispose: () => plan.dispose() }, path: { kind: "plan" } };
+    const dispose = (): void => {
+      const profile = plan.profile();
+      if (profile) options.onProfile?.(profile);
+      plan.dispose();
+    };
+    return { decoder: { step: (tokens, T, past, _keep, uniforms) => plan.step(tokens, T, past, uniforms), dispose }, path: { kind: "plan" } };
   }
   const forward = forwardLogits(model, batch);
   const pick = backendSampling(tf.getBackend())?.pick;

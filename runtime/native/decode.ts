@@ -144,7 +144,7 @@ class NativePlanDecoder implements PlanDecoder {
   step(tokens: Int32Array, T: number, past: number, uniforms: Float64Array): Int32Array {
     const B = tokens.length / T;
     const next = new Int32Array(B);
-    const logits = this.logits && B === this.#batch ? this.logits : null;
+    const logits = this.logits ? this.logits.subarray(0, this.logits.length * (B / this.#batch)) : null;
     this.#addon.decoderStep(this.#handle, tokens, B, T, past, this.#choice, uniforms.length === B ? uniforms : uniforms.subarray(0, B), next, logits);
     return next;
   }

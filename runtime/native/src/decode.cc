@@ -24,6 +24,7 @@
 #include <immintrin.h>
 #endif
 
+#include "gemm.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -32,7 +33,7 @@ namespace bk {
 namespace {
 
 constexpr int32_t kPlanVersion = 1;
-// Parts a step's loop is cut into at most: attention's scratch holds one row of scores per part.
+// The most parts a step's loop is cut into (the pool's threads, at most this).
 constexpr int64_t kMaxParts = 64;
 
 struct Expert {
@@ -95,6 +96,7 @@ struct Decoder {
   int32_t logits = -1;
   std::vector<float> scratch;  // per part: attention's scores, a mixture's routing and hidden rows
   int64_t scratchPerPart = 0;
+  int64_t parts = 1;  // parts a step's loop is cut into at most: the scratch holds one part's rows each
   std::vector<float> stats;  // a norm's mean and rstd per group of features
   bool profile = false;
   double times[kProfileSlots] = {};
@@ -112,8 +114,10 @@ void say(char* error, size_t size, const char* fmt, ...) {
 
 // ---- the kernels of one step ----
 
-// Dot products of x's rows with W's rows (y = x Wᵀ + b) for one position per sequence: every (row, column)
-// is the same sequence of fused multiply-adds whatever M, so a row's result does not depend on the batch.
+// Dot products of x's rows with W's rows (y = x Wᵀ + b) for one position per sequence. Every (row, column)
+// is the same arithmetic whichever block computes it: two 8-wide accumulators taking 16 values a round
+// (then 8), summed across, then the tail by fused multiply-adds, then the bias. So a row's result does not
+// depend on the batch it is in, and a batch of samples gives each the bits it gets alone.
 #if defined(__AVX2__) && defined(__FMA__)
 inline float hsum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -123,80 +127,104 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(lo);
 }
 
-// One W row against R rows of x (R <= 2), each with four accumulators.
-template <int R>
-inline void dots(const float* w, const float* const* x, int64_t K, float* out) {
-  __m256 acc[R][4];
-  for (int r = 0; r < R; ++r)
-    for (int j = 0; j < 4; ++j) acc[r][j] = _mm256_setzero_ps();
+// R rows of x against C rows of W (R*C <= 4): out[r*C + c] = x[r]·w[c].
+template <int R, int C>
+inline void dots(const float* const* w, const float* const* x, int64_t K, float* out) {
+  __m256 a0[R * C], a1[R * C];
+  for (int i = 0; i < R * C; ++i) a0[i] = a1[i] = _mm256_setzero_ps();
   int64_t k = 0;
-  for (; k + 32 <= K; k += 32) {
-    const __m256 w0 = _mm256_loadu_ps(w + k), w1 = _mm256_loadu_ps(w + k + 8), w2 = _mm256_loadu_ps(w + k + 16),
-                 w3 = _mm256_loadu_ps(w + k + 24);
+  for (; k + 16 <= K; k += 16) {
+    __m256 w0[C], w1[C];
+    for (int c = 0; c < C; ++c) {
+      w0[c] = _mm256_loadu_ps(w[c] + k);
+      w1[c] = _mm256_loadu_ps(w[c] + k + 8);
+    }
     for (int r = 0; r < R; ++r) {
-      acc[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + k), acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[r] + k + 8), acc[r][1]);
-      acc[r][2] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x[r] + k + 16), acc[r][2]);
-      acc[r][3] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x[r] + k + 24), acc[r][3]);
+      const __m256 x0 = _mm256_loadu_ps(x[r] + k), x1 = _mm256_loadu_ps(x[r] + k + 8);
+      for (int c = 0; c < C; ++c) {
+        a0[r * C + c] = _mm256_fmadd_ps(w0[c], x0, a0[r * C + c]);
+        a1[r * C + c] = _mm256_fmadd_ps(w1[c], x1, a1[r * C + c]);
+      }
     }
   }
-  for (; k + 8 <= K; k += 8) {
-    const __m256 w0 = _mm256_loadu_ps(w + k);
-    for (int r = 0; r < R; ++r) acc[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + k), acc[r][0]);
+  if (k + 8 <= K) {
+    for (int r = 0; r < R; ++r) {
+      const __m256 x0 = _mm256_loadu_ps(x[r] + k);
+      for (int c = 0; c < C; ++c) a0[r * C + c] = _mm256_fmadd_ps(_mm256_loadu_ps(w[c] + k), x0, a0[r * C + c]);
+    }
+    k += 8;
   }
-  for (int r = 0; r < R; ++r) {
-    float s = hsum(_mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]), _mm256_add_ps(acc[r][2], acc[r][3])));
-    for (int64_t j = k; j < K; ++j) s += w[j] * x[r][j];
-    out[r] = s;
-  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      float sum = hsum(_mm256_add_ps(a0[r * C + c], a1[r * C + c]));
+      for (int64_t j = k; j < K; ++j) sum = std::fma(w[c][j], x[r][j], sum);
+      out[r * C + c] = sum;
+    }
 }
 #else
-template <int R>
-inline void dots(const float* w, const float* const* x, int64_t K, float* out) {
-  for (int r = 0; r < R; ++r) {
-    float acc[8] = {};
-    int64_t k = 0;
-    for (; k + 8 <= K; k += 8)
-      for (int j = 0; j < 8; ++j) acc[j] += w[k + j] * x[r][k + j];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; k < K; ++k) s += w[k] * x[r][k];
-    out[r] = s;
-  }
+template <int R, int C>
+inline void dots(const float* const* w, const float* const* x, int64_t K, float* out) {
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      float a[16] = {};
+      int64_t k = 0;
+      for (; k + 16 <= K; k += 16)
+        for (int j = 0; j < 16; ++j) a[j] = std::fma(w[c][k + j], x[r][k + j], a[j]);
+      if (k + 8 <= K) {
+        for (int j = 0; j < 8; ++j) a[j] = std::fma(w[c][k + j], x[r][k + j], a[j]);
+        k += 8;
+      }
+      float v[8];
+      for (int j = 0; j < 8; ++j) v[j] = a[j] + a[8 + j];
+      float sum = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+      for (; k < K; ++k) sum = std::fma(w[c][k], x[r][k], sum);
+      out[r * C + c] = sum;
+    }
 }
 #endif
 
-// Columns [n0, n1) of y for M rows.
+// Columns [n0, n1) of y for M rows: four rows of x at a time against each row of W, or one row of x
+// against four rows of W when there are fewer than four.
 void dot_rows_block(Rows x, int64_t M, const float* W, const float* bias, int64_t K, Rows y, int64_t n0, int64_t n1) {
-  for (int64_t n = n0; n < n1; ++n) {
-    const float* w = W + n * K;
-    const float b = bias != nullptr ? bias[n] : 0.0f;
-    int64_t m = 0;
-    for (; m + 2 <= M; m += 2) {
-      const float* xs[2] = {x.p + m * x.stride, x.p + (m + 1) * x.stride};
-      float r[2];
-      dots<2>(w, xs, K, r);
-      y.p[m * y.stride + n] = r[0] + b;
-      y.p[(m + 1) * y.stride + n] = r[1] + b;
+  auto put = [&](int64_t m, int64_t n, float v) { y.p[m * y.stride + n] = v + (bias != nullptr ? bias[n] : 0.0f); };
+  int64_t m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const float* xs[4] = {x.p + m * x.stride, x.p + (m + 1) * x.stride, x.p + (m + 2) * x.stride, x.p + (m + 3) * x.stride};
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* ws[1] = {W + n * K};
+      float r[4];
+      dots<4, 1>(ws, xs, K, r);
+      for (int i = 0; i < 4; ++i) put(m + i, n, r[i]);
     }
-    for (; m < M; ++m) {
-      const float* xs[1] = {x.p + m * x.stride};
+  }
+  for (; m < M; ++m) {
+    const float* xs[1] = {x.p + m * x.stride};
+    int64_t n = n0;
+    for (; n + 4 <= n1; n += 4) {
+      const float* ws[4] = {W + n * K, W + (n + 1) * K, W + (n + 2) * K, W + (n + 3) * K};
+      float r[4];
+      dots<1, 4>(ws, xs, K, r);
+      for (int i = 0; i < 4; ++i) put(m, n + i, r[i]);
+    }
+    for (; n < n1; ++n) {
+      const float* ws[1] = {W + n * K};
       float r[1];
-      dots<1>(w, xs, K, r);
-      y.p[m * y.stride + n] = r[0] + b;
+      dots<1, 1>(ws, xs, K, r);
+      put(m, n, r[0]);
     }
   }
 }
 
 void dot_rows(Rows x, int64_t M, const float* W, const float* bias, int64_t N, int64_t K, Rows y) {
-  const int64_t parts = parts_for(M * N * K, 1 << 16);
+  const int64_t parts = parts_for(M * N * K, 1 << 14);
   if (parts <= 1) {
     dot_rows_block(x, M, W, bias, K, y, 0, N);
     return;
   }
-  // Blocks of 8 columns, so that no two parts write one cache line of a row of y.
-  const int64_t units = (N + 7) / 8;
+  // Blocks of 16 columns, so that no two parts write one cache line of a row of y.
+  const int64_t units = (N + 15) / 16;
   par(units, parts < units ? parts : units, [&](int64_t u0, int64_t u1, int64_t) {
-    dot_rows_block(x, M, W, bias, K, y, u0 * 8, std::min(N, u1 * 8));
+    dot_rows_block(x, M, W, bias, K, y, u0 * 16, std::min(N, u1 * 16));
   });
 }
 
@@ -558,7 +586,8 @@ Decoder* decoder_create(const int32_t* ints, int64_t nInts, const double* floats
           st.slopes.resize(st.heads);
           for (float& sl : st.slopes) sl = static_cast<float>(r.f());
         }
-        scratch = std::max<int64_t>(scratch, d->maxT);
+        // One query's scores, or a window's [T, P].
+        scratch = std::max<int64_t>(scratch, static_cast<int64_t>(d->maxT) * d->maxT);
         break;
       }
       case kStepExperts: {
@@ -610,7 +639,8 @@ Decoder* decoder_create(const int32_t* ints, int64_t nInts, const double* floats
   if (r.ok() && !r.done()) r.fail("the plan has more than its steps");
   if (!r.ok()) return nullptr;
   d->scratchPerPart = scratch;
-  d->scratch.assign(static_cast<size_t>(scratch * kMaxParts), 0.0f);
+  d->parts = std::max<int64_t>(1, std::min<int64_t>(pool_threads(), kMaxParts));
+  d->scratch.assign(static_cast<size_t>(scratch * d->parts), 0.0f);
   d->stats.assign(static_cast<size_t>(stats), 0.0f);
   return d.release();
 }
@@ -646,59 +676,88 @@ struct Run {
   bool contiguous(const Step& s, int32_t v) const { return !s.last || d->values[v].last || T == 1; }
 };
 
+// Scores of one query row against keys [lo, p] (in place), shaped as the reference shapes them: scaled,
+// capped, biased by distance; then their softmax (the masked keys are those outside [lo, p]).
+inline void shape_scores(const Step& s, int64_t h, int64_t p, int64_t lo, float* sc) {
+  float mx = -INFINITY;
+  for (int64_t j = lo; j <= p; ++j) {
+    float v = sc[j - lo];
+    if (s.softcap > 0.0f) v = std::tanh(v / s.softcap) * s.softcap;
+    if (!s.slopes.empty()) v += -s.slopes[h] * static_cast<float>(p - j);
+    sc[j - lo] = v;
+    mx = std::max(mx, v);
+  }
+  float sum = 0.0f;
+  for (int64_t j = lo; j <= p; ++j) sum += (sc[j - lo] = std::exp(sc[j - lo] - mx));
+  const float inv = 1.0f / sum;
+  for (int64_t j = lo; j <= p; ++j) sc[j - lo] *= inv;
+}
+
+// The new positions' keys and values into the cache, then every query head over the cache. One query per
+// sequence (decoding): a loop over the keys. A window of queries (the context sliding, or no cache): per
+// sequence and head, the scores and the weighted values as two products.
 void attention(const Run& run, const Step& s) {
   Decoder* d = run.d;
   Cache& c = d->caches[s.cache];
-  const int64_t hs = s.headSize, kvw = static_cast<int64_t>(s.kvHeads) * hs, T = run.T, B = run.B, past = run.past;
-  const int64_t maxT = d->maxT;
-  // The new positions' keys and values into the cache.
+  const int64_t hs = s.headSize, KV = s.kvHeads, T = run.T, B = run.B, past = run.past, maxT = d->maxT;
   const Rows k = {run.base(s.in[1]) + s.offset[1], run.width(s.in[1])};
   const Rows v = {run.base(s.in[2]) + s.offset[2], run.width(s.in[2])};
+  // The cache is [B, KV, maxT, hs]: each kv head's keys one after another.
+  auto cached = [&](std::vector<float>& store, int64_t b, int64_t g) { return store.data() + ((b * KV + g) * maxT) * hs; };
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      std::memcpy(c.k.data() + ((b * maxT) + past + t) * kvw, k.p + (b * T + t) * k.stride, sizeof(float) * kvw);
-      std::memcpy(c.v.data() + ((b * maxT) + past + t) * kvw, v.p + (b * T + t) * v.stride, sizeof(float) * kvw);
-    }
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t g = 0; g < KV; ++g) {
+        std::memcpy(cached(c.k, b, g) + (past + t) * hs, k.p + (b * T + t) * k.stride + g * hs, sizeof(float) * hs);
+        std::memcpy(cached(c.v, b, g) + (past + t) * hs, v.p + (b * T + t) * v.stride + g * hs, sizeof(float) * hs);
+      }
   const int64_t queries = s.last ? 1 : T;  // per sequence
-  const int64_t group = s.heads / s.kvHeads;
+  const int64_t group = s.heads / KV;
   const Rows q = run.in(s, s.in[0], s.offset[0]);
   const Rows o = run.out(s);
-  const int64_t tasks = B * queries * s.heads;
-  const int64_t work = tasks * (past + T) * hs;
-  const int64_t parts = std::min(parts_for(work, 1 << 15), kMaxParts);
+  const int64_t P = past + T;  // keys the last query sees (before the window)
+  const int64_t tasks = B * s.heads;
+  const int64_t parts = std::min(parts_for(tasks * queries * P * hs, 1 << 15), d->parts);
   par(tasks, parts, [&](int64_t i0, int64_t i1, int64_t part) {
     float* scores = d->scratch.data() + part * d->scratchPerPart;
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t h = i % s.heads, m = i / s.heads;  // m: the query's row among the step's
-      const int64_t b = m / queries, t = s.last ? T - 1 : m % queries;
-      const int64_t p = past + t;  // its position, and the last key it sees
-      const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
-      const float* qr = q.p + m * q.stride + h * hs;
-      const int64_t g = h / group;
-      const float* kb = c.k.data() + b * maxT * kvw + g * hs;
-      const float* vb = c.v.data() + b * maxT * kvw + g * hs;
-      float mx = -INFINITY;
-      for (int64_t j = lo; j <= p; ++j) {
-        const float* kr = kb + j * kvw;
-        float dot = 0.0f;
+      const int64_t b = i / s.heads, h = i % s.heads, g = h / group;
+      const float* kb = cached(c.k, b, g);
+      const float* vb = cached(c.v, b, g);
+      if (queries == 1) {
+        const int64_t p = past + T - 1;
+        const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
+        const float* qr = q.p + b * q.stride + h * hs;
+        for (int64_t j = lo; j <= p; ++j) {
+          const float* kr = kb + j * hs;
+          float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-        for (int64_t e = 0; e < hs; ++e) dot += qr[e] * kr[e];
-        float sc = dot * s.f0;
-        if (s.softcap > 0.0f) sc = std::tanh(sc / s.softcap) * s.softcap;
-        if (!s.slopes.empty()) sc += -s.slopes[h] * static_cast<float>(p - j);
-        scores[j - lo] = sc;
-        mx = std::max(mx, sc);
-      }
-      float sum = 0.0f;
-      for (int64_t j = lo; j <= p; ++j) sum += (scores[j - lo] = std::exp(scores[j - lo] - mx));
-      float* out = o.p + m * o.stride + h * hs;
-      for (int64_t e = 0; e < hs; ++e) out[e] = 0.0f;
-      for (int64_t j = lo; j <= p; ++j) {
-        const float w = scores[j - lo] / sum;
-        const float* vr = vb + j * kvw;
+          for (int64_t e = 0; e < hs; ++e) dot += qr[e] * kr[e];
+          scores[j - lo] = dot * s.f0;
+        }
+        shape_scores(s, h, p, lo, scores);
+        float* out = o.p + b * o.stride + h * hs;
+        for (int64_t e = 0; e < hs; ++e) out[e] = 0.0f;
+        for (int64_t j = lo; j <= p; ++j) {
+          const float w = scores[j - lo];
+          const float* vr = vb + j * hs;
 #pragma omp simd
-        for (int64_t e = 0; e < hs; ++e) out[e] += w * vr[e];
+          for (int64_t e = 0; e < hs; ++e) out[e] += w * vr[e];
+        }
+        continue;
       }
+      // scores [T, P] = scale · q_h K_gᵀ; row t's query sits at past + t.
+      const float* qh = q.p + b * T * q.stride + h * hs;
+      sgemm(false, true, T, P, hs, s.f0, qh, q.stride, kb, hs, 0.0f, scores, P);
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t p = past + t;
+        const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
+        float* row = scores + t * P;
+        shape_scores(s, h, p, lo, row + lo);
+        for (int64_t j = 0; j < lo; ++j) row[j] = 0.0f;
+        for (int64_t j = p + 1; j < P; ++j) row[j] = 0.0f;
+      }
+      // out_h [T, hs] = weights [T, P] · V_g [P, hs]
+      sgemm(false, false, T, hs, P, 1.0f, scores, P, vb, hs, 0.0f, o.p + b * T * o.stride + h * hs, o.stride);
     }
   });
 }
