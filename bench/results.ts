@@ -1,6 +1,6 @@
 // The shape of a benchmark results file (bench/results/<date>.json): what bench.ts measures and writes,
 // and what report.ts renders from it.
-import type { OurSampling, SamplingProtocol, TorchSampling } from "./sampling.js";
+import type { OurSampling, SampleProfile, SamplingProtocol, TorchSampling } from "./sampling.js";
 
 /** What was seen of a measurement that did not give a number: the facts its note is written from. */
 export interface Observed {
@@ -32,6 +32,8 @@ export interface OurResult {
   readonly sampling?: readonly OurSampling[];
   /** Results from before the protocol: one generation of 64 tokens from 1, the default path. */
   readonly sampleTokensPerSec?: number;
+  /** Where a sampled token's time goes, before and after the decode plan (native, bigram and baby GPT). */
+  readonly sampleProfile?: SampleProfile;
   /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
   readonly sgemmGflops?: number;
   readonly observed?: Observed;

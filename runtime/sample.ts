@@ -100,32 +100,48 @@ export function nextLogits(model: LanguageModel, useCache: boolean): { step: (id
  * from position 0. Past block_size the window moves with every token, and every position in it with the
  * window: a cache fed this window would be stale at the next step, so the window runs as without one.
  */
-function nextFeed(length: number, blockSize: number, useCache: boolean, cached: number): { start: number; past: number; keep: boolean } {
+export function nextFeed(length: number, blockSize: number, useCache: boolean, cached: number): { start: number; past: number; keep: boolean } {
   const start = Math.max(0, length - blockSize);
   if (!useCache || start > 0) return { start, past: 0, keep: false };
   return { start: cached, past: cached, keep: true };
 }
 
-/** The generated forward for a batch, with its KV cache: each sequence's last-position logits (batch × vocab). */
-function forwardLogits(model: LanguageModel, batch: number): { step: (tokens: Int32Array, T: number, past: number, keep: boolean) => Promise<Float32Array>; dispose: () => void } {
+/**
+ * The generated forward for a batch, with its KV cache: `logits` runs it on tokens at positions past…
+ * (keeping them in the cache or not) and gives each sequence's last-position logits (batch × vocab) as a
+ * tensor the caller disposes; the benchmark's profile times that apart from the read.
+ */
+export function forwardStep(model: LanguageModel, batch: number): { logits: (tokens: Int32Array, T: number, past: number, keep: boolean) => tf.Tensor2D; dispose: () => void } {
   const cache = new KvCache();
   return {
-    async step(tokens, T, past, keep) {
+    logits(tokens, T, past, keep) {
       if (!keep || past === 0) cache.clear();
       const kv = keep ? cache : undefined;
       const last = tf.tidy(() => {
         const idx = tf.tensor2d(tokens, [batch, T], "int32");
         const { logits } = model.forward(idx, undefined, kv);
         const V = logits.shape[2];
-        return tf.reshape(tf.slice(logits, [0, T - 1, 0], [batch, 1, V]), [batch, V]);
+        return tf.reshape(tf.slice(logits, [0, T - 1, 0], [batch, 1, V]), [batch, V]) as tf.Tensor2D;
       });
       kv?.advance(T);
+      return last;
+    },
+    dispose: () => cache.dispose(),
+  };
+}
+
+/** forwardStep, read: each sequence's last-position logits as numbers. */
+function forwardLogits(model: LanguageModel, batch: number): { step: (tokens: Int32Array, T: number, past: number, keep: boolean) => Promise<Float32Array>; dispose: () => void } {
+  const forward = forwardStep(model, batch);
+  return {
+    async step(tokens, T, past, keep) {
+      const last = forward.logits(tokens, T, past, keep);
       // Read with `await data()`, which a GPU backend needs (webgpu has no synchronous read in Node).
       const values = (await last.data()) as Float32Array;
       last.dispose();
       return values;
     },
-    dispose: () => cache.dispose(),
+    dispose: () => forward.dispose(),
   };
 }
 

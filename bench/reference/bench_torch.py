@@ -31,8 +31,9 @@ Every (style, setting) pair runs in a fresh worker process (this script with --w
                          too), and an AdamW step with the spec's hyperparameters
   tokens_per_sec         batch_size * block_size / that median
   sampling               the benchmark's sampling protocol (bench/sampling.json; --prompt-tokens,
-                         --sample-tokens, --sample-warmup, --temperature): one untimed generate of the
-                         warm-up count, then one generate of --sample-tokens new tokens after a prompt
+                         --sample-tokens, --sample-warmup, --sample-repeats, --temperature): one untimed
+                         generate of the warm-up count, then --sample-repeats generates (the median
+                         timed) of --sample-tokens new tokens after a prompt
                          of --prompt-tokens, timed whole; each token from the last block_size tokens,
                          the whole window every token (the generated module, as nanoGPT's, has no KV
                          cache). Recorded as prompt_tokens, new_tokens (as generated), seconds,
@@ -129,7 +130,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     styles = args.styles or list(STYLES)
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
-    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup)]
+    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats)]
     worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
     openmp_dir = openmp_blas_dir()
     for style in styles:
@@ -201,7 +202,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
         "blas_details": details,
         "cpu_count": os.cpu_count(),
         "quick": args.quick,
-        "sampling_protocol": {"prompt_tokens": args.prompt_tokens, "new_tokens": args.sample_tokens, "warmup_tokens": args.sample_warmup, "temperature": args.temperature, "top_k": None, "styles": styles[:1]},
+        "sampling_protocol": {"prompt_tokens": args.prompt_tokens, "new_tokens": args.sample_tokens, "warmup_tokens": args.sample_warmup, "repeats": args.sample_repeats, "temperature": args.temperature, "top_k": None, "styles": styles[:1]},
         "settings": results,
         "best": best,
         "best_by_style": best_by_style,
@@ -311,11 +312,15 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
         model.eval()
         prompt = (torch.arange(args.prompt_tokens) % args.vocab).view(1, -1)  # (1, prompt_tokens)
         model.generate(prompt, args.sample_warmup)
-        began = time.perf_counter()
-        out = model.generate(prompt, args.sample_tokens)
-        seconds = time.perf_counter() - began
+        # The protocol's repeats, one after another; the median is the figure, as on babygpt's side.
+        timed = []
+        for _ in range(max(1, args.sample_repeats)):
+            began = time.perf_counter()
+            out = model.generate(prompt, args.sample_tokens)
+            timed.append(time.perf_counter() - began)
+        seconds = statistics.median(timed)
         new = out.shape[1] - prompt.shape[1]
-        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds}
+        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds, "repeats": len(timed)}
 
     return {
         "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
@@ -344,6 +349,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--prompt-tokens", type=int, default=SAMPLING["promptTokens"], help="sampling: the prompt's length (token ids 0, 1, ...)")
     parser.add_argument("--sample-tokens", type=int, default=SAMPLING["newTokens"], help="sampling: new tokens, one generate timed whole (0: no sampling)")
     parser.add_argument("--sample-warmup", type=int, default=SAMPLING["warmupTokens"], help="sampling: new tokens of the untimed generate before it")
+    parser.add_argument("--sample-repeats", type=int, default=SAMPLING["repeats"], help="sampling: timed generates, one after another; the median is the figure")
     parser.add_argument("--temperature", type=float, default=float(SAMPLING["temperature"]), help="sampling: must be 1, the generated module's generate takes no temperature or top-k")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
