@@ -115,9 +115,10 @@ void say(char* error, size_t size, const char* fmt, ...) {
 // ---- the kernels of one step ----
 
 // Dot products of x's rows with W's rows (y = x Wᵀ + b) for one position per sequence. Every (row, column)
-// is the same arithmetic whichever block computes it: two 8-wide accumulators taking 16 values a round
-// (then 8), summed across, then the tail by fused multiply-adds, then the bias. So a row's result does not
-// depend on the batch it is in, and a batch of samples gives each the bits it gets alone.
+// is the same arithmetic whichever block computes it: one 8-wide accumulator taking 8 values a round,
+// summed across, then the tail by fused multiply-adds, then the bias. So a row's result does not depend
+// on the batch it is in, and a batch of samples gives each the bits it gets alone. Blocks of several rows
+// of x against several of W share their loads: 4 x 3 for a batch, 1 x 4 for one sample.
 #if defined(__AVX2__) && defined(__FMA__)
 inline float hsum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -127,36 +128,23 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(lo);
 }
 
-// R rows of x against C rows of W (R*C <= 4): out[r*C + c] = x[r]·w[c].
+// R rows of x against C rows of W (R*C <= 12): out[r*C + c] = x[r]·w[c].
 template <int R, int C>
 inline void dots(const float* const* w, const float* const* x, int64_t K, float* out) {
-  __m256 a0[R * C], a1[R * C];
-  for (int i = 0; i < R * C; ++i) a0[i] = a1[i] = _mm256_setzero_ps();
+  __m256 acc[R * C];
+  for (int i = 0; i < R * C; ++i) acc[i] = _mm256_setzero_ps();
   int64_t k = 0;
-  for (; k + 16 <= K; k += 16) {
-    __m256 w0[C], w1[C];
-    for (int c = 0; c < C; ++c) {
-      w0[c] = _mm256_loadu_ps(w[c] + k);
-      w1[c] = _mm256_loadu_ps(w[c] + k + 8);
-    }
+  for (; k + 8 <= K; k += 8) {
+    __m256 wv[C];
+    for (int c = 0; c < C; ++c) wv[c] = _mm256_loadu_ps(w[c] + k);
     for (int r = 0; r < R; ++r) {
-      const __m256 x0 = _mm256_loadu_ps(x[r] + k), x1 = _mm256_loadu_ps(x[r] + k + 8);
-      for (int c = 0; c < C; ++c) {
-        a0[r * C + c] = _mm256_fmadd_ps(w0[c], x0, a0[r * C + c]);
-        a1[r * C + c] = _mm256_fmadd_ps(w1[c], x1, a1[r * C + c]);
-      }
+      const __m256 xv = _mm256_loadu_ps(x[r] + k);
+      for (int c = 0; c < C; ++c) acc[r * C + c] = _mm256_fmadd_ps(wv[c], xv, acc[r * C + c]);
     }
-  }
-  if (k + 8 <= K) {
-    for (int r = 0; r < R; ++r) {
-      const __m256 x0 = _mm256_loadu_ps(x[r] + k);
-      for (int c = 0; c < C; ++c) a0[r * C + c] = _mm256_fmadd_ps(_mm256_loadu_ps(w[c] + k), x0, a0[r * C + c]);
-    }
-    k += 8;
   }
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
-      float sum = hsum(_mm256_add_ps(a0[r * C + c], a1[r * C + c]));
+      float sum = hsum(acc[r * C + c]);
       for (int64_t j = k; j < K; ++j) sum = std::fma(w[c][j], x[r][j], sum);
       out[r * C + c] = sum;
     }
@@ -166,31 +154,33 @@ template <int R, int C>
 inline void dots(const float* const* w, const float* const* x, int64_t K, float* out) {
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
-      float a[16] = {};
+      float a[8] = {};
       int64_t k = 0;
-      for (; k + 16 <= K; k += 16)
-        for (int j = 0; j < 16; ++j) a[j] = std::fma(w[c][k + j], x[r][k + j], a[j]);
-      if (k + 8 <= K) {
+      for (; k + 8 <= K; k += 8)
         for (int j = 0; j < 8; ++j) a[j] = std::fma(w[c][k + j], x[r][k + j], a[j]);
-        k += 8;
-      }
-      float v[8];
-      for (int j = 0; j < 8; ++j) v[j] = a[j] + a[8 + j];
-      float sum = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+      // The order hsum adds the lanes in.
+      float sum = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
       for (; k < K; ++k) sum = std::fma(w[c][k], x[r][k], sum);
       out[r * C + c] = sum;
     }
 }
 #endif
 
-// Columns [n0, n1) of y for M rows: four rows of x at a time against each row of W, or one row of x
-// against four rows of W when there are fewer than four.
+// Columns [n0, n1) of y for M rows.
 void dot_rows_block(Rows x, int64_t M, const float* W, const float* bias, int64_t K, Rows y, int64_t n0, int64_t n1) {
   auto put = [&](int64_t m, int64_t n, float v) { y.p[m * y.stride + n] = v + (bias != nullptr ? bias[n] : 0.0f); };
   int64_t m = 0;
   for (; m + 4 <= M; m += 4) {
     const float* xs[4] = {x.p + m * x.stride, x.p + (m + 1) * x.stride, x.p + (m + 2) * x.stride, x.p + (m + 3) * x.stride};
-    for (int64_t n = n0; n < n1; ++n) {
+    int64_t n = n0;
+    for (; n + 3 <= n1; n += 3) {
+      const float* ws[3] = {W + n * K, W + (n + 1) * K, W + (n + 2) * K};
+      float r[12];
+      dots<4, 3>(ws, xs, K, r);
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 3; ++j) put(m + i, n + j, r[i * 3 + j]);
+    }
+    for (; n < n1; ++n) {
       const float* ws[1] = {W + n * K};
       float r[4];
       dots<4, 1>(ws, xs, K, r);
