@@ -418,7 +418,18 @@ export function renderReadmeSummary(results: BenchResults, file: string, lecture
     const uncached = native && ourRun(native, false);
     const torch = torchSampling(c)?.sampling;
     if (!cached || !uncached) return [];
-    return [{ config: c.name, cached: fmt(cached.tokensPerSec, 0), uncached: fmt(uncached.tokensPerSec, 0), torch: torch ? fmt(torch.tokens_per_sec, 0) : "–" }];
+    const batches = native ? batchRuns(native) : [];
+    const batch = batches.map(({ one, batch: b }) => `${b.batch} ${b.newTokens === cached.newTokens ? "by the protocol" : "within the context"} ${fmt(b.tokensPerSec / one.tokensPerSec, 1)}× one sample's`).join(", ");
+    return [
+      {
+        config: c.name,
+        cached: fmt(cached.tokensPerSec, 0),
+        uncached: fmt(uncached.tokensPerSec, 0),
+        torch: torch ? fmt(torch.tokens_per_sec, 0) : "–",
+        ratio: torch ? `${fmt(cached.tokensPerSec / torch.tokens_per_sec, 1)}×` : "–",
+        ...(batch ? { batch } : {}),
+      },
+    ];
   });
   const lecture = results.configs.find((c) => c.spec.endsWith("11-gpt.yaml"));
   const lectureNative = lecture?.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);

@@ -131,7 +131,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
     worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats)]
-    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
+    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else []) + (["--sample-only"] if args.sample_only else [])
     openmp_dir = openmp_blas_dir()
     for style in styles:
         for name, omp, blas, build in settings:
@@ -151,6 +151,8 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
             print(f"bench_torch: {spec.get('name')}: {style}, {build} OpenBLAS, OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas if blas is not None else 'unset'} ...", file=sys.stderr, flush=True)
             busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
             sample_tokens = args.sample_tokens if style == styles[0] else 0
+            if args.sample_only and not sample_tokens:
+                continue
             proc = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--worker", "--style", style, "--sample-tokens", str(sample_tokens), *worker_args],
                 input=json.dumps(spec),
@@ -178,15 +180,16 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
             result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
             sampled = result.get("sampling")
             print(
-                f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
+                "bench_torch:   "
+                + (f"{result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, " if not args.sample_only else "")
                 + (f"sampling {sampled['new_tokens']} tokens at {sampled['tokens_per_sec']:.1f} tokens/s, " if sampled else "")
-                + f"sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
-                f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
+                + (f"sgemm {result['sgemm_gflops']:.1f} GFLOP/s, peak RSS {result['peak_rss_mib']:.0f} MiB, " if not args.sample_only else "")
+                + f"other load {result['other_cpu_load']} cores",
                 file=sys.stderr,
                 flush=True,
             )
             results.append(result)
-    ok = [r for r in results if "error" not in r]
+    ok = [r for r in results if "error" not in r and "ms_per_iter" in r]
     best = min(ok, key=lambda r: r["ms_per_iter"]) if ok else None
     best_by_style = {style: min((r for r in ok if r["style"] == style), key=lambda r: r["ms_per_iter"], default=None) for style in styles}
     details = shared.get("blas_details")
@@ -296,14 +299,13 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     # Warm-up (allocator, thread pools, first-call dispatch), capped at a quarter of the budget.
     began = time.perf_counter()
     warmed = 0
-    while warmed < max(1, args.warmup) and (warmed == 0 or time.perf_counter() - began < args.budget / 4):
+    while not args.sample_only and warmed < max(1, args.warmup) and (warmed == 0 or time.perf_counter() - began < args.budget / 4):
         step(warmed)
         warmed += 1
     times: List[float] = []
     began = time.perf_counter()
-    while len(times) < args.iters and (len(times) < MIN_TIMED_ITERS or time.perf_counter() - began < args.budget):
+    while not args.sample_only and len(times) < args.iters and (len(times) < MIN_TIMED_ITERS or time.perf_counter() - began < args.budget):
         times.append(step(len(times)))
-    ms = statistics.median(times) * 1000
 
     # Sampling by the benchmark's protocol: the generated module's generate, timed whole, as a PyTorch
     # user calls it (one forward pass per token over the last block_size tokens, no KV cache).
@@ -322,10 +324,16 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
         new = out.shape[1] - prompt.shape[1]
         sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds, "repeats": len(timed)}
 
-    return {
+    threads = {
         "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
         "openblas_num_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
         "torch_num_threads": torch.get_num_threads(),
+    }
+    if args.sample_only:
+        return {**threads, **({"sampling": sampling} if sampling else {}), "torch_version": torch.__version__, "blas_details": blas_info(), "parameters": sum(p.numel() for p in model.parameters())}
+    ms = statistics.median(times) * 1000
+    return {
+        **threads,
         "ms_per_iter": ms,
         "ms_per_iter_min": min(times) * 1000,
         "iters_timed": len(times),
@@ -349,6 +357,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--prompt-tokens", type=int, default=SAMPLING["promptTokens"], help="sampling: the prompt's length (token ids 0, 1, ...)")
     parser.add_argument("--sample-tokens", type=int, default=SAMPLING["newTokens"], help="sampling: new tokens, one generate timed whole (0: no sampling)")
     parser.add_argument("--sample-warmup", type=int, default=SAMPLING["warmupTokens"], help="sampling: new tokens of the untimed generate before it")
+    parser.add_argument("--sample-only", action="store_true", help="no training steps: sampling alone (the benchmark's paired sampling rounds)")
     parser.add_argument("--sample-repeats", type=int, default=SAMPLING["repeats"], help="sampling: timed generates, one after another; the median is the figure")
     parser.add_argument("--temperature", type=float, default=float(SAMPLING["temperature"]), help="sampling: must be 1, the generated module's generate takes no temperature or top-k")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")

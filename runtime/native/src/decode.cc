@@ -35,6 +35,8 @@ namespace {
 constexpr int32_t kPlanVersion = 1;
 // The most parts a step's loop is cut into (the pool's threads, at most this).
 constexpr int64_t kMaxParts = 64;
+// Activations of an MLP (erf, exp) below this many values run on one thread.
+constexpr int64_t kActivationsPerPart = 4096;
 
 struct Expert {
   const float* gate = nullptr;
@@ -576,8 +578,8 @@ Decoder* decoder_create(const int32_t* ints, int64_t nInts, const double* floats
           st.slopes.resize(st.heads);
           for (float& sl : st.slopes) sl = static_cast<float>(r.f());
         }
-        // One query's scores, or a window's [T, P].
-        scratch = std::max<int64_t>(scratch, static_cast<int64_t>(d->maxT) * d->maxT);
+        // A window's scores and weights, [T, P] each.
+        scratch = std::max<int64_t>(scratch, 2 * static_cast<int64_t>(d->maxT) * d->maxT);
         break;
       }
       case kStepExperts: {
@@ -666,26 +668,21 @@ struct Run {
   bool contiguous(const Step& s, int32_t v) const { return !s.last || d->values[v].last || T == 1; }
 };
 
-// Scores of one query row against keys [lo, p] (in place), shaped as the reference shapes them: scaled,
-// capped, biased by distance; then their softmax (the masked keys are those outside [lo, p]).
-inline void shape_scores(const Step& s, int64_t h, int64_t p, int64_t lo, float* sc) {
-  float mx = -INFINITY;
-  for (int64_t j = lo; j <= p; ++j) {
-    float v = sc[j - lo];
-    if (s.softcap > 0.0f) v = std::tanh(v / s.softcap) * s.softcap;
-    if (!s.slopes.empty()) v += -s.slopes[h] * static_cast<float>(p - j);
-    sc[j - lo] = v;
-    mx = std::max(mx, v);
-  }
-  float sum = 0.0f;
-  for (int64_t j = lo; j <= p; ++j) sum += (sc[j - lo] = std::exp(sc[j - lo] - mx));
-  const float inv = 1.0f / sum;
-  for (int64_t j = lo; j <= p; ++j) sc[j - lo] *= inv;
+// Scores of one query row over keys [0, P): those outside [lo, p] masked, the others shaped as the
+// reference shapes them (capped, biased by distance; the scale is the product's).
+inline void shape_scores(const Step& s, int64_t h, int64_t p, int64_t lo, float* row, int64_t P) {
+  for (int64_t j = 0; j < lo; ++j) row[j] = -INFINITY;
+  for (int64_t j = p + 1; j < P; ++j) row[j] = -INFINITY;
+  if (s.softcap > 0.0f)
+    for (int64_t j = lo; j <= p; ++j) row[j] = std::tanh(row[j] / s.softcap) * s.softcap;
+  if (!s.slopes.empty())
+    for (int64_t j = lo; j <= p; ++j) row[j] += -s.slopes[h] * static_cast<float>(p - j);
 }
 
-// The new positions' keys and values into the cache, then every query head over the cache. One query per
-// sequence (decoding): a loop over the keys. A window of queries (the context sliding, or no cache): per
-// sequence and head, the scores and the weighted values as two products.
+// The new positions' keys and values into the cache, then every query head over the cache: per sequence
+// and head, the scores of its queries (one, decoding; a window of them, when the context slides or there
+// is no cache) as one product, their softmax (the kernels', over every key, the masked ones at -inf), and
+// the weighted values as another product.
 void attention(const Run& run, const Step& s) {
   Decoder* d = run.d;
   Cache& c = d->caches[s.cache];
@@ -700,54 +697,29 @@ void attention(const Run& run, const Step& s) {
         std::memcpy(cached(c.k, b, g) + (past + t) * hs, k.p + (b * T + t) * k.stride + g * hs, sizeof(float) * hs);
         std::memcpy(cached(c.v, b, g) + (past + t) * hs, v.p + (b * T + t) * v.stride + g * hs, sizeof(float) * hs);
       }
-  const int64_t queries = s.last ? 1 : T;  // per sequence
+  const int64_t queries = s.last ? 1 : T;  // per sequence: the last position's, or every new one's
+  const int64_t first = T - queries;       // the first query's row among the sequence's new positions
   const int64_t group = s.heads / KV;
   const Rows q = run.in(s, s.in[0], s.offset[0]);
   const Rows o = run.out(s);
-  const int64_t P = past + T;  // keys the last query sees (before the window)
+  const int64_t P = past + T;  // keys the last query sees
   const int64_t tasks = B * s.heads;
   const int64_t parts = std::min(parts_for(tasks * queries * P * hs, 1 << 15), d->parts);
   par(tasks, parts, [&](int64_t i0, int64_t i1, int64_t part) {
     float* scores = d->scratch.data() + part * d->scratchPerPart;
+    float* weights = scores + queries * P;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / s.heads, h = i % s.heads, g = h / group;
-      const float* kb = cached(c.k, b, g);
-      const float* vb = cached(c.v, b, g);
-      if (queries == 1) {
-        const int64_t p = past + T - 1;
+      // scores [queries, P] = scale · q_h K_gᵀ; query row r sits at position past + first + r.
+      sgemm(false, true, queries, P, hs, s.f0, q.p + b * queries * q.stride + h * hs, q.stride, cached(c.k, b, g), hs, 0.0f, scores, P);
+      for (int64_t r = 0; r < queries; ++r) {
+        const int64_t p = past + first + r;
         const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
-        const float* qr = q.p + b * q.stride + h * hs;
-        for (int64_t j = lo; j <= p; ++j) {
-          const float* kr = kb + j * hs;
-          float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-          for (int64_t e = 0; e < hs; ++e) dot += qr[e] * kr[e];
-          scores[j - lo] = dot * s.f0;
-        }
-        shape_scores(s, h, p, lo, scores);
-        float* out = o.p + b * o.stride + h * hs;
-        for (int64_t e = 0; e < hs; ++e) out[e] = 0.0f;
-        for (int64_t j = lo; j <= p; ++j) {
-          const float w = scores[j - lo];
-          const float* vr = vb + j * hs;
-#pragma omp simd
-          for (int64_t e = 0; e < hs; ++e) out[e] += w * vr[e];
-        }
-        continue;
+        shape_scores(s, h, p, lo, scores + r * P, P);
       }
-      // scores [T, P] = scale · q_h K_gᵀ; row t's query sits at past + t.
-      const float* qh = q.p + b * T * q.stride + h * hs;
-      sgemm(false, true, T, P, hs, s.f0, qh, q.stride, kb, hs, 0.0f, scores, P);
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t p = past + t;
-        const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
-        float* row = scores + t * P;
-        shape_scores(s, h, p, lo, row + lo);
-        for (int64_t j = 0; j < lo; ++j) row[j] = 0.0f;
-        for (int64_t j = p + 1; j < P; ++j) row[j] = 0.0f;
-      }
-      // out_h [T, hs] = weights [T, P] · V_g [P, hs]
-      sgemm(false, false, T, hs, P, 1.0f, scores, P, vb, hs, 0.0f, o.p + b * T * o.stride + h * hs, o.stride);
+      softmax(scores, weights, queries, P, false);
+      // out_h [queries, hs] = weights [queries, P] · V_g [P, hs]
+      sgemm(false, false, queries, hs, P, 1.0f, weights, P, cached(c.v, b, g), hs, 0.0f, o.p + b * queries * o.stride + h * hs, o.stride);
     }
   });
 }
@@ -847,15 +819,20 @@ void run_step(const Run& run, const Step& s) {
       break;
     }
     case kStepActivation: {
+      // The kernels' own (their parts are too large for a window of positions: these are cut finer).
       const Rows x = run.in(s, s.in[0]), o = run.out(s);
       const int64_t w = run.width(s.out);
-      rowwise(run, s, [&](int64_t m0, int64_t n) { mlp_activation(row(x, m0), row(o, m0), n * w, s.fn); });
+      rowwise(run, s, [&](int64_t m0, int64_t n) {
+        par(n * w, parts_for(n * w, kActivationsPerPart), [&](int64_t e0, int64_t e1, int64_t) { mlp_activation(row(x, m0) + e0, row(o, m0) + e0, e1 - e0, s.fn); });
+      });
       break;
     }
     case kStepGated: {
       const Rows g = run.in(s, s.in[0]), u = run.in(s, s.in[1]), o = run.out(s);
       const int64_t w = run.width(s.out);
-      rowwise(run, s, [&](int64_t m0, int64_t n) { gated_activation(row(g, m0), row(u, m0), row(o, m0), n * w, s.fn); });
+      rowwise(run, s, [&](int64_t m0, int64_t n) {
+        par(n * w, parts_for(n * w, kActivationsPerPart), [&](int64_t e0, int64_t e1, int64_t) { gated_activation(row(g, m0) + e0, row(u, m0) + e0, row(o, m0) + e0, e1 - e0, s.fn); });
+      });
       break;
     }
     case kStepAdd:
