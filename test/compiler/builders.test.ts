@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ModelIR } from "../../compiler/ir/model.js";
 import type { NodeKind, NodeOf } from "../../compiler/ir/nodes/index.js";
 import { emitTorchModelFile } from "../../compiler/serialize/python/model-file.js";
-import { emitModelFile } from "../../compiler/serialize/typescript/model-file.js";
+import { emitModelFile, RUNTIME_VALUES } from "../../compiler/serialize/typescript/model-file.js";
+import * as runtimeNn from "../../runtime/nn/index.js";
 import { ModelContext } from "../../compiler/tree/context.js";
 import { v, type ModuleFile, type Stmt } from "../../compiler/tree/nodes.js";
 
@@ -467,5 +468,11 @@ describe("builders, through both serializers", () => {
     const ctx = new ModelContext(model);
     const node = { kind: "dropout", name: "dropout", width: 32, rate: 0 } as const;
     expect([ctx.fieldsOf([node]), ctx.stepOf(node, v("x"))]).toEqual([[], { kind: "stmts", stmts: [] }]);
+  });
+
+  it("imports only names runtime/nn exports: every name the ops' spellings and the serializer may use is there", () => {
+    const missing = RUNTIME_VALUES.filter((n) => !(n in runtimeNn));
+    expect(missing).toEqual([]);
+    expect(RUNTIME_VALUES).toContain("multiHeadCausalAttention");
   });
 });
