@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { torchPathFor, projectAt } from "../../compiler/project.js";
+import { hasCommittedCode, torchPathFor, projectAt } from "../../compiler/project.js";
 import { emitPython } from "../../compiler/emit-python.js";
 import { trainingBytes } from "../../compiler/ir/analysis.js";
 import { lowerSpec } from "../../compiler/ir/lower.js";
@@ -94,7 +94,7 @@ function microBatchFor(share: number, fits: (batch: number) => boolean): number 
 }
 
 /**
- * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ with no --set
+ * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ (or specs/zoo/) with no --set
  * changing the model (compiled first when missing or stale, as `train` does for the TypeScript file), else
  * emitted for this run alone. Either way the run directory keeps the text as model.py.
  */
@@ -103,7 +103,7 @@ function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string
   const text = emitPython(ir);
   const project = projectAt(PROJECT_ROOT);
   const plain = sets.length > 0 ? emitPython(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }))) : text;
-  if (plain !== text || dirname(resolve(PROJECT_ROOT, loaded.files[0]!.path)) !== project.specsDir) return { text };
+  if (plain !== text || !hasCommittedCode(project, resolve(PROJECT_ROOT, loaded.files[0]!.path))) return { text };
   const file = torchPathFor(project, specPath);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (current === text) return { text };
