@@ -9,6 +9,7 @@ import { registerDiff } from "./diff.js";
 import { registerEval } from "./eval.js";
 import { registerInspect } from "./inspect.js";
 import { registerLadder } from "./ladder.js";
+import { registerParity } from "./parity.js";
 import { registerPlot } from "./plot.js";
 import { registerResolve } from "./resolve.js";
 import { registerSample } from "./sample.js";
@@ -26,6 +27,7 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerCompile(program);
   registerInspect(program);
+  registerParity(program);
   registerDiff(program);
   registerResolve(program);
 }
