@@ -14,6 +14,7 @@ import { registerPlot } from "./plot.js";
 import { registerResolve } from "./resolve.js";
 import { registerSample } from "./sample.js";
 import { registerTrain } from "./train.js";
+import { registerZoo } from "./zoo.js";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerSample(program);
   registerEval(program);
   registerLadder(program);
+  registerZoo(program);
   registerBench(program);
   registerPlot(program);
   registerAttention(program);
