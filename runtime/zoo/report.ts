@@ -50,9 +50,10 @@ export function writeZooReport(results: ZooResults, options: ZooReportOptions): 
     join(options.outDir, "zoo.svg"),
     lineChart({
       title: `The zoo: val loss while training (${formatInt(results.budget.iters)} steps of ${results.budget.batchSize} × ${results.budget.blockSize} tokens)`,
-      xLabel: "step",
+      xLabel: "step (from the first estimate after step 0, where every model is near ln 65 ≈ 4.17)",
       yLabel: "val loss (estimate)",
-      series: entries.map((e, i) => ({ name: e.name.replace(/^zoo-/, ""), points: e.curve.map((c) => [c.step, c.val] as const), color: COLORS[i % COLORS.length]! })),
+      // Step 0 left out: every model starts near ln(vocab), which would squeeze where they differ.
+      series: entries.map((e, i) => ({ name: e.name.replace(/^zoo-/, ""), points: e.curve.filter((c) => c.step > 0).map((c) => [c.step, c.val] as const), color: COLORS[i % COLORS.length]! })),
     }),
   );
   const b = results.budget;
@@ -62,8 +63,9 @@ export function writeZooReport(results: ZooResults, options: ZooReportOptions): 
     resultsLink: relative(resolve(options.outDir), resolve(options.resultsFile)).split(sep).join("/"),
     command: results.command,
     date: results.date,
-    machine: results.machine,
+    machine: [...new Set(results.entries.map((e) => e.machine ?? results.machine))].join("; "),
     cores: results.cores,
+    dates: [...new Set(results.entries.map((e) => e.date ?? results.date))].sort().join(", "),
     backend: results.backend,
     iters: formatInt(b.iters),
     batchSize: b.batchSize,
@@ -85,6 +87,7 @@ export function writeZooReport(results: ZooResults, options: ZooReportOptions): 
       valLoss: fixed(e.valLoss),
       iters: formatInt(e.iters),
       wall: duration(e.wallSeconds),
+      date: e.date ?? results.date,
       description: e.description,
       distinctive: e.distinctive.map((l) => `\`${l.replace(/`/g, "'")}\``).join(" · "),
       sample: e.sample.replace(/```/g, "` ` `"),

@@ -28,6 +28,11 @@ export interface ZooEntry {
   readonly sample: string;
   /** The machine's 1-minute load average when its training started and when it ended. */
   readonly load: { readonly start: number; readonly end: number };
+  /** When and where it trained (an entry kept from an earlier results file keeps its own). */
+  readonly date: string;
+  readonly machine: string;
+  /** The sha256 of the spec's files (the spec, then what it extends): an entry is kept only while they are unchanged. */
+  readonly specSha256: string;
 }
 
 export interface ZooResults {

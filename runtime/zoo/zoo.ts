@@ -2,6 +2,7 @@
 // from the one recipe they extend), evaluated exactly and sampled by the ladder's own machinery
 // (runtime/ladder/ladder.ts, one spec at a time into <dir>/ladder.json, so it resumes where it stopped),
 // with the machine's load recorded around each training: the zoo's results (results.ts).
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename, join } from "node:path";
@@ -28,6 +29,12 @@ export interface ZooOptions {
   readonly dir?: string;
   /** The command line, recorded in the results. */
   readonly command: string;
+  /**
+   * An earlier results file (docs/zoo.json): an architecture this run has no result for keeps its entry
+   * there when that entry trained the same spec files at the same budget, so a new architecture is
+   * trained alone (`--only`) and joins the others' results.
+   */
+  readonly previous?: ZooResults;
   readonly reporter?: (name: string) => Reporter;
   readonly shouldStop?: () => boolean;
   readonly log?: (line: string) => void;
@@ -67,7 +74,21 @@ function oneBudget(specs: readonly string[], sets: readonly string[]): Budget {
   return first.budget;
 }
 
-function entryOf(step: StepResult, spec: string, load: { start: number; end: number }): ZooEntry {
+/** When and under what load an architecture trained (loads.json in the zoo's folder, by ladder step key). */
+interface Measured {
+  readonly start: number;
+  readonly end: number;
+  readonly date?: string;
+}
+
+/** The sha256 of a spec's files, the spec's own first: what an entry of an earlier results file must match. */
+export function specSha256(spec: string): string {
+  return createHash("sha256")
+    .update(loadSpec(spec, { cwd: PROJECT_ROOT }).files.map((f) => f.sha256).join(" "))
+    .digest("hex");
+}
+
+function entryOf(step: StepResult, spec: string, measured: Measured | undefined, today: string, machine: string): ZooEntry {
   const baseline = spec === GPT2 ? BABY_GPT : GPT2;
   return {
     name: step.name,
@@ -85,11 +106,19 @@ function entryOf(step: StepResult, spec: string, load: { start: number; end: num
     valLoss: step.valLoss,
     curve: step.curve,
     sample: step.sample,
-    load,
+    load: { start: measured?.start ?? Number.NaN, end: measured?.end ?? Number.NaN },
+    date: measured?.date ?? today,
+    machine,
+    specSha256: specSha256(spec),
   };
 }
 
 const rounded = (n: number): number => Math.round(n * 100) / 100;
+
+/** The one budget of the zoo's specs, with `iters` steps instead of the recipe's when given. */
+export function zooBudget(iters?: number): Budget {
+  return oneBudget(listZoo(projectAt(PROJECT_ROOT)), iters !== undefined ? [`training.max_iters=${iters}`] : []);
+}
 
 /**
  * Trains the chosen architectures (resuming, and skipping those done at this budget), then gathers the
@@ -111,7 +140,8 @@ export async function runZoo(options: ZooOptions): Promise<{ readonly results: Z
   const budget = oneBudget(specs, sets);
   const dir = options.dir ?? zooDir();
   const loadsFile = join(dir, "loads.json");
-  const loads: Record<string, { start: number; end: number }> = existsSync(loadsFile) ? (JSON.parse(readFileSync(loadsFile, "utf8")) as Record<string, { start: number; end: number }>) : {};
+  const loads: Record<string, Measured> = existsSync(loadsFile) ? (JSON.parse(readFileSync(loadsFile, "utf8")) as Record<string, Measured>) : {};
+  const today = new Date().toISOString().slice(0, 10);
 
   for (const spec of chosen) {
     if (options.shouldStop?.()) break;
@@ -130,26 +160,33 @@ export async function runZoo(options: ZooOptions): Promise<{ readonly results: Z
     });
     const step = state.steps[names.get(spec)!];
     if (step && loads[step.key] === undefined) {
-      loads[step.key] = { start: rounded(start), end: rounded(loadavg()[0]!) };
+      loads[step.key] = { start: rounded(start), end: rounded(loadavg()[0]!), date: today };
       writeFileAtomic(loadsFile, `${JSON.stringify(loads, null, 2)}\n`);
     }
   }
 
   const state = readLadderState(dir);
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores`;
+  const sameBudget = options.previous !== undefined && JSON.stringify(options.previous.budget) === JSON.stringify(budget);
+  const backends = new Set<string>();
   const entries = specs.flatMap((spec) => {
     const step = state.steps[names.get(spec)!];
-    if (!step || step.iters !== budget.iters || step.batchSize !== budget.batchSize) return [];
-    return [entryOf(step, spec, loads[step.key] ?? { start: Number.NaN, end: Number.NaN })];
+    if (step && step.iters === budget.iters && step.batchSize === budget.batchSize) {
+      backends.add(step.backend);
+      return [entryOf(step, spec, loads[step.key], today, machine)];
+    }
+    const kept = sameBudget ? options.previous!.entries.find((e) => e.spec === spec && e.specSha256 === specSha256(spec)) : undefined;
+    if (kept) backends.add(options.previous!.backend);
+    return kept ? [kept] : [];
   });
-  const cpu = cpus();
-  const backends = [...new Set(entries.map((e) => state.steps[e.name]!.backend))];
   const results: ZooResults = {
     format: ZOO_FORMAT,
     command: options.command,
-    date: new Date().toISOString().slice(0, 10),
-    machine: `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores`,
+    date: today,
+    machine,
     cores: cpu.length,
-    backend: backends.join(", "),
+    backend: [...backends].join(", "),
     budget,
     entries,
   };

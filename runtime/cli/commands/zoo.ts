@@ -2,6 +2,7 @@
 // the results file it is rendered from (docs/zoo.json); `--render FILE` writes the report again from a
 // results file without training. A zoo with some architectures missing at this budget (--only, a stop)
 // writes its report beside its runs instead, never over the project's.
+import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/choices.js";
@@ -57,7 +58,11 @@ export function registerZoo(program: Command): void {
       keepGoingWithoutOutput();
       try {
         const dir = resolve(opts.dir ?? zooDir());
+        // The results already written there: architectures this run does not train keep their entries.
+        const previousFile = join(resolve(opts.reportDir ?? docs), "zoo.json");
+        const previous = existsSync(previousFile) ? readZooResults(previousFile) : undefined;
         const { results, complete } = await runZoo({
+          ...(previous ? { previous } : {}),
           ...(opts.only ? { only: opts.only } : {}),
           ...(opts.iters !== undefined ? { iters: opts.iters } : {}),
           backend: opts.backend,
