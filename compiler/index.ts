@@ -28,5 +28,5 @@ export {
   type SummaryRow,
 } from "./ir/analysis.js";
 export { emitPython } from "./emit-python.js";
-export { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
+export { generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
 export { TARGETS, type Target } from "./targets.js";

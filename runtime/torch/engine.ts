@@ -6,10 +6,10 @@
 // writes the checkpoint, meta.json and metrics.jsonl that eval, sample, plot and --resume read.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { emitPython, loadSpec, lowerSpec, projectAt, torchPathFor, trainingBytes, type LoadedSpec } from "../../compiler/index.js";
+import { join, resolve } from "node:path";
+import { emitPython, hasCommittedCode, loadSpec, lowerSpec, projectAt, torchPathFor, trainingBytes, type LoadedSpec } from "../../compiler/index.js";
 import { writeFileAtomic } from "../../util/write-atomic.js";
 import { selectBackend } from "../backend/select.js";
 import { saveCheckpoint } from "../checkpoint/checkpoint.js";
@@ -78,25 +78,24 @@ function microBatchFor(share: number, fits: (batch: number) => boolean): number 
 }
 
 /**
- * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ with no --set
- * changing the model (compiled first when missing or stale, as `train` does for the TypeScript file), else
- * emitted for this run alone. Either way the run directory keeps the text as model.py.
+ * The PyTorch module for this model, as the compiler emits it now; the run directory keeps it as model.py,
+ * which torchrun trains. For a spec of specs/ (or specs/zoo/) with no --set changing the model, a
+ * generated/torch/<spec>.py that differs is said (or, with --no-compile, refused): generated/ is
+ * `babygpt compile`'s to write, never a training's.
  */
 function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string[], compile: boolean): { text: string; note?: string } {
   const ir = lowerSpec(loaded);
   const text = emitPython(ir);
   const project = projectAt(PROJECT_ROOT);
   const plain = sets.length > 0 ? emitPython(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }))) : text;
-  if (plain !== text || dirname(resolve(PROJECT_ROOT, loaded.files[0]!.path)) !== project.specsDir) return { text };
+  if (plain !== text || !hasCommittedCode(project, resolve(PROJECT_ROOT, loaded.files[0]!.path))) return { text };
   const file = torchPathFor(project, specPath);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (current === text) return { text };
   const state = current === undefined ? "missing" : "out of date";
   const shown = file.slice(PROJECT_ROOT.length + 1);
   if (!compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomic(file, text);
-  return { text, note: `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})` };
+  return { text, note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
 }
 
 export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {

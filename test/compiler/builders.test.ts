@@ -368,8 +368,21 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
     {
       title: "one block's weights applied three times",
       given: { kind: "repeat", name: "blocks", times: 3, width: 32, block, shared: true },
-      ts: { init: ['this.blocks = this.shared("blocks", new Block(), config.nLayer);', "for (let i = 0; i < config.nLayer; i++) x = this.blocks[0].forward(x); // (B, T, C)"], forward: "" },
+      ts: { init: ['this.blocks = this.shared("blocks", new Block(), config.nLayer);', "for (let i = 0; i < config.nLayer; i++) x = this.blocks[0]!.forward(x); // (B, T, C)"], forward: "" },
       py: { init: ["self.blocks = nn.ModuleList([Block(config)])", "for i in range(self.config.n_layer):", "            x = self.blocks[0](x)  # (B, T, C)"], forward: "" },
+    },
+    {
+      title: "a block of blocks passes the config on (two defined kinds used in turn)",
+      given: {
+        kind: "repeat",
+        name: "blocks",
+        times: 2,
+        width: 32,
+        shared: false,
+        block: { ...block, body: [{ ...block, name: "local", className: "Local" }, { ...block, name: "full", className: "Full", body: [ln("norm")] }] },
+      },
+      ts: { init: ["this.local = this.module(\"local\", new Local());", "for (const block of this.blocks) x = block.forward(x); // (B, T, C)"], forward: "" },
+      py: { init: ["self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])", "    def __init__(self, config: ModelConfig):\n        super().__init__()\n        self.local = Local(config)\n        self.full = Full(config)"], forward: "" },
     },
     {
       title: "three copies",
