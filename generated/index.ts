@@ -23,6 +23,7 @@ import * as zooGpt2 from "./zoo/gpt2.js";
 import * as zooGptj from "./zoo/gptj.js";
 import * as zooLlama2 from "./zoo/llama2.js";
 import * as zooMistral from "./zoo/mistral.js";
+import * as zooMixtral from "./zoo/mixtral.js";
 import * as zooModdedNanogpt from "./zoo/modded-nanogpt.js";
 import * as zooVaswani from "./zoo/vaswani.js";
 
@@ -50,6 +51,7 @@ export const models = {
   "zoo-gptj": zooGptj,
   "zoo-llama2": zooLlama2,
   "zoo-mistral": zooMistral,
+  "zoo-mixtral": zooMixtral,
   "zoo-modded-nanogpt": zooModdedNanogpt,
   "zoo-vaswani": zooVaswani,
 } as const;

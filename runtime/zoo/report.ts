@@ -30,6 +30,17 @@ function duration(seconds: number): string {
   return `${(seconds / 60).toFixed(1)} min of training`;
 }
 
+/** The commands that trained the entries: one, or each with the architectures it trained. */
+function commandsOf(results: ZooResults): string {
+  const by = new Map<string, string[]>();
+  for (const e of results.entries) {
+    const command = e.command ?? results.command;
+    by.set(command, [...(by.get(command) ?? []), e.name]);
+  }
+  if (by.size <= 1) return `Command: \`${[...by.keys()][0] ?? results.command}\``;
+  return `Commands: ${[...by].map(([c, names]) => `\`${c}\` (${names.join(", ")})`).join("; ")}`;
+}
+
 export interface ZooReportOptions {
   /** Where zoo.md and zoo.svg go. */
   readonly outDir: string;
@@ -61,7 +72,7 @@ export function writeZooReport(results: ZooResults, options: ZooReportOptions): 
   const markdown = template({
     resultsFile: relative(PROJECT_ROOT, resolve(options.resultsFile)).split(sep).join("/"),
     resultsLink: relative(resolve(options.outDir), resolve(options.resultsFile)).split(sep).join("/"),
-    command: results.command,
+    commands: commandsOf(results),
     date: results.date,
     machine: [...new Set(results.entries.map((e) => e.machine ?? results.machine))].join("; "),
     cores: results.cores,

@@ -8,6 +8,8 @@ import { UserError } from "../errors.js";
 export const ZOO_FORMAT = "babygpt zoo results 1";
 
 export interface ZooEntry {
+  /** The command that trained it (absent in results files from before entries recorded it: the file's). */
+  readonly command?: string;
   readonly name: string;
   /** The spec file, relative to the project root. */
   readonly spec: string;
@@ -37,6 +39,7 @@ export interface ZooEntry {
 
 export interface ZooResults {
   readonly format: typeof ZOO_FORMAT;
+  /** The command that wrote the file (each entry records the one that trained it). */
   readonly command: string;
   readonly date: string;
   /** CPU model and cores. */

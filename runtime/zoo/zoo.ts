@@ -88,9 +88,10 @@ export function specSha256(spec: string): string {
     .digest("hex");
 }
 
-function entryOf(step: StepResult, spec: string, measured: Measured | undefined, today: string, machine: string): ZooEntry {
+function entryOf(step: StepResult, spec: string, measured: Measured | undefined, today: string, machine: string, command: string): ZooEntry {
   const baseline = spec === GPT2 ? BABY_GPT : GPT2;
   return {
+    command,
     name: step.name,
     spec,
     description: step.description,
@@ -174,11 +175,15 @@ export async function runZoo(options: ZooOptions): Promise<{ readonly results: Z
     const step = state.steps[names.get(spec)!];
     if (step && step.iters === budget.iters && step.batchSize === budget.batchSize) {
       backends.add(step.backend);
-      return [entryOf(step, spec, loads[step.key], today, machine)];
+      const entry = entryOf(step, spec, loads[step.key], today, machine, options.command);
+      // A training an earlier command ran (the same result, found in the runs folder) keeps that command.
+      const earlier = options.previous?.entries.find((e) => e.spec === spec && e.valLoss === entry.valLoss && e.iters === entry.iters);
+      return [earlier ? { ...entry, command: earlier.command ?? options.previous!.command } : entry];
     }
     const kept = sameBudget ? options.previous!.entries.find((e) => e.spec === spec && e.specSha256 === specSha256(spec)) : undefined;
     if (kept) backends.add(options.previous!.backend);
-    return kept ? [kept] : [];
+    // an entry of a results file from before entries recorded their command has the file's
+    return kept ? [{ ...kept, command: kept.command ?? options.previous!.command }] : [];
   });
   const results: ZooResults = {
     format: ZOO_FORMAT,

@@ -69,12 +69,21 @@ describe("babygpt zoo --render", () => {
     expect(rows.map((c) => c[0])).toEqual(["| [fast-one](#fast-one)", "| [slow-one](#slow-one)"]);
     expect(rows[0]!.slice(1)).toEqual(["123,456", "456.79 KFLOP", "12,346", "3.2 → 4.6", "2.2400", "**2.2500** |"]);
     expect(md).toContain("200 steps of 16 × 64 tokens");
+    expect(md).toContain("Command: `npx babygpt zoo --iters 200` · results:");
     expect(md).toContain("Test CPU, 2 cores");
     expect(md).toContain("Distinctive lines: `rope: true` · `window: 16`");
     expect(md).toContain("` ` `fences` ` `"); // a sample cannot close its code block
     const svg = readFileSync(join(dir, "zoo.svg"), "utf8");
     for (const name of ["fast-one", "slow-one"]) expect(svg).toContain(`>${name}</text>`);
     expect(svg.match(/<path /g)).toHaveLength(2);
+  });
+
+  it("names each command with the architectures it trained, when entries came from more than one", { timeout: 60_000 }, async () => {
+    const mixed = { ...results, entries: [{ ...results.entries[0]!, command: "npx babygpt zoo --only slow-one" }, results.entries[1]!] };
+    const dir = tempFiles({ "zoo.json": JSON.stringify(mixed) });
+    const r = await runCli(["zoo", "--render", join(dir, "zoo.json"), "--report-dir", dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "zoo.md"), "utf8")).toContain("Commands: `npx babygpt zoo --only slow-one` (slow-one); `npx babygpt zoo --iters 200` (fast-one) · results:");
   });
 
   it("refuses a file that is not zoo results, and a zoo.md it did not write, in one line (exit 2)", { timeout: 60_000 }, async () => {
