@@ -2,9 +2,10 @@
 // generated/torch/*.py. In check mode nothing is written and every file whose content would change is
 // listed, so CI can fail on drift.
 //
-// generated/ holds the code of the specs in specs/ and nothing else: a spec from anywhere else compiles
-// to files beside it (<name>.ts, <name>.py; or to --out), is not listed in the index, and never replaces
-// the generated file of a spec in specs/ that has the same file name.
+// generated/ holds the code of the specs in specs/ and specs/zoo/ (in generated/zoo/ and
+// generated/torch/zoo/) and nothing else: a spec from anywhere else compiles to files beside it
+// (<name>.ts, <name>.py; or to --out), is not listed in the index, and never replaces the generated file
+// of a spec in specs/ that has the same file name.
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SpecError, type Diagnostic } from "./diagnostics/diagnostic.js";
@@ -15,9 +16,9 @@ import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
 import { TARGETS, type Target } from "./targets.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
-import { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
+import { GENERATED_FOLDERS, generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
 
-export { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
+export { generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
 
 export interface CompiledSpec {
   readonly ir: ModelIR;
@@ -29,7 +30,9 @@ export interface CompiledSpec {
 
 export function compileSpec(project: Project, specPath: string, load: LoadOptions = {}, emit: EmitOptions = {}): CompiledSpec {
   const ir = lowerSpec(loadSpec(specPath, { cwd: project.root, ...load }));
-  return { ir, specPath, outFile: generatedPathFor(project, resolve(project.root, specPath)), text: emitTypeScript(ir, emit) };
+  const outFile = generatedPathFor(project, resolve(project.root, specPath));
+  // generated/zoo/ is a folder deeper than generated/: its files reach runtime/nn through one more "..".
+  return { ir, specPath, outFile, text: emitTypeScript(ir, { runtimeImport: runtimeImportFrom(project, outFile), ...emit }) };
 }
 
 /** The PyTorch module for a spec (generated/torch/<spec>.py). */
@@ -39,17 +42,29 @@ export function compileTorchSpec(project: Project, specPath: string, load: LoadO
   return { ir, specPath, outFile: torchPathFor(project, resolve(project.root, specPath)), text: emitPython(ir) };
 }
 
-export function listSpecs(project: Project): string[] {
-  if (!existsSync(project.specsDir)) return [];
-  return readdirSync(project.specsDir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => join("specs", f));
+/** The spec files of a folder, sorted, as paths relative to the project root. */
+function yamlIn(project: Project, dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const rel = relative(project.root, dir).split(sep).join("/");
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((f) => f.isFile() && /\.ya?ml$/.test(f.name))
+    .map((f) => `${rel}/${f.name}`)
+    .sort();
 }
 
-/** True for a spec file that lives in the project's specs/ folder (and so has its code in generated/). */
-export function inSpecsDir(project: Project, specPath: string): boolean {
-  return dirname(resolve(project.root, specPath)) === project.specsDir;
+/** The ladder: specs/*.yaml, in order. */
+export function listSpecs(project: Project): string[] {
+  return yamlIn(project, project.specsDir);
+}
+
+/** The zoo: specs/zoo/*.yaml (not its subfolders, which hold what the specs extend). */
+export function listZoo(project: Project): string[] {
+  return yamlIn(project, project.zooDir);
+}
+
+/** Every spec with committed code in generated/: the ladder's, then the zoo's. */
+export function listCompiled(project: Project): string[] {
+  return [...listSpecs(project), ...listZoo(project)];
 }
 
 /** The import of runtime/nn that a model file at `file` needs (generated/ files use the default, ../runtime/nn/index.js). */
@@ -98,10 +113,10 @@ function placeOutside(project: Project, specPath: string, out: string | undefine
   const arg = out !== undefined ? `--out ${out}` : specPath;
   // decided on where the file lands: a folder reached through a link is the folder it points at
   const lands = landing(outFile);
-  const generated = [project.generatedDir, join(project.generatedDir, "torch")].flatMap((d) => [d, real(d)]);
+  const generated = GENERATED_FOLDERS.flatMap((f) => [join(project.generatedDir, f), join(project.generatedDir, "torch", f)]).flatMap((d) => [d, real(d)]);
   if (generated.includes(dirname(outFile)) || generated.includes(dirname(lands))) {
     const via = lands === outFile ? "" : ` (through a link: it lands at ${lands})`;
-    throw new SpecError([{ loc: { kind: "cli", arg }, message: `${outFile} would be in generated/${via}, which holds only the code of the specs in specs/; compile it elsewhere with --out` }]);
+    throw new SpecError([{ loc: { kind: "cli", arg }, message: `${outFile} would be in generated/${via}, which holds only the code of the specs in specs/ and specs/zoo/; compile it elsewhere with --out` }]);
   }
   if (outFile === abs || landing(outFile) === landing(abs)) throw new SpecError([{ loc: { kind: "cli", arg }, message: "the output would replace the spec itself; choose another --out" }]);
   return outFile;
@@ -109,7 +124,7 @@ function placeOutside(project: Project, specPath: string, out: string | undefine
 
 /** Where a spec compiles to and with which runtime import: generated/ for specs/, beside the spec (or `out`) otherwise. */
 function compileOne(project: Project, specPath: string, out: string | undefined): Placed {
-  if (out === undefined && inSpecsDir(project, specPath)) return { ...compileSpec(project, specPath), generated: true };
+  if (out === undefined && hasCommittedCode(project, specPath)) return { ...compileSpec(project, specPath), generated: true };
   const outFile = placeOutside(project, specPath, out, ".ts");
   const compiled = compileSpec(project, specPath, {}, { runtimeImport: runtimeImportFrom(project, outFile) });
   return { ...compiled, outFile, generated: false };
@@ -117,12 +132,12 @@ function compileOne(project: Project, specPath: string, out: string | undefined)
 
 /** The same for the PyTorch module (it imports only torch, so its place changes nothing in its text). */
 function compileOneTorch(project: Project, specPath: string, out: string | undefined): Placed {
-  if (out === undefined && inSpecsDir(project, specPath)) return { ...compileTorchSpec(project, specPath), generated: true };
+  if (out === undefined && hasCommittedCode(project, specPath)) return { ...compileTorchSpec(project, specPath), generated: true };
   return { ...compileTorchSpec(project, specPath), outFile: placeOutside(project, specPath, out, ".py"), generated: false };
 }
 
 /**
- * Compiles the given specs (default: all of specs/) for the given targets (default: both). The index is
+ * Compiles the given specs (default: all of specs/ and specs/zoo/) for the given targets (default: both). The index is
  * regenerated when a spec of specs/ was compiled to TypeScript; files outside generated/ pass
  * `options.guard` before they are written.
  */
@@ -133,7 +148,7 @@ export function compileAll(
   targets: readonly Target[] = TARGETS,
   options: CompileOptions = {},
 ): CompileResult {
-  const paths = specPaths && specPaths.length > 0 ? specPaths : listSpecs(project);
+  const paths = specPaths && specPaths.length > 0 ? specPaths : listCompiled(project);
   const diagnostics: SpecError[] = [];
   const outputs: Placed[] = [];
   const torchOutputs: Placed[] = [];
@@ -185,15 +200,19 @@ function checkUniqueNames(outputs: readonly CompiledSpec[]): void {
   }
 }
 
-/** The index lists every generated model: those just compiled, and those already in generated/. */
+/** The index lists every generated model: those just compiled, and those already in generated/ and generated/zoo/. */
 function indexEntries(project: Project, outputs: readonly CompiledSpec[]): IndexEntry[] {
   const entries = new Map<string, IndexEntry>();
-  if (existsSync(project.generatedDir)) {
-    for (const f of readdirSync(project.generatedDir).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
-      const name = /^\s*name: "([^"]+)",/m.exec(readFileSync(join(project.generatedDir, f), "utf8"))?.[1];
-      if (name) entries.set(f, { name, file: f.replace(/\.ts$/, "") });
+  /** The file's path in generated/, without extension, '/'-separated: 04-single-head, zoo/gpt2. */
+  const key = (file: string): string => relative(project.generatedDir, file).split(sep).join("/").replace(/\.ts$/, "");
+  for (const folder of GENERATED_FOLDERS) {
+    const dir = join(project.generatedDir, folder);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
+      const name = /^\s*name: "([^"]+)",/m.exec(readFileSync(join(dir, f), "utf8"))?.[1];
+      if (name) entries.set(key(join(dir, f)), { name, file: key(join(dir, f)) });
     }
   }
-  for (const o of outputs) entries.set(basename(o.outFile), { name: o.ir.name, file: basename(o.outFile).replace(/\.ts$/, "") });
+  for (const o of outputs) entries.set(key(o.outFile), { name: o.ir.name, file: key(o.outFile) });
   return [...entries.values()];
 }

@@ -29,5 +29,5 @@ export {
 } from "./ir/analysis.js";
 export { emitPython } from "./emit-python.js";
 export { decodePlan, stepInputs, type DecodePlan, type NoPlan, type Operand, type PlanExpert, type PlanStep, type PlanStepKind, type PlanTensor } from "./serialize/decode/index.js";
-export { generatedPathFor, projectAt, torchPathFor, type Project } from "./project.js";
+export { generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
 export { TARGETS, type Target } from "./targets.js";

@@ -16,6 +16,16 @@ import * as position from "./02-position.js";
 import * as residual from "./08-residual.js";
 import * as singleHead from "./04-single-head.js";
 import * as sinusoidal from "./14-sinusoidal.js";
+import * as zooAlbert from "./zoo/albert.js";
+import * as zooBloom from "./zoo/bloom.js";
+import * as zooGemma2 from "./zoo/gemma2.js";
+import * as zooGpt2 from "./zoo/gpt2.js";
+import * as zooGptj from "./zoo/gptj.js";
+import * as zooLlama2 from "./zoo/llama2.js";
+import * as zooMistral from "./zoo/mistral.js";
+import * as zooMixtral from "./zoo/mixtral.js";
+import * as zooModdedNanogpt from "./zoo/modded-nanogpt.js";
+import * as zooVaswani from "./zoo/vaswani.js";
 
 /** Every generated model by spec name: its config, meta (spec path and hashes), class and createModel. */
 export const models = {
@@ -34,6 +44,16 @@ export const models = {
   "residual": residual,
   "single-head": singleHead,
   "sinusoidal": sinusoidal,
+  "zoo-albert": zooAlbert,
+  "zoo-bloom": zooBloom,
+  "zoo-gemma2": zooGemma2,
+  "zoo-gpt2": zooGpt2,
+  "zoo-gptj": zooGptj,
+  "zoo-llama2": zooLlama2,
+  "zoo-mistral": zooMistral,
+  "zoo-mixtral": zooMixtral,
+  "zoo-modded-nanogpt": zooModdedNanogpt,
+  "zoo-vaswani": zooVaswani,
 } as const;
 
 export type ModelName = keyof typeof models;

@@ -6,7 +6,7 @@
 // can run instead.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { lowerSpec, type LoadedSpec } from "../compiler/index.js";
+import { lowerSpec, type LoadedSpec, type ModelIR } from "../compiler/index.js";
 import { models } from "../generated/index.js";
 import { UserError } from "../runtime/errors.js";
 import type { ModelModule, ResolvedModel } from "../runtime/model-source.js";
@@ -35,6 +35,13 @@ export async function importSource(source: string): Promise<ModelModule> {
   const hash = /\bmodelHash: "([0-9a-f]{64})"/.exec(source)?.[1];
   const module = hash === undefined ? undefined : prebuilt(hash);
   if (!module) throw refuse(hash === undefined ? "code without a model hash" : `the model with sha256 ${hash.slice(0, 12)}…`);
+  return module;
+}
+
+/** The prebuilt module of the model `ir` describes (`babygpt parity` in the kit runs the models it was built with). */
+export async function emittedModel(ir: ModelIR): Promise<ModelModule> {
+  const module = prebuilt(ir.modelHash);
+  if (!module) throw refuse(`the model ${ir.name} (sha256 ${ir.modelHash.slice(0, 12)}…)`);
   return module;
 }
 

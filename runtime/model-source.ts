@@ -30,7 +30,7 @@ export interface ModelModule {
 export interface ResolvedModel {
   readonly module: ModelModule;
   readonly ir: ModelIR;
-  /** The emitted source (with imports relative to generated/), kept in the run directory as a record. */
+  /** The emitted source (with imports relative to generated/, or generated/zoo/ for the zoo), kept in the run directory as a record. */
   readonly source: string;
   /** Where the class was imported from. */
   readonly from: string;
@@ -73,12 +73,21 @@ export async function importSource(source: string): Promise<ModelModule> {
   return (await import(pathToFileURL(file).href)) as ModelModule;
 }
 
+/**
+ * The model the compiler emits for `ir` now, imported from the private cache, whatever generated/ holds:
+ * what `babygpt parity` checks (it writes no file of the project).
+ */
+export async function emittedModel(ir: ModelIR): Promise<ModelModule> {
+  const { emitTypeScript } = await import("../compiler/emit.js");
+  return importSource(emitTypeScript(ir, { runtimeImport: RUNTIME_URL }));
+}
+
 /** `specPath` absolute; `loaded` is that spec loaded with paths relative to the project root. */
 export async function resolveModel(specPath: string, loaded: LoadedSpec, options: { compile: boolean; sets: readonly string[] }): Promise<ResolvedModel> {
   // The emitter (ts-morph, and TypeScript under it) is loaded here, not with this module, so that a
   // command refused before it needs the model (a bad spec, corpus or flag) has not loaded it.
   const { emitTypeScript: emitModelFile } = await import("../compiler/emit.js");
-  const { generatedPathFor, projectAt } = await import("../compiler/compile.js");
+  const { generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom } = await import("../compiler/compile.js");
   const project = projectAt(PROJECT_ROOT);
   const ir = lowerSpec(loaded);
   const source = emitModelFile(ir);
@@ -89,15 +98,17 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     return { module, ir, source, from: "code emitted for the --set overrides", note: "--set changes the model, so it trains code emitted for this run (kept as model.ts in the run directory)" };
   }
   const specFile = resolve(PROJECT_ROOT, loaded.files[0]!.path);
-  if (dirname(specFile) !== project.specsDir) {
-    // generated/ holds the code of specs/ alone: a spec from elsewhere must not add to it, nor overwrite
-    // the generated file of a spec in specs/ that has the same file name.
+  if (!hasCommittedCode(project, specFile)) {
+    // generated/ holds the code of specs/ and specs/zoo/ alone: a spec from elsewhere must not add to it,
+    // nor overwrite the generated file of a spec in specs/ that has the same file name.
     const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
     return { module, ir, source, from: "code emitted for a spec outside specs/" };
   }
   const generated = generatedPathFor(project, specFile);
+  // A file of generated/zoo/ reaches runtime/nn through one more "..": its text is that file's.
+  const text = dirname(generated) === project.generatedDir ? source : emitModelFile(ir, { runtimeImport: runtimeImportFrom(project, generated) });
   const current = existsSync(generated) ? readFileSync(generated, "utf8") : undefined;
-  if (current !== source) {
+  if (current !== text) {
     // generated/ is `babygpt compile`'s to write, and its goldens are committed: training a spec whose
     // generated file is stale runs freshly emitted code from the private cache and says so, leaving
     // generated/ as the checkout has it.
@@ -105,9 +116,9 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     const shown = generated.startsWith(PROJECT_ROOT) ? generated.slice(PROJECT_ROOT.length + 1) : generated;
     if (!options.compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
     const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
-    return { module, ir, source, from: "code emitted for this run", note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
+    return { module, ir, source: text, from: "code emitted for this run", note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
   }
   // The query busts Node's module cache when this process has imported an older version of the file.
-  const module = (await import(`${pathToFileURL(generated).href}?v=${sha256(source).slice(0, 12)}`)) as ModelModule;
-  return { module, ir, source, from: generated };
+  const module = (await import(`${pathToFileURL(generated).href}?v=${sha256(text).slice(0, 12)}`)) as ModelModule;
+  return { module, ir, source: text, from: generated };
 }

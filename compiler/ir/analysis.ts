@@ -155,7 +155,9 @@ export function summaryRows(ir: ModelIR, vocab: number): SummaryRow[] {
         if (node.times > 1 && node.shared) {
           rows.push({ path: `${node.times - 1} more`, kind: `applications of ${join(path, "0")}`, output, params: 0, depth: depth + 1, note: `sharing ${join(path, "0")}'s weights` });
         } else if (node.times > 1) {
-          rows.push({ path: `${join(path, "1")}…${node.times - 1}`, kind: `same as ${join(path, "0")}`, output, params: per * (node.times - 1), depth: depth + 1 });
+          // blocks.1…3 for the rest; blocks.1 alone when there is one more
+          const rest = node.times === 2 ? join(path, "1") : `${join(path, "1")}…${node.times - 1}`;
+          rows.push({ path: rest, kind: `same as ${join(path, "0")}`, output, params: per * (node.times - 1), depth: depth + 1 });
         }
         continue;
       }

@@ -132,6 +132,9 @@ export class ModelContext implements BuildContext {
       }
       const comment = step.comment === undefined ? {} : { comment: step.comment };
       if (last) out.push({ kind: "let", name: "logits", value: step.expr, ...comment });
+      // The stream declared from an op (token rows times a scale): tf types an op's result by a generic
+      // it cannot infer here, so the declaration gives the stream's rank.
+      else if (!declared && step.expr.kind === "op") out.push({ kind: "let", name, value: step.expr, rank: 3, ...comment });
       else out.push({ kind: declared ? "set" : "let", name, value: step.expr, ...comment });
       declared = true;
     });

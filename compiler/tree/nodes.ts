@@ -50,7 +50,7 @@ export type Expr =
    * view for one application of a module a shared repeat applies several times (the index).
    */
   | { readonly kind: "call"; readonly module: Expr; readonly args: readonly Expr[]; readonly cache?: boolean | Expr }
-  /** An element of a list of modules: `this.blocks[0]`. */
+  /** An element of a list of modules that has it: `this.blocks[0]!`. */
   | { readonly kind: "item"; readonly of: Expr; readonly index: number }
   /** An operation of the catalogue, by name, with its arguments by name. */
   | { readonly kind: "op"; readonly op: string; readonly args: Readonly<Record<string, OpArg>> };

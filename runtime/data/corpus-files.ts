@@ -5,7 +5,7 @@
 import { readdirSync, statSync, type Stats } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
-import { loadCorpus, TINYSHAKESPEARE, type Corpus } from "./corpus.js";
+import { loadCorpus, notAFile, TINYSHAKESPEARE, type Corpus } from "./corpus.js";
 
 export type FileFormat = "text" | "jsonl";
 
@@ -36,16 +36,6 @@ export function fileFormat(path: string): { format: FileFormat; gzip: boolean } 
   const gzip = /\.gz$/i.test(path);
   const inner = gzip ? path.slice(0, -3) : path;
   return { format: /\.jsonl$/i.test(inner) ? "jsonl" : "text", gzip };
-}
-
-/** What a path is when it is not a regular file, in words. */
-export function notAFile(st: Stats): string | undefined {
-  if (st.isFile()) return undefined;
-  if (st.isFIFO()) return "a named pipe";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isSocket()) return "a socket";
-  return "not a regular file";
 }
 
 function corpusFile(path: string, st: Stats): CorpusFile {

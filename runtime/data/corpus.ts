@@ -64,7 +64,7 @@ export async function loadCorpus(options: CorpusOptions = {}): Promise<Corpus> {
 }
 
 /** What a path is when it is not a regular file, in words. */
-function notAFile(st: Stats): string | undefined {
+export function notAFile(st: Stats): string | undefined {
   if (st.isFile()) return undefined;
   if (st.isFIFO()) return "a named pipe";
   if (st.isCharacterDevice()) return "a character device";

@@ -3,7 +3,7 @@
 // an interrupted one continues from its checkpoint. `--engine torch` trains the same specs at the same
 // budgets and seeds under PyTorch (runtime/torch/), into a ladder directory of its own.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { activationBytes, costs, countParams, decodePlan, loadSpec, lowerSpec } from "../../compiler/index.js";
 import { emitTypeScript } from "../../compiler/emit.js";
 import { canonicalJson, sha256 } from "../../util/hash.js";
@@ -31,6 +31,10 @@ import { ABLATED, ABLATIONS, type Ablation } from "./ablations.js";
 export type LadderEngine = "tfjs" | "torch";
 
 export interface LadderOptions {
+  /** The specs it trains, in order (paths relative to the project root): by default the ladder's, specs/*.yaml. */
+  readonly specs?: readonly string[];
+  /** Overrides (--set) applied to every spec, as one budget for all (the zoo's `--iters`). */
+  readonly sets?: readonly string[];
   /** Spec names (or file names) to run; default all. */
   readonly only?: readonly string[];
   /** Multiplies every spec's max_iters. */
@@ -137,12 +141,13 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
   const dir = options.dir ?? ladderDir(quick, engine);
   mkdirSync(dir, { recursive: true });
   const log = options.log ?? (() => {});
-  const all = listSpecs(projectAt(PROJECT_ROOT));
+  const all = options.specs ?? listSpecs(projectAt(PROJECT_ROOT));
   const wanted = options.only && options.only.length > 0 ? options.only : undefined;
+  const where = options.specs ? [...new Set(all.map((s) => `${dirname(s)}/`))].join(", ") : "specs/";
   const specs = wanted
     ? wanted.map((w) => {
         const hit = all.find((s) => basename(s, ".yaml") === w || basename(s) === w || loadSpec(s, { cwd: PROJECT_ROOT }).spec.name === w);
-        if (!hit) throw new UserError(`--only ${w}: no spec in specs/ has that name or file name`);
+        if (!hit) throw new UserError(`--only ${w}: no spec in ${where} has that name or file name (there are ${all.map((s) => basename(s, ".yaml")).join(", ")})`);
         return hit;
       })
     : all;
@@ -151,7 +156,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
   const state: { steps: Record<string, StepResult>; run?: LadderState["run"] } = { steps: { ...before.steps }, ...(run ? { run } : {}) };
 
   const entries: { specPath: string; extra: readonly string[]; ablation?: Ablation }[] = [
-    ...specs.map((specPath) => ({ specPath, extra: [] })),
+    ...specs.map((specPath) => ({ specPath, extra: options.sets ?? [] })),
     ...(options.ablate ? ABLATIONS.map((a) => ({ specPath: a.spec, extra: a.sets, ablation: a })) : []),
   ];
   for (const { specPath, extra, ablation } of entries) {

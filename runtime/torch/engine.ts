@@ -6,15 +6,13 @@
 // writes the checkpoint, meta.json and metrics.jsonl that eval, sample, plot and --resume read.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { stringify } from "yaml";
-import { emitPython, loadSpec, lowerSpec, projectAt, torchPathFor, trainingBytes, type LoadedSpec } from "../../compiler/index.js";
+import { join, resolve } from "node:path";
+import { emitPython, hasCommittedCode, loadSpec, lowerSpec, projectAt, torchPathFor, trainingBytes, type LoadedSpec } from "../../compiler/index.js";
 import { writeFileAtomic } from "../../util/write-atomic.js";
 import { selectBackend } from "../backend/select.js";
-import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
-import { RUN_SPEC, specSha256 } from "../checkpoint/run-spec.js";
+import { saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { tensorsOf } from "../checkpoint/model-state.js";
 import { decodeSafetensors, encodeSafetensors } from "../checkpoint/safetensors.js";
 import { formatBytes } from "../../util/format.js";
@@ -23,12 +21,11 @@ import { UserError } from "../errors.js";
 import { resolveModel } from "../model-source.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { Prng } from "../random.js";
-import type { EvalPoint, Reporter } from "../train/trainer.js";
-import { newRunDir } from "../train/run-dir.js";
+import type { EvalPoint, Reporter } from "../train/loop.js";
 import type { RunLock } from "../train/run-lock.js";
 import { appendOwnFile, ownDir } from "../train/own-files.js";
-import { checkNewRunPlace, checkResumeOut, checkResumeSteps, lockForResume, lockOrSay, trainingData, writeRunTokenizer } from "../train/run-writer.js";
-import { trainingSpec } from "../train/training-spec.js";
+import { openRun, RunDir, type OpenedRun, type RunRequest } from "../train/open-run.js";
+import { checkResumeOut, lockForResume, lockOrSay } from "../train/run-writer.js";
 import { versions } from "../versions.js";
 import { torchrunArguments } from "./launch.js";
 import { cpuThreads, probeTorch, resolveDevice, type DeviceChoice, type TorchInstall } from "./probe.js";
@@ -49,18 +46,7 @@ export interface TorchOptions {
   readonly microBatch?: number | undefined;
 }
 
-export interface TrainTorchOptions extends TorchOptions {
-  readonly spec?: string | undefined;
-  readonly sets?: readonly string[];
-  readonly data?: string | undefined;
-  /** With `resume`: train on `data` although it is not the corpus the run was trained on. */
-  readonly otherData?: boolean | undefined;
-  /** The field of a .jsonl line that holds its text (default "text"). */
-  readonly textField?: string | undefined;
-  readonly out?: string | undefined;
-  /** Overrides training.max_iters: the step to train to (with `resume`, counting the steps already done). */
-  readonly iters?: number | undefined;
-  readonly resume?: string | undefined;
+export interface TrainTorchOptions extends TorchOptions, RunRequest {
   readonly compile?: boolean;
   readonly shouldStop?: () => boolean;
   readonly reporter?: Reporter;
@@ -92,25 +78,24 @@ function microBatchFor(share: number, fits: (batch: number) => boolean): number 
 }
 
 /**
- * The PyTorch module for this model: generated/torch/<spec>.py when the spec is in specs/ with no --set
- * changing the model (compiled first when missing or stale, as `train` does for the TypeScript file), else
- * emitted for this run alone. Either way the run directory keeps the text as model.py.
+ * The PyTorch module for this model, as the compiler emits it now; the run directory keeps it as model.py,
+ * which torchrun trains. For a spec of specs/ (or specs/zoo/) with no --set changing the model, a
+ * generated/torch/<spec>.py that differs is said (or, with --no-compile, refused): generated/ is
+ * `babygpt compile`'s to write, never a training's.
  */
 function torchSource(specPath: string, loaded: LoadedSpec, sets: readonly string[], compile: boolean): { text: string; note?: string } {
   const ir = lowerSpec(loaded);
   const text = emitPython(ir);
   const project = projectAt(PROJECT_ROOT);
   const plain = sets.length > 0 ? emitPython(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }))) : text;
-  if (plain !== text || dirname(resolve(PROJECT_ROOT, loaded.files[0]!.path)) !== project.specsDir) return { text };
+  if (plain !== text || !hasCommittedCode(project, resolve(PROJECT_ROOT, loaded.files[0]!.path))) return { text };
   const file = torchPathFor(project, specPath);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (current === text) return { text };
   const state = current === undefined ? "missing" : "out of date";
   const shown = file.slice(PROJECT_ROOT.length + 1);
   if (!compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomic(file, text);
-  return { text, note: `compiled ${loaded.files[0]!.path} → ${shown} (it was ${state})` };
+  return { text, note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
 }
 
 export async function trainTorch(options: TrainTorchOptions): Promise<TorchTrainResult> {
@@ -136,95 +121,107 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
   const nnodes = options.nnodes ?? 1;
   const nodeRank = options.nodeRank ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
-  const previous = options.resume ? loadCheckpoint(resolve(options.resume)) : undefined;
-  const chosen = trainingSpec(options, previous, (line) => report.log(line));
-  const { path: specPath, loaded, sets } = chosen;
-  const { spec } = loaded;
-  const t = spec.training;
-  // Everything that can refuse the job does so before anything is compiled, allocated or written.
-  if (previous) checkResumeSteps(options.resume!, previous.meta.step, t.max_iters, options.iters);
-  else checkNewRunPlace(options.out);
-  const ir = lowerSpec(loaded);
-  if (previous && previous.meta.spec.modelHash !== ir.modelHash) {
-    const m = previous.meta.spec;
-    throw new UserError(`the checkpoint in ${options.resume} belongs to spec "${m.name}" (${m.path}, model sha256 ${m.modelHash.slice(0, 12)}…), whose model differs from ${loaded.files[0]!.path}'s`);
-  }
   const world = nproc * nnodes;
-  if (t.batch_size % world !== 0) {
-    throw new UserError(`training.batch_size ${t.batch_size} does not split evenly over ${world} processes (${nnodes > 1 ? `${nnodes} machines × ` : ""}--nproc ${nproc}); choose a process count that divides it, or --set training.batch_size=…`);
-  }
+  const run = await openRun(options, report, ({ spec }) => checkBatchSplit(spec.training.batch_size, { world, nproc, nnodes, microBatch: options.microBatch }));
+  const { previous, spec, dataset, vocab } = run;
+  const t = spec.training;
   const share = t.batch_size / world;
-  if (options.microBatch !== undefined && share % options.microBatch !== 0) {
-    throw new UserError(`--micro-batch ${options.microBatch} does not divide the ${share} sequences each process takes (batch ${t.batch_size} over ${world})`);
-  }
-  // A resumed run keeps the corpus it was trained on (meta.json records it) and its vocabulary, as in the tfjs trainer.
-  const { corpus, dataset } = await trainingData(options, previous, spec, report);
-  const vocab = dataset.tokenizer.vocabSize;
   const torch = await probing;
   const device = resolveDevice(torch, options.device ?? "auto", nproc);
   const runId = `babygpt-${randomUUID()}`;
   const torchrunArgs = (logDir: string): Promise<string[]> => torchrunArguments({ nproc, nnodes, nodeRank, endpoint: options.rdzvEndpoint }, runId, logDir);
   // The rendezvous is checked (a port in use) before anything is written.
   await torchrunArgs("logs");
-  // Memory per process: a GPU's own, or this machine's shared by its processes. A share of the batch that
-  // does not fit runs as micro-batches, their gradients accumulated.
-  const budget = device === "cuda" ? Math.min(...torch.cuda.devices.slice(0, nproc).map((d) => d.memory)) * 0.9 : (totalmem() * 0.8) / nproc;
-  const micro = options.microBatch ?? microBatchFor(share, (b) => trainingBytes(ir, vocab, b) <= budget);
-  if (micro === 0) {
-    throw new UserError(`${loaded.files[0]!.path}: one sequence of this model needs about ${formatBytes(trainingBytes(ir, vocab, 1))} to train, more than the ${formatBytes(budget)} each process has on ${device}`);
-  }
-  // Evaluation needs no gradients: up to 256 windows a pass, where training memory would fit them.
-  const evalBatch = Math.max(micro, microBatchFor(256, (b) => trainingBytes(ir, vocab, b) <= budget));
-  const source = torchSource(specPath, loaded, sets, options.compile ?? true);
+  const batches = batchesFor(run, torch, device, nproc, share, options.microBatch);
+  const source = torchSource(run.chosen.path, run.chosen.loaded, run.chosen.sets, options.compile ?? true);
   if (source.note) report.log(source.note);
 
-  // The run directory, as the tfjs trainer lays it out.
-  const runDir = options.resume ? resolve(options.resume) : newRunDir(spec.name, options.out);
-  lockRunDir(runDir);
-  const work = join(runDir, "torch");
+  // The run directory, as the tfjs trainer lays it out, with torch/ for the job, torchrun's logs and the initial weights.
+  const runDir = new RunDir(run, options, { lock: lockRunDir, model: { file: "model.py", text: source.text } });
+  const work = join(runDir.dir, "torch");
   ownDir(work);
   ownDir(join(work, "logs")); // torchrun's
   appendOwnFile(join(work, "torchrun.log"), ""); // refused here, before torchrun starts, when a link stands there
-  let runSpecSha256 = chosen.runSpecSha256;
-  if (!previous) {
-    const resolvedSpec = `# ${loaded.files[0]!.path}${sets.length ? ` with --set ${sets.join(" ")}` : ""}, after extends and defaults\n${stringify(spec)}`;
-    writeFileAtomic(join(runDir, RUN_SPEC), resolvedSpec);
-    runSpecSha256 = specSha256(resolvedSpec);
-    writeRunTokenizer(runDir, dataset);
-    // The initial weights come from the TypeScript model: a seed starts both engines from the same numbers.
-    await selectBackend("cpu");
-    const ts = await resolveModel(specPath, loaded, { compile: options.compile ?? true, sets });
-    if (ts.note) report.log(ts.note);
-    const net = ts.module.createModel({ vocabSize: vocab, seed: t.seed });
-    writeFileAtomic(join(work, "init.safetensors"), encodeSafetensors(await tensorsOf(net.namedParameters()), { format: "pt" }));
-    net.dispose();
+  if (!previous) await writeInitialWeights(run, join(work, "init.safetensors"), options.compile ?? true, report);
+  const threads = cpuThreads(torch, cpus().length, nproc);
+  const job = torchJob(run, runDir, work, { device, ...batches, threads: Number(threads.OMP_NUM_THREADS) });
+  rmSync(job.stop_file, { force: true });
+  writeFileAtomic(join(work, "job.json"), `${JSON.stringify(job, null, 2)}\n`);
+
+  report.log(`engine: torch ${torch.torch} (${torch.python}), ${device}${world > 1 ? `, ${world} processes${nnodes > 1 ? ` on ${nnodes} machines` : ""}` : ""}`);
+  report.log(`run directory: ${runDir.dir}`);
+  if (previous) {
+    report.log(`resuming ${runDir.dir} at step ${previous.meta.step}`);
+    if ((previous.meta as { engine?: string }).engine !== "torch") {
+      report.log("this run was trained by the tfjs engine: weights, Adam moments and the batch stream carry over, but the losses match an uninterrupted run to float rounding, not bit for bit (bit-exact resume holds within one engine)");
+    }
   }
-  const modelPy = join(runDir, "model.py");
-  if (!existsSync(modelPy) || readFileSync(modelPy, "utf8") !== source.text) writeFileAtomic(modelPy, source.text);
+  const { micro } = batches;
+  report.log(`${spec.name}: vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens; batch ${t.batch_size} = ${world} × ${share}${micro < share ? ` in ${share / micro} micro-batches of ${micro}` : ""}`);
+  // A stop before the ranks start (waiting for the other nodes, importing torch) ends the job at once; a
+  // new run then gets the checkpoint of its initial weights, so it is a run that --resume continues.
+  const initialCheckpoint = previous || nodeRank > 0 ? undefined : (): void => saveInitialCheckpoint(job, runDir, work, device, run);
+  return launch(torch, await torchrunArgs(join(work, "logs")), runDir.dir, work, { device, world, nodeRank, threads, stopFile: job.stop_file, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step, initialCheckpoint });
+}
+
+/** The batch must split evenly over the processes, and each process's share over its micro-batches. */
+function checkBatchSplit(batch: number, how: { world: number; nproc: number; nnodes: number; microBatch: number | undefined }): void {
+  const { world, nproc, nnodes, microBatch } = how;
+  if (batch % world !== 0) {
+    throw new UserError(`training.batch_size ${batch} does not split evenly over ${world} processes (${nnodes > 1 ? `${nnodes} machines × ` : ""}--nproc ${nproc}); choose a process count that divides it, or --set training.batch_size=…`);
+  }
+  if (microBatch !== undefined && (batch / world) % microBatch !== 0) {
+    throw new UserError(`--micro-batch ${microBatch} does not divide the ${batch / world} sequences each process takes (batch ${batch} over ${world})`);
+  }
+}
+
+/**
+ * Sequences per forward pass. Memory per process is a GPU's own, or this machine's shared by its
+ * processes; a share of the batch that does not fit runs as micro-batches, their gradients accumulated.
+ * Evaluation needs no gradients: up to 256 windows a pass, where training memory would fit them.
+ */
+function batchesFor(run: OpenedRun, torch: TorchInstall, device: "cpu" | "cuda", nproc: number, share: number, microBatch: number | undefined): { micro: number; evalBatch: number } {
+  const { ir, vocab } = run;
+  const budget = device === "cuda" ? Math.min(...torch.cuda.devices.slice(0, nproc).map((d) => d.memory)) * 0.9 : (totalmem() * 0.8) / nproc;
+  const micro = microBatch ?? microBatchFor(share, (b) => trainingBytes(ir, vocab, b) <= budget);
+  if (micro === 0) {
+    throw new UserError(`${run.shown}: one sequence of this model needs about ${formatBytes(trainingBytes(ir, vocab, 1))} to train, more than the ${formatBytes(budget)} each process has on ${device}`);
+  }
+  return { micro, evalBatch: Math.max(micro, microBatchFor(256, (b) => trainingBytes(ir, vocab, b) <= budget)) };
+}
+
+/** The initial weights come from the TypeScript model: a seed starts both engines from the same numbers. */
+async function writeInitialWeights(run: OpenedRun, file: string, compile: boolean, report: Reporter): Promise<void> {
+  await selectBackend("cpu");
+  const ts = await resolveModel(run.chosen.path, run.chosen.loaded, { compile, sets: run.chosen.sets });
+  if (ts.note) report.log(ts.note);
+  const net = ts.module.createModel({ vocabSize: run.vocab, seed: run.spec.training.seed });
+  writeFileAtomic(file, encodeSafetensors(await tensorsOf(net.namedParameters()), { format: "pt" }));
+  net.dispose();
+}
+
+type TorchJob = ReturnType<typeof torchJob>;
+
+/** job.json: what runtime/torch/train.py trains, from where, and what its checkpoints record. */
+function torchJob(run: OpenedRun, runDir: RunDir, work: string, place: { device: "cpu" | "cuda"; micro: number; evalBatch: number; threads: number }) {
+  const { previous, chosen, spec, ir, dataset, vocab } = run;
+  const t = spec.training;
   // The token files are the token cache's own (nanoGPT's layout): train.py memory-maps them.
   const tokens = dataset.files;
-  const metricsPath = join(runDir, "metrics.jsonl");
-  appendOwnFile(metricsPath, ""); // created, or refused when a link stands there
-  const written = readFileSync(metricsPath);
-  // A crash can cut the last record short; start the next one on a line of its own.
-  if (written.length > 0 && written[written.length - 1] !== 0x0a) appendOwnFile(metricsPath, "\n");
-  const stopFile = join(work, "stop");
-  rmSync(stopFile, { force: true });
-  const threads = cpuThreads(torch, cpus().length, nproc);
-  const job = {
-    run_dir: runDir,
-    model_py: modelPy,
+  return {
+    run_dir: runDir.dir,
+    model_py: join(runDir.dir, "model.py"),
     model_hash: ir.modelHash,
     train_bin: tokens.train,
     val_bin: tokens.val,
     token_dtype: tokens.dtype,
     init_weights: previous ? null : join(work, "init.safetensors"),
     resume: previous !== undefined,
-    device,
-    micro_batch: micro,
-    eval_batch: evalBatch,
-    threads: Number(threads.OMP_NUM_THREADS),
-    stop_file: stopFile,
+    device: place.device,
+    micro_batch: place.micro,
+    eval_batch: place.evalBatch,
+    threads: place.threads,
+    stop_file: join(work, "stop"),
     launcher_pid: process.pid,
     training: {
       batch_size: t.batch_size,
@@ -242,48 +239,35 @@ async function prepareAndLaunch(options: TrainTorchOptions, probing: Promise<Tor
     meta: {
       spec: { name: spec.name, path: chosen.origin.path, sha256: chosen.origin.sha256, modelHash: ir.modelHash },
       // sha256 of spec.resolved.yaml, which every checkpoint records (files.spec)
-      specFile: runSpecSha256 ?? null,
-      corpus: corpusRecord(corpus),
+      specFile: runDir.specFile ?? null,
+      corpus: corpusRecord(run.corpus),
       tokenizer: dataset.tokenizer.state(),
       vocabSize: vocab,
       // The tfjs trainer's dropout stream, kept so the run resumes there; torch draws its masks its own way.
       rngDropout: previous?.meta.rng.dropout ?? new Prng(t.seed ^ 0x5bd1e995).state,
-      overrides: sets,
+      overrides: chosen.sets,
       versions: versions(),
     },
   };
-  writeFileAtomic(join(work, "job.json"), `${JSON.stringify(job, null, 2)}\n`);
+}
 
-  report.log(`engine: torch ${torch.torch} (${torch.python}), ${device}${world > 1 ? `, ${world} processes${nnodes > 1 ? ` on ${nnodes} machines` : ""}` : ""}`);
-  report.log(`run directory: ${runDir}`);
-  if (previous) {
-    report.log(`resuming ${runDir} at step ${previous.meta.step}`);
-    if ((previous.meta as { engine?: string }).engine !== "torch") {
-      report.log("this run was trained by the tfjs engine: weights, Adam moments and the batch stream carry over, but the losses match an uninterrupted run to float rounding, not bit for bit (bit-exact resume holds within one engine)");
-    }
-  }
-  report.log(`${spec.name}: vocab ${vocab} (${dataset.tokenizer.kind}), ${dataset.train.length.toLocaleString("en-US")} train / ${dataset.val.length.toLocaleString("en-US")} val tokens; batch ${t.batch_size} = ${world} × ${share}${micro < share ? ` in ${share / micro} micro-batches of ${micro}` : ""}`);
-  // A stop before the ranks start (waiting for the other nodes, importing torch) ends the job at once; a
-  // new run then gets the checkpoint of its initial weights, so it is a run that --resume continues.
-  const initialCheckpoint =
-    previous || nodeRank > 0
-      ? undefined
-      : (): void =>
-          saveCheckpoint(runDir, decodeSafetensors(readFileSync(join(work, "init.safetensors")), join(work, "init.safetensors")).tensors, new Map(), {
-            step: 0,
-            spec: job.meta.spec,
-            corpus: job.meta.corpus,
-            tokenizer: job.meta.tokenizer,
-            vocabSize: vocab,
-            rng: { batches: new Prng(t.seed).state, dropout: job.meta.rngDropout },
-            optimizerStep: 0,
-            backend: `torch-${device}`,
-            engine: "torch",
-            versions: job.meta.versions,
-            overrides: sets,
-            ...(runSpecSha256 === undefined ? {} : { specFile: runSpecSha256 }),
-          });
-  return launch(torch, await torchrunArgs(join(work, "logs")), job.run_dir, work, { device, world, nodeRank, threads, stopFile, report, shouldStop: options.shouldStop, savedStep: previous?.meta.step, initialCheckpoint });
+/** A new run stopped before its ranks started: the checkpoint of its initial weights, which --resume continues. */
+function saveInitialCheckpoint(job: TorchJob, runDir: RunDir, work: string, device: string, run: OpenedRun): void {
+  const init = join(work, "init.safetensors");
+  saveCheckpoint(runDir.dir, decodeSafetensors(readFileSync(init), init).tensors, new Map(), {
+    step: 0,
+    spec: job.meta.spec,
+    corpus: job.meta.corpus,
+    tokenizer: job.meta.tokenizer,
+    vocabSize: run.vocab,
+    rng: { batches: new Prng(run.spec.training.seed).state, dropout: job.meta.rngDropout },
+    optimizerStep: 0,
+    backend: `torch-${device}`,
+    engine: "torch",
+    versions: job.meta.versions,
+    overrides: run.chosen.sets,
+    ...(runDir.specFile === undefined ? {} : { specFile: runDir.specFile }),
+  });
 }
 
 interface LaunchContext {

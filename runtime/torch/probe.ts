@@ -72,7 +72,7 @@ function probeAnswer(stdout: string): Omit<TorchInstall, "python" | "torchrun"> 
  * this first and await it when they need it, or abort it when they give up first); rejects with a
  * UserError saying what is missing.
  */
-export async function probeTorch(signal?: AbortSignal): Promise<TorchInstall> {
+export async function probeTorch(signal?: AbortSignal, who = "the torch engine"): Promise<TorchInstall> {
   const tried: string[] = [];
   for (const python of pythonCandidates()) {
     const out = await run(python, ["-c", PROBE], signal);
@@ -96,7 +96,7 @@ export async function probeTorch(signal?: AbortSignal): Promise<TorchInstall> {
     return { python, torchrun, ...info };
   }
   const none = tried.every((t) => t.endsWith("not found"));
-  throw new UserError(`the torch engine needs ${none ? "Python 3" : "PyTorch"} (${tried.join("; ")}); ${none ? "install Python 3 and PyTorch, or set BABYGPT_PYTHON" : INSTALL_HINT}`);
+  throw new UserError(`${who} needs ${none ? "Python 3" : "PyTorch"} (${tried.join("; ")}); ${none ? "install Python 3 and PyTorch, or set BABYGPT_PYTHON" : INSTALL_HINT}`);
 }
 
 /** The device a run uses: cuda when asked (and refused without it), cpu when asked, else whatever there is. */

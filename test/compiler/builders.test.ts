@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ModelIR } from "../../compiler/ir/model.js";
 import type { NodeKind, NodeOf } from "../../compiler/ir/nodes/index.js";
 import { emitTorchModelFile } from "../../compiler/serialize/python/model-file.js";
-import { emitModelFile } from "../../compiler/serialize/typescript/model-file.js";
+import { emitModelFile, RUNTIME_VALUES } from "../../compiler/serialize/typescript/model-file.js";
+import * as runtimeNn from "../../runtime/nn/index.js";
 import { ModelContext } from "../../compiler/tree/context.js";
 import { v, type ModuleFile, type Stmt } from "../../compiler/tree/nodes.js";
 
@@ -367,8 +368,21 @@ const cases: { readonly [K in NodeKind]: readonly Case<K>[] } = {
     {
       title: "one block's weights applied three times",
       given: { kind: "repeat", name: "blocks", times: 3, width: 32, block, shared: true },
-      ts: { init: ['this.blocks = this.shared("blocks", new Block(), config.nLayer);', "for (let i = 0; i < config.nLayer; i++) x = this.blocks[0].forward(x); // (B, T, C)"], forward: "" },
+      ts: { init: ['this.blocks = this.shared("blocks", new Block(), config.nLayer);', "for (let i = 0; i < config.nLayer; i++) x = this.blocks[0]!.forward(x); // (B, T, C)"], forward: "" },
       py: { init: ["self.blocks = nn.ModuleList([Block(config)])", "for i in range(self.config.n_layer):", "            x = self.blocks[0](x)  # (B, T, C)"], forward: "" },
+    },
+    {
+      title: "a block of blocks passes the config on (two defined kinds used in turn)",
+      given: {
+        kind: "repeat",
+        name: "blocks",
+        times: 2,
+        width: 32,
+        shared: false,
+        block: { ...block, body: [{ ...block, name: "local", className: "Local" }, { ...block, name: "full", className: "Full", body: [ln("norm")] }] },
+      },
+      ts: { init: ["this.local = this.module(\"local\", new Local());", "for (const block of this.blocks) x = block.forward(x); // (B, T, C)"], forward: "" },
+      py: { init: ["self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])", "    def __init__(self, config: ModelConfig):\n        super().__init__()\n        self.local = Local(config)\n        self.full = Full(config)"], forward: "" },
     },
     {
       title: "three copies",
@@ -467,5 +481,11 @@ describe("builders, through both serializers", () => {
     const ctx = new ModelContext(model);
     const node = { kind: "dropout", name: "dropout", width: 32, rate: 0 } as const;
     expect([ctx.fieldsOf([node]), ctx.stepOf(node, v("x"))]).toEqual([[], { kind: "stmts", stmts: [] }]);
+  });
+
+  it("imports only names runtime/nn exports: every name the ops' spellings and the serializer may use is there", () => {
+    const missing = RUNTIME_VALUES.filter((n) => !(n in runtimeNn));
+    expect(missing).toEqual([]);
+    expect(RUNTIME_VALUES).toContain("multiHeadCausalAttention");
   });
 });

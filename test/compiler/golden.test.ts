@@ -1,16 +1,29 @@
-// Golden files: generated/ is the expected output of the compiler for specs/. Every spec's emitted code
-// must equal its committed file byte for byte, and the index must list them all.
+// Golden files: generated/ is the expected output of the compiler for specs/ (and generated/zoo/ for
+// specs/zoo/). Every spec's emitted code must equal its committed file byte for byte, and the index must
+// list them all.
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileAll, compileSpec, listSpecs, projectAt } from "../../compiler/compile.js";
+import { compileAll, compileSpec, listCompiled, listZoo, projectAt } from "../../compiler/compile.js";
 import { PROJECT_ROOT } from "../helpers/project.js";
 
 const project = projectAt(PROJECT_ROOT);
-const specs = listSpecs(project);
+const specs = listCompiled(project);
 
 describe("generated/ matches what the specs produce", () => {
   it("has specs to check", () => expect(specs.length).toBeGreaterThanOrEqual(13));
+
+  it("puts the zoo's code in generated/zoo/, importing the runtime from two folders up, and lists it in the index", () => {
+    const zoo = listZoo(project);
+    expect(zoo.length).toBeGreaterThanOrEqual(9);
+    const index = readFileSync(join(PROJECT_ROOT, "generated/index.ts"), "utf8");
+    for (const spec of zoo) {
+      const out = compileSpec(project, spec);
+      expect(out.outFile).toBe(join(PROJECT_ROOT, "generated/zoo", basename(spec).replace(/\.yaml$/, ".ts")));
+      expect(out.text).toContain('from "../../runtime/nn/index.js"');
+      expect(index).toContain(`"./zoo/${basename(spec).replace(/\.yaml$/, ".js")}"`);
+    }
+  });
 
   it.each(specs)("%s", (spec) => {
     const out = compileSpec(project, spec);

@@ -171,6 +171,10 @@ describe("shape inference", () => {
     expect(rows.at(-1)).toMatchObject({ path: "lm_head", output: "(B, T, vocab)", params: 25_025 });
     expect(rows.find((r) => r.path === "blocks")).toMatchObject({ kind: "repeat ×6", params: 6 * 1_773_312 });
     expect(rows.some((r) => r.note !== undefined)).toBe(false);
+    expect(rows.find((r) => r.kind === "same as blocks.0")).toMatchObject({ path: "blocks.1…5", params: 5 * 1_773_312 });
+    // one copy after the first is named alone, not as a range of one
+    const two = summaryRows(ir("specs/11-gpt.yaml", ["model.layers.2.times=2"]), 65);
+    expect(two.find((r) => r.kind === "same as blocks.0")).toMatchObject({ path: "blocks.1", params: 1_773_312 });
   });
 
   it("says why a tied head counts no parameters of its own", () => {

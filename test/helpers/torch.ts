@@ -2,6 +2,9 @@
 // it skip with the reason where it cannot, except under BABYGPT_REQUIRE_TORCH=1 (CI), where a missing torch
 // is a failure rather than a quiet skip.
 import { spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempFiles } from "./project.js";
 
 export const PYTHON = process.env["BABYGPT_PYTHON"] || "/usr/bin/python3";
 
@@ -31,4 +34,12 @@ function probe(): void {
       : {
           reason: `${PYTHON} cannot import torch and numpy (${(out.error?.message ?? out.stderr ?? "").trim().split("\n").pop()}); run bench/reference/setup.sh (Debian: apt-get install python3-torch python3-numpy)`,
         };
+}
+
+/** A real Python that cannot import torch: the system one without its site-packages. */
+export function pythonWithoutTorch(): string {
+  const file = join(tempFiles({}), "python3");
+  writeFileSync(file, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
+  chmodSync(file, 0o755);
+  return file;
 }

@@ -167,7 +167,7 @@ const cases: RefusalCase[] = [
   {
     name: "compile --out into generated/",
     setup: (d) => (writeFileSync(join(d, "01-bigram.yaml"), readFileSync(join(PROJECT_ROOT, "specs/01-bigram.yaml"))), ["compile", join(d, "01-bigram.yaml"), "--out", "generated/01-bigram.ts"]),
-    want: `--out generated/01-bigram.ts: ${GENERATED}/01-bigram.ts would be in generated/, which holds only the code of the specs in specs/; compile it elsewhere with --out`,
+    want: `--out generated/01-bigram.ts: ${GENERATED}/01-bigram.ts would be in generated/, which holds only the code of the specs in specs/ and specs/zoo/; compile it elsewhere with --out`,
   },
   // sampling
   {

@@ -88,7 +88,7 @@ describe("compile --out resolves links before it decides where it writes", () =>
     symlinkSync(GENERATED, join(dir, "out"));
     const before = snapshot(GENERATED);
     const r = await runCli(["compile", join(dir, "01-bigram.yaml"), "--out", join(dir, "out/01-bigram.ts")]);
-    expect(r.stderr).toBe(`--out ${dir}/out/01-bigram.ts: ${dir}/out/01-bigram.ts would be in generated/ (through a link: it lands at ${GENERATED}/01-bigram.ts), which holds only the code of the specs in specs/; compile it elsewhere with --out\n`);
+    expect(r.stderr).toBe(`--out ${dir}/out/01-bigram.ts: ${dir}/out/01-bigram.ts would be in generated/ (through a link: it lands at ${GENERATED}/01-bigram.ts), which holds only the code of the specs in specs/ and specs/zoo/; compile it elsewhere with --out\n`);
     expect(r.code).toBe(2);
     expect(snapshot(GENERATED)).toEqual(before);
   });

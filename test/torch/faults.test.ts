@@ -4,28 +4,20 @@
 // loadable; a stop signal saves a checkpoint at the step it lands on and exits 0, and a second writer
 // is refused while the run trains.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../../runtime/checkpoint/checkpoint.js";
 import { readMetrics } from "../../runtime/train/metrics.js";
 import { tempFiles } from "../helpers/project.js";
-import { torchUnavailable } from "../helpers/torch.js";
+import { pythonWithoutTorch, torchUnavailable } from "../helpers/torch.js";
 import { runCli, snapshot, stackLines, startCli } from "../reliability/cli.js";
 import { tinySpec } from "./tiny.js";
 
 const TORCH = torchUnavailable() === undefined;
 const spec = tinySpec();
 const train = (...args: string[]): string[] => ["train", spec, "--engine", "torch", ...args];
-
-/** A real Python that cannot import torch: the system one without its site-packages. */
-function pythonWithoutTorch(): string {
-  const file = join(tempFiles({}), "python3");
-  writeFileSync(file, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
-  chmodSync(file, 0o755);
-  return file;
-}
 
 describe("torch engine refusals", () => {
   let busy: Server;

@@ -108,9 +108,15 @@ function keepsConfig(decl: ClassDecl | undefined): boolean {
   return found;
 }
 
-/** Whether a class reads the config (a block's constructor does): it then takes config. */
-function takesConfig(decl: ClassDecl | undefined): boolean {
-  return decl !== undefined && (initHas(decl.init, readsConfig) || keepsConfig(decl));
+/**
+ * Whether a class reads the config (a block's constructor does), or builds a class that does (a block
+ * of two defined kinds passes it on): it then takes config.
+ */
+function takesConfig(decl: ClassDecl | undefined, classes: Classes, seen: Set<string> = new Set()): boolean {
+  if (decl === undefined || seen.has(decl.name)) return false;
+  seen.add(decl.name);
+  if (initHas(decl.init, readsConfig) || keepsConfig(decl)) return true;
+  return decl.init.some((f) => (f.kind === "module" || f.kind === "modules") && f.make.kind === "class" && takesConfig(classes.get(f.make.name), classes, seen));
 }
 
 /** A doc sentence as a trailing comment: "What it does." → "what it does". */
@@ -146,7 +152,7 @@ function makeCall(make: Make, classes: Classes): { readonly callee: string; read
   const decl = classes.get(make.name)!;
   const values = make.args.map((a) => spellPy(a).text);
   const args = decl.params.length > 2 ? decl.params.map((p, i) => `${p.name}=${values[i]}`) : values;
-  return { callee: make.name, args: [...(takesConfig(decl) ? ["config"] : []), ...args] };
+  return { callee: make.name, args: [...(takesConfig(decl, classes) ? ["config"] : []), ...args] };
 }
 
 function spellMake(make: Make, classes: Classes): string {
@@ -189,7 +195,7 @@ const AUX_LOSSES_LINE = "self.aux_losses: list[torch.Tensor] = []  # what forwar
 
 function renderClass(decl: ClassDecl, classes: Classes): string {
   const params = ["self", ...decl.params.map((p) => `${p.name}: ${p.float ? "float" : "int"}`)];
-  if (takesConfig(decl)) params.splice(1, 0, "config: ModelConfig");
+  if (takesConfig(decl, classes)) params.splice(1, 0, "config: ModelConfig");
   return classTemplate({
     name: decl.name,
     doc: docstring(docText(decl.doc), 4),

@@ -6,7 +6,7 @@ import { FORMAT } from "./format.js";
 export interface IndexEntry {
   /** Spec name, e.g. "single-head". */
   readonly name: string;
-  /** File name in generated/, without extension, e.g. "04-single-head". */
+  /** File path in generated/, without extension, e.g. "04-single-head" or "zoo/gpt2". */
   readonly file: string;
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { Project, StructureKind, VariableDeclarationKind, type ClassDeclarationStructure, type OptionalKind, type PropertyDeclarationStructure } from "ts-morph";
 import { LIBRARY } from "../../tree/library.js";
+import { OP_RUNTIME_NAMES } from "../../tree/ops/index.js";
 import type { ClassDecl, Field, Forward, Init, Make, ModuleFile, Param } from "../../tree/nodes.js";
 import { fileRecordsAuxLoss, initHas, makesOf } from "../../tree/walk.js";
 import { tsDocComment, tsLineComment, tsString } from "../../text/typescript.js";
@@ -23,33 +24,12 @@ export const DEFAULT_RUNTIME_IMPORT = "../runtime/nn/index.js";
 
 const header = Handlebars.compile(readFileSync(fileURLToPath(new URL("./header.hbs", import.meta.url)), "utf8"), { noEscape: true });
 
-/** Every name of runtime/nn a file may use; it imports those its syntax tree does use. */
-export const RUNTIME_VALUES: readonly string[] = [
-  "Dropout",
-  "Embedding",
-  "Initializer",
-  "LanguageModel",
-  "Linear",
-  "Module",
-  "causalAttention",
-  "causalMask",
-  "crossEntropy",
-  "expertMix",
-  "gatedActivation",
-  "gelu",
-  "layerNorm",
-  "loadBalancingLoss",
-  "multiHeadCausalAttention",
-  "relu2",
-  "rmsNorm",
-  "rope",
-  "rotaryTables",
-  "silu",
-  "sinusoidalTable",
-  "softcap",
-  "tf",
-  "topKRouting",
-];
+/**
+ * Every name of runtime/nn a file may use: the modules and bases its classes build on, the loss its
+ * model's forward returns, and the names the ops' spellings use (each op lists its own,
+ * compiler/tree/ops/); it imports those its syntax tree does use.
+ */
+export const RUNTIME_VALUES: readonly string[] = [...new Set(["Dropout", "Embedding", "Initializer", "LanguageModel", "Linear", "Module", "crossEntropy", "tf", ...OP_RUNTIME_NAMES])].sort();
 const RUNTIME_TYPES = ["KvCache", "ModelOptions", "ModelOutput"];
 
 /** Classes of the file by name, to ask what a class's constructor takes. */

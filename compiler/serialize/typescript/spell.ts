@@ -57,7 +57,8 @@ export function spellExpr(e: Expr, scope: TsScope): string {
       return `${spellExpr(e.module, scope)}.forward(${[...e.args.map((a) => spellExpr(a, scope)), ...cache].join(", ")})`;
     }
     case "item":
-      return `${spellExpr(e.of, scope)}[${e.index}]`;
+      // The list is built with the element (a shared repeat's one block); strict indexing cannot know it.
+      return `${spellExpr(e.of, scope)}[${e.index}]!`;
     case "op": {
       const args: Record<string, string | readonly string[] | Exclude<OpArg, Expr | readonly Expr[]>> = {};
       for (const [k, a] of Object.entries(e.args)) args[k] = spellArg(a, scope);

@@ -14,6 +14,7 @@ const SPELLING: { readonly [A in Activation]: { readonly ts: (x: string) => stri
 
 export const ACTIVATION: OpDef = {
   name: "activation",
+  tsNames: ["tf", "gelu", "silu", "relu2"],
   ts: (a) => SPELLING[a["fn"] as Activation].ts(tsText(a, "x")),
   py: (a) => SPELLING[a["fn"] as Activation].py(pyText(a, "x").text),
 };
@@ -24,6 +25,7 @@ export const ACTIVATION: OpDef = {
  */
 export const GATED_ACTIVATION: OpDef = {
   name: "gated_activation",
+  tsNames: ["gatedActivation"],
   ts: (a) => `gatedActivation(${tsText(a, "gate")}, ${tsText(a, "up")}, "${a["fn"] as Activation}")`,
   py: (a) => ({ text: `${SPELLING[a["fn"] as Activation].py(pyText(a, "gate").text)} * ${pyText(a, "up").at(PREC.product + 1)}`, prec: PREC.product }),
 };
@@ -35,6 +37,7 @@ export const gatedActivation = (fn: Activation, gate: Expr, up: Expr): Expr => o
 /** x capped smoothly: cap·tanh(x / cap) (the logits' cap of Gemma 2 and modded-nanogpt). */
 export const SOFTCAP: OpDef = {
   name: "softcap",
+  tsNames: ["softcap"],
   ts: (a) => `softcap(${tsText(a, "x")}, ${tsText(a, "cap")})`,
   py: (a) => ({ text: `${pyText(a, "cap").at(PREC.product)} * torch.tanh(${pyText(a, "x").at(PREC.product)} / ${pyText(a, "cap").at(PREC.product + 1)})`, prec: PREC.product }),
 };

@@ -158,6 +158,7 @@ function causalSelfAttentionPy(withShaping: boolean): PyHelper {
 
 export const CAUSAL_MASK: OpDef = {
   name: "causal_mask",
+  tsNames: ["causalMask"],
   ts: (a) => `causalMask(${tsText(a, "scores")})`,
   py: (a) => `causal_mask(${pyText(a, "scores").text})`,
   pyHelpers: () => [causalMaskPy(false)],
@@ -180,6 +181,7 @@ function pyOptions(a: PyArgs): string {
 /** q (B, nh, T, hs) over k, v (B, nkv, T, hs), optionally with dropout on the weights and score shaping. */
 export const CAUSAL_ATTENTION: OpDef = {
   name: "causal_attention",
+  tsNames: ["causalAttention"],
   ts: (a) => `causalAttention(${tsText(a, "q")}, ${tsText(a, "k")}, ${tsText(a, "v")}, ${tsText(a, "scale")}${tsOptions(a)})`,
   py: (a) => `causal_attention(${pyText(a, "q").text}, ${pyText(a, "k").text}, ${pyText(a, "v").text}, ${pyText(a, "scale").text}${pyOptions(a)})`,
   pyHelpers: (a) => [causalAttentionPy(shaped(a))],
@@ -191,6 +193,7 @@ export const CAUSAL_ATTENTION: OpDef = {
  */
 export const MULTI_HEAD_CAUSAL_ATTENTION: OpDef = {
   name: "multi_head_causal_attention",
+  tsNames: ["multiHeadCausalAttention"],
   ts: (a) => `multiHeadCausalAttention(${tsText(a, "x")}, ${tsText(a, "heads")}, ${tsText(a, "scale")}${tsOptions(a, ["cache"])})`,
   py: (a) => `causal_self_attention(${pyText(a, "x").text}, ${pyText(a, "heads").text}, ${pyText(a, "scale").text}${pyOptions(a)})`,
   pyHelpers: (a) => [causalSelfAttentionPy(shaped(a))],

@@ -23,6 +23,7 @@ const TOP_K_ROUTING_PY: PyHelper = {
 /** The router's scores (B, T, E) → [probs (B, T, E), weights (B, T, K), chosen (B, T, K)]. */
 export const TOP_K_ROUTING: OpDef = {
   name: "top_k_routing",
+  tsNames: ["topKRouting"],
   ts: (a) => `topKRouting(${tsText(a, "scores")}, ${tsText(a, "k")})`,
   py: (a) => `top_k_routing(${pyText(a, "scores").text}, ${pyText(a, "k").text})`,
   pyHelpers: [TOP_K_ROUTING_PY],
@@ -44,6 +45,7 @@ const LOAD_BALANCING_LOSS_PY: PyHelper = {
 /** probs (B, T, E), chosen (B, T, K) and the loss's weight α → the scalar loss. */
 export const LOAD_BALANCING_LOSS: OpDef = {
   name: "load_balancing_loss",
+  tsNames: ["loadBalancingLoss"],
   ts: (a) => `loadBalancingLoss(${tsText(a, "probs")}, ${tsText(a, "chosen")}, ${tsText(a, "coef")})`,
   py: (a) => `load_balancing_loss(${pyText(a, "probs").text}, ${pyText(a, "chosen").text}, ${pyText(a, "coef").text})`,
   pyHelpers: [LOAD_BALANCING_LOSS_PY],
@@ -69,6 +71,7 @@ const EXPERT_MIX_PY: PyHelper = {
 /** x (B, T, C), weights and chosen (B, T, K), the experts (a list of modules) → (B, T, C). */
 export const EXPERT_MIX: OpDef = {
   name: "expert_mix",
+  tsNames: ["expertMix"],
   ts: (a) => `expertMix(${tsText(a, "x")}, ${tsText(a, "weights")}, ${tsText(a, "chosen")}, ${tsText(a, "experts")}, "${a["activation"] as Activation}")`,
   py: (a) => `expert_mix(${pyText(a, "x").text}, ${pyText(a, "weights").text}, ${pyText(a, "chosen").text}, ${pyText(a, "experts").text})`,
   pyHelpers: [EXPERT_MIX_PY],

@@ -44,6 +44,9 @@ const ALL: readonly OpDef[] = [
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.map((o) => [o.name, o]));
 
+/** Every name of runtime/nn an op's TypeScript spelling may use. */
+export const OP_RUNTIME_NAMES: readonly string[] = [...new Set(ALL.flatMap((o) => o.tsNames))].sort();
+
 export function opDef(name: string): OpDef {
   const def = OPS.get(name);
   if (!def) throw new Error(`no op named ${name} in the catalogue (compiler/tree/ops/index.ts)`);

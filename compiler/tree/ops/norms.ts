@@ -6,6 +6,7 @@ import { op, type Expr } from "../nodes.js";
 
 export const LAYER_NORM: OpDef = {
   name: "layer_norm",
+  tsNames: ["layerNorm"],
   ts: (a) => `layerNorm(${tsText(a, "x")}, ${(a["gamma"] as string | undefined) ?? "undefined"}, ${(a["beta"] as string | undefined) ?? "undefined"}, ${tsText(a, "eps")})`,
   py: (a) => {
     const x = pyText(a, "x").text;
@@ -27,6 +28,7 @@ const RMS_NORM_PY: PyHelper = {
 
 export const RMS_NORM: OpDef = {
   name: "rms_norm",
+  tsNames: ["rmsNorm"],
   ts: (a) => `rmsNorm(${tsText(a, "x")}, ${(a["gamma"] as string | undefined) ?? "undefined"}, ${tsText(a, "eps")})`,
   py: (a) => `rms_norm(${pyText(a, "x").text}, ${a["gamma"] === undefined ? "None" : pyText(a, "gamma").text}, ${pyText(a, "eps").text})`,
   pyHelpers: [RMS_NORM_PY],

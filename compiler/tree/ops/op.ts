@@ -39,7 +39,9 @@ export interface PyHelper {
 
 export interface OpDef {
   readonly name: string;
-  /** The call in TypeScript. Names it uses from runtime/nn are imported by the file that uses them. */
+  /** The names of runtime/nn its TypeScript spelling may use: a file imports those its code does use. */
+  readonly tsNames: readonly string[];
+  /** The call in TypeScript. */
   ts(a: TsArgs): string;
   /** The call in Python: text (a call, which binds tightest) or text with its precedence. */
   py(a: PyArgs): string | { readonly text: string; readonly prec: number };

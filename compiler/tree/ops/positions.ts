@@ -28,6 +28,7 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
 /** cos and sin tables of the rotation angles: (positions, dims/2) each. */
 export const ROTARY_TABLES: OpDef = {
   name: "rotary_tables",
+  tsNames: ["rotaryTables"],
   ts: (a) => `rotaryTables(${tsText(a, "positions")}, ${tsText(a, "dims")}, ${tsText(a, "base")})`,
   py: (a) => `rotary_tables(${pyText(a, "positions").text}, ${pyText(a, "dims").text}, ${pyText(a, "base").text})`,
   pyHelpers: [ROTARY_PY],
@@ -36,6 +37,7 @@ export const ROTARY_TABLES: OpDef = {
 /** x (B, H, T, hs) rotated by its positions' angles. */
 export const ROPE: OpDef = {
   name: "rope",
+  tsNames: ["rope"],
   ts: (a) => `rope(${tsText(a, "x")}, ${tsText(a, "cos")}, ${tsText(a, "sin")}, ${tsText(a, "past")})`,
   py: (a) => `apply_rotary(${pyText(a, "x").text}, ${pyText(a, "cos").text}, ${pyText(a, "sin").text})`,
   pyHelpers: [ROTARY_PY],
@@ -57,6 +59,7 @@ const SINUSOIDAL_PY: PyHelper = {
 
 export const SINUSOIDAL_TABLE: OpDef = {
   name: "sinusoidal_table",
+  tsNames: ["sinusoidalTable"],
   ts: (a) => `sinusoidalTable(${tsText(a, "positions")}, ${tsText(a, "width")})`,
   py: (a) => `sinusoidal_table(${pyText(a, "positions").text}, ${pyText(a, "width").text})`,
   pyHelpers: [SINUSOIDAL_PY],
@@ -65,6 +68,7 @@ export const SINUSOIDAL_TABLE: OpDef = {
 /** The rows of a learned position table (an embedding module) for x's positions: (T, C). */
 export const EMBEDDING_ROWS: OpDef = {
   name: "embedding_rows",
+  tsNames: [],
   ts: (a) => `${tsText(a, "table")}.rows(${tsText(a, "x")}.shape[1], ${tsText(a, "past")})`,
   py: (a) => {
     const x = pyText(a, "x").at(100);
@@ -75,6 +79,7 @@ export const EMBEDDING_ROWS: OpDef = {
 /** The rows of a fixed position table (a buffer) for x's positions: (T, C). */
 export const TABLE_ROWS: OpDef = {
   name: "table_rows",
+  tsNames: ["tf"],
   ts: (a) => `tf.slice(${tsText(a, "table")}, [${tsText(a, "past")} ?? 0, 0], [${tsText(a, "x")}.shape[1], -1])`,
   py: (a) => `${pyText(a, "table").at(100)}[: ${pyText(a, "x").at(100)}.shape[1]]`,
 };

@@ -6,12 +6,14 @@ import { op, type Expr } from "../nodes.js";
 
 export const ADD: OpDef = {
   name: "add",
+  tsNames: ["tf"],
   ts: (a) => `tf.add(${tsText(a, "a")}, ${tsText(a, "b")})`,
   py: (a) => ({ text: `${pyText(a, "a").at(PREC.sum)} + ${pyText(a, "b").at(PREC.sum + 1)}`, prec: PREC.sum }),
 };
 
 export const MUL: OpDef = {
   name: "mul",
+  tsNames: ["tf"],
   ts: (a) => `tf.mul(${tsText(a, "a")}, ${tsText(a, "b")})`,
   py: (a) => ({ text: `${pyText(a, "a").at(PREC.product)} * ${pyText(a, "b").at(PREC.product + 1)}`, prec: PREC.product }),
 };
@@ -19,6 +21,7 @@ export const MUL: OpDef = {
 /** a · b over the last two axes; with transposeB, a · bᵀ. */
 export const MATMUL: OpDef = {
   name: "matmul",
+  tsNames: ["tf"],
   ts: (a) => `tf.matMul(${tsText(a, "a")}, ${tsText(a, "b")}${a["transposeB"] ? ", false, true" : ""})`,
   py: (a) => {
     const b = pyText(a, "b");
@@ -30,6 +33,7 @@ export const MATMUL: OpDef = {
 /** Softmax over the last axis. */
 export const SOFTMAX: OpDef = {
   name: "softmax",
+  tsNames: ["tf"],
   ts: (a) => `tf.softmax(${tsText(a, "x")})`,
   py: (a) => `F.softmax(${pyText(a, "x").text}, dim=-1)`,
 };
@@ -37,6 +41,7 @@ export const SOFTMAX: OpDef = {
 /** x with the axes `dims` (expressions; -1 infers one). */
 export const RESHAPE: OpDef = {
   name: "reshape",
+  tsNames: ["tf"],
   ts: (a) => {
     const dims = a["dims"] as readonly string[];
     return `tf.reshape(${tsText(a, "x")}, [${dims.join(", ")}]) as tf.Tensor${dims.length}D`;
@@ -53,6 +58,7 @@ export const RESHAPE: OpDef = {
 /** x with its axes permuted. */
 export const TRANSPOSE: OpDef = {
   name: "transpose",
+  tsNames: ["tf"],
   ts: (a) => `tf.transpose(${tsText(a, "x")}, [${(a["perm"] as readonly number[]).join(", ")}])`,
   py: (a) => {
     const perm = a["perm"] as readonly number[];

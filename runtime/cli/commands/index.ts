@@ -9,10 +9,12 @@ import { registerDiff } from "./diff.js";
 import { registerEval } from "./eval.js";
 import { registerInspect } from "./inspect.js";
 import { registerLadder } from "./ladder.js";
+import { registerParity } from "./parity.js";
 import { registerPlot } from "./plot.js";
 import { registerResolve } from "./resolve.js";
 import { registerSample } from "./sample.js";
 import { registerTrain } from "./train.js";
+import { registerZoo } from "./zoo.js";
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
@@ -20,12 +22,14 @@ export function registerCommands(program: Command): void {
   registerSample(program);
   registerEval(program);
   registerLadder(program);
+  registerZoo(program);
   registerBench(program);
   registerPlot(program);
   registerAttention(program);
   registerData(program);
   registerCompile(program);
   registerInspect(program);
+  registerParity(program);
   registerDiff(program);
   registerResolve(program);
 }

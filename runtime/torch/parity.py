@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Numeric parity reference: what PyTorch computes for a babygpt model, given babygpt's own weights.
 
-    /usr/bin/python3 bench/reference/parity.py --spec resolved.json --model generated/torch/X.py \\
+`babygpt parity SPEC` and the parity tests (test/parity/) run it through runtime/parity/reference.ts and
+compare its output with the TypeScript model's (runtime/parity/compare.ts).
+
+    /usr/bin/python3 runtime/torch/parity.py --spec resolved.json --model generated/torch/X.py \\
         --weights model.safetensors --batch batch.safetensors --out out.safetensors \\
         [--optimizer sgd --optimizer adamw ...] [--steps 5]
 
@@ -47,7 +50,7 @@ import torch
 # No __pycache__ next to the sources: this runs from the test suite inside a git checkout.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import load_model, load_spec, token_embedding_name, train_step  # noqa: E402 (model puts runtime/torch on sys.path)
+from reference import load_model, load_spec, token_embedding_name, train_step  # noqa: E402
 
 import safetensors_io  # noqa: E402
 
