@@ -1,5 +1,5 @@
 // The native decode plan against the generated forward, which defines the model, on the native backend:
-// for every ladder spec (shrunk to a width of 24 and a context of 8) and every parity variant (windows,
+// for every ladder spec (shrunk to a width of 24 and a context of 8), every zoo architecture and every parity variant (windows,
 // ALiBi, caps, rotary and grouped-query attention, shared weights, experts, skips, parallel branches),
 // the next token's logits agree at every step, with the cache and without, while the context slides past
 // block_size; greedy tokens and sampled tokens (a seed, top-k and top-p) are the same tokens. A batch
@@ -42,6 +42,8 @@ const MODELS: readonly [string, readonly string[]][] = [
   ["test/parity/specs/shared.yaml", []], // one block applied three times: a cache per application
   ["test/parity/specs/skips.yaml", []], // saved streams added back, learned weights
   ["test/parity/specs/variants.yaml", []], // multi-query partial rotary, per-head biases, ReLU², GeGLU
+  // The zoo's published architectures, as users sample them (their own sizes are small).
+  ...["albert", "bloom", "gemma2", "gpt2", "gptj", "llama2", "mistral", "mixtral", "modded-nanogpt", "vaswani"].map((name): [string, readonly string[]] => [`specs/zoo/${name}.yaml`, ["model.block_size=8"]]),
 ];
 
 interface Entry {
