@@ -16,7 +16,8 @@ export interface SamplingProtocol {
   readonly warmupTokens: number;
   /**
    * Timed generations per path, one after another (ours: the paths in turn, so that a machine whose load
-   * drifts weighs on each alike); the median is the figure.
+   * drifts weighs on each alike); the median is the figure. Ours takes more rounds where a path's timed
+   * generations total under 0.2 s (bench/sample-runs.ts), so that a sub-millisecond one is not the timer's.
    */
   readonly repeats: number;
   /**

@@ -36,7 +36,7 @@ constexpr int32_t kPlanVersion = 1;
 // The most parts a step's loop is cut into (the pool's threads, at most this).
 constexpr int64_t kMaxParts = 64;
 // Activations of an MLP (erf, exp) below this many values run on one thread.
-constexpr int64_t kActivationsPerPart = 4096;
+constexpr int64_t kActivationsPerPart = 1024;
 
 struct Expert {
   const float* gate = nullptr;
@@ -679,6 +679,34 @@ inline void shape_scores(const Step& s, int64_t h, int64_t p, int64_t lo, float*
     for (int64_t j = lo; j <= p; ++j) row[j] += -s.slopes[h] * static_cast<float>(p - j);
 }
 
+// One query (decoding) of head h at position p over keys [0, P) of its kv head: the products as loops
+// rather than sgemm calls, whose fixed cost is most of a product this small (a head of 32 over 64 keys),
+// and the same arithmetic whichever batch the query is in. Scores by the dot-product blocks of linear
+// layers, scaled, shaped and masked as a window's; the kernels' softmax; then out = Σ_j w_j V_j in key order.
+void one_query(const Step& s, int64_t h, const float* q, const float* K, const float* V, int64_t hs, int64_t p, int64_t P,
+               float* scores, float* weights, float* out) {
+  const float* xs[1] = {q};
+  int64_t j = 0;
+  for (; j + 4 <= P; j += 4) {
+    const float* ks[4] = {K + j * hs, K + (j + 1) * hs, K + (j + 2) * hs, K + (j + 3) * hs};
+    dots<1, 4>(ks, xs, hs, scores + j);
+  }
+  for (; j < P; ++j) {
+    const float* ks[1] = {K + j * hs};
+    dots<1, 1>(ks, xs, hs, scores + j);
+  }
+  for (j = 0; j < P; ++j) scores[j] *= s.f0;
+  const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
+  shape_scores(s, h, p, lo, scores, P);
+  softmax(scores, weights, 1, P, false);
+  for (int64_t e = 0; e < hs; ++e) out[e] = 0.0f;
+  for (j = lo; j <= p; ++j) {
+    const float w = weights[j];
+    const float* v = V + j * hs;
+    for (int64_t e = 0; e < hs; ++e) out[e] = std::fma(w, v[e], out[e]);
+  }
+}
+
 // The new positions' keys and values into the cache, then every query head over the cache: per sequence
 // and head, the scores of its queries (one, decoding; a window of them, when the context slides or there
 // is no cache) as one product, their softmax (the kernels', over every key, the masked ones at -inf), and
@@ -710,8 +738,14 @@ void attention(const Run& run, const Step& s) {
     float* weights = scores + queries * P;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / s.heads, h = i % s.heads, g = h / group;
+      const float* qh = q.p + b * queries * q.stride + h * hs;
+      float* oh = o.p + b * queries * o.stride + h * hs;
+      if (queries == 1) {
+        one_query(s, h, qh, cached(c.k, b, g), cached(c.v, b, g), hs, past + first, P, scores, weights, oh);
+        continue;
+      }
       // scores [queries, P] = scale · q_h K_gᵀ; query row r sits at position past + first + r.
-      sgemm(false, true, queries, P, hs, s.f0, q.p + b * queries * q.stride + h * hs, q.stride, cached(c.k, b, g), hs, 0.0f, scores, P);
+      sgemm(false, true, queries, P, hs, s.f0, qh, q.stride, cached(c.k, b, g), hs, 0.0f, scores, P);
       for (int64_t r = 0; r < queries; ++r) {
         const int64_t p = past + first + r;
         const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
@@ -719,7 +753,7 @@ void attention(const Run& run, const Step& s) {
       }
       softmax(scores, weights, queries, P, false);
       // out_h [queries, hs] = weights [queries, P] · V_g [P, hs]
-      sgemm(false, false, queries, hs, P, 1.0f, weights, P, cached(c.v, b, g), hs, 0.0f, o.p + b * queries * o.stride + h * hs, o.stride);
+      sgemm(false, false, queries, hs, P, 1.0f, weights, P, cached(c.v, b, g), hs, 0.0f, oh, o.stride);
     }
   });
 }
