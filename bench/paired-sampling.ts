@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
+import { writePairedSection } from "./paired-report.js";
 import { SAMPLING, type OurSampling } from "./sampling.js";
 import type { PairedSampling, PairedSamplingRound } from "./results.js";
 
@@ -141,3 +142,4 @@ for (const r of results) {
   );
 }
 console.log(`wrote ${file}`);
+console.log(`wrote ${writePairedSection()} (its paired section)`);

@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
+import { writePairedSection } from "./paired-report.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -93,3 +94,4 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `paired-step-${date.slice(0, 10)}.json`);
 writeFileAtomic(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`${opts.spec}: PyTorch's fastest / ours, median of ${rounds.length} paired rounds: ${ratio.toFixed(2)}× (ours ${results.oursMedianMs.toFixed(3)} ms, PyTorch ${results.torchFastestMedianMs.toFixed(3)} ms); wrote ${file}`);
+console.log(`wrote ${writePairedSection()} (its paired section)`);

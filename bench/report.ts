@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./results.js";
 import { dataSectionOf, withDataSection } from "./data-report.js";
 import { keepGpuSection } from "./gpu-report.js";
+import { pairedSectionOf, withPairedSection } from "./paired-report.js";
 import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */
@@ -370,16 +371,19 @@ export function renderBenchMarkdown(results: BenchResults): string {
 }
 
 /**
- * Writes docs/bench.md atomically, keeping its data benchmark's section (bench/data-report.ts) and its GPU
- * kit's (bench/gpu-report.ts); returns its path.
+ * Writes docs/bench.md atomically, keeping its data benchmark's section (bench/data-report.ts), its paired
+ * rounds' (bench/paired-report.ts) and its GPU kit's (bench/gpu-report.ts); returns its path.
  */
 export function writeBenchMarkdown(results: BenchResults): string {
   const md = join(PROJECT_ROOT, "docs/bench.md");
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
   const old = existsSync(md) ? readFileSync(md, "utf8") : "";
   const data = dataSectionOf(old);
-  const rendered = renderBenchMarkdown(results);
-  writeFileAtomic(md, keepGpuSection(data ? withDataSection(rendered, data) : rendered, old));
+  const paired = pairedSectionOf(old);
+  let rendered = renderBenchMarkdown(results);
+  if (data) rendered = withDataSection(rendered, data);
+  if (paired) rendered = withPairedSection(rendered, paired);
+  writeFileAtomic(md, keepGpuSection(rendered, old));
   return md;
 }
 

@@ -21,6 +21,7 @@ import {
 } from "../../bench/report.js";
 import { readDataBench } from "../../bench/data.js";
 import { dataSectionOf, renderDataSection, withDataSection } from "../../bench/data-report.js";
+import { pairedSectionFrom, withPairedSection } from "../../bench/paired-report.js";
 import { SAMPLING, type OurSampling, type SampleProfile } from "../../bench/sampling.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
@@ -37,12 +38,14 @@ const latestData = readdirSync(resultsDir)
   .at(-1);
 
 describe("docs/bench.md", () => {
-  it("is what the template renders from the newest full results file, and the data section from the newest data results", () => {
+  it("is what the template renders from the newest full results file, the data section from the newest data results, the paired section from the newest paired ones", () => {
     expect(latest, "no full benchmark results in bench/results").toBeDefined();
     const rendered = renderBenchMarkdown(readBenchResults(join(resultsDir, latest!)));
     const withData = latestData ? withDataSection(rendered, renderDataSection(readDataBench(join(resultsDir, latestData)), latestData)) : rendered;
+    const paired = pairedSectionFrom(resultsDir);
+    const expected = paired ? withPairedSection(withData, paired) : withData;
     // The GPU kit's section, where there is one, is held to its own results file (test/kit/gpu-report.test.ts).
-    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(withData);
+    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(expected);
   });
 
   it("keeps its data section when the rest is rendered again", () => {
