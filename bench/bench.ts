@@ -18,18 +18,26 @@ import { versions } from "../runtime/versions.js";
 import { BACKENDS } from "./backends.js";
 import { writeBenchDocs } from "./report.js";
 import type { BenchReport, Observed, OurResult, TorchResult, TorchSetting } from "./results.js";
-import { SAMPLING, samplingArgs, type OurSampling } from "./sampling.js";
+import { SAMPLING, samplingArgs, type OurSampling, type SampleProfile } from "./sampling.js";
 
 export interface BenchConfig {
   readonly name: string;
   readonly spec: string;
   readonly iters: number;
   readonly warmup: number;
+  /** Where a sampled token's time goes, on the native backend (docs/bench.md's section of it). */
+  readonly profileSampling?: boolean;
 }
 
+/**
+ * The configs, each timed over `iters` training steps after `warmup` (both sides alike: PyTorch's workers
+ * get the same counts). The bigram's step is a fraction of a millisecond, most of it JavaScript, which V8
+ * compiles to its fastest code only after about a thousand steps: its warm-up covers that, so that both
+ * sides are timed at the speed a training run has for all but its first second.
+ */
 export const CONFIGS: readonly BenchConfig[] = [
-  { name: "bigram", spec: "specs/01-bigram.yaml", iters: 200, warmup: 10 },
-  { name: "baby GPT", spec: "specs/12-baby-gpt.yaml", iters: 30, warmup: 3 },
+  { name: "bigram", spec: "specs/01-bigram.yaml", iters: 500, warmup: 1500, profileSampling: true },
+  { name: "baby GPT", spec: "specs/12-baby-gpt.yaml", iters: 30, warmup: 5, profileSampling: true },
   { name: "lecture GPT", spec: "specs/11-gpt.yaml", iters: 4, warmup: 1 },
 ];
 
@@ -64,7 +72,8 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     return { backend, status: "unavailable", iters: 0, note: `${addon} does not exist (npm run build:native builds it)` };
   }
   const env = addon ? { ...process.env, BABYGPT_NATIVE_ADDON: addon } : process.env;
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", addon ? "native" : backend, "--iters", String(iters), "--warmup", String(warmup), ...samplingArgs(SAMPLING)];
+  const profile = config.profileSampling && backend === "native" && !options.quick ? ["--profile"] : [];
+  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", config.spec, "--backend", addon ? "native" : backend, "--iters", String(iters), "--warmup", String(warmup), ...samplingArgs(SAMPLING), ...profile];
   const began = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -76,6 +85,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
     let adapter: { adapter?: string; software?: boolean } = {};
     let done: Record<string, number> | undefined;
     const sampling: OurSampling[] = [];
+    let sampleProfile: SampleProfile | undefined;
     let stderr = "";
     let failure: string | undefined;
     let buffer = "";
@@ -103,8 +113,18 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         }
         if (rec["type"] === "sample") {
           const n = (key: string): number => Number(rec[key]);
-          sampling.push({ cached: rec["cached"] === true, promptTokens: n("promptTokens"), newTokens: n("newTokens"), seconds: n("seconds"), tokensPerSec: n("tokensPerSec") });
+          sampling.push({
+            cached: rec["cached"] === true,
+            path: rec["path"] === "forward" ? "forward" : "plan",
+            batch: n("batch"),
+            promptTokens: n("promptTokens"),
+            newTokens: n("newTokens"),
+            seconds: n("seconds"),
+            tokensPerSec: n("tokensPerSec"),
+            repeats: n("repeats"),
+          });
         }
+        if (rec["type"] === "sampleProfile") sampleProfile = rec["profile"] as SampleProfile;
         if (rec["type"] === "done") done = rec as Record<string, number>;
         if (rec["type"] === "error") failure = String(rec["reason"]);
       }
@@ -122,7 +142,7 @@ async function measureOurs(config: BenchConfig, backend: string, options: BenchO
         ...(pkg ? { packageDir: { path: `node_modules/${pkg}`, exists: existsSync(join(PROJECT_ROOT, "node_modules", pkg)) } } : {}),
       };
       const description = start ? String((start as Record<string, unknown>)["description"] ?? "") || undefined : undefined;
-      const base = { backend, iters: times.length, ...(description ? { description } : {}), ...adapter, ...(sampling.length ? { sampling } : {}) };
+      const base = { backend, iters: times.length, ...(description ? { description } : {}), ...adapter, ...(sampling.length ? { sampling } : {}), ...(sampleProfile ? { sampleProfile } : {}) };
       const reason = failure ?? (stderr.trim().split("\n").at(-1) || `exit code ${code}`);
       if (!start) {
         const unavailable = /not available|no backend/.test(reason);
@@ -162,7 +182,9 @@ function measureTorch(config: BenchConfig, options: BenchOptions): TorchResult {
   // Each worker trains for at most a fifth of one measurement's budget (60 s at most), then samples.
   const perSetting = options.quick ? [] : ["--budget", String(Math.min(60, Math.max(5, Math.round(options.budget / 5))))];
   // --quick (a smoke test): both models, but one thread setting per OpenBLAS build.
-  const args = [script, join(PROJECT_ROOT, config.spec), ...samplingArgs(SAMPLING), ...(options.quick ? ["--quick", "--settings", "1x2", "omp2"] : perSetting)];
+  // The same training steps as ours: the config's warm-up and timed counts (--quick: bench_torch's own).
+  const steps = options.quick ? [] : ["--iters", String(config.iters), "--warmup", String(config.warmup)];
+  const args = [script, join(PROJECT_ROOT, config.spec), ...samplingArgs(SAMPLING), ...steps, ...(options.quick ? ["--quick", "--settings", "1x2", "omp2"] : perSetting)];
   const timeoutS = options.budget * TORCH_WORKERS;
   const out = spawnSync(python, args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20, timeout: timeoutS * 1000 });
   if (out.status !== 0) {

@@ -1,24 +1,24 @@
 // One benchmark measurement in a process of its own (the backend is process-wide, and peak RSS must be
 // this measurement's alone): a spec's generated model trained on random tokens with AdamW, then sampling
-// (bench/sampling.ts's protocol, with the KV cache and without), then the backend's matrix-product speed
-// (a 768x768x768 float32 tf.matMul, the yardstick of MFU).
+// (bench/sampling.ts's protocol: bench/sample-runs.ts; with --profile, where a sampled token's time goes),
+// then the backend's matrix-product speed (a 768x768x768 float32 tf.matMul, the yardstick of MFU).
 // Prints one JSON line per event on stdout; the parent (bench/bench.ts) enforces the time budget.
 //
 //   node --import tsx bench/child.ts --spec specs/12-baby-gpt.yaml --backend native --iters 20 --warmup 3
 //   BABYGPT_NATIVE_ADDON=build/babygpt_native_builtin.node node --import tsx bench/child.ts ...  (the built-in GEMM)
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { loadSpec } from "../compiler/index.js";
+import { decodePlan, loadSpec } from "../compiler/index.js";
 import { releaseBackends, selectBackend, type BackendChoice } from "../runtime/backend/select.js";
 import { resolveModel } from "../runtime/model-source.js";
 import { tf } from "../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { Prng } from "../runtime/random.js";
-import { generate } from "../runtime/sample.js";
 import { Optimizer } from "../runtime/train/optimizer.js";
 import { trainStep } from "../runtime/train/step.js";
 import { adapterLine } from "../runtime/webgpu/adapter.js";
-import { SAMPLING, type OurSampling } from "./sampling.js";
+import { profileSampling, timeSampling } from "./sample-runs.js";
+import { SAMPLING, type SamplingProtocol } from "./sampling.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -30,7 +30,12 @@ const { values: opts } = parseArgs({
     "prompt-tokens": { type: "string", default: String(SAMPLING.promptTokens) },
     "sample-tokens": { type: "string", default: String(SAMPLING.newTokens) },
     "sample-warmup": { type: "string", default: String(SAMPLING.warmupTokens) },
+    "sample-repeats": { type: "string", default: String(SAMPLING.repeats) },
     temperature: { type: "string", default: String(SAMPLING.temperature) },
+    // Where a sampled token's time goes (bench/sample-runs.ts's profileSampling), after the timed runs.
+    profile: { type: "boolean", default: false },
+    // The training steps alone (bench/paired-step.ts): no matrix-product yardstick at the end.
+    "no-sgemm": { type: "boolean", default: false },
     vocab: { type: "string", default: "65" },
   },
 });
@@ -51,7 +56,7 @@ const specPath = join(PROJECT_ROOT, opts.spec!);
 const loaded = loadSpec(specPath, { cwd: PROJECT_ROOT });
 const t = loaded.spec.training;
 const backend = await selectBackend(opts.backend as BackendChoice).catch(fail);
-const { module } = await resolveModel(specPath, loaded, { compile: false, sets: [] });
+const { module, ir } = await resolveModel(specPath, loaded, { compile: false, sets: [] });
 const vocab = Number(opts.vocab);
 const rssBefore = rssMiB();
 const model = module.createModel({ vocabSize: vocab, seed: 1 });
@@ -79,23 +84,21 @@ for (let i = 0; i < total; i++) {
   emit({ type: "iter", i, warmup: i < Number(opts.warmup), ms, loss, rssMiB: rssMiB() });
 }
 
-// Sampling: one token at a time, the context cropped to the last block_size tokens, as `babygpt sample`
-// does: with the KV cache (the default) and without it (cache: false), each after one warm-up, the same
-// prompt and seed. One "sample" line each, so a run killed later still keeps them.
+// Sampling by the protocol (bench/sample-runs.ts): the decode plan with the KV cache and without, the
+// generated forward, a batch; then where a sampled token's time goes. One "sample" line each, so a run
+// killed later still keeps them.
 model.eval();
-const prompt = Array.from({ length: Number(opts["prompt-tokens"]) }, (_, i) => i % vocab);
-const newTokens = Number(opts["sample-tokens"]);
-const temperature = Number(opts.temperature);
-for (const cache of [true, false]) {
-  await generate(model, prompt, { tokens: Number(opts["sample-warmup"]), temperature, rng: new Prng(2), cache });
-  const started = performance.now();
-  const ids = await generate(model, prompt, { tokens: newTokens, temperature, rng: new Prng(3), cache });
-  const seconds = (performance.now() - started) / 1000;
-  const run: OurSampling = { cached: cache, promptTokens: prompt.length, newTokens: ids.length, seconds, tokensPerSec: ids.length / seconds };
-  emit({ type: "sample", ...run });
+const protocol: SamplingProtocol = { ...SAMPLING, promptTokens: Number(opts["prompt-tokens"]), newTokens: Number(opts["sample-tokens"]), warmupTokens: Number(opts["sample-warmup"]), repeats: Number(opts["sample-repeats"]) };
+const plan = decodePlan(ir, vocab);
+if (protocol.newTokens > 0) {
+  await timeSampling(model, plan, protocol, (run) => emit({ type: "sample", ...run }));
+  if (opts.profile) {
+    const profile = await profileSampling(model, plan, protocol);
+    if (profile) emit({ type: "sampleProfile", profile });
+  }
 }
 const peakRssMiB = process.resourceUsage().maxRSS / 1024; // before the product below adds its own arrays
-emit({ type: "done", peakRssMiB, numTensors: tf.memory().numTensors, sgemmGflops: await matMulGflops() });
+emit({ type: "done", peakRssMiB, numTensors: tf.memory().numTensors, ...(opts["no-sgemm"] ? {} : { sgemmGflops: await matMulGflops() }) });
 await releaseBackends(); // Node waits while Dawn's GPU instance is referenced
 
 /** GFLOP/s of one 768x768x768 float32 product on this backend (its threads included): the median of

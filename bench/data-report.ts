@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../util/write-atomic.js";
+import { sectionOf, withSection } from "./sections.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { DataBenchResults, DataBenchRow } from "./data.js";
 
@@ -46,17 +47,12 @@ export function renderDataSection(results: DataBenchResults, file: string): stri
 
 /** `markdown` with its data section replaced by `section` (appended when it has none). */
 export function withDataSection(markdown: string, section: string): string {
-  const start = markdown.indexOf(START);
-  const end = markdown.indexOf(END);
-  if (start < 0 || end < start) return `${markdown.replace(/\n*$/, "\n\n")}${section}\n`;
-  return markdown.slice(0, start) + section + markdown.slice(end + END.length);
+  return withSection(markdown, START, END, section);
 }
 
 /** The data section of `markdown`, if it has one. */
 export function dataSectionOf(markdown: string): string | undefined {
-  const start = markdown.indexOf(START);
-  const end = markdown.indexOf(END);
-  return start < 0 || end < start ? undefined : markdown.slice(start, end + END.length);
+  return sectionOf(markdown, START, END);
 }
 
 export function writeDataSection(results: DataBenchResults, path: string): string {

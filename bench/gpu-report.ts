@@ -6,6 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { writeFileAtomic } from "../util/write-atomic.js";
+import { block, sectionOf, withSection } from "./sections.js";
 import { UserError } from "../runtime/errors.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { KIT_RESULTS_KIND, type KitResults, type ModelFigures, type PartOutcome } from "../kit/results.js";
@@ -152,16 +153,9 @@ export function gpuSource(text: string): string | undefined {
   return /<!-- gpu kit(?: summary)?: written by `babygpt bench --render-gpu` from bench\/results\/(\S+) /.exec(text)?.[1];
 }
 
-function block(text: string, start: string, end: string): { from: number; to: number } | undefined {
-  const from = text.indexOf(start);
-  const at = from < 0 ? -1 : text.indexOf(end, from);
-  return from < 0 || at < 0 ? undefined : { from, to: at + end.length };
-}
-
 /** docs/bench.md with its GPU section replaced by `section`, or `section` appended where it has none. */
 export function replaceGpuSection(md: string, section: string): string {
-  const b = block(md, SECTION_START, SECTION_END);
-  return b ? md.slice(0, b.from) + section.trimEnd() + md.slice(b.to) : `${md.trimEnd()}\n\n${section.trimEnd()}\n`;
+  return withSection(md, SECTION_START, SECTION_END, section);
 }
 
 /** docs/bench.md without its GPU section (what the main benchmark renders). */
@@ -172,8 +166,8 @@ export function withoutGpuSection(md: string): string {
 
 /** The GPU section of an existing docs/bench.md, to keep when the main benchmark's part is rewritten. */
 export function keepGpuSection(fresh: string, old: string): string {
-  const b = block(old, SECTION_START, SECTION_END);
-  return b ? replaceGpuSection(fresh, old.slice(b.from, b.to)) : fresh;
+  const section = sectionOf(old, SECTION_START, SECTION_END);
+  return section ? replaceGpuSection(fresh, section) : fresh;
 }
 
 /** The README with its GPU block replaced; refuses a README without one. */

@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import type { BenchReport, OurResult, TorchSetting } from "./results.js";
 import { dataSectionOf, withDataSection } from "./data-report.js";
 import { keepGpuSection } from "./gpu-report.js";
+import { pairedSectionOf, withPairedSection } from "./paired-report.js";
 import type { OurSampling } from "./sampling.js";
 
 /** A results file: the report plus the command that produced it. */
@@ -96,8 +97,27 @@ export function tokensRatio(o: OurResult, c: Config): number | undefined {
 
 const ratioCell = (r: number | undefined): string => (r === undefined ? "–" : `**${r.toFixed(2)}×**`);
 
-/** One of our sampling runs (the protocol's, with the cache or without), where the results have it. */
-const ourRun = (o: OurResult, cached: boolean): OurSampling | undefined => o.sampling?.find((r) => r.cached === cached);
+/**
+ * One of our sampling runs, where the results have it: the protocol's (one sample, its tokens), with the
+ * cache or without, on the decode plan (results from before the plan ran the generated forward, and have
+ * no path) or, `path: "forward"`, on the generated forward where the results timed both.
+ */
+const ourRun = (o: OurResult, cached: boolean, path: "plan" | "forward" = "plan"): OurSampling | undefined => {
+  const runs = (o.sampling ?? []).filter((r) => r.cached === cached && (r.batch ?? 1) === 1);
+  const longest = Math.max(...runs.map((r) => r.newTokens));
+  const protocol = runs.filter((r) => r.newTokens === longest);
+  const timedBoth = protocol.some((r) => r.path === "forward") && protocol.some((r) => r.path === "plan");
+  return protocol.find((r) => (r.path ?? "forward") === path || (!timedBoth && path === "plan"));
+};
+
+/** Our batch runs against the one sample of the same length, both on the decode plan with the cache. */
+function batchRuns(o: OurResult): { one: OurSampling; batch: OurSampling }[] {
+  const plan = (o.sampling ?? []).filter((r) => r.path === "plan" && r.cached);
+  return plan.filter((r) => (r.batch ?? 1) > 1).flatMap((batch) => {
+    const one = plan.find((r) => (r.batch ?? 1) === 1 && r.newTokens === batch.newTokens);
+    return one ? [{ one, batch }] : [];
+  });
+}
 
 /** Our sampling tokens/s with the KV cache, or (results from before the protocol) the one figure there was. */
 const ourSampleRate = (o: OurResult): number | undefined => (o.sampling ? ourRun(o, true)?.tokensPerSec : o.sampleTokensPerSec);
@@ -133,6 +153,8 @@ export function samplingRows(results: BenchResults): Record<string, string>[] {
         const sameProtocol = (r: OurSampling | undefined): boolean => !r || !ts || (r.promptTokens === ts.prompt_tokens && r.newTokens === ts.new_tokens);
         if (!sameProtocol(cached) || !sameProtocol(uncached)) notes.push(`not like for like: ours ${ours!.promptTokens} + ${ours!.newTokens} tokens, PyTorch ${ts!.prompt_tokens} + ${ts!.new_tokens}`);
         const tokens = (r: { promptTokens: number; newTokens: number } | undefined): string => (r ? `${r.promptTokens} + ${r.newTokens}` : "–");
+        const forward = ourRun(o, true, "forward");
+        if (cached && (cached.path ?? "forward") === "forward") notes.push(`the generated forward: ${cached.path ? "this backend runs no decode plans" : "predates the decode plan"}`);
         return {
           config: c.name,
           backend: o.description ?? o.backend,
@@ -141,6 +163,7 @@ export function samplingRows(results: BenchResults): Record<string, string>[] {
           cached: fmt(cached?.tokensPerSec, 1),
           uncached: fmt(uncached?.tokensPerSec, 1),
           speedup: timesCell(cached?.tokensPerSec, uncached?.tokensPerSec),
+          forward: forward && forward !== cached ? fmt(forward.tokensPerSec, 1) : "–",
           torch: ts ? `${fmt(ts.tokens_per_sec, 1)} (${t!.setting})` : "–",
           cachedRatio: timesCell(cached?.tokensPerSec, ts?.tokens_per_sec),
           uncachedRatio: timesCell(uncached?.tokensPerSec, ts?.tokens_per_sec),
@@ -148,6 +171,80 @@ export function samplingRows(results: BenchResults): Record<string, string>[] {
         };
       });
   });
+}
+
+/** Per config and backend: a batch of samples (`--num-samples`) against one, by the protocol and within the context. */
+export function batchRows(results: BenchResults): Record<string, string>[] {
+  return results.configs.flatMap((c) =>
+    c.ours.flatMap((o) =>
+      batchRuns(o).map(({ one, batch }) => ({
+        config: c.name,
+        backend: o.description ?? o.backend,
+        tokens: `${one.promptTokens} + ${one.newTokens}${one.promptTokens + one.newTokens > c.block ? ` (past the context of ${c.block})` : " (within the context)"}`,
+        one: fmt(one.tokensPerSec, 0),
+        batch: `${fmt(batch.tokensPerSec, 0)} (${batch.batch})`,
+        ratio: timesCell(batch.tokensPerSec, one.tokensPerSec),
+      })),
+    ),
+  );
+}
+
+/** µs per token, as the profile tables write them. */
+const usCell = (x: number | undefined): string => (x === undefined ? "–" : x >= 100 ? fmt(x, 0) : fmt(x, 1));
+
+/** What a kind of plan step is, in the profile table. */
+const STEP_PROSE: Readonly<Record<string, string>> = {
+  embed: "token embedding",
+  positions: "position rows",
+  linear: "linear layers (matrix products)",
+  layer_norm: "layer norms",
+  rms_norm: "RMS norms",
+  activation: "activations",
+  gated_activation: "gated activations",
+  add: "residual sums",
+  scale: "scales",
+  scale_by: "learned scales",
+  softcap: "caps",
+  rope: "rotary embedding",
+  attention: "attention (with its KV cache)",
+  experts: "experts",
+};
+
+/** Where a sampled token's time goes, per config with a profile: before and after the decode plan. */
+export function sampleProfiles(results: BenchResults): { config: string; backend: string; tokens: number; before: { part: string; us: string }[]; after: { part: string; us: string }[]; speedup: string }[] {
+  return results.configs.flatMap((c) =>
+    c.ours.flatMap((o) => {
+      const p = o.sampleProfile;
+      if (!p) return [];
+      const share = (x: number, total: number): string => `${usCell(x)} (${pct(x / total)})`;
+      const b = p.before;
+      const a = p.after;
+      return [
+        {
+          config: c.name,
+          backend: o.description ?? o.backend,
+          tokens: p.newTokens,
+          before: [
+            { part: "the forward's kernels (the arithmetic)", us: share(b.kernels, b.total) },
+            { part: "the engine around them: tensors made and freed, dispatch, scopes", us: share(b.engine, b.total) },
+            { part: "the read of the logits (`await data()`)", us: share(b.read, b.total) },
+            { part: "the draw (pickToken in JavaScript)", us: share(b.draw, b.total) },
+            { part: "the loop", us: share(b.loop, b.total) },
+            { part: "**per token**", us: `**${usCell(b.total)}**` },
+          ],
+          after: [
+            ...Object.entries(a.steps)
+              .sort(([, x], [, y]) => y - x)
+              .map(([kind, us]) => ({ part: STEP_PROSE[kind] ?? kind, us: share(us, a.total) })),
+            { part: "the draw (in the decoder)", us: share(a.draw, a.total) },
+            { part: "the rest: the loop in JavaScript, the calls into the addon, making the decoder", us: share(a.call, a.total) },
+            { part: "**per token**", us: `**${usCell(a.total)}**` },
+          ],
+          speedup: `${fmt(b.total / a.total, 1)}×`,
+        },
+      ];
+    }),
+  );
 }
 
 /** PyTorch's sampling figure beside ours: the protocol's fastest run, or (older results) the best training setting's. */
@@ -260,6 +357,8 @@ export function renderBenchMarkdown(results: BenchResults): string {
     rows,
     builtin: builtinVsOpenblas(results),
     sampling: samplingRows(results),
+    batches: batchRows(results),
+    sampleProfiles: sampleProfiles(results),
     protocol: results.sampling,
     flops: results.configs.filter((c) => c.trainFlopsPerToken).map((c) => `${c.name} ${fmt(c.trainFlopsPerToken! / 1e6, 2)} MFLOP`).join(", "),
     beforeAfter: beforeAfter(results),
@@ -272,16 +371,19 @@ export function renderBenchMarkdown(results: BenchResults): string {
 }
 
 /**
- * Writes docs/bench.md atomically, keeping its data benchmark's section (bench/data-report.ts) and its GPU
- * kit's (bench/gpu-report.ts); returns its path.
+ * Writes docs/bench.md atomically, keeping its data benchmark's section (bench/data-report.ts), its paired
+ * rounds' (bench/paired-report.ts) and its GPU kit's (bench/gpu-report.ts); returns its path.
  */
 export function writeBenchMarkdown(results: BenchResults): string {
   const md = join(PROJECT_ROOT, "docs/bench.md");
   mkdirSync(join(PROJECT_ROOT, "docs"), { recursive: true });
   const old = existsSync(md) ? readFileSync(md, "utf8") : "";
   const data = dataSectionOf(old);
-  const rendered = renderBenchMarkdown(results);
-  writeFileAtomic(md, keepGpuSection(data ? withDataSection(rendered, data) : rendered, old));
+  const paired = pairedSectionOf(old);
+  let rendered = renderBenchMarkdown(results);
+  if (data) rendered = withDataSection(rendered, data);
+  if (paired) rendered = withPairedSection(rendered, paired);
+  writeFileAtomic(md, keepGpuSection(rendered, old));
   return md;
 }
 
@@ -320,7 +422,18 @@ export function renderReadmeSummary(results: BenchResults, file: string, lecture
     const uncached = native && ourRun(native, false);
     const torch = torchSampling(c)?.sampling;
     if (!cached || !uncached) return [];
-    return [{ config: c.name, cached: fmt(cached.tokensPerSec, 0), uncached: fmt(uncached.tokensPerSec, 0), torch: torch ? fmt(torch.tokens_per_sec, 0) : "–" }];
+    const batches = native ? batchRuns(native) : [];
+    const batch = batches.map(({ one, batch: b }) => `${b.batch} ${b.newTokens === cached.newTokens ? "by the protocol" : "within the context"} ${fmt(b.tokensPerSec / one.tokensPerSec, 1)}× one sample's`).join(", ");
+    return [
+      {
+        config: c.name,
+        cached: fmt(cached.tokensPerSec, 0),
+        uncached: fmt(uncached.tokensPerSec, 0),
+        torch: torch ? fmt(torch.tokens_per_sec, 0) : "–",
+        ratio: torch ? `${fmt(cached.tokensPerSec / torch.tokens_per_sec, 1)}×` : "–",
+        ...(batch ? { batch } : {}),
+      },
+    ];
   });
   const lecture = results.configs.find((c) => c.spec.endsWith("11-gpt.yaml"));
   const lectureNative = lecture?.ours.find((o) => o.backend === "native" && o.msPerIter !== undefined);

@@ -1,6 +1,6 @@
 // The shape of a benchmark results file (bench/results/<date>.json): what bench.ts measures and writes,
 // and what report.ts renders from it.
-import type { OurSampling, SamplingProtocol, TorchSampling } from "./sampling.js";
+import type { OurSampling, SampleProfile, SamplingProtocol, TorchSampling } from "./sampling.js";
 
 /** What was seen of a measurement that did not give a number: the facts its note is written from. */
 export interface Observed {
@@ -32,6 +32,8 @@ export interface OurResult {
   readonly sampling?: readonly OurSampling[];
   /** Results from before the protocol: one generation of 64 tokens from 1, the default path. */
   readonly sampleTokensPerSec?: number;
+  /** Where a sampled token's time goes, before and after the decode plan (native, bigram and baby GPT). */
+  readonly sampleProfile?: SampleProfile;
   /** A 768x768x768 float32 tf.matMul on this backend, in the same process. */
   readonly sgemmGflops?: number;
   readonly observed?: Observed;
@@ -91,4 +93,36 @@ export interface BenchReport {
   }[];
   readonly compile: { readonly perSpec: readonly { readonly spec: string; readonly ms: number }[]; readonly totalMs: number };
   readonly profile?: string;
+}
+
+/** One paired round of bench/paired-sampling.ts: our side's figures (tokens/s) and PyTorch's settings. */
+export interface PairedSamplingRound {
+  /** The decode plan with the KV cache, one sample, by the protocol. */
+  readonly ours: number;
+  /** The same without the cache. */
+  readonly uncached: number;
+  /** A batch of the protocol's size over one sample (tokens/s of every sample / of one). */
+  readonly batchByProtocol?: number;
+  /** The same within the context (no window sliding), over this many new tokens. */
+  readonly batchWithinContext?: number;
+  readonly withinContextTokens?: number;
+  readonly torch: readonly { readonly setting: string; readonly tokensPerSec: number }[];
+  /** ours over PyTorch's fastest setting in the round. */
+  readonly ratio: number;
+  /** The 1-minute load average after the round. */
+  readonly load: number;
+}
+
+/** One config of bench/results/paired-sampling-<date>.json: medians over the rounds. */
+export interface PairedSampling {
+  readonly config: string;
+  readonly spec: string;
+  readonly rounds: readonly PairedSamplingRound[];
+  readonly medianRatio: number;
+  readonly oursMedian: number;
+  readonly torchFastestMedian: number;
+  readonly cacheOverNoCache: number;
+  readonly batchByProtocol?: number;
+  readonly batchWithinContext?: number;
+  readonly withinContextTokens?: number;
 }

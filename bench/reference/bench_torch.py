@@ -31,8 +31,9 @@ Every (style, setting) pair runs in a fresh worker process (this script with --w
                          too), and an AdamW step with the spec's hyperparameters
   tokens_per_sec         batch_size * block_size / that median
   sampling               the benchmark's sampling protocol (bench/sampling.json; --prompt-tokens,
-                         --sample-tokens, --sample-warmup, --temperature): one untimed generate of the
-                         warm-up count, then one generate of --sample-tokens new tokens after a prompt
+                         --sample-tokens, --sample-warmup, --sample-repeats, --temperature): one untimed
+                         generate of the warm-up count, then --sample-repeats generates (the median
+                         timed) of --sample-tokens new tokens after a prompt
                          of --prompt-tokens, timed whole; each token from the last block_size tokens,
                          the whole window every token (the generated module, as nanoGPT's, has no KV
                          cache). Recorded as prompt_tokens, new_tokens (as generated), seconds,
@@ -129,8 +130,8 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     styles = args.styles or list(STYLES)
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
-    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup)]
-    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else [])
+    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats)]
+    worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else []) + (["--sample-only"] if args.sample_only else [])
     openmp_dir = openmp_blas_dir()
     for style in styles:
         for name, omp, blas, build in settings:
@@ -150,6 +151,8 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
             print(f"bench_torch: {spec.get('name')}: {style}, {build} OpenBLAS, OMP_NUM_THREADS={omp} OPENBLAS_NUM_THREADS={blas if blas is not None else 'unset'} ...", file=sys.stderr, flush=True)
             busy_before, children_before, wall_before = cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
             sample_tokens = args.sample_tokens if style == styles[0] else 0
+            if args.sample_only and not sample_tokens:
+                continue
             proc = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--worker", "--style", style, "--sample-tokens", str(sample_tokens), *worker_args],
                 input=json.dumps(spec),
@@ -177,15 +180,16 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
             result["other_cpu_load"] = round(max(0.0, others) / (time.monotonic() - wall_before), 2)
             sampled = result.get("sampling")
             print(
-                f"bench_torch:   {result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, "
+                "bench_torch:   "
+                + (f"{result['ms_per_iter']:.2f} ms/iter, {result['tokens_per_sec']:.0f} tokens/s, " if not args.sample_only else "")
                 + (f"sampling {sampled['new_tokens']} tokens at {sampled['tokens_per_sec']:.1f} tokens/s, " if sampled else "")
-                + f"sgemm {result['sgemm_gflops']:.1f} GFLOP/s, "
-                f"peak RSS {result['peak_rss_mib']:.0f} MiB, other load {result['other_cpu_load']} cores",
+                + (f"sgemm {result['sgemm_gflops']:.1f} GFLOP/s, peak RSS {result['peak_rss_mib']:.0f} MiB, " if not args.sample_only else "")
+                + f"other load {result['other_cpu_load']} cores",
                 file=sys.stderr,
                 flush=True,
             )
             results.append(result)
-    ok = [r for r in results if "error" not in r]
+    ok = [r for r in results if "error" not in r and "ms_per_iter" in r]
     best = min(ok, key=lambda r: r["ms_per_iter"]) if ok else None
     best_by_style = {style: min((r for r in ok if r["style"] == style), key=lambda r: r["ms_per_iter"], default=None) for style in styles}
     details = shared.get("blas_details")
@@ -201,7 +205,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
         "blas_details": details,
         "cpu_count": os.cpu_count(),
         "quick": args.quick,
-        "sampling_protocol": {"prompt_tokens": args.prompt_tokens, "new_tokens": args.sample_tokens, "warmup_tokens": args.sample_warmup, "temperature": args.temperature, "top_k": None, "styles": styles[:1]},
+        "sampling_protocol": {"prompt_tokens": args.prompt_tokens, "new_tokens": args.sample_tokens, "warmup_tokens": args.sample_warmup, "repeats": args.sample_repeats, "temperature": args.temperature, "top_k": None, "styles": styles[:1]},
         "settings": results,
         "best": best,
         "best_by_style": best_by_style,
@@ -295,14 +299,13 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     # Warm-up (allocator, thread pools, first-call dispatch), capped at a quarter of the budget.
     began = time.perf_counter()
     warmed = 0
-    while warmed < max(1, args.warmup) and (warmed == 0 or time.perf_counter() - began < args.budget / 4):
+    while not args.sample_only and warmed < max(1, args.warmup) and (warmed == 0 or time.perf_counter() - began < args.budget / 4):
         step(warmed)
         warmed += 1
     times: List[float] = []
     began = time.perf_counter()
-    while len(times) < args.iters and (len(times) < MIN_TIMED_ITERS or time.perf_counter() - began < args.budget):
+    while not args.sample_only and len(times) < args.iters and (len(times) < MIN_TIMED_ITERS or time.perf_counter() - began < args.budget):
         times.append(step(len(times)))
-    ms = statistics.median(times) * 1000
 
     # Sampling by the benchmark's protocol: the generated module's generate, timed whole, as a PyTorch
     # user calls it (one forward pass per token over the last block_size tokens, no KV cache).
@@ -311,16 +314,26 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
         model.eval()
         prompt = (torch.arange(args.prompt_tokens) % args.vocab).view(1, -1)  # (1, prompt_tokens)
         model.generate(prompt, args.sample_warmup)
-        began = time.perf_counter()
-        out = model.generate(prompt, args.sample_tokens)
-        seconds = time.perf_counter() - began
+        # The protocol's repeats, one after another; the median is the figure, as on babygpt's side.
+        timed = []
+        for _ in range(max(1, args.sample_repeats)):
+            began = time.perf_counter()
+            out = model.generate(prompt, args.sample_tokens)
+            timed.append(time.perf_counter() - began)
+        seconds = statistics.median(timed)
         new = out.shape[1] - prompt.shape[1]
-        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds}
+        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds, "repeats": len(timed)}
 
-    return {
+    threads = {
         "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
         "openblas_num_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
         "torch_num_threads": torch.get_num_threads(),
+    }
+    if args.sample_only:
+        return {**threads, **({"sampling": sampling} if sampling else {}), "torch_version": torch.__version__, "blas_details": blas_info(), "parameters": sum(p.numel() for p in model.parameters())}
+    ms = statistics.median(times) * 1000
+    return {
+        **threads,
         "ms_per_iter": ms,
         "ms_per_iter_min": min(times) * 1000,
         "iters_timed": len(times),
@@ -344,6 +357,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--prompt-tokens", type=int, default=SAMPLING["promptTokens"], help="sampling: the prompt's length (token ids 0, 1, ...)")
     parser.add_argument("--sample-tokens", type=int, default=SAMPLING["newTokens"], help="sampling: new tokens, one generate timed whole (0: no sampling)")
     parser.add_argument("--sample-warmup", type=int, default=SAMPLING["warmupTokens"], help="sampling: new tokens of the untimed generate before it")
+    parser.add_argument("--sample-only", action="store_true", help="no training steps: sampling alone (the benchmark's paired sampling rounds)")
+    parser.add_argument("--sample-repeats", type=int, default=SAMPLING["repeats"], help="sampling: timed generates, one after another; the median is the figure")
     parser.add_argument("--temperature", type=float, default=float(SAMPLING["temperature"]), help="sampling: must be 1, the generated module's generate takes no temperature or top-k")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
@@ -378,7 +393,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text + "\n")
-    if report["best"] is None:
+    # Nothing measured is a failure: no training step (or, with --sample-only, no generation).
+    if report["best"] is None and not (args.sample_only and any("sampling" in r for r in report["settings"])):
         sys.exit(1)
 
 

@@ -4,7 +4,7 @@
 // budgets and seeds under PyTorch (runtime/torch/), into a ladder directory of its own.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import { activationBytes, costs, countParams, loadSpec, lowerSpec } from "../../compiler/index.js";
+import { activationBytes, costs, countParams, decodePlan, loadSpec, lowerSpec } from "../../compiler/index.js";
 import { emitTypeScript } from "../../compiler/emit.js";
 import { canonicalJson, sha256 } from "../../util/hash.js";
 import { listSpecs, projectAt } from "../../compiler/compile.js";
@@ -216,7 +216,7 @@ export async function runLadder(options: LadderOptions): Promise<LadderState> {
     // once); a quick run reads both engines' loss here, on the same few val tokens.
     const val = quick ? sliceTokens(ds.val, 0, QUICK_VAL_TOKENS + 1) : ds.val;
     const exact = !quick && "exact" in result && result.exact ? result.exact : await exactLoss(run.model, val, 32);
-    const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337) });
+    const sampleIds = await generate(run.model, startContext(run.tokenizer), { tokens: quick ? 20 : 200, temperature: 1, rng: new Prng(1337), plan: decodePlan(run.ir, run.meta.vocabSize) });
     const promptIds = Array.from(run.tokenizer.encode(ATTENTION_PROMPT)).slice(-run.model.blockSize);
     const maps = await attentionMaps(run.model, promptIds);
     const ir = lowerSpec(loaded);

@@ -71,7 +71,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 7;
+export const ADDON_ABI = 8;
 
 /**
  * The score shaping an attention binding takes after its own arguments (runtime/ops/score-shaping.ts;
@@ -238,7 +238,27 @@ export interface NativeAddon {
   info(): string;
   /** What runs the matrix products: "OpenBLAS 0.3.21", "built-in GEMM, AVX2", "Accelerate". */
   blasName(): string;
+  /**
+   * A decoder (src/decode.h) of a decode plan flattened by decode.ts, over the model's arrays, which the
+   * caller keeps alive and unchanged while it lives; for batches of up to maxBatch sequences.
+   */
+  decoderCreate(ints: Int32Array, floats: Float64Array, tensors: Float32Array[], maxBatch: number, profile: boolean): NativeDecoderHandle;
+  /**
+   * One step: tokens [B, T] at positions past … past+T-1; out [B] gets each sequence's next token, drawn
+   * with sampling [temperature, topK (0: all), topP (1: all)] and uniforms [B]; logits [B, vocab] (or null)
+   * the last position's logits.
+   */
+  decoderStep(decoder: NativeDecoderHandle, tokens: Int32Array, B: number, T: number, past: number, sampling: Float64Array, uniforms: Float64Array, out: Int32Array, logits: Float32Array | null): void;
+  /** Nanoseconds per step kind (decode.ts's STEP_KINDS), then the draws, the whole steps and their count. */
+  decoderProfile(decoder: NativeDecoderHandle, out: Float64Array): void;
+  /** Frees the decoder now (a second call does nothing). */
+  decoderDispose(decoder: NativeDecoderHandle): void;
+  /** runtime/sample.ts's pickToken on each row of logits [rows, V], rows = out.length. */
+  sampleTokens(logits: Float32Array, V: number, sampling: Float64Array, uniforms: Float64Array, out: Int32Array): void;
 }
+
+/** The addon's decoder: opaque to JavaScript. */
+export type NativeDecoderHandle = { readonly __brand: "NativeDecoder" };
 
 let cached: NativeAddon | undefined;
 

@@ -22,6 +22,8 @@ import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoM
 import { tf } from "../nn/tf.js";
 import { Act, BinaryOp, loadAddon, ReduceOp, UnaryOp, type NativeAddon, type Word32Array } from "./addon.js";
 import { registerFusedKernels } from "./fused.js";
+import { nativeSampling } from "./decode.js";
+import { registerBackendSampling } from "../sampling/backends.js";
 import { registerNativeGradients } from "./gradients.js";
 import { registerNativeTraining } from "./train.js";
 import { allocF32, clearPool, noteHeld, noteRead, noteReleased } from "./pool.js";
@@ -615,6 +617,7 @@ export function registerNativeBackend(): boolean {
   registerFusedKernels(addon);
   registerNativeGradients(addon);
   registerNativeTraining(addon);
+  registerBackendSampling(NATIVE_BACKEND, nativeSampling(addon));
   // Priority 0: chosen only on request (selectBackend), never silently in place of the default.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registered = true;

@@ -164,6 +164,7 @@ const obj = (name) => join(outDir, `${name}.o`);
 // Each unit: source, flags. The first group is shared by both addons.
 const units = {
   kernels: ["kernels.cc", kernelFlags],
+  decode: ["decode.cc", kernelFlags],
   // exact.cc reproduces tfjs's float32 arithmetic step by step (the optimizers, dropout's random
   // numbers): no fused multiply-adds, which round differently.
   exact: ["exact.cc", [...kernelFlags, "-ffp-contract=off"]],
@@ -177,7 +178,7 @@ const units = {
   ...(blas === "accelerate" ? { blas_accelerate: ["blas_cblas.cc", [...common, "-DBK_BLAS_ACCELERATE"]] } : {}),
 };
 const shared = Object.keys(units).filter((u) => !u.startsWith("blas_")).map(obj);
-const headers = ["kernels.h", "parallel.h", "gemm.h", "gemm_driver.h"];
+const headers = ["kernels.h", "parallel.h", "gemm.h", "gemm_driver.h", "decode.h"];
 const sources = [...new Set([...Object.values(units).map(([f]) => f), ...headers])].map((f) => join(srcDir, f));
 const libsFor = { openblas: blasLibs, accelerate: ["-framework", "Accelerate"], builtin: [] };
 const flagKey = JSON.stringify({ cxx, version: probe.stdout.split("\n")[0], units, blas, whyBuiltin, libs: libsFor[blas] });

@@ -115,6 +115,13 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer (a constant tensor, such as a rotary table) with its dotted name, as namedParameters. */
+  namedBuffers(prefix = ""): [string, tf.Tensor][] {
+    const out: [string, tf.Tensor][] = this.#buffers.map(([n, t]) => [prefix + n, t]);
+    for (const [n, child] of this.#children) out.push(...child.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
   parameterCount(): number {
     return this.namedParameters().reduce((n, [, v]) => n + v.size, 0);
   }

@@ -16,11 +16,13 @@ import {
   renderReadmeSummary,
   replaceReadmeSummary,
   samplingRows,
+  batchRows,
   type BenchResults,
 } from "../../bench/report.js";
 import { readDataBench } from "../../bench/data.js";
 import { dataSectionOf, renderDataSection, withDataSection } from "../../bench/data-report.js";
-import { SAMPLING, type OurSampling } from "../../bench/sampling.js";
+import { pairedSectionFrom, withPairedSection } from "../../bench/paired-report.js";
+import { SAMPLING, type OurSampling, type SampleProfile } from "../../bench/sampling.js";
 import { PROJECT_ROOT, tempFiles } from "../helpers/project.js";
 
 const resultsDir = join(PROJECT_ROOT, "bench/results");
@@ -36,12 +38,14 @@ const latestData = readdirSync(resultsDir)
   .at(-1);
 
 describe("docs/bench.md", () => {
-  it("is what the template renders from the newest full results file, and the data section from the newest data results", () => {
+  it("is what the template renders from the newest full results file, the data section from the newest data results, the paired section from the newest paired ones", () => {
     expect(latest, "no full benchmark results in bench/results").toBeDefined();
     const rendered = renderBenchMarkdown(readBenchResults(join(resultsDir, latest!)));
     const withData = latestData ? withDataSection(rendered, renderDataSection(readDataBench(join(resultsDir, latestData)), latestData)) : rendered;
+    const paired = pairedSectionFrom(resultsDir);
+    const expected = paired ? withPairedSection(withData, paired) : withData;
     // The GPU kit's section, where there is one, is held to its own results file (test/kit/gpu-report.test.ts).
-    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(withData);
+    expect(withoutGpuSection(readFileSync(join(PROJECT_ROOT, "docs/bench.md"), "utf8"))).toBe(expected);
   });
 
   it("keeps its data section when the rest is rendered again", () => {
@@ -151,6 +155,7 @@ describe("the report's new sections", () => {
 
 describe("the sampling table", () => {
   const run = (cached: boolean, tokensPerSec: number, newTokens = 128): OurSampling => ({ cached, promptTokens: 1, newTokens, seconds: newTokens / tokensPerSec, tokensPerSec });
+  const plan = (cached: boolean, tokensPerSec: number, newTokens = 128, batch = 1): OurSampling => ({ ...run(cached, tokensPerSec, newTokens), path: "plan", batch, repeats: 3 });
   const torchSetting = (setting: string, tokensPerSec: number | undefined, newTokens = 128): TorchSetting => ({
     style: "babygpt",
     setting,
@@ -170,17 +175,52 @@ describe("the sampling table", () => {
       compile: { perSpec: [], totalMs: 0 },
     }) as unknown as BenchResults;
 
-  it("puts ours with and without the cache beside PyTorch's fastest sampling setting, with both ratios", () => {
-    const ours: OurResult = { backend: "native", status: "ok", iters: 30, description: "native (OpenBLAS 0.3.21, 2 threads)", msPerIter: 25, sampling: [run(true, 900), run(false, 300)] };
+  it("puts ours on the decode plan with and without the cache, and on the generated forward, beside PyTorch's fastest sampling setting", () => {
+    const sampling = [plan(true, 900), plan(false, 300), { ...run(true, 200), path: "forward" as const }];
+    const ours: OurResult = { backend: "native", status: "ok", iters: 30, description: "native (OpenBLAS 0.3.21, 2 threads)", msPerIter: 25, sampling };
     const results = withSampling([ours], [torchSetting("1x2", 450), torchSetting("2x2", 3), torchSetting("omp1", undefined)]);
-    expect(samplingRows(results)[0]).toMatchObject({ tokens: "1 + 128", torchTokens: "1 + 128", cached: "900.0", uncached: "300.0", speedup: "**3.00×**", torch: "450.0 (1x2)", cachedRatio: "**2.00×**", uncachedRatio: "**0.67×**", note: "" });
+    expect(samplingRows(results)[0]).toMatchObject({ tokens: "1 + 128", torchTokens: "1 + 128", cached: "900.0", uncached: "300.0", speedup: "**3.00×**", forward: "200.0", torch: "450.0 (1x2)", cachedRatio: "**2.00×**", uncachedRatio: "**0.67×**", note: "" });
     const md = renderBenchMarkdown(results);
-    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | 1 + 128 | 1 + 128 | 900.0 | 300.0 | **3.00×** | 450.0 (1x2) | **2.00×** | **0.67×** |  |");
+    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | 1 + 128 | 1 + 128 | 900.0 | 300.0 | **3.00×** | 200.0 | 450.0 (1x2) | **2.00×** | **0.67×** |  |");
     expect(md).toContain(`a prompt of length ${SAMPLING.promptTokens}, ${SAMPLING.newTokens} new`);
     expect(md).toContain("The PyTorch target has no KV cache");
     // the PyTorch settings table shows each setting's protocol figure, and "–" where it did not sample
     expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| 2x2 \| 30\.0 \| 25,600 \| 3\.0 \|/);
     expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| omp1 \| 30\.0 \| 25,600 \| – \|/);
+  });
+
+  it("says where the generated forward ran: results from before the plan, a backend without plans", () => {
+    const old: OurResult = { backend: "native", status: "ok", iters: 30, msPerIter: 25, sampling: [run(true, 250), run(false, 270)] };
+    const wasm: OurResult = { backend: "wasm", status: "ok", iters: 30, msPerIter: 900, sampling: [{ ...run(true, 17), path: "forward" }, { ...run(false, 12), path: "forward" }] };
+    const [before, noPlans] = samplingRows(withSampling([old, wasm], [torchSetting("1x2", 450)]));
+    expect(before).toMatchObject({ cached: "250.0", uncached: "270.0", forward: "–", note: "the generated forward: predates the decode plan" });
+    expect(noPlans).toMatchObject({ cached: "17.0", uncached: "12.0", forward: "–", note: "the generated forward: this backend runs no decode plans" });
+  });
+
+  it("puts a batch beside one sample, by the protocol and within the context", () => {
+    const sampling = [plan(true, 900), plan(false, 300), plan(true, 1500, 128, 8), plan(true, 3000, 63), plan(true, 12_000, 63, 8)];
+    const results = withSampling([{ backend: "native", status: "ok", iters: 30, description: "native", msPerIter: 25, sampling }], [torchSetting("1x2", 450)]);
+    expect(batchRows(results)).toEqual([
+      { config: "baby GPT", backend: "native", tokens: "1 + 128 (past the context of 64)", one: "900", batch: "1,500 (8)", ratio: "**1.67×**" },
+      { config: "baby GPT", backend: "native", tokens: "1 + 63 (within the context)", one: "3,000", batch: "12,000 (8)", ratio: "**4.00×**" },
+    ]);
+    expect(renderBenchMarkdown(results)).toContain("| baby GPT | native | 1 + 63 (within the context) | 3,000 | 12,000 (8) | **4.00×** |");
+  });
+
+  it("shows where a sampled token's time goes, before and after the plan", () => {
+    const sampleProfile: SampleProfile = {
+      newTokens: 128,
+      before: { total: 3000, kernels: 2400, engine: 400, read: 120, draw: 70, loop: 10 },
+      after: { total: 1500, steps: { linear: 1100, attention: 230, layer_norm: 17, embed: 1.5 }, draw: 2, call: 40 },
+    };
+    const ours: OurResult = { backend: "native", status: "ok", iters: 30, description: "native", msPerIter: 25, sampling: [plan(true, 900)], sampleProfile };
+    const md = renderBenchMarkdown(withSampling([ours], [torchSetting("1x2", 450)]));
+    expect(md).toContain("## Where a sampled token's time goes");
+    expect(md).toContain("### baby GPT (native, 128 tokens): 2.0× faster per token");
+    expect(md).toContain("| the forward's kernels (the arithmetic) | 2,400 (80%) |");
+    expect(md).toContain("| the draw (pickToken in JavaScript) | 70.0 (2%) |");
+    expect(md).toMatch(/\| linear layers \(matrix products\) \| 1,100 \(73%\) \|\n\| attention \(with its KV cache\) \| 230 \(15%\) \|\n\| layer norms \| 17\.0 \(1%\) \|\n\| token embedding \| 1\.5 \(0%\) \|/);
+    expect(md).toContain("| **per token** | **1,500** |");
   });
 
   it("says when the two sides did not generate the same counts, and when a run is missing", () => {
@@ -196,7 +236,7 @@ describe("the sampling table", () => {
     const { sampling: _protocol, ...old } = withSampling([ours], [{ ...torchSetting("1x2", undefined), sample_tokens_per_sec: 118.1 }]);
     const md = renderBenchMarkdown(old as BenchResults);
     expect(md).toContain("This results file predates the one sampling protocol");
-    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | – | – | – | – | – | – | – | – | predates the sampling protocol: not compared |");
+    expect(md).toContain("| baby GPT | native (OpenBLAS 0.3.21, 2 threads) | – | – | – | – | – | – | – | – | – | predates the sampling protocol: not compared |");
     expect(md).toMatch(/\| baby GPT \| native \(OpenBLAS 0\.3\.21, 2 threads\) \| 25\.0 \| – \| – \| – \| 113\.4 \|/);
     expect(md).toMatch(/\| baby GPT \| babygpt step \| pthread \| 1x2 \| 30\.0 \| 25,600 \| 118\.1 \|/);
   });

@@ -99,7 +99,7 @@ describe("a run remembers its corpus", () => {
 
 describe("sample without --prompt", () => {
   it.concurrent("starts from the run's vocabulary (this corpus has no newline)", async () => {
-    const r = await runCli(["sample", fixture, "--tokens", "40", "--seed", "3"]);
+    const r = await runCli(["sample", fixture, "--tokens", "40", "--seed", "3", "--quiet"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     const text = r.stdout.replace(/\n$/, "");

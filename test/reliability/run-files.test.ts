@@ -78,7 +78,7 @@ describe("spec.resolved.yaml is checked against meta.json", () => {
     // its description is outside the model hash: accepted (escaping keeps it text)
     const file = join(run, "spec.resolved.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace(/^description: >-?\n/m, "description: >\n  an older run.\n"));
-    const sampled = await runCli(["sample", run, "--tokens", "3"]);
+    const sampled = await runCli(["sample", run, "--tokens", "3", "--quiet"]);
     expect(sampled.stderr).toBe("");
     expect(sampled.code).toBe(0);
     const resumed = await runCli(["train", "--resume", run, "--iters", "6", "--quiet"]);

@@ -44,7 +44,9 @@ export function registerDemo(program: Command): void {
         console.log(`\n${result.step} steps in ${((result.msPerIter * result.step) / 1000).toFixed(0)} s on ${result.backend.name}` + (last ? `: train loss ${last.train.toFixed(3)}, val loss ${last.val.toFixed(3)}` : ""));
         console.log(`run directory: ${result.runDir}\n\n--- sample ---`);
         const run = await openRun(result.runDir, opts.backend);
-        await streamText(run.model, run.tokenizer, startContext(run.tokenizer), { tokens: opts.tokens, temperature: 1, rng: new Prng(1337) }, (text) => process.stdout.write(text));
+        const { decodePlan } = await import("../../../compiler/index.js");
+        const plan = decodePlan(run.ir, run.meta.vocabSize);
+        await streamText(run.model, run.tokenizer, startContext(run.tokenizer), { tokens: opts.tokens, temperature: 1, rng: new Prng(1337), plan }, (text) => process.stdout.write(text));
         process.stdout.write("\n");
       } finally {
         stop.dispose();

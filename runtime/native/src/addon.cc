@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "decode.h"
 #include "gemm.h"
 
 #include "kernels.h"
@@ -1194,6 +1195,156 @@ napi_value FailAllocationAfter(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// ---- the decoder (decode.cc) ----
+
+// A decoder handed to JavaScript: an external whose finalizer frees it, unless decoderDispose did.
+struct DecoderBox {
+  bk::Decoder* d;
+};
+
+void finalize_decoder(napi_env, void* data, void*) {
+  auto* box = static_cast<DecoderBox*>(data);
+  if (box->d != nullptr) bk::decoder_destroy(box->d);
+  delete box;
+}
+
+DecoderBox* decoder_arg(Args* a, size_t i) {
+  if (a->failed) return nullptr;
+  void* data = nullptr;
+  napi_valuetype t;
+  if (napi_typeof(a->env, a->argv[i], &t) != napi_ok || t != napi_external || napi_get_value_external(a->env, a->argv[i], &data) != napi_ok) {
+    fail(a, "decoder is not a decoder");
+    return nullptr;
+  }
+  auto* box = static_cast<DecoderBox*>(data);
+  if (box->d == nullptr) fail(a, "the decoder was disposed");
+  return box;
+}
+
+// decoderCreate(ints, floats, tensors, maxBatch, profile): a decoder of the flattened plan over the
+// tensors' arrays, which the caller keeps alive and unchanged while the decoder lives.
+napi_value DecoderCreate(napi_env env, napi_callback_info info) {
+  BEGIN("decoderCreate", 5);
+  const View ints = view(&a, 0, "ints");
+  const View floats = view(&a, 1, "floats");
+  if (!a.failed && ints.type != napi_int32_array) fail(&a, "ints is a %s, expected an Int32Array", type_name(ints.type));
+  if (!a.failed && floats.type != napi_float64_array) fail(&a, "floats is a %s, expected a Float64Array", type_name(floats.type));
+  uint32_t count = 0;
+  bool isArray = false;
+  if (!a.failed && (napi_is_array(env, a.argv[2], &isArray) != napi_ok || !isArray || napi_get_array_length(env, a.argv[2], &count) != napi_ok ||
+                    count > kMaxParams)) {
+    fail(&a, "tensors is not an array of at most %lld Float32Arrays", static_cast<long long>(kMaxParams));
+  }
+  const int64_t maxBatch = num(&a, 3, "maxBatch");
+  const bool profile = flag(&a, 4, "profile");
+  if (a.failed) return nullptr;
+  const size_t n = count > 0 ? count : 1;
+  float** data = static_cast<float**>(bk::checked_malloc(sizeof(float*) * n));
+  int64_t* sizes = static_cast<int64_t*>(bk::checked_malloc(sizeof(int64_t) * n));
+  if (data == nullptr || sizes == nullptr) {
+    std::free(data);
+    std::free(sizes);
+    END();
+  }
+  f32_list(&a, 2, data, sizes, count, "tensors");
+  bk::Decoder* d = nullptr;
+  if (!a.failed) {
+    char error[300] = "";
+    d = bk::decoder_create(static_cast<const int32_t*>(ints.data), ints.length, static_cast<const double*>(floats.data), floats.length, data, sizes,
+                           count, static_cast<int32_t>(maxBatch > 4096 ? 4097 : maxBatch), profile, error, sizeof error);
+    if (d == nullptr) fail(&a, "%s", error[0] ? error : "out of memory");
+  }
+  std::free(data);
+  std::free(sizes);
+  CHECK_MEMORY();
+  if (a.failed) {
+    if (d != nullptr) bk::decoder_destroy(d);
+    return nullptr;
+  }
+  auto* box = new DecoderBox{d};
+  napi_value external;
+  if (napi_create_external(env, box, finalize_decoder, nullptr, &external) != napi_ok) {
+    bk::decoder_destroy(d);
+    delete box;
+    return nullptr;
+  }
+  return external;
+}
+
+// decoderStep(decoder, tokens, B, T, past, sampling [temperature, topK, topP], uniforms, out, logits)
+napi_value DecoderStep(napi_env env, napi_callback_info info) {
+  BEGIN("decoderStep", 9);
+  DecoderBox* box = decoder_arg(&a, 0);
+  const int64_t B = num(&a, 2, "B");
+  const int64_t T = num(&a, 3, "T");
+  const int64_t past = num(&a, 4, "past");
+  if (a.failed) return nullptr;
+  const int64_t maxB = bk::decoder_max_batch(box->d), maxT = bk::decoder_block_size(box->d), V = bk::decoder_vocab(box->d);
+  if (B < 1 || B > maxB || T < 1 || past + T > maxT) {
+    fail(&a, "%lld sequences of %lld positions after %lld, for a decoder of %lld sequences of %lld", static_cast<long long>(B),
+         static_cast<long long>(T), static_cast<long long>(past), static_cast<long long>(maxB), static_cast<long long>(maxT));
+    return nullptr;
+  }
+  const int32_t* tokens = operand(&a, i32, 1, B * T, "tokens", "the batch", ShapeText{B, T});
+  const double* sampling = f64(&a, 5, 3, "sampling");
+  const double* uniforms = operand(&a, f64, 6, B, "uniforms", "the batch", ShapeText{B});
+  int32_t* out = operand(&a, i32, 7, B, "out", "the batch", ShapeText{B});
+  float* logits = is_null(&a, 8) ? nullptr : operand(&a, f32, 8, B * V, "logits", "the batch and vocabulary", ShapeText{B, V});
+  if (a.failed) return nullptr;
+  if (!(sampling[0] >= 0) || !(sampling[1] >= 0 && sampling[1] <= 2147483647.0) || !(sampling[2] > 0)) {
+    fail(&a, "sampling is temperature %g, top-k %g, top-p %g", sampling[0], sampling[1], sampling[2]);
+    return nullptr;
+  }
+  char error[300] = "";
+  if (!bk::decoder_step(box->d, tokens, static_cast<int32_t>(B), static_cast<int32_t>(T), static_cast<int32_t>(past), sampling[0],
+                        static_cast<int32_t>(sampling[1]), sampling[2], uniforms, out, logits, error, sizeof error)) {
+    fail(&a, "%s", error);
+  }
+  END();
+}
+
+// decoderProfile(decoder, out): nanoseconds per step kind, then the draws, the whole steps, the count.
+napi_value DecoderProfile(napi_env env, napi_callback_info info) {
+  BEGIN("decoderProfile", 2);
+  DecoderBox* box = decoder_arg(&a, 0);
+  double* out = f64(&a, 1, bk::kProfileSlots, "out");
+  if (!a.failed) bk::decoder_profile(box->d, out);
+  END();
+}
+
+// decoderDispose(decoder): frees it now (a second call is a no-op).
+napi_value DecoderDispose(napi_env env, napi_callback_info info) {
+  BEGIN("decoderDispose", 1);
+  void* data = nullptr;
+  if (napi_get_value_external(env, a.argv[0], &data) != napi_ok) {
+    fail(&a, "decoder is not a decoder");
+    return nullptr;
+  }
+  auto* box = static_cast<DecoderBox*>(data);
+  if (box->d != nullptr) bk::decoder_destroy(box->d);
+  box->d = nullptr;
+  END();
+}
+
+// sampleTokens(logits, V, sampling [temperature, topK, topP], uniforms, out): pick_token on each row.
+napi_value SampleTokens(napi_env env, napi_callback_info info) {
+  BEGIN("sampleTokens", 5);
+  const int64_t V = num(&a, 1, "V");
+  const int64_t rows = length(&a, 4, "out");
+  if (!a.failed && V < 1) fail(&a, "V is 0");
+  const float* logits = operand(&a, f32, 0, mul(&a, rows, V), "logits", "out and V", ShapeText{rows, V});
+  const double* sampling = f64(&a, 2, 3, "sampling");
+  const double* uniforms = operand(&a, f64, 3, rows, "uniforms", "out", ShapeText{rows});
+  int32_t* out = i32(&a, 4, rows, "out");
+  if (a.failed) return nullptr;
+  if (!(sampling[0] >= 0) || !(sampling[1] >= 0) || !(sampling[2] > 0)) {
+    fail(&a, "sampling is temperature %g, top-k %g, top-p %g", sampling[0], sampling[1], sampling[2]);
+    return nullptr;
+  }
+  for (int64_t r = 0; r < rows; ++r) out[r] = bk::pick_token(logits + r * V, V, sampling[0], static_cast<int64_t>(sampling[1]), sampling[2], uniforms[r]);
+  END();
+}
+
 napi_value string(napi_env env, const char* s) {
   napi_value v;
   napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
@@ -1205,7 +1356,7 @@ napi_value BlasName(napi_env env, napi_callback_info) { return string(env, bk::b
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 7;
+constexpr int32_t kAbi = 8;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {
@@ -1264,6 +1415,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"failAllocationAfter", FailAllocationAfter},
       {"info", Info},
       {"blasName", BlasName},
+      {"decoderCreate", DecoderCreate},
+      {"decoderStep", DecoderStep},
+      {"decoderProfile", DecoderProfile},
+      {"decoderDispose", DecoderDispose},
+      {"sampleTokens", SampleTokens},
   };
   for (const Fn& f : fns) {
     napi_value fn;

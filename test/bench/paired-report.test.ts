@@ -1,0 +1,79 @@
+// The paired rounds' section of docs/bench.md: what it shows from the results files, and that it is
+// replaced, appended and kept by the marked-section helpers the data bench and the GPU kit share.
+import { describe, expect, it } from "vitest";
+import { pairedSectionOf, renderPairedSection, withPairedSection, type PairedSamplingFile, type PairedStepFile } from "../../bench/paired-report.js";
+import { SAMPLING } from "../../bench/sampling.js";
+import { withSection } from "../../bench/sections.js";
+
+const round = (ours: number, torch: number, extra: Record<string, number> = {}) => ({ ours, uncached: ours / 2, torch: [{ setting: "1x1", tokensPerSec: torch }], ratio: ours / torch, load: 1, ...extra });
+
+const sampling: PairedSamplingFile = {
+  command: "node --import tsx bench/paired-sampling.ts --rounds 3",
+  date: "2026-12-07T20:00:00.000Z",
+  machine: { cpu: "Test CPU", cores: 2 },
+  backend: "native",
+  protocol: SAMPLING,
+  configs: [
+    {
+      config: "baby GPT",
+      spec: "specs/12-baby-gpt.yaml",
+      rounds: [round(1000, 400), round(900, 300), round(1200, 500)],
+      medianRatio: 2.5,
+      oursMedian: 1000,
+      torchFastestMedian: 400,
+      cacheOverNoCache: 1.5,
+      batchByProtocol: 1.6,
+      batchWithinContext: 4.1,
+      withinContextTokens: 63,
+    },
+    { config: "bigram", spec: "specs/01-bigram.yaml", rounds: [round(300000, 20000)], medianRatio: 15, oursMedian: 300000, torchFastestMedian: 20000, cacheOverNoCache: 1.02 },
+  ],
+};
+
+const step: PairedStepFile = {
+  command: "node --import tsx bench/paired-step.ts --rounds 2",
+  date: "2026-12-07T21:00:00.000Z",
+  spec: "specs/01-bigram.yaml",
+  backend: "native",
+  rounds: [{ ratio: 1.9 }, { ratio: 2.3 }],
+  medianRatio: 2.1,
+  oursMedianMs: 0.07,
+  torchFastestMedianMs: 0.147,
+};
+
+describe("the paired rounds' section", () => {
+  const section = renderPairedSection({ file: "bench/results/paired-sampling-2026-12-07.json", results: sampling }, { file: "bench/results/paired-step-2026-12-07.json", results: step });
+
+  it.each([
+    ["the median ratio and the range of the rounds", "| baby GPT | 3 | 1,000 | 400 | **2.50×** | 2.40–3.00 | 1.50× | 1.60× | 4.10× (63 tokens) |"],
+    ["a config without batch figures", "| bigram | 1 | 300,000 | 20,000 | **15.00×** | 15.00–15.00 | 1.02× | – | – |"],
+    ["the training step", "| specs/01-bigram.yaml | 2 | 0.070 | 0.147 | **2.10×** | 1.90–2.30 |"],
+    ["the commands that measured them", "`node --import tsx bench/paired-sampling.ts --rounds 3`"],
+    ["the files it was written from", "from bench/results/paired-sampling-2026-12-07.json and bench/results/paired-step-2026-12-07.json"],
+  ])("shows %s", (_, line) => {
+    expect(section).toContain(line);
+  });
+
+  it("leaves out a kind it has no file of", () => {
+    const alone = renderPairedSection(undefined, { file: "bench/results/paired-step-2026-12-07.json", results: step });
+    expect(alone).not.toContain("### Sampling");
+    expect(alone).toContain("### A training step");
+  });
+
+  it("is appended to a report without one, replaced in one that has it, and found again", () => {
+    const report = "# Benchmark\n\nthe main tables\n";
+    const once = withPairedSection(report, section);
+    expect(once.startsWith(report.trimEnd())).toBe(true);
+    expect(pairedSectionOf(once)).toBe(section);
+    const other = renderPairedSection(undefined, { file: "bench/results/paired-step-2026-12-08.json", results: { ...step, medianRatio: 3 } });
+    const twice = withPairedSection(once, other);
+    expect(pairedSectionOf(twice)).toBe(other);
+    expect(twice).not.toContain("**2.10×**");
+    expect(twice.split("the main tables").length).toBe(2);
+  });
+
+  it("keeps what follows it when replaced", () => {
+    const md = withSection("a\n\n<!-- s -->old<!-- e -->\n\nafter\n", "<!-- s -->", "<!-- e -->", "<!-- s -->new<!-- e -->");
+    expect(md).toBe("a\n\n<!-- s -->new<!-- e -->\n\nafter\n");
+  });
+});
