@@ -144,6 +144,25 @@ describe.skipIf(unavailable)("a batch of samples", () => {
     }
   });
 
+  it.each([2, 5, 7, 8])("%d sequences a token at a time: the last row's logits are the bits it gets alone, at every step", (B) => {
+    // Rows of one position each run in blocks whose size depends on the batch (blocks of up to 6 rows, one
+    // row by itself): the arithmetic of a row must not.
+    const e = entries.get("specs/12-baby-gpt.yaml")!;
+    const many = decoder(e, B);
+    const one = decoder(e, 1);
+    try {
+      for (let past = 0; past < e.model.blockSize; past++) {
+        const tokens = Int32Array.from({ length: B }, (_, b) => (7 * b + 3 * past) % VOCAB);
+        many.step(tokens, 1, past, new Float64Array(B).fill(0.5));
+        one.step(tokens.subarray(B - 1), 1, past, Float64Array.of(0.5));
+        expect(Array.from(many.logits!.subarray((B - 1) * VOCAB, B * VOCAB))).toEqual(Array.from(one.logits!));
+      }
+    } finally {
+      many.dispose();
+      one.dispose();
+    }
+  });
+
   it("a decoder made for 4 sequences steps 2: each row gets the logits it gets alone", () => {
     const e = entries.get("specs/11-gpt.yaml")!;
     const four = decoder(e, 4);

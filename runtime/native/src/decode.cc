@@ -5,8 +5,9 @@
 //
 // Rows: an activation is [B*T, width] (`last` ones [B, width]: each sequence's last position); a step marked
 // last reads the last position of the activations that hold every position. Products over one position per
-// sequence (T = 1, or a last step) run a kernel of dot products whose every row is computed the same way
-// whatever the batch, so a batch of samples gives each the bits it gets alone; wider products run sgemm.
+// sequence (T = 1, or a last step) run kernels whose every row is computed the same way whatever the
+// batch (a linear layer's weight copied into panels once, or dot products), so a batch of samples gives
+// each the bits it gets alone; wider products run sgemm.
 //
 // Compiled for the kernels' instruction set (x86-64-v3 where the build chose it), like kernels.cc.
 #include "decode.h"
@@ -35,6 +36,9 @@ namespace {
 constexpr int32_t kPlanVersion = 1;
 // The most parts a step's loop is cut into (the pool's threads, at most this).
 constexpr int64_t kMaxParts = 64;
+// Linear weights copied into panels (pack_panels) per decoder, at most: 64 Mi floats (256 MiB). Past it,
+// the layers left run the dot-product blocks on the model's own weights.
+constexpr int64_t kMaxPanelFloats = int64_t{64} << 20;
 // Activations of an MLP (erf, exp) below this many values run on one thread.
 constexpr int64_t kActivationsPerPart = 1024;
 
@@ -59,6 +63,8 @@ struct Step {
   const float* t1 = nullptr;
   const float* weight = nullptr;
   const float* bias = nullptr;
+  // A linear layer's weight in panels of 16 columns for one position per sequence (pack_panels), or null.
+  const float* panels = nullptr;
   int64_t N = 0, K = 0;
   // dim (norms), fn (activations), heads, kvHeads, headSize, window, cache, topK, hidden, half (rope),
   // table rows (positions, rope).
@@ -95,6 +101,7 @@ struct Decoder {
   std::vector<Cache> caches;
   std::vector<Step> steps;
   std::vector<std::vector<float>> owned;  // packed weights, ones and zeros for absent gains and shifts
+  int64_t panelFloats = 0;  // floats of linear weights copied into panels so far (kMaxPanelFloats at most)
   int32_t logits = -1;
   std::vector<float> scratch;  // per part: attention's scores, a mixture's routing and hidden rows
   int64_t scratchPerPart = 0;
@@ -168,6 +175,124 @@ inline void dots(const float* const* w, const float* const* x, int64_t K, float*
 }
 #endif
 
+// The same products from a weight laid out in panels: panel p holds columns [16p, 16p + 16) of Wᵀ, K rows
+// of 16 (zeros past N). Each (row, column) is one accumulator taking the K products in order by fused
+// multiply-adds, then the bias: the same arithmetic whichever block of rows computes it, as above, with
+// no sum across lanes. Blocks of up to 6 rows share each panel row's two loads.
+void pack_panels(const float* W, int64_t N, int64_t K, float* out) {
+  const int64_t panels = (N + 15) / 16;
+  std::fill(out + N / 16 * K * 16, out + panels * K * 16, 0.0f);  // the last panel's columns past N
+  for (int64_t n = 0; n < N; ++n) {
+    float* col = out + (n / 16 * K) * 16 + n % 16;
+    for (int64_t k = 0; k < K; ++k) col[k * 16] = W[n * K + k];
+  }
+}
+
+template <int R>
+inline void panel_rows(const float* P, const float* const* x, int64_t K, float* out) {
+#if defined(__AVX2__) && defined(__FMA__)
+  __m256 a[R][2];
+  for (int r = 0; r < R; ++r) a[r][0] = a[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 w0 = _mm256_loadu_ps(P + k * 16), w1 = _mm256_loadu_ps(P + k * 16 + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 xv = _mm256_broadcast_ss(x[r] + k);
+      a[r][0] = _mm256_fmadd_ps(xv, w0, a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(xv, w1, a[r][1]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(out + r * 16, a[r][0]);
+    _mm256_storeu_ps(out + r * 16 + 8, a[r][1]);
+  }
+#else
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < 16; ++j) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < K; ++k) acc = std::fma(x[r][k], P[k * 16 + j], acc);
+      out[r * 16 + j] = acc;
+    }
+#endif
+}
+
+// One row against C panels at a time (out[c*16 + j]): the same accumulators as panel_rows's, but 2*C of
+// them independent, where one row's two would wait on each other's latency.
+template <int C>
+inline void panel_cols(const float* P, int64_t K, const float* x, float* out) {
+#if defined(__AVX2__) && defined(__FMA__)
+  __m256 a[C][2];
+  for (int c = 0; c < C; ++c) a[c][0] = a[c][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 xv = _mm256_broadcast_ss(x + k);
+    for (int c = 0; c < C; ++c) {
+      a[c][0] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(P + (c * K + k) * 16), a[c][0]);
+      a[c][1] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(P + (c * K + k) * 16 + 8), a[c][1]);
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    _mm256_storeu_ps(out + c * 16, a[c][0]);
+    _mm256_storeu_ps(out + c * 16 + 8, a[c][1]);
+  }
+#else
+  for (int c = 0; c < C; ++c) {
+    const float* xs[1] = {x};
+    panel_rows<1>(P + c * K * 16, xs, K, out + c * 16);
+  }
+#endif
+}
+
+// Panels [p0, p1) of y for M rows.
+void panel_block(Rows x, int64_t M, const float* panels, const float* bias, int64_t N, int64_t K, Rows y, int64_t p0, int64_t p1) {
+  float r[6 * 16];
+  if (M == 1) {
+    for (int64_t p = p0; p < p1; p += 4) {
+      const int64_t c = std::min<int64_t>(4, p1 - p);
+      const float* P = panels + p * K * 16;
+      switch (c) {
+        case 4: panel_cols<4>(P, K, x.p, r); break;
+        case 3: panel_cols<3>(P, K, x.p, r); break;
+        case 2: panel_cols<2>(P, K, x.p, r); break;
+        default: panel_cols<1>(P, K, x.p, r); break;
+      }
+      const int64_t n0 = p * 16, width = std::min<int64_t>(16 * c, N - n0);
+      for (int64_t j = 0; j < width; ++j) y.p[n0 + j] = r[j] + (bias != nullptr ? bias[n0 + j] : 0.0f);
+    }
+    return;
+  }
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* P = panels + p * K * 16;
+    const int64_t n0 = p * 16, width = std::min<int64_t>(16, N - n0);
+    // Blocks of rows as even as they come (8 rows: 4 and 4, not 6 and 2, whose loads would outweigh its
+    // arithmetic).
+    const int64_t blocks = (M + 5) / 6, per = (M + blocks - 1) / blocks;
+    for (int64_t m = 0; m < M; m += per) {
+      const int64_t rows = std::min<int64_t>(per, M - m);
+      const float* xs[6];
+      for (int64_t i = 0; i < rows; ++i) xs[i] = x.p + (m + i) * x.stride;
+      switch (rows) {
+        case 6: panel_rows<6>(P, xs, K, r); break;
+        case 5: panel_rows<5>(P, xs, K, r); break;
+        case 4: panel_rows<4>(P, xs, K, r); break;
+        case 3: panel_rows<3>(P, xs, K, r); break;
+        case 2: panel_rows<2>(P, xs, K, r); break;
+        default: panel_rows<1>(P, xs, K, r); break;
+      }
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < width; ++j) y.p[(m + i) * y.stride + n0 + j] = r[i * 16 + j] + (bias != nullptr ? bias[n0 + j] : 0.0f);
+    }
+  }
+}
+
+void panel_product(Rows x, int64_t M, const float* panels, const float* bias, int64_t N, int64_t K, Rows y) {
+  const int64_t units = (N + 15) / 16;
+  const int64_t parts = std::min(parts_for(M * N * K, 1 << 14), units);
+  if (parts <= 1) {
+    panel_block(x, M, panels, bias, N, K, y, 0, units);
+    return;
+  }
+  par(units, parts, [&](int64_t u0, int64_t u1, int64_t) { panel_block(x, M, panels, bias, N, K, y, u0, u1); });
+}
+
 // Columns [n0, n1) of y for M rows.
 void dot_rows_block(Rows x, int64_t M, const float* W, const float* bias, int64_t K, Rows y, int64_t n0, int64_t n1) {
   auto put = [&](int64_t m, int64_t n, float v) { y.p[m * y.stride + n] = v + (bias != nullptr ? bias[n] : 0.0f); };
@@ -220,8 +345,13 @@ void dot_rows(Rows x, int64_t M, const float* W, const float* bias, int64_t N, i
   });
 }
 
-// y = x Wᵀ + b for M rows: dot products for one position per sequence, sgemm (over the pool) otherwise.
-void linear_rows(Rows x, int64_t M, const float* W, const float* bias, int64_t N, int64_t K, Rows y, bool onePosition) {
+// y = x Wᵀ + b for M rows: for one position per sequence, the panels where the layer has them and dot
+// products otherwise; sgemm (over the pool) for wider products.
+void linear_rows(Rows x, int64_t M, const float* W, const float* panels, const float* bias, int64_t N, int64_t K, Rows y, bool onePosition) {
+  if (onePosition && panels != nullptr) {
+    panel_product(x, M, panels, bias, N, K, y);
+    return;
+  }
   if (onePosition || x.stride != K || y.stride != N) {
     dot_rows(x, M, W, bias, N, K, y);
     return;
@@ -489,6 +619,13 @@ Decoder* decoder_create(const int32_t* ints, int64_t nInts, const double* floats
             st.bias = pb;
           }
         }
+        const int64_t panelFloats = (st.N + 15) / 16 * 16 * st.K;
+        if (st.weight != nullptr && d->panelFloats + panelFloats <= kMaxPanelFloats) {
+          d->owned.emplace_back(static_cast<size_t>(panelFloats));
+          pack_panels(st.weight, st.N, st.K, d->owned.back().data());
+          st.panels = d->owned.back().data();
+          d->panelFloats += panelFloats;
+        }
         break;
       }
       case kStepLayerNorm:
@@ -679,6 +816,39 @@ inline void shape_scores(const Step& s, int64_t h, int64_t p, int64_t lo, float*
     for (int64_t j = lo; j <= p; ++j) row[j] += -s.slopes[h] * static_cast<float>(p - j);
 }
 
+// out = Σ_{j in [lo, p]} w_j V_j, each element one accumulator taking the keys in order by fused
+// multiply-adds, held in registers across the keys (32 elements at a time, then 8, then one).
+inline void weighted_values(const float* w, const float* V, int64_t hs, int64_t lo, int64_t p, float* out) {
+  int64_t e = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  for (; e + 32 <= hs; e += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t j = lo; j <= p; ++j) {
+      const __m256 wj = _mm256_broadcast_ss(w + j);
+      const float* v = V + j * hs + e;
+      a0 = _mm256_fmadd_ps(wj, _mm256_loadu_ps(v), a0);
+      a1 = _mm256_fmadd_ps(wj, _mm256_loadu_ps(v + 8), a1);
+      a2 = _mm256_fmadd_ps(wj, _mm256_loadu_ps(v + 16), a2);
+      a3 = _mm256_fmadd_ps(wj, _mm256_loadu_ps(v + 24), a3);
+    }
+    _mm256_storeu_ps(out + e, a0);
+    _mm256_storeu_ps(out + e + 8, a1);
+    _mm256_storeu_ps(out + e + 16, a2);
+    _mm256_storeu_ps(out + e + 24, a3);
+  }
+  for (; e + 8 <= hs; e += 8) {
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t j = lo; j <= p; ++j) a = _mm256_fmadd_ps(_mm256_broadcast_ss(w + j), _mm256_loadu_ps(V + j * hs + e), a);
+    _mm256_storeu_ps(out + e, a);
+  }
+#endif
+  for (; e < hs; ++e) {
+    float a = 0.0f;
+    for (int64_t j = lo; j <= p; ++j) a = std::fma(w[j], V[j * hs + e], a);
+    out[e] = a;
+  }
+}
+
 // One query (decoding) of head h at position p over keys [0, P) of its kv head: the products as loops
 // rather than sgemm calls, whose fixed cost is most of a product this small (a head of 32 over 64 keys),
 // and the same arithmetic whichever batch the query is in. Scores by the dot-product blocks of linear
@@ -699,12 +869,7 @@ void one_query(const Step& s, int64_t h, const float* q, const float* K, const f
   const int64_t lo = s.window > 0 && p - s.window + 1 > 0 ? p - s.window + 1 : 0;
   shape_scores(s, h, p, lo, scores, P);
   softmax(scores, weights, 1, P, false);
-  for (int64_t e = 0; e < hs; ++e) out[e] = 0.0f;
-  for (j = lo; j <= p; ++j) {
-    const float w = weights[j];
-    const float* v = V + j * hs;
-    for (int64_t e = 0; e < hs; ++e) out[e] = std::fma(w, v[e], out[e]);
-  }
+  weighted_values(weights, V, hs, lo, p, out);
 }
 
 // The new positions' keys and values into the cache, then every query head over the cache: per sequence
@@ -837,7 +1002,7 @@ void run_step(const Run& run, const Step& s) {
       break;
     }
     case kStepLinear:
-      linear_rows(run.in(s, s.in[0]), M, s.weight, s.bias, s.N, s.K, run.out(s), s.last || run.T == 1);
+      linear_rows(run.in(s, s.in[0]), M, s.weight, s.panels, s.bias, s.N, s.K, run.out(s), s.last || run.T == 1);
       break;
     case kStepLayerNorm:
     case kStepRmsNorm: {
