@@ -19,6 +19,7 @@ import { BACKENDS } from "./backends.js";
 import { writeBenchDocs } from "./report.js";
 import type { BenchReport, Observed, OurResult, TorchResult, TorchSetting } from "./results.js";
 import { SAMPLING, samplingArgs, type OurSampling, type SampleProfile } from "./sampling.js";
+import { median } from "./median.js";
 
 export interface BenchConfig {
   readonly name: string;
@@ -53,12 +54,6 @@ export interface BenchOptions {
   readonly budget: number;
   readonly log: (line: string) => void;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** The optional package behind a tfjs backend, whose absence is the usual reason it does not load. */
 const PACKAGES: Record<string, string> = { tensorflow: "@tensorflow/tfjs-node", "tensorflow-gpu": "@tensorflow/tfjs-node-gpu" };

@@ -22,6 +22,7 @@ import { CONFIGS } from "./bench.js";
 import { writePairedSection } from "./paired-report.js";
 import { SAMPLING, type OurSampling } from "./sampling.js";
 import type { PairedSampling, PairedSamplingRound } from "./results.js";
+import { median } from "./median.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,12 +32,6 @@ const { values: opts } = parseArgs({
     backend: { type: "string", default: "native" },
   },
 });
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Our generations by the protocol: bench/child.ts, no training steps. */
 function ours(spec: string): OurSampling[] {

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
 import { writePairedSection } from "./paired-report.js";
+import { median } from "./median.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -30,12 +31,6 @@ const { values: opts } = parseArgs({
 
 const config = CONFIGS.find((c) => c.spec === opts.spec) ?? { name: opts.spec, spec: opts.spec, iters: 30, warmup: 5 };
 const steps = ["--iters", String(config.iters), "--warmup", String(config.warmup)];
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Our median step (ms): bench/child.ts with no sampling. */
 function ours(): number {

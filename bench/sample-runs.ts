@@ -14,6 +14,7 @@ import { Prng } from "../runtime/random.js";
 import { forwardStep, generateBatch, nextFeed, pickToken } from "../runtime/sample.js";
 import type { DecodeProfile } from "../runtime/sampling/backends.js";
 import type { OurSampling, SampleProfile, SamplingProtocol } from "./sampling.js";
+import { median } from "./median.js";
 
 interface Run {
   readonly cached: boolean;
@@ -25,12 +26,6 @@ interface Run {
 /** Timed seconds each run gathers at least (rounds past the protocol's repeats, up to MAX_REPEATS). */
 const MIN_SECONDS = 0.2;
 const MAX_REPEATS = 201;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Seconds of one generation of `run` from `prompt`, samples drawn from seeds 3, 4, … */
 async function generation(model: LanguageModel, plan: DecodePlan | NoPlan, prompt: readonly number[], run: Run, tokens: number, seed = 3): Promise<{ seconds: number; path: "plan" | "forward" }> {

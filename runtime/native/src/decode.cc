@@ -39,7 +39,8 @@ constexpr int64_t kMaxParts = 64;
 // Linear weights copied into panels (pack_panels) per decoder, at most: 64 Mi floats (256 MiB). Past it,
 // the layers left run the dot-product blocks on the model's own weights.
 constexpr int64_t kMaxPanelFloats = int64_t{64} << 20;
-// Activations of an MLP (erf, exp) below this many values run on one thread.
+// Activations of an MLP (erf, exp): each part of the pool takes at least this many values (so fewer than
+// twice as many run on one thread).
 constexpr int64_t kActivationsPerPart = 1024;
 
 struct Expert {
