@@ -16,9 +16,9 @@ import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
 import { TARGETS, type Target } from "./targets.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
-import { GENERATED_FOLDERS, generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
+import { GENERATED_FOLDERS, generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom, torchPathFor, type Project } from "./project.js";
 
-export { generatedPathFor, hasCommittedCode, projectAt, torchPathFor, type Project } from "./project.js";
+export { generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom, torchPathFor, type Project } from "./project.js";
 
 export interface CompiledSpec {
   readonly ir: ModelIR;
@@ -67,11 +67,6 @@ export function listCompiled(project: Project): string[] {
   return [...listSpecs(project), ...listZoo(project)];
 }
 
-/** The import of runtime/nn that a model file at `file` needs (generated/ files use the default, ../runtime/nn/index.js). */
-export function runtimeImportFrom(project: Project, file: string): string {
-  const rel = relative(dirname(file), join(project.root, "runtime", "nn", "index.js")).split(sep).join("/");
-  return rel.startsWith(".") ? rel : `./${rel}`;
-}
 
 export interface CompileOptions {
   /**

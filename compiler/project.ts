@@ -5,7 +5,7 @@
 // Two folders of specs have committed code: specs/ (the ladder) → generated/<spec>.ts and
 // generated/torch/<spec>.py, and specs/zoo/ (published architectures at a tiny size) →
 // generated/zoo/<spec>.ts and generated/torch/zoo/<spec>.py. Any other spec compiles beside itself.
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 
 export interface Project {
   readonly root: string;
@@ -48,4 +48,10 @@ export function torchPathFor(project: Project, specPath: string): string {
 /** The generated file's name for a spec: generated/<spec file name>.ts (generated/zoo/… for the zoo) */
 export function generatedPathFor(project: Project, specPath: string): string {
   return join(project.generatedDir, generatedFolderOf(project, specPath) ?? "", `${stem(specPath)}.ts`);
+}
+
+/** The import of runtime/nn that a model file at `file` needs (generated/ files use the default, ../runtime/nn/index.js). */
+export function runtimeImportFrom(project: Project, file: string): string {
+  const rel = relative(dirname(file), join(project.root, "runtime", "nn", "index.js")).split(sep).join("/");
+  return rel.startsWith(".") ? rel : `./${rel}`;
 }

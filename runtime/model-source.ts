@@ -12,8 +12,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, type Stats } fr
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadSpec, lowerSpec, type LoadedSpec, type ModelIR } from "../compiler/index.js";
-import { sha256 } from "../util/hash.js";
+import { emitterFingerprint, generatedPathFor, hasCommittedCode, loadSpec, lowerSpec, projectAt, runtimeImportFrom, type LoadedSpec, type ModelIR } from "../compiler/index.js";
+import { canonicalJson, sha256 } from "../util/hash.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "./errors.js";
 import { makeDirs } from "./make-dirs.js";
@@ -82,32 +82,75 @@ export async function emittedModel(ir: ModelIR): Promise<ModelModule> {
   return importSource(emitTypeScript(ir, { runtimeImport: RUNTIME_URL }));
 }
 
+/**
+ * The model-cache file recording which sha256 the emitter of this fingerprint gives for `ir` with
+ * `runtimeImport`, or undefined where the cache cannot be used (it is then only slower: the emitter runs).
+ */
+function verdictFile(ir: ModelIR, runtimeImport: string | undefined): string | undefined {
+  let dir: string;
+  try {
+    dir = privateCacheDir();
+  } catch (e) {
+    if (e instanceof UserError) return undefined;
+    throw e;
+  }
+  return join(dir, `${sha256(`${emitterFingerprint()}\0${runtimeImport ?? ""}\0${canonicalJson(ir)}`)}.emitted`);
+}
+
+/** The sha256 a verdict file records, when it is the user's own plain file holding one. */
+function readVerdict(file: string): string | undefined {
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || !ownedByUser(st) || st.size !== 64) return undefined;
+    const hash = readFileSync(file, "utf8");
+    return /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `specPath` absolute; `loaded` is that spec loaded with paths relative to the project root. */
 export async function resolveModel(specPath: string, loaded: LoadedSpec, options: { compile: boolean; sets: readonly string[] }): Promise<ResolvedModel> {
-  // The emitter (ts-morph, and TypeScript under it) is loaded here, not with this module, so that a
-  // command refused before it needs the model (a bad spec, corpus or flag) has not loaded it.
-  const { emitTypeScript: emitModelFile } = await import("../compiler/emit.js");
-  const { generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom } = await import("../compiler/compile.js");
+  // The emitter (ts-morph, and TypeScript under it) is loaded only when code must be emitted: not for a
+  // command refused before it needs the model (a bad spec, corpus or flag), and not for a spec whose
+  // generated file this emitter is on record as giving (verdictFile).
+  const emitter = async (): Promise<typeof import("../compiler/emit.js").emitTypeScript> => (await import("../compiler/emit.js")).emitTypeScript;
   const project = projectAt(PROJECT_ROOT);
   const ir = lowerSpec(loaded);
-  const source = emitModelFile(ir);
-  const plain = options.sets.length > 0 ? emitModelFile(lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }))) : source;
-  if (plain !== source) {
-    // --set changed the architecture: the spec file's generated code does not describe this model.
-    const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
-    return { module, ir, source, from: "code emitted for the --set overrides", note: "--set changes the model, so it trains code emitted for this run (kept as model.ts in the run directory)" };
+  if (options.sets.length > 0) {
+    const plainIr = lowerSpec(loadSpec(specPath, { cwd: PROJECT_ROOT }));
+    // The same IR emits the same code; a different one may still (a --set the model does not read).
+    if (canonicalJson(plainIr) !== canonicalJson(ir)) {
+      const emitModelFile = await emitter();
+      const source = emitModelFile(ir);
+      if (emitModelFile(plainIr) !== source) {
+        // --set changed the architecture: the spec file's generated code does not describe this model.
+        const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
+        return { module, ir, source, from: "code emitted for the --set overrides", note: "--set changes the model, so it trains code emitted for this run (kept as model.ts in the run directory)" };
+      }
+    }
   }
   const specFile = resolve(PROJECT_ROOT, loaded.files[0]!.path);
   if (!hasCommittedCode(project, specFile)) {
     // generated/ holds the code of specs/ and specs/zoo/ alone: a spec from elsewhere must not add to it,
     // nor overwrite the generated file of a spec in specs/ that has the same file name.
+    const emitModelFile = await emitter();
     const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
-    return { module, ir, source, from: "code emitted for a spec outside specs/" };
+    return { module, ir, source: emitModelFile(ir), from: "code emitted for a spec outside specs/" };
   }
   const generated = generatedPathFor(project, specFile);
   // A file of generated/zoo/ reaches runtime/nn through one more "..": its text is that file's.
-  const text = dirname(generated) === project.generatedDir ? source : emitModelFile(ir, { runtimeImport: runtimeImportFrom(project, generated) });
+  const runtimeImport = dirname(generated) === project.generatedDir ? undefined : runtimeImportFrom(project, generated);
   const current = existsSync(generated) ? readFileSync(generated, "utf8") : undefined;
+  const verdict = verdictFile(ir, runtimeImport);
+  let text: string;
+  if (current !== undefined && verdict !== undefined && readVerdict(verdict) === sha256(current)) {
+    text = current;
+  } else {
+    const emitModelFile = await emitter();
+    text = emitModelFile(ir, runtimeImport === undefined ? {} : { runtimeImport });
+    if (verdict !== undefined) writeFileAtomic(verdict, sha256(text));
+  }
   if (current !== text) {
     // generated/ is `babygpt compile`'s to write, and its goldens are committed: training a spec whose
     // generated file is stale runs freshly emitted code from the private cache and says so, leaving
@@ -115,6 +158,7 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     const state = current === undefined ? "missing" : "out of date";
     const shown = generated.startsWith(PROJECT_ROOT) ? generated.slice(PROJECT_ROOT.length + 1) : generated;
     if (!options.compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
+    const emitModelFile = await emitter();
     const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
     return { module, ir, source: text, from: "code emitted for this run", note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
   }

@@ -7,7 +7,7 @@
 // failed they are simply absent, and auto moves on, noting why in `skipped`.
 import { tf } from "../nn/tf.js";
 import { UserError } from "../errors.js";
-import type { AdapterDescription } from "../webgpu/adapter.js";
+import { probeAdapter, startAdapterProbe, type AdapterDescription } from "../webgpu/adapter.js";
 import { BACKENDS, type BackendChoice, type BackendName } from "./choices.js";
 import { loadWebGPUModule } from "./release.js";
 import { registerWasmKernels } from "./wasm-kernels.js";
@@ -35,8 +35,7 @@ async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: Ada
       if (auto) {
         // Whether the adapter is a GPU, asked in a process of its own: a software one is passed by
         // without Dawn ever loading here.
-        const { probeAdapter } = await import("../webgpu/adapter.js");
-        const probed = probeAdapter();
+        const probed = await probeAdapter();
         if (probed.software) throw new Error(probed.software);
       }
       const { registerWebGPUBackend, WEBGPU_BACKEND } = await loadWebGPUModule();
@@ -67,6 +66,14 @@ async function tryLoad(name: BackendName, auto: boolean, loaded: { adapter?: Ada
       await import("@tensorflow/tfjs-backend-cpu");
       return "cpu";
   }
+}
+
+/**
+ * Starts what choosing `choice` waits on that can run beside the command's other preparations: for auto,
+ * the WebGPU probe (a process of its own). selectBackend works without it.
+ */
+export function prefetchBackend(choice: BackendChoice): void {
+  if (choice === "auto") startAdapterProbe();
 }
 
 /** The optional packages behind each backend, which npm leaves out where their install cannot run. */

@@ -5,7 +5,7 @@
 import { join, resolve } from "node:path";
 import { totalmem } from "node:os";
 import { largestTensor, trainingBytes } from "../../compiler/index.js";
-import { describeBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
+import { describeBackend, prefetchBackend, selectBackend, type BackendChoice, type BackendInfo } from "../backend/select.js";
 import { adapterLine } from "../webgpu/adapter.js";
 import { bufferLimit } from "../webgpu/limits.js";
 import { loadParameters, toTensorMap } from "../checkpoint/model-state.js";
@@ -63,6 +63,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 }
 
 async function trainLocked(options: TrainOptions, report: Reporter, heldLock: () => RunLock | undefined, setLock: (lock: RunLock) => void): Promise<TrainResult> {
+  // The backend's probe runs while the spec, the run and the data are opened.
+  prefetchBackend(options.backend ?? "auto");
   const run = await openRun(options, report);
   checkMemory(run);
   const backend = await selectBackend(options.backend ?? "auto");

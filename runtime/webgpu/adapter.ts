@@ -4,8 +4,9 @@
 // macOS and D3D12 on Windows. Opened once, and described for the run log, meta.json and `auto`'s choice:
 // a software adapter (Mesa's lavapipe/llvmpipe, SwiftShader, WARP) is WebGPU emulated on the CPU, slower
 // than the native backend, so `auto` passes it by and says why.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,43 +66,68 @@ function ensureRuntimeDir(): void {
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "probe.mjs");
 
+/** The probe of this process: its answer, and a way to make the process wait for it. */
+let probing: { readonly answer: Promise<AdapterDescription | Error>; readonly hold: () => void } | undefined;
+
 /**
- * The adapter's description from a process of its own (probe.mjs), without loading Dawn here: what
- * `--backend auto` asks first, so that a machine whose only adapter is a software one never has Dawn in
- * the command's process (its warnings on stderr, its hold on Node's exit). Throws one line where there is
- * no adapter.
+ * Starts the probe (probe.mjs, a process of its own; once per process) and returns at once, so that a
+ * command can do its other preparations while the probe loads Dawn. Until probeAdapter waits for it, the
+ * probe does not keep this process alive: a command that ends first does not wait for its answer.
  */
-export function probeAdapter(): AdapterDescription {
-  // Once per process: a command may select its backend more than once (the ladder, per spec).
-  probed ??= probeOnce();
-  if (probed instanceof Error) throw probed;
-  return probed;
-}
-
-let probed: AdapterDescription | Error | undefined;
-
-function probeOnce(): AdapterDescription | Error {
-  try {
-    return runProbe();
-  } catch (e) {
-    return e instanceof Error ? e : new Error(String(e));
-  }
-}
-
-function runProbe(): AdapterDescription {
+export function startAdapterProbe(): void {
+  if (probing) return;
   ensureRuntimeDir();
-  const r = spawnSync(process.execPath, [PROBE], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "ignore"] });
-  const line = r.stdout?.trim().split("\n").at(-1) ?? "";
+  const child = spawn(process.execPath, [PROBE], { stdio: ["ignore", "pipe", "ignore"] });
+  const stdout = child.stdout as Socket;
+  let out = "";
+  stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  timer.unref();
+  const answer = new Promise<AdapterDescription | Error>((resolve) => {
+    child.on("error", (e) => resolve(new Error(`the WebGPU probe (${PROBE}) did not start: ${e.message}`)));
+    child.on("close", (_code, signal) => {
+      clearTimeout(timer);
+      resolve(parseProbe(out, signal));
+    });
+  });
+  child.unref();
+  stdout.unref();
+  probing = {
+    answer,
+    hold: () => {
+      child.ref();
+      stdout.ref();
+    },
+  };
+}
+
+/** The probe's last line → the adapter's description, or why there is none. */
+function parseProbe(out: string, signal: NodeJS.Signals | null): AdapterDescription | Error {
+  const line = out.trim().split("\n").at(-1) ?? "";
   let parsed: { error?: string; vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
   try {
     parsed = JSON.parse(line) as typeof parsed;
   } catch {
-    throw new Error(`the WebGPU probe (${PROBE}) gave no answer${r.error ? `: ${r.error.message}` : r.signal ? ` (killed by ${r.signal})` : ""}`);
+    return new Error(`the WebGPU probe (${PROBE}) gave no answer${signal ? ` (killed by ${signal})` : ""}`);
   }
-  if (parsed.error) throw new Error(parsed.error);
+  if (parsed.error) return new Error(parsed.error);
   const base = { vendor: parsed.vendor ?? "", architecture: parsed.architecture ?? "", device: parsed.device ?? "", description: parsed.description ?? "" };
   const software = softwareReason(base, parsed.isFallbackAdapter === true);
   return software ? { ...base, software } : base;
+}
+
+/**
+ * The adapter's description from a process of its own (probe.mjs), without loading Dawn here: what
+ * `--backend auto` asks first, so that a machine whose only adapter is a software one never has Dawn in
+ * the command's process (its warnings on stderr, its hold on Node's exit). Rejects with one line where
+ * there is no adapter. Once per process: a command may select its backend more than once (the ladder).
+ */
+export async function probeAdapter(): Promise<AdapterDescription> {
+  startAdapterProbe();
+  probing!.hold();
+  const answer = await probing!.answer;
+  if (answer instanceof Error) throw answer;
+  return answer;
 }
 
 async function open(): Promise<OpenedAdapter> {
