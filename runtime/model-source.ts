@@ -73,13 +73,33 @@ export async function importSource(source: string): Promise<ModelModule> {
   return (await import(pathToFileURL(file).href)) as ModelModule;
 }
 
+/** The cached module `<hash>.mts` when the private cache holds it intact (the user's, hashing to its name). */
+async function importCached(hash: string): Promise<ModelModule | undefined> {
+  const file = join(privateCacheDir(), `${hash}.mts`);
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || !ownedByUser(st) || digest(readFileSync(file)) !== hash) return undefined;
+  } catch {
+    return undefined;
+  }
+  return (await import(pathToFileURL(file).href)) as ModelModule;
+}
+
 /**
  * The model the compiler emits for `ir` now, imported from the private cache, whatever generated/ holds:
- * what `babygpt parity` checks (it writes no file of the project).
+ * what `sample`, `eval` and `babygpt parity` run (none of them writes a file of the project). Where this
+ * emitter is on record as having emitted it before (verdictFile) and the cache holds that file intact,
+ * the emitter is not loaded.
  */
 export async function emittedModel(ir: ModelIR): Promise<ModelModule> {
+  const verdict = verdictFile(ir, RUNTIME_URL);
+  const known = verdict === undefined ? undefined : readVerdict(verdict);
+  const cached = known === undefined ? undefined : await importCached(known);
+  if (cached) return cached;
   const { emitTypeScript } = await import("../compiler/emit.js");
-  return importSource(emitTypeScript(ir, { runtimeImport: RUNTIME_URL }));
+  const source = emitTypeScript(ir, { runtimeImport: RUNTIME_URL });
+  if (verdict !== undefined) writeFileAtomic(verdict, sha256(source));
+  return importSource(source);
 }
 
 /**

@@ -4,14 +4,14 @@ import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inferenceBytes, loadSpec, lowerSpec, type ModelIR, type Spec } from "../compiler/index.js";
-import { selectBackend, type BackendChoice, type BackendInfo } from "./backend/select.js";
+import { prefetchBackend, selectBackend, type BackendChoice, type BackendInfo } from "./backend/select.js";
 import { loadCheckpoint, type CheckpointMeta } from "./checkpoint/checkpoint.js";
 import { checkedRunSpec } from "./checkpoint/run-spec.js";
 import { loadParameters } from "./checkpoint/model-state.js";
 import { tokenizerFromState, type Tokenizer } from "./data/tokenizer.js";
 import { formatBytes } from "../util/format.js";
 import { UserError } from "./errors.js";
-import { importSource } from "./model-source.js";
+import { emittedModel } from "./model-source.js";
 import type { LanguageModel } from "./nn/language-model.js";
 import { PROJECT_ROOT } from "./paths.js";
 import { liveHolder } from "./train/run-lock.js";
@@ -54,6 +54,8 @@ const MEMORY_SHARE = 0.8;
 
 export async function openRun(runDir: string, backend: BackendChoice = "auto", use: RunUse = { batch: 1, what: "sample from it" }): Promise<OpenRun> {
   const dir = resolve(runDir);
+  // the backend's probe runs while the run is read and checked
+  prefetchBackend(backend);
   const checkpoint = readCheckpoint(dir);
   // checked against meta.json's hash before anything is built from it
   const specFile = checkedRunSpec(dir, checkpoint.meta).file;
@@ -62,10 +64,8 @@ export async function openRun(runDir: string, backend: BackendChoice = "auto", u
   if (ir.modelHash !== checkpoint.meta.spec.modelHash) {
     throw new UserError(`${specFile} does not describe the model in ${dir}'s checkpoint (model sha256 ${ir.modelHash.slice(0, 12)}… vs ${checkpoint.meta.spec.modelHash.slice(0, 12)}…)`);
   }
-  const runtimeUrl = pathToFileURL(join(PROJECT_ROOT, "runtime/nn/index.ts")).href;
-  // loaded here, as in resolveModel: a damaged or mismatched run is refused without loading ts-morph
-  const { emitTypeScript } = await import("../compiler/emit.js");
-  const module = await importSource(emitTypeScript(ir, { runtimeImport: runtimeUrl }));
+  // emitted only now, as in resolveModel: a damaged or mismatched run is refused without loading ts-morph
+  const module = await emittedModel(ir);
   const { meta } = checkpoint;
   // the vocabulary the model was built for is the tokenizer's: a meta.json that says otherwise is damaged
   const tokenizer = tokenizerFromState(meta.tokenizer);

@@ -2,7 +2,8 @@
 // The first run emits and records that verdict (the emitted file's sha256, keyed by the emitter's
 // fingerprint and the IR) in the private model cache; later runs compare generated/ with the record and
 // do not load the emitter (ts-morph). A record that does not match the file is not trusted: the emitter
-// runs again and the record is written anew. Each case is a process of its own (fixtures/resolve-model.ts),
+// runs again and the record is written anew. The model `sample` and `eval` run (emitted into the cache)
+// is found the same way: by the record and the cached file's own hash. Each case is a process of its own (fixtures/resolve-model.ts),
 // with a model cache of its own, because what matters is what a process loads.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -17,13 +18,15 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 interface Resolved {
   readonly from: string;
+  readonly modelHash: string;
   readonly note: string | null;
   readonly emitterLoaded: boolean;
   readonly source: string;
 }
 
-function resolveIn(cache: string, spec: string, sets: readonly string[] = []): Resolved {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "test/runtime/fixtures/resolve-model.ts"), spec, ...sets.flatMap((s) => ["--set", s])], {
+function resolveIn(cache: string, spec: string, sets: readonly string[] = [], emitted = false): Resolved {
+  const args = [...(emitted ? ["--emitted"] : []), spec, ...sets.flatMap((s) => ["--set", s])];
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "test/runtime/fixtures/resolve-model.ts"), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, XDG_CACHE_HOME: cache },
     encoding: "utf8",
@@ -79,5 +82,19 @@ describe("the generated file's verdict", () => {
     expect(zoo.from).toBe(join(PROJECT_ROOT, "generated/zoo/gpt2.ts"));
     expect(verdicts(cache)).toHaveLength(2);
     expect(resolveIn(cache, "specs/zoo/gpt2.yaml").emitterLoaded).toBe(false);
+  });
+
+  it("finds the emitted model of sample and eval in the cache by the record, and emits again when the cached file was changed", () => {
+    const cache = mkdtempSync(join(work, "cache-"));
+    const first = resolveIn(cache, "specs/11-gpt.yaml", [], true);
+    expect(first.emitterLoaded).toBe(true);
+    const second = resolveIn(cache, "specs/11-gpt.yaml", [], true);
+    expect(second).toEqual({ ...first, emitterLoaded: false });
+    const models = join(cache, "babygpt", "models");
+    const [code] = readdirSync(models).filter((f) => f.endsWith(".mts"));
+    writeFileSync(join(models, code!), `${readFileSync(join(models, code!), "utf8")}\nexport const extra = 1;\n`);
+    const third = resolveIn(cache, "specs/11-gpt.yaml", [], true);
+    expect(third).toEqual(first);
+    expect(sha256(readFileSync(join(models, code!), "utf8"))).toBe(code!.replace(/\.mts$/, ""));
   });
 });
