@@ -10,7 +10,6 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const COMPILER_DIR = dirname(fileURLToPath(import.meta.url));
 /** The packages the serializer prints through (ts-morph, its TypeScript, its writer) and its templates'. */
 const PRINTERS = ["ts-morph", "@ts-morph/common", "code-block-writer", "handlebars"] as const;
 
@@ -62,6 +61,6 @@ let memo: string | undefined;
 
 /** The fingerprint of this emitter: compiler/ and util/, and the printing packages' versions. */
 export function emitterFingerprint(): string {
-  memo ??= filesFingerprint(dirname(COMPILER_DIR), ["compiler", "util"], PRINTERS);
+  memo ??= filesFingerprint(dirname(dirname(fileURLToPath(import.meta.url))), ["compiler", "util"], PRINTERS);
   return memo;
 }

@@ -12,7 +12,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, type Stats } fr
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { emitterFingerprint, generatedPathFor, hasCommittedCode, loadSpec, lowerSpec, projectAt, runtimeImportFrom, type LoadedSpec, type ModelIR } from "../compiler/index.js";
+import { generatedPathFor, hasCommittedCode, loadSpec, lowerSpec, projectAt, runtimeImportFrom, type LoadedSpec, type ModelIR } from "../compiler/index.js";
+import { emitterFingerprint } from "../compiler/fingerprint.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "./errors.js";
