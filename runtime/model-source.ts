@@ -104,8 +104,8 @@ export async function emittedModel(ir: ModelIR): Promise<ModelModule> {
 }
 
 /**
- * The model-cache file recording which sha256 the emitter of this fingerprint gives for `ir` with
- * `runtimeImport`, or undefined where the cache cannot be used (it is then only slower: the emitter runs).
+ * The model-cache file recording which sha256 the emitter of this fingerprint, under this Node, gives for
+ * `ir` with `runtimeImport`, or undefined where the cache cannot be used (it is then only slower: the emitter runs).
  */
 function verdictFile(ir: ModelIR, runtimeImport: string | undefined): string | undefined {
   let dir: string;
@@ -115,7 +115,8 @@ function verdictFile(ir: ModelIR, runtimeImport: string | undefined): string | u
     if (e instanceof UserError) return undefined;
     throw e;
   }
-  return join(dir, `${sha256(`${emitterFingerprint()}\0${runtimeImport ?? ""}\0${canonicalJson(ir)}`)}.emitted`);
+  // Node's version too: the emitter's output is meant not to depend on it, and the record need not trust that.
+  return join(dir, `${sha256(`${emitterFingerprint()}\0${process.version}\0${runtimeImport ?? ""}\0${canonicalJson(ir)}`)}.emitted`);
 }
 
 /** The sha256 a verdict file records, when it is the user's own plain file holding one. */
