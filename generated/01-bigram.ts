@@ -43,9 +43,11 @@ export class BigramModel extends LanguageModel {
     super(options, config); // records vocabSize and blockSize
     this.tokenEmbedding = this.module("token_embedding", new Embedding(this.vocabSize, this.vocabSize));
     // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
-    // order they were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initTorchDefaults(module, init));
+    // order they were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initTorchDefaults(module, init));
+    }
   }
 
   /**

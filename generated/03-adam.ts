@@ -52,9 +52,11 @@ export class AdamModel extends LanguageModel {
     this.positionEmbedding = this.module("position_embedding", new Embedding(config.blockSize, config.nEmbd));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
     // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
-    // order they were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initTorchDefaults(module, init));
+    // order they were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initTorchDefaults(module, init));
+    }
   }
 
   /**

@@ -103,9 +103,11 @@ export class MultiHeadModel extends LanguageModel {
     this.attn = this.module("attn", new MultiHeadAttention({ nIn: config.nEmbd, heads: config.nHead, headSize: config.headSize }));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
     // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
-    // order they were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initTorchDefaults(module, init));
+    // order they were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initTorchDefaults(module, init));
+    }
   }
 
   /**

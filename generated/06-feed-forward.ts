@@ -130,9 +130,11 @@ export class FeedForwardModel extends LanguageModel {
     this.ffwd = this.module("ffwd", new FeedForward(config.nEmbd, config.ffwdHidden));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
     // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
-    // order they were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initTorchDefaults(module, init));
+    // order they were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initTorchDefaults(module, init));
+    }
   }
 
   /**

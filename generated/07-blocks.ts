@@ -156,9 +156,11 @@ export class BlocksModel extends LanguageModel {
     this.blocks = this.modules("blocks", Array.from({ length: config.nLayer }, () => new Block()));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize));
     // PyTorch's default initialization, drawn from babygpt's seeded generator, module by module in the
-    // order they were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initTorchDefaults(module, init));
+    // order they were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initTorchDefaults(module, init));
+    }
   }
 
   /**

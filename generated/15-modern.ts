@@ -237,9 +237,11 @@ export class ModernModel extends LanguageModel {
     this.normF = this.module("norm_f", new RMSNorm(config.nEmbd, 1e-5));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize, false, this.tokenEmbedding.weight));
     // GPT-2's initialization: N(0, 0.02) weights and zero biases, module by module in the order they
-    // were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initGptWeights(module, init));
+    // were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initGptWeights(module, init));
+    }
   }
 
   /**

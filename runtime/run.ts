@@ -79,7 +79,8 @@ export async function openRun(runDir: string, backend: BackendChoice = "auto", u
     throw new UserError(`${dir}: this model needs ${amount} to ${use.what} (weights and activations at ${use.batch} ${use.batch === 1 ? "window" : "windows"} a pass), more than this machine's ${formatBytes(totalmem())}${use.batch > 1 ? "; try a smaller --batch" : ""}`);
   }
   const info = await selectBackend(backend);
-  const model = module.createModel({ vocabSize: checkpoint.meta.vocabSize, seed: loaded.spec.training.seed });
+  // every weight comes from the checkpoint: nothing is drawn first
+  const model = module.createModel({ vocabSize: checkpoint.meta.vocabSize, seed: loaded.spec.training.seed, initialize: false });
   loadParameters(model, checkpoint.model, join(dir, "model.safetensors"));
   model.eval();
   return { dir, meta: checkpoint.meta, spec: loaded.spec, ir, tokenizer, model, backend: info };

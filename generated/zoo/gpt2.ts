@@ -203,9 +203,11 @@ export class ZooGpt2Model extends LanguageModel {
     this.lnF = this.module("ln_f", new LayerNorm(config.nEmbd, 1e-5));
     this.lmHead = this.module("lm_head", new Linear(config.nEmbd, this.vocabSize, false, this.tokenEmbedding.weight));
     // GPT-2's initialization with its scaled residual projections, module by module in the order they
-    // were built.
-    const init = new Initializer(options.seed);
-    this.apply((module) => initGpt2Weights(module, init));
+    // were built (not for a model a checkpoint is loaded into at once).
+    if (options.initialize !== false) {
+      const init = new Initializer(options.seed);
+      this.apply((module) => initGpt2Weights(module, init));
+    }
   }
 
   /**

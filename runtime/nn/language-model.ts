@@ -10,6 +10,11 @@ export interface ModelOptions {
   readonly vocabSize: number;
   /** Seeds the weight initialization. */
   readonly seed?: number;
+  /**
+   * false skips the initialization (weights stay zero, gains one): for a model whose every weight a
+   * checkpoint replaces at once, as `sample` and `eval` build it. Default true.
+   */
+  readonly initialize?: boolean;
 }
 
 export interface ModelOutput {

@@ -76,7 +76,8 @@ async function trainLocked(options: TrainOptions, report: Reporter, heldLock: ()
 
   const { spec, previous, dataset, vocab } = run;
   const t = spec.training;
-  const net = model.module.createModel({ vocabSize: vocab, seed: t.seed });
+  // a resumed run loads every weight from its checkpoint: nothing is drawn first
+  const net = model.module.createModel({ vocabSize: vocab, seed: t.seed, initialize: previous === undefined });
   const params = net.namedParameters();
   const optimizer = new Optimizer(t.optimizer);
   const batchRng = new Prng(t.seed);

@@ -12,10 +12,10 @@ import type { LanguageModel } from "../../runtime/nn/language-model.js";
 import { tf } from "../../runtime/nn/tf.js";
 import { PROJECT_ROOT } from "../helpers/project.js";
 
-async function build(spec: string, seed = 5): Promise<LanguageModel> {
+async function build(spec: string, seed = 5, initialize = true): Promise<LanguageModel> {
   const path = join(PROJECT_ROOT, spec);
   const { module } = await resolveModel(path, loadSpec(path, { cwd: PROJECT_ROOT }), { compile: false, sets: [] });
-  return module.createModel({ vocabSize: 65, seed });
+  return module.createModel({ vocabSize: 65, seed, initialize });
 }
 
 const std = (values: Float32Array): number => Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
@@ -51,6 +51,23 @@ describe("the init step", () => {
 });
 
 describe("the KV cache of a sliding window", () => {
+  it("draws nothing for a model built with initialize: false (what sample, eval and --resume load a checkpoint into)", async () => {
+    const drawn = await build("specs/12-baby-gpt.yaml");
+    const bare = await build("specs/12-baby-gpt.yaml", 5, false);
+    const values = (m: LanguageModel): Map<string, Float32Array> => new Map(m.namedParameters().map(([n, v]) => [n, v.dataSync() as Float32Array]));
+    const a = values(drawn);
+    const b = values(bare);
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    // every weight the init step draws is drawn in one and zero in the other; gains are one in both
+    for (const [name, v] of b) {
+      const gain = name.endsWith(".gamma");
+      expect([...v].every((x) => x === (gain ? 1 : 0)), name).toBe(true);
+      if (!gain && !name.endsWith(".bias") && !name.endsWith(".beta")) expect(a.get(name)!.some((x) => x !== 0), name).toBe(true);
+    }
+    drawn.dispose();
+    bare.dispose();
+  });
+
   it("keeps the last window − 1 positions and returns them with the new ones", () => {
     const cache = new KvCache();
     const layer = {};

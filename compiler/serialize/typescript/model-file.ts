@@ -221,9 +221,8 @@ export function emitModelFile(file: ModuleFile, options: EmitOptions = {}): stri
         statements: [
           "super(options, config); // records vocabSize and blockSize",
           ...initLines(model.init, scope, classes),
-          ...noteLines(`${init.summary}, module by module in the order they were built.`, false),
-          "const init = new Initializer(options.seed);",
-          `this.apply((module) => ${init.name}(module, init));`,
+          ...noteLines(`${init.summary}, module by module in the order they were built (not for a model a checkpoint is loaded into at once).`, false),
+          `if (options.initialize !== false) {\nconst init = new Initializer(options.seed);\nthis.apply((module) => ${init.name}(module, init));\n}`,
         ],
       },
     ],
