@@ -1,39 +1,31 @@
-// Schema validation with ajv: the schema is the one definition of what a spec may say. ajv fills in the
-// schema's defaults; its errors become located diagnostics with plain-English messages.
+// Schema validation with ajv: the schema is the one definition of what a spec may say. The validator is
+// ajv's standalone code for the schema (validate.generated.mjs, written by gen-types.ts), so no command
+// compiles the schema at its start; it fills in the schema's defaults, and its errors become located
+// diagnostics with plain-English messages.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import Ajv2020Module, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import { SpecError, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, nearest } from "../diagnostics/suggest.js";
 import { kindsList } from "./define.js";
 import { childPointer, isPlainObject, locate, type Located } from "./located.js";
 import type { Spec } from "./types.generated.js";
+import validate from "./validate.generated.mjs";
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../../schema/spec.schema.json", import.meta.url));
 
 type SchemaNode = { [key: string]: unknown };
-let compiled: { validate: ValidateFunction; schema: SchemaNode } | undefined;
+let schemaRead: SchemaNode | undefined;
 
-function validator(): { validate: ValidateFunction; schema: SchemaNode } {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as SchemaNode;
-    const Ajv = Ajv2020Module.default ?? Ajv2020Module;
-    const ajv = new Ajv({
-      allErrors: true,
-      discriminator: true,
-      useDefaults: true,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-    });
-    compiled = { validate: ajv.compile(schema), schema };
-  }
-  return compiled;
+/** The schema itself, for what the messages name (the layer kinds). */
+function schema(): SchemaNode {
+  schemaRead ??= JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as SchemaNode;
+  return schemaRead;
 }
 
 /** The layer kinds the schema knows, read from the `layer` union. */
 export function layerKinds(): string[] {
-  const defs = validator().schema["$defs"] as Record<string, SchemaNode>;
+  const defs = schema()["$defs"] as Record<string, SchemaNode>;
   const oneOf = defs["layer"]!["oneOf"] as { $ref: string }[];
   return oneOf.map((r) => r.$ref.split("/").pop()!).sort();
 }
@@ -41,7 +33,6 @@ export function layerKinds(): string[] {
 /** Validates a merged spec in place (filling defaults) and returns it typed, or throws located errors. */
 export function validateSpec(spec: Located, defined: readonly string[] = []): Spec {
   const value = structuredClone(spec.value);
-  const { validate } = validator();
   if (validate(value)) return value as Spec;
   const errors = dropMisspelledRequired(dropBranchNoise(validate.errors ?? []));
   const diagnostics = errors.map((e): Diagnostic => describe(e, spec, defined));
