@@ -64,43 +64,19 @@ export class Prng {
     const v = this.nextFloat();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
-}
 
-/**
- * Fills `out` with nextNormal() · scale per value, in order: the same draws and arithmetic, with the state
- * in locals for the whole loop (a model's initialization draws millions of values, and a call per value
- * through a closure took most of a training's start).
- */
-export function fillNormal(prng: Prng, out: Float32Array, scale: number): void {
-  let [s0, s1, s2, s3] = prng.state;
-  for (let i = 0; i < out.length; i++) {
-    // nextUint32 twice, as in the class: u from the first draw, v from the second
-    let r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    let t = (s1 << 9) >>> 0;
-    s2 = (s2 ^ s0) >>> 0;
-    s3 = (s3 ^ s1) >>> 0;
-    s1 = (s1 ^ s2) >>> 0;
-    s0 = (s0 ^ s3) >>> 0;
-    s2 = (s2 ^ t) >>> 0;
-    s3 = rotl(s3, 11);
-    const u = 1 - r / 4294967296;
-    r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    t = (s1 << 9) >>> 0;
-    s2 = (s2 ^ s0) >>> 0;
-    s3 = (s3 ^ s1) >>> 0;
-    s1 = (s1 ^ s2) >>> 0;
-    s0 = (s0 ^ s3) >>> 0;
-    s2 = (s2 ^ t) >>> 0;
-    s3 = rotl(s3, 11);
-    const v = r / 4294967296;
-    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * scale;
+  /**
+   * Fills `out` with nextNormal() · scale per value, in order: one loop over the tensor, not a call per
+   * value through a closure (a model's initialization draws millions of values).
+   */
+  fillNormal(out: Float32Array, scale: number): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.nextNormal() * scale;
   }
-  prng.state = [s0, s1, s2, s3];
-}
 
-/** Fills `out` with (nextFloat() · 2 − 1) · bound per value, in order. */
-export function fillUniform(prng: Prng, out: Float32Array, bound: number): void {
-  for (let i = 0; i < out.length; i++) out[i] = (prng.nextFloat() * 2 - 1) * bound;
+  /** Fills `out` with (nextFloat() · 2 − 1) · bound per value, in order. */
+  fillUniform(out: Float32Array, bound: number): void {
+    for (let i = 0; i < out.length; i++) out[i] = (this.nextFloat() * 2 - 1) * bound;
+  }
 }
 
 function rotl(x: number, k: number): number {

@@ -2,7 +2,7 @@
 // zero, or one for gains), then visits them in the order they were built and has this initializer draw
 // each weight from babygpt's seeded PRNG, so a model built twice with one seed is identical on every
 // backend. Which distribution each layer gets is the generated file's init function.
-import { fillNormal, fillUniform, Prng } from "../random.js";
+import { Prng } from "../random.js";
 import { tf } from "./tf.js";
 
 export class Initializer {
@@ -14,12 +14,12 @@ export class Initializer {
 
   /** Fills p with draws from N(0, std²), in order. */
   normal(p: tf.Variable, std: number): void {
-    this.#fill(p, (values) => fillNormal(this.#rng, values, std));
+    this.#fill(p, (values) => this.#rng.fillNormal(values, std));
   }
 
   /** Fills p with draws from U(-bound, bound), in order. */
   uniform(p: tf.Variable, bound: number): void {
-    this.#fill(p, (values) => fillUniform(this.#rng, values, bound));
+    this.#fill(p, (values) => this.#rng.fillUniform(values, bound));
   }
 
   /** Sets every entry of p to `value`; draws nothing. */

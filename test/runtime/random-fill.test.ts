@@ -2,7 +2,7 @@
 // leave the state, that the one-value-at-a-time methods give, so that a seed's weights do not depend on
 // which of the two drew them (and checkpoints' PRNG states stay comparable).
 import { describe, expect, it } from "vitest";
-import { fillNormal, fillUniform, Prng } from "../../runtime/random.js";
+import { Prng } from "../../runtime/random.js";
 
 const SEEDS = [0, 1, 1337, 0xffffffff, 123456789];
 
@@ -16,7 +16,7 @@ describe("the PRNG's fills", () => {
     const expected = new Float32Array(n);
     for (let i = 0; i < n; i++) expected[i] = one.nextNormal() * 0.02;
     const got = new Float32Array(n);
-    fillNormal(fill, got, 0.02);
+    fill.fillNormal(got, 0.02);
     expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     expect(fill.state).toEqual(one.state);
     // and the streams go on together
@@ -28,7 +28,7 @@ describe("the PRNG's fills", () => {
     const fill = new Prng(seed);
     const expected = Float32Array.from({ length: 999 }, () => (one.nextFloat() * 2 - 1) * 0.3);
     const got = new Float32Array(999);
-    fillUniform(fill, got, 0.3);
+    fill.fillUniform(got, 0.3);
     expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     expect(fill.state).toEqual(one.state);
   });
