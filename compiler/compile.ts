@@ -16,7 +16,7 @@ import { lowerSpec } from "./ir/lower.js";
 import { loadSpec, type LoadOptions } from "./spec/load.js";
 import { TARGETS, type Target } from "./targets.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
-import { GENERATED_FOLDERS, generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom, torchPathFor, type Project } from "./project.js";
+import { GENERATED_FOLDERS, generatedPathFor, hasCommittedCode, runtimeImportFrom, torchPathFor, type Project } from "./project.js";
 
 export { generatedPathFor, hasCommittedCode, projectAt, runtimeImportFrom, torchPathFor, type Project } from "./project.js";
 
@@ -66,7 +66,6 @@ export function listZoo(project: Project): string[] {
 export function listCompiled(project: Project): string[] {
   return [...listSpecs(project), ...listZoo(project)];
 }
-
 
 export interface CompileOptions {
   /**

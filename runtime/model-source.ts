@@ -8,7 +8,7 @@
 // the user's (or root's) and closed to others, and a file's content is checked against the sha256 in
 // its name before it is imported.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, readFileSync, rmSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,7 +17,6 @@ import { emitterFingerprint } from "../compiler/fingerprint.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { UserError } from "./errors.js";
-import { makeDirs } from "./make-dirs.js";
 import type { LanguageModel, ModelOptions } from "./nn/language-model.js";
 import { PROJECT_ROOT } from "./paths.js";
 import { ownedByUser, privateDir } from "./private-dir.js";
@@ -51,39 +50,36 @@ const privateCacheDir = (): string => privateDir(modelCacheDir(), { name: "the m
 
 const digest = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
 
+/** `<hash>.mts` in the cache: what lstat found there, and whether it is the user's plain file whose bytes hash to its name. */
+function cachedModule(dir: string, hash: string): { file: string; found: Stats | undefined; intact: boolean } {
+  // .mts: the cache has no package.json saying "type": "module", and this code is ESM.
+  const file = join(dir, `${hash}.mts`);
+  let found: Stats | undefined;
+  try {
+    found = lstatSync(file);
+  } catch {
+    found = undefined;
+  }
+  return { file, found, intact: found !== undefined && found.isFile() && ownedByUser(found) && digest(readFileSync(file)) === hash };
+}
+
 /**
  * Imports emitted model code from a content-addressed file (<sha256>.mts) in the private cache. A file
  * whose bytes do not hash to its name is never imported: it is written again from `source`.
  */
 export async function importSource(source: string): Promise<ModelModule> {
-  const dir = privateCacheDir();
-  const hash = digest(source);
-  // .mts: the cache has no package.json saying "type": "module", and this code is ESM.
-  const file = join(dir, `${hash}.mts`);
-  let st: Stats | undefined;
-  try {
-    st = lstatSync(file);
-  } catch {
-    st = undefined;
-  }
-  const intact = st !== undefined && st.isFile() && ownedByUser(st) && digest(readFileSync(file)) === hash;
+  const { file, found, intact } = cachedModule(privateCacheDir(), digest(source));
   if (!intact) {
-    if (st !== undefined) rmSync(file, { recursive: true, force: true });
+    if (found !== undefined) rmSync(file, { recursive: true, force: true });
     writeFileAtomic(file, source);
   }
   return (await import(pathToFileURL(file).href)) as ModelModule;
 }
 
-/** The cached module `<hash>.mts` when the private cache holds it intact (the user's, hashing to its name). */
+/** The cached module `<hash>.mts` when the private cache holds it intact, else undefined. */
 async function importCached(hash: string): Promise<ModelModule | undefined> {
-  const file = join(privateCacheDir(), `${hash}.mts`);
-  try {
-    const st = lstatSync(file);
-    if (!st.isFile() || !ownedByUser(st) || digest(readFileSync(file)) !== hash) return undefined;
-  } catch {
-    return undefined;
-  }
-  return (await import(pathToFileURL(file).href)) as ModelModule;
+  const { file, intact } = cachedModule(privateCacheDir(), hash);
+  return intact ? ((await import(pathToFileURL(file).href)) as ModelModule) : undefined;
 }
 
 /**

@@ -2,7 +2,6 @@
 // the model code emitted from that spec, and the tokenizer it was trained with.
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { inferenceBytes, loadSpec, lowerSpec, type ModelIR, type Spec } from "../compiler/index.js";
 import { prefetchBackend, selectBackend, type BackendChoice, type BackendInfo } from "./backend/select.js";
 import { loadCheckpoint, type CheckpointMeta } from "./checkpoint/checkpoint.js";
