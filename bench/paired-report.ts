@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
-import type { PairedSampling } from "./results.js";
+import { median } from "./median.js";
+import type { BatchCeilingFile, PairedSampling } from "./results.js";
 import type { SamplingProtocol } from "./sampling.js";
 import { sectionOf, withSection } from "./sections.js";
 
@@ -45,8 +46,59 @@ export function newestResults(dir: string, prefix: string): string | undefined {
     .at(-1);
 }
 
-export function renderPairedSection(sampling: { file: string; results: PairedSamplingFile } | undefined, step: { file: string; results: PairedStepFile } | undefined): string {
-  const lines = [`${START} written by bench/paired-report.ts from ${[sampling?.file, step?.file].filter(Boolean).join(" and ")}; do not edit by hand -->`, "## Paired with PyTorch, round by round", ""];
+/** A batch ceiling file's figures, medians over its rounds: ratios to one sample, and GFLOP/s. */
+export function batchCeilingFigures(r: BatchCeilingFile): {
+  byProtocol: number;
+  withinContext: number;
+  torch: number;
+  ceiling: number;
+  ceilingWithin: number;
+  oneGflops: number;
+  batchGflops: number;
+  productGflops: number;
+} {
+  const B = r.protocol.batch;
+  const med = (f: (x: BatchCeilingFile["rounds"][number]) => number): number => median(r.rounds.map(f));
+  // tokens/s → seconds of a generation → GFLOP/s of its products.
+  const gflops = (flops: number, tokens: number, tokensPerSec: number): number => flops / (tokens / tokensPerSec) / 1e9;
+  return {
+    byProtocol: med((x) => x.batch / x.one),
+    withinContext: med((x) => x.batchWithin / x.oneWithin),
+    torch: med((x) => x.torchBatch / x.torchOne),
+    // The batch's products at the product's speed, nothing else: its tokens/s over one sample's, measured.
+    ceiling: med((x) => (B * r.protocol.newTokens * x.productGflops * 1e9) / r.flops.batch / x.one),
+    ceilingWithin: med((x) => (B * r.withinContextTokens * x.productGflops * 1e9) / r.flops.batchWithin / x.oneWithin),
+    oneGflops: med((x) => gflops(r.flops.one, r.protocol.newTokens, x.one)),
+    batchGflops: med((x) => gflops(r.flops.batch, B * r.protocol.newTokens, x.batch)),
+    productGflops: med((x) => x.productGflops),
+  };
+}
+
+function renderCeiling(file: string, r: BatchCeilingFile): string[] {
+  const f = batchCeilingFigures(r);
+  const p = r.protocol;
+  const mflop = (x: number): string => fmt(x / 1e6, 0);
+  return [
+    `### A batch of ${p.batch} samples, and what this machine allows`,
+    "",
+    `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores) by \`${r.command}\` (${r.rounds.length} paired rounds, ${file}): ${r.spec}, the protocol above, one sample and a batch of ${p.batch} on each side (ours: the decode plan with the KV cache on the ${r.backend} backend; PyTorch: the generated module's \`generate\` with ${p.batch} rows, its fastest setting). The ceiling is the batch's tokens/s over one sample's if every operation of the batch's products (${mflop(r.flops.batch)} MFLOP by the protocol, ${mflop(r.flops.batchWithin)} MFLOP within the context, counted by bench/plan-flops.ts) ran at the machine's product speed (${fmt(f.productGflops, 0)} GFLOP/s: ${r.machine.cores} cores × this build's best single-threaded sgemm, of 1024³ and 1536³) and nothing else took any time. Past the context every token is a whole window's forward for each sample (the window's positions move, so nothing cached stays valid), arithmetic a batch cannot share: one sample already does its generation's products at ${fmt(f.oneGflops, 0)} GFLOP/s on average, and a batch's can at best run at the product speed.`,
+    "",
+    `| new tokens | ours: a batch of ${p.batch} / one | PyTorch: a batch of ${p.batch} / one | ceiling on this machine |`,
+    "| --- | --: | --: | --: |",
+    `| ${p.newTokens} (the protocol) | **${fmt(f.byProtocol, 2)}×** (${fmt(f.batchGflops, 0)} GFLOP/s) | ${fmt(f.torch, 2)}× | ${fmt(f.ceiling, 2)}× |`,
+    `| ${r.withinContextTokens} (within the context) | **${fmt(f.withinContext, 2)}×** | – | ${fmt(f.ceilingWithin, 2)}× |`,
+    "",
+  ];
+}
+
+export function renderPairedSection(
+  sampling: { file: string; results: PairedSamplingFile } | undefined,
+  step: { file: string; results: PairedStepFile } | undefined,
+  ceiling?: { file: string; results: BatchCeilingFile },
+): string {
+  const files = [sampling?.file, step?.file, ceiling?.file].filter((f): f is string => f !== undefined);
+  const from = files.length > 1 ? `${files.slice(0, -1).join(", ")} and ${files.at(-1)}` : files.join("");
+  const lines = [`${START} written by bench/paired-report.ts from ${from}; do not edit by hand -->`, "## Paired with PyTorch, round by round", ""];
   lines.push(
     "On a shared machine the same product can take twice as long an hour later, so the figures of the main table, each measured at its own time, can be apart by that much. Here each round measures our side and PyTorch's one after the other, in processes of their own, the order flipped every round; a round's ratio is of two measurements under the same conditions, and the figure is the median over the rounds (with their range).",
     "",
@@ -81,6 +133,7 @@ export function renderPairedSection(sampling: { file: string; results: PairedSam
       "",
     );
   }
+  if (ceiling) lines.push(...renderCeiling(ceiling.file, ceiling.results));
   lines.push(END);
   return lines.join("\n");
 }
@@ -99,7 +152,8 @@ export function pairedSectionFrom(dir: string): string | undefined {
   const read = <T>(file: string | undefined): { file: string; results: T } | undefined => (file ? { file: `bench/results/${file}`, results: JSON.parse(readFileSync(join(dir, file), "utf8")) as T } : undefined);
   const sampling = read<PairedSamplingFile>(newestResults(dir, "paired-sampling"));
   const step = read<PairedStepFile>(newestResults(dir, "paired-step"));
-  return sampling || step ? renderPairedSection(sampling, step) : undefined;
+  const ceiling = read<BatchCeilingFile>(newestResults(dir, "batch-ceiling"));
+  return sampling || step || ceiling ? renderPairedSection(sampling, step, ceiling) : undefined;
 }
 
 /** Renders the section from the newest paired results files in bench/results/ into docs/bench.md. */

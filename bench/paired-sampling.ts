@@ -11,7 +11,6 @@
 //
 //   node --import tsx bench/paired-sampling.ts [--only bigram,baby,lecture] [--rounds 5]
 //                                              [--settings 1x1,1x2,omp2] [--backend native]
-import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
 import { writePairedSection } from "./paired-report.js";
+import { ourSide, torchSide } from "./paired-sides.js";
 import { SAMPLING, type OurSampling } from "./sampling.js";
 import type { PairedSampling, PairedSamplingRound } from "./results.js";
 import { median } from "./median.js";
@@ -32,30 +32,6 @@ const { values: opts } = parseArgs({
     backend: { type: "string", default: "native" },
   },
 });
-
-/** Our generations by the protocol: bench/child.ts, no training steps. */
-function ours(spec: string): OurSampling[] {
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "bench/child.ts"), "--spec", spec, "--backend", opts.backend, "--iters", "0", "--warmup", "0", "--no-sgemm"];
-  const r = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`bench/child.ts: ${(r.stderr || r.stdout).trim().split("\n").at(-1)}`);
-  return r.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string } & OurSampling)
-    .filter((e) => e.type === "sample")
-    .map(({ type: _type, ...s }) => s);
-}
-
-/** PyTorch's generate per thread setting (tokens/s): bench_torch.py --sample-only. */
-function torch(spec: string): { setting: string; tokensPerSec: number }[] {
-  const args = [join(PROJECT_ROOT, "bench/reference/bench_torch.py"), join(PROJECT_ROOT, spec), "--sample-only", "--styles", "babygpt", "--settings", ...opts.settings.split(",")];
-  const r = spawnSync("/usr/bin/python3", args, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`bench_torch.py: ${(r.stderr || "").trim().split("\n").at(-1)}`);
-  const raw = JSON.parse(r.stdout) as { settings: { setting: string; sampling?: { tokens_per_sec: number }; error?: string }[] };
-  const ok = raw.settings.filter((s) => !s.error && s.sampling);
-  if (ok.length === 0) throw new Error(`bench_torch.py: no setting sampled (${raw.settings.map((s) => s.error).join("; ")})`);
-  return ok.map((s) => ({ setting: s.setting, tokensPerSec: s.sampling!.tokens_per_sec }));
-}
 
 /** One round's figures from our side's generations. */
 function ourFigures(runs: readonly OurSampling[]): Omit<PairedSamplingRound, "torch" | "ratio" | "load"> {
@@ -83,13 +59,14 @@ for (const config of configs) {
   const done: PairedSamplingRound[] = [];
   for (let i = 0; i < rounds; i++) {
     let o: OurSampling[];
-    let t: ReturnType<typeof torch>;
+    let t: ReturnType<typeof torchSide>;
+    const settings = opts.settings.split(",");
     if (i % 2 === 0) {
-      o = ours(config.spec);
-      t = torch(config.spec);
+      o = ourSide(config.spec, opts.backend);
+      t = torchSide(config.spec, settings);
     } else {
-      t = torch(config.spec);
-      o = ours(config.spec);
+      t = torchSide(config.spec, settings);
+      o = ourSide(config.spec, opts.backend);
     }
     const figures = ourFigures(o);
     const fastest = Math.max(...t.map((s) => s.tokensPerSec));

@@ -126,3 +126,34 @@ export interface PairedSampling {
   readonly batchWithinContext?: number;
   readonly withinContextTokens?: number;
 }
+
+/** One paired round of bench/batch-ceiling.ts (tokens/s count every sample's tokens). */
+export interface BatchCeilingRound {
+  /** Ours, the decode plan with the KV cache: one sample, and a batch, by the protocol. */
+  readonly one: number;
+  readonly batch: number;
+  /** The same within the context (`withinContextTokens` new tokens). */
+  readonly oneWithin: number;
+  readonly batchWithin: number;
+  /** PyTorch's generate, its fastest setting in the round: one row, and a batch of rows. */
+  readonly torchOne: number;
+  readonly torchBatch: number;
+  /** The machine's product speed: the cores × this build's best single-threaded square sgemm (GFLOP/s). */
+  readonly productGflops: number;
+  /** The 1-minute load average after the round. */
+  readonly load: number;
+}
+
+/** bench/results/batch-ceiling-<date>.json: a batch of samples against one, and what the machine allows. */
+export interface BatchCeilingFile {
+  readonly command: string;
+  readonly date: string;
+  readonly machine: { readonly cpu: string; readonly cores: number };
+  readonly backend: string;
+  readonly spec: string;
+  readonly protocol: SamplingProtocol;
+  readonly withinContextTokens: number;
+  /** The products' floating-point operations of one generation (bench/plan-flops.ts): one sample, the batch. */
+  readonly flops: { readonly one: number; readonly batch: number; readonly oneWithin: number; readonly batchWithin: number };
+  readonly rounds: readonly BatchCeilingRound[];
+}

@@ -37,7 +37,8 @@ Every (style, setting) pair runs in a fresh worker process (this script with --w
                          of --prompt-tokens, timed whole; each token from the last block_size tokens,
                          the whole window every token (the generated module, as nanoGPT's, has no KV
                          cache). Recorded as prompt_tokens, new_tokens (as generated), seconds,
-                         tokens_per_sec, cached (false). Sampling does not depend on the training
+                         tokens_per_sec (of every row), batch, cached (false); --sample-batch N
+                         generates N rows of the prompt at once. Sampling does not depend on the training
                          step, so only the first style's workers sample (every thread setting).
   sgemm_gflops           a 768x768x768 float32 product through torch.mm (which calls the BLAS sgemm)
   peak_rss_mib           the worker's peak resident memory, torch itself included
@@ -130,7 +131,7 @@ def run_settings(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, An
     styles = args.styles or list(STYLES)
     results: List[Dict[str, Any]] = []
     shared: Dict[str, Any] = {}
-    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats)]
+    worker_args = ["--iters", str(args.iters), "--warmup", str(args.warmup), "--prompt-tokens", str(args.prompt_tokens), "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats), "--sample-batch", str(args.sample_batch)]
     worker_args += ["--vocab", str(args.vocab), "--budget", str(args.budget), "--model", args.model] + (["--quick"] if args.quick else []) + (["--sample-only"] if args.sample_only else [])
     openmp_dir = openmp_blas_dir()
     for style in styles:
@@ -312,7 +313,7 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     sampling = None
     if args.sample_tokens > 0:
         model.eval()
-        prompt = (torch.arange(args.prompt_tokens) % args.vocab).view(1, -1)  # (1, prompt_tokens)
+        prompt = (torch.arange(args.prompt_tokens) % args.vocab).view(1, -1).repeat(args.sample_batch, 1)  # (batch, prompt_tokens)
         model.generate(prompt, args.sample_warmup)
         # The protocol's repeats, one after another; the median is the figure, as on babygpt's side.
         timed = []
@@ -322,7 +323,7 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
             timed.append(time.perf_counter() - began)
         seconds = statistics.median(timed)
         new = out.shape[1] - prompt.shape[1]
-        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "seconds": seconds, "tokens_per_sec": new / seconds, "repeats": len(timed)}
+        sampling = {"cached": False, "prompt_tokens": prompt.shape[1], "new_tokens": new, "batch": args.sample_batch, "seconds": seconds, "tokens_per_sec": args.sample_batch * new / seconds, "repeats": len(timed)}
 
     threads = {
         "omp_num_threads": int(os.environ.get("OMP_NUM_THREADS", "0")),
@@ -359,6 +360,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--sample-warmup", type=int, default=SAMPLING["warmupTokens"], help="sampling: new tokens of the untimed generate before it")
     parser.add_argument("--sample-only", action="store_true", help="no training steps: sampling alone (the benchmark's paired sampling rounds)")
     parser.add_argument("--sample-repeats", type=int, default=SAMPLING["repeats"], help="sampling: timed generates, one after another; the median is the figure")
+    parser.add_argument("--sample-batch", type=int, default=1, help="sampling: rows generated as one batch (the prompt repeated); tokens_per_sec counts every row's")
     parser.add_argument("--temperature", type=float, default=float(SAMPLING["temperature"]), help="sampling: must be 1, the generated module's generate takes no temperature or top-k")
     parser.add_argument("--budget", type=float, default=None, help="seconds of training iterations per setting before stopping early (default 60, quick 10)")
     parser.add_argument("--vocab", type=int, default=65)
@@ -375,6 +377,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error(f"--temperature {args.temperature}: the generated module's generate samples at temperature 1 only")
     if args.prompt_tokens < 1:
         parser.error("--prompt-tokens must be at least 1")
+    if args.sample_batch < 1:
+        parser.error("--sample-batch must be at least 1")
     args.budget = args.budget if args.budget is not None else (10.0 if args.quick else 60.0)
 
     if args.worker:

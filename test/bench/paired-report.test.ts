@@ -1,7 +1,8 @@
 // The paired rounds' section of docs/bench.md: what it shows from the results files, and that it is
 // replaced, appended and kept by the marked-section helpers the data bench and the GPU kit share.
 import { describe, expect, it } from "vitest";
-import { pairedSectionOf, renderPairedSection, withPairedSection, type PairedSamplingFile, type PairedStepFile } from "../../bench/paired-report.js";
+import { batchCeilingFigures, pairedSectionOf, renderPairedSection, withPairedSection, type PairedSamplingFile, type PairedStepFile } from "../../bench/paired-report.js";
+import type { BatchCeilingFile } from "../../bench/results.js";
 import { SAMPLING } from "../../bench/sampling.js";
 import { withSection } from "../../bench/sections.js";
 
@@ -40,6 +41,46 @@ const step: PairedStepFile = {
   oursMedianMs: 0.07,
   torchFastestMedianMs: 0.147,
 };
+
+// Two rounds; with a batch of 8 and 128 new tokens, round 1: 1,024 tokens of 400 GFLOP at 200 GFLOP/s
+// take 2 s, 512 tokens/s, over one sample's 200: 2.56×; round 2 at 300 GFLOP/s over 250: 3.072×.
+const ceiling: BatchCeilingFile = {
+  command: "node --import tsx bench/batch-ceiling.ts --rounds 2",
+  date: "2026-12-08T02:00:00.000Z",
+  machine: { cpu: "Test CPU", cores: 2 },
+  backend: "native",
+  spec: "specs/12-baby-gpt.yaml",
+  protocol: { ...SAMPLING, batch: 8, newTokens: 128 },
+  withinContextTokens: 63,
+  flops: { one: 50e9, batch: 400e9, oneWithin: 1e9, batchWithin: 8e9 },
+  rounds: [
+    { one: 200, batch: 300, oneWithin: 1000, batchWithin: 3000, torchOne: 40, torchBatch: 80, productGflops: 200, load: 1 },
+    { one: 250, batch: 500, oneWithin: 1000, batchWithin: 4000, torchOne: 50, torchBatch: 150, productGflops: 300, load: 1 },
+  ],
+};
+
+describe("the batch ceiling", () => {
+  it("takes each figure's median over the rounds", () => {
+    const f = batchCeilingFigures(ceiling);
+    expect(f.byProtocol).toBeCloseTo((1.5 + 2) / 2, 10);
+    expect(f.withinContext).toBeCloseTo((3 + 4) / 2, 10);
+    expect(f.torch).toBeCloseTo((2 + 3) / 2, 10);
+    expect(f.ceiling).toBeCloseTo((2.56 + 3.072) / 2, 10);
+    // 50 GFLOP in 128 / 200 s, and in 128 / 250 s.
+    expect(f.oneGflops).toBeCloseTo((78.125 + 97.65625) / 2, 10);
+    expect(f.productGflops).toBe(250);
+  });
+
+  it("is shown below the rounds, with the command, the file and the operations counted", () => {
+    const section = renderPairedSection(undefined, undefined, { file: "bench/results/batch-ceiling-2026-12-08.json", results: ceiling });
+    expect(section).toContain("### A batch of 8 samples, and what this machine allows");
+    expect(section).toContain("| 128 (the protocol) | **1.75×**");
+    expect(section).toContain("| 2.50× | 2.82× |");
+    expect(section).toContain("`node --import tsx bench/batch-ceiling.ts --rounds 2`");
+    expect(section).toContain("400,000 MFLOP by the protocol");
+    expect(section).not.toContain("### Sampling");
+  });
+});
 
 describe("the paired rounds' section", () => {
   const section = renderPairedSection({ file: "bench/results/paired-sampling-2026-12-07.json", results: sampling }, { file: "bench/results/paired-step-2026-12-07.json", results: step });
