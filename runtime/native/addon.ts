@@ -71,7 +71,7 @@ export const Act = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu
 export type Word32Array = Float32Array | Int32Array | Uint32Array;
 
 /** The interface version this file expects; kAbi in addon.cc. */
-export const ADDON_ABI = 8;
+export const ADDON_ABI = 9;
 
 /**
  * The score shaping an attention binding takes after its own arguments (runtime/ops/score-shaping.ts;
@@ -253,6 +253,11 @@ export interface NativeAddon {
   decoderProfile(decoder: NativeDecoderHandle, out: Float64Array): void;
   /** Frees the decoder now (a second call does nothing). */
   decoderDispose(decoder: NativeDecoderHandle): void;
+  /**
+   * The decoders' linear-layer kernels in this process: "avx512" where the CPU has AVX-512F (unless
+   * BABYGPT_DECODE_KERNEL=avx2), "avx2", or "portable". Every one computes an element the same way.
+   */
+  decoderKernels(): "avx512" | "avx2" | "portable";
   /** runtime/sample.ts's pickToken on each row of logits [rows, V], rows = out.length. */
   sampleTokens(logits: Float32Array, V: number, sampling: Float64Array, uniforms: Float64Array, out: Int32Array): void;
 }

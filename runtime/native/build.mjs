@@ -26,7 +26,8 @@
 // since 2013) where the building CPU has it, not -march=native, so that a build cache or a container
 // image moved to another machine still runs; addon.cc then refuses to load on a CPU without it. The
 // built-in GEMM's AVX2 micro-kernel (gemm_avx2.cc) is always compiled on x86-64 and chosen at run time
-// from the CPU's features, beside a portable one; everything else is compiled for the baseline.
+// from the CPU's features, beside a portable one, and so are the decoder's AVX-512 panels
+// (decode_avx512.cc) beside its AVX2 ones; everything else is compiled for the baseline.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -164,7 +165,9 @@ const obj = (name) => join(outDir, `${name}.o`);
 // Each unit: source, flags. The first group is shared by both addons.
 const units = {
   kernels: ["kernels.cc", kernelFlags],
-  decode: ["decode.cc", kernelFlags],
+  decode: ["decode.cc", [...kernelFlags, ...(x64 ? ["-DBK_HAVE_AVX512_DECODE"] : [])]],
+  // The decoder's AVX-512 panels, chosen at run time where the CPU has AVX-512F (decode_panels.h).
+  ...(x64 ? { decode_avx512: ["decode_avx512.cc", [...common, ...loops, "-mavx512f", "-mavx2", "-mfma"]] } : {}),
   // exact.cc reproduces tfjs's float32 arithmetic step by step (the optimizers, dropout's random
   // numbers): no fused multiply-adds, which round differently.
   exact: ["exact.cc", [...kernelFlags, "-ffp-contract=off"]],
@@ -178,7 +181,7 @@ const units = {
   ...(blas === "accelerate" ? { blas_accelerate: ["blas_cblas.cc", [...common, "-DBK_BLAS_ACCELERATE"]] } : {}),
 };
 const shared = Object.keys(units).filter((u) => !u.startsWith("blas_")).map(obj);
-const headers = ["kernels.h", "parallel.h", "gemm.h", "gemm_driver.h", "decode.h"];
+const headers = ["kernels.h", "parallel.h", "gemm.h", "gemm_driver.h", "decode.h", "decode_panels.h"];
 const sources = [...new Set([...Object.values(units).map(([f]) => f), ...headers])].map((f) => join(srcDir, f));
 const libsFor = { openblas: blasLibs, accelerate: ["-framework", "Accelerate"], builtin: [] };
 const flagKey = JSON.stringify({ cxx, version: probe.stdout.split("\n")[0], units, blas, whyBuiltin, libs: libsFor[blas] });

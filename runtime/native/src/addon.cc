@@ -1352,11 +1352,13 @@ napi_value string(napi_env env, const char* s) {
 }
 
 napi_value Info(napi_env env, napi_callback_info) { return string(env, bk::blas_info()); }
+// decoderKernels(): "avx512", "avx2" or "portable", the decoders' linear-layer kernels in this process.
+napi_value DecoderKernels(napi_env env, napi_callback_info) { return string(env, bk::decoder_kernels()); }
 napi_value BlasName(napi_env env, napi_callback_info) { return string(env, bk::blas_name()); }
 
 // Bumped whenever a function is added or changes its arguments; addon.ts refuses an addon built from
 // other sources (a stale build/ after a failed rebuild, say).
-constexpr int32_t kAbi = 8;
+constexpr int32_t kAbi = 9;
 
 napi_value Init(napi_env env, napi_value exports) {
   if (!cpu_supported()) {
@@ -1419,6 +1421,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"decoderStep", DecoderStep},
       {"decoderProfile", DecoderProfile},
       {"decoderDispose", DecoderDispose},
+      {"decoderKernels", DecoderKernels},
       {"sampleTokens", SampleTokens},
   };
   for (const Fn& f : fns) {

@@ -7,7 +7,9 @@
 // last reads the last position of the activations that hold every position. Products over one position per
 // sequence (T = 1, or a last step) run kernels whose every row is computed the same way whatever the
 // batch (a linear layer's weight copied into panels once, or dot products), so a batch of samples gives
-// each the bits it gets alone; wider products run sgemm.
+// each the bits it gets alone; wider products (a window) run sgemm, or the panels too where the CPU has
+// AVX-512 (decode_avx512.cc, faster than sgemm on a window of a small model, whose weights it packs again
+// at every call).
 //
 // Compiled for the kernels' instruction set (x86-64-v3 where the build chose it), like kernels.cc.
 #include "decode.h"
@@ -17,6 +19,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -25,11 +28,26 @@
 #include <immintrin.h>
 #endif
 
+#include "decode_panels.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "parallel.h"
 
 namespace bk {
+
+bool decode_avx512() {
+#if defined(BK_HAVE_AVX512_DECODE)
+  static const bool on = [] {
+    const char* forced = std::getenv("BABYGPT_DECODE_KERNEL");
+    if (forced != nullptr && std::strcmp(forced, "avx2") == 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return on;
+#else
+  return false;
+#endif
+}
 
 namespace {
 
@@ -244,6 +262,12 @@ inline void panel_cols(const float* P, int64_t K, const float* x, float* out) {
 
 // Panels [p0, p1) of y for M rows.
 void panel_block(Rows x, int64_t M, const float* panels, const float* bias, int64_t N, int64_t K, Rows y, int64_t p0, int64_t p1) {
+#if defined(BK_HAVE_AVX512_DECODE)
+  if (decode_avx512()) {
+    panel_block_avx512(x.p, x.stride, M, panels, bias, N, K, y.p, y.stride, p0, p1);
+    return;
+  }
+#endif
   float r[6 * 16];
   if (M == 1) {
     for (int64_t p = p0; p < p1; p += 4) {
@@ -347,9 +371,9 @@ void dot_rows(Rows x, int64_t M, const float* W, const float* bias, int64_t N, i
 }
 
 // y = x Wᵀ + b for M rows: for one position per sequence, the panels where the layer has them and dot
-// products otherwise; sgemm (over the pool) for wider products.
+// products otherwise; for wider products, the panels on AVX-512 and sgemm (over the pool) elsewhere.
 void linear_rows(Rows x, int64_t M, const float* W, const float* panels, const float* bias, int64_t N, int64_t K, Rows y, bool onePosition) {
-  if (onePosition && panels != nullptr) {
+  if (panels != nullptr && (onePosition || decode_avx512())) {
     panel_product(x, M, panels, bias, N, K, y);
     return;
   }
@@ -777,6 +801,15 @@ Decoder* decoder_create(const int32_t* ints, int64_t nInts, const double* floats
 
 void decoder_destroy(Decoder* d) { delete d; }
 int32_t decoder_vocab(const Decoder* d) { return d->vocab; }
+const char* decoder_kernels() {
+  if (decode_avx512()) return "avx512";
+#if defined(__AVX2__) && defined(__FMA__)
+  return "avx2";
+#else
+  return "portable";
+#endif
+}
+
 int32_t decoder_block_size(const Decoder* d) { return d->maxT; }
 int32_t decoder_max_batch(const Decoder* d) { return d->maxB; }
 

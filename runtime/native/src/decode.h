@@ -56,6 +56,10 @@ int32_t decoder_max_batch(const Decoder* d);
 bool decoder_step(Decoder* d, const int32_t* tokens, int32_t B, int32_t T, int32_t past, double temperature, int32_t topK,
                   double topP, const double* uniforms, int32_t* out, float* logits, char* error, size_t errorSize);
 
+// The kernels of the decoders' linear layers in this process: "avx512" (decode_avx512.cc, chosen at run
+// time), "avx2", or "portable" (a build without AVX2).
+const char* decoder_kernels();
+
 // Nanoseconds spent per profile slot since the decoder was made (zeros unless made with profile).
 void decoder_profile(const Decoder* d, double* out);
 
