@@ -65,6 +65,7 @@ describe("the batch ceiling", () => {
     expect(f.byProtocol).toBeCloseTo((1.5 + 2) / 2, 10);
     expect(f.withinContext).toBeCloseTo((3 + 4) / 2, 10);
     expect(f.torch).toBeCloseTo((2 + 3) / 2, 10);
+    expect(f.batchOverTorch).toBeCloseTo((300 / 80 + 500 / 150) / 2, 10);
     expect(f.ceiling).toBeCloseTo((2.56 + 3.072) / 2, 10);
     // 50 GFLOP in 128 / 200 s, and in 128 / 250 s.
     expect(f.oneGflops).toBeCloseTo((78.125 + 97.65625) / 2, 10);
@@ -75,7 +76,7 @@ describe("the batch ceiling", () => {
     const section = renderPairedSection(undefined, undefined, { file: "bench/results/batch-ceiling-2026-12-08.json", results: ceiling });
     expect(section).toContain("### A batch of 8 samples, and what this machine allows");
     expect(section).toContain("| 128 (the protocol) | **1.75×**");
-    expect(section).toContain("| 2.50× | 2.82× |");
+    expect(section).toContain("| 2.50× | 2.82× | 3.54× |");
     expect(section).toContain("`node --import tsx bench/batch-ceiling.ts --rounds 2`");
     expect(section).toContain("400,000 MFLOP by the protocol");
     expect(section).not.toContain("### Sampling");
