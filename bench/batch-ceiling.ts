@@ -23,7 +23,7 @@ import { loadAddon } from "../runtime/native/addon.js";
 import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { writePairedSection } from "./paired-report.js";
-import { ourSide, torchSide } from "./paired-sides.js";
+import { ourSide, pairedRound, torchSide } from "./paired-sides.js";
 import { generationFlops } from "./plan-flops.js";
 import type { BatchCeilingFile, BatchCeilingRound } from "./results.js";
 import { SAMPLING, type OurSampling } from "./sampling.js";
@@ -79,15 +79,7 @@ const rounds: BatchCeilingRound[] = [];
 for (let i = 0; i < Number(opts.rounds); i++) {
   const ours = (): { runs: OurSampling[]; productGflops: number } => ({ runs: ourSide(opts.spec, opts.backend), productGflops: productGflops() });
   const torch = (): { torchOne: number; torchBatch: number } => ({ torchOne: torchBest(1), torchBatch: torchBest(B) });
-  let o: { runs: OurSampling[]; productGflops: number };
-  let t: { torchOne: number; torchBatch: number };
-  if (i % 2 === 0) {
-    o = ours();
-    t = torch();
-  } else {
-    t = torch();
-    o = ours();
-  }
+  const { ours: o, torch: t } = pairedRound(i, ours, torch);
   const round: BatchCeilingRound = {
     one: find(o.runs, 1, SAMPLING.newTokens),
     batch: find(o.runs, B, SAMPLING.newTokens),

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
 import { writePairedSection } from "./paired-report.js";
-import { ourSide, torchSide } from "./paired-sides.js";
+import { ourSide, pairedRound, torchSide } from "./paired-sides.js";
 import { SAMPLING, type OurSampling } from "./sampling.js";
 import type { PairedSampling, PairedSamplingRound } from "./results.js";
 import { median } from "./median.js";
@@ -58,16 +58,12 @@ const results: PairedSampling[] = [];
 for (const config of configs) {
   const done: PairedSamplingRound[] = [];
   for (let i = 0; i < rounds; i++) {
-    let o: OurSampling[];
-    let t: ReturnType<typeof torchSide>;
     const settings = opts.settings.split(",");
-    if (i % 2 === 0) {
-      o = ourSide(config.spec, opts.backend);
-      t = torchSide(config.spec, settings);
-    } else {
-      t = torchSide(config.spec, settings);
-      o = ourSide(config.spec, opts.backend);
-    }
+    const { ours: o, torch: t } = pairedRound(
+      i,
+      () => ourSide(config.spec, opts.backend),
+      () => torchSide(config.spec, settings),
+    );
     const figures = ourFigures(o);
     const fastest = Math.max(...t.map((s) => s.tokensPerSec));
     const round: PairedSamplingRound = { ...figures, torch: t, ratio: figures.ours / fastest, load: loadavg()[0]! };

@@ -1,7 +1,7 @@
 // The two sides of a paired sampling round, each a process of its own: ours (bench/child.ts with no
 // training steps: the protocol's generations, bench/sample-runs.ts) and PyTorch's (bench_torch.py
 // --sample-only, a worker per thread setting asked for). bench/paired-sampling.ts and
-// bench/batch-ceiling.ts alternate them round by round.
+// bench/batch-ceiling.ts alternate them round by round (pairedRound, which paired-step.ts shares).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../runtime/paths.js";
@@ -29,4 +29,14 @@ export function torchSide(spec: string, settings: readonly string[], batch = 1):
   const ok = raw.settings.filter((s) => !s.error && s.sampling);
   if (ok.length === 0) throw new Error(`bench_torch.py: no setting sampled (${raw.settings.map((s) => s.error).join("; ")})`);
   return ok.map((s) => ({ setting: s.setting, tokensPerSec: s.sampling!.tokens_per_sec }));
+}
+
+/** Round i's two sides, one after the other: ours first in even rounds, PyTorch's first in odd ones. */
+export function pairedRound<O, T>(i: number, ours: () => O, torch: () => T): { ours: O; torch: T } {
+  if (i % 2 === 0) {
+    const o = ours();
+    return { ours: o, torch: torch() };
+  }
+  const t = torch();
+  return { ours: ours(), torch: t };
 }

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from "../runtime/paths.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { CONFIGS } from "./bench.js";
 import { writePairedSection } from "./paired-report.js";
+import { pairedRound } from "./paired-sides.js";
 import { median } from "./median.js";
 
 const { values: opts } = parseArgs({
@@ -56,15 +57,7 @@ function torch(): { style: string; setting: string; ms: number }[] {
 
 const rounds: { ours: number; torch: { style: string; setting: string; ms: number }[]; ratio: number; load: number }[] = [];
 for (let i = 0; i < Number(opts.rounds); i++) {
-  let o: number;
-  let t: ReturnType<typeof torch>;
-  if (i % 2 === 0) {
-    o = ours();
-    t = torch();
-  } else {
-    t = torch();
-    o = ours();
-  }
+  const { ours: o, torch: t } = pairedRound(i, ours, torch);
   const fastest = Math.min(...t.map((s) => s.ms));
   const round = { ours: o, torch: t, ratio: fastest / o, load: loadavg()[0]! };
   rounds.push(round);
