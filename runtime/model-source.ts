@@ -143,7 +143,7 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
       const source = emitModelFile(ir);
       if (emitModelFile(plainIr) !== source) {
         // --set changed the architecture: the spec file's generated code does not describe this model.
-        const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
+        const module = await emittedModel(ir);
         return { module, ir, source, from: "code emitted for the --set overrides", note: "--set changes the model, so it trains code emitted for this run (kept as model.ts in the run directory)" };
       }
     }
@@ -152,9 +152,8 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
   if (!hasCommittedCode(project, specFile)) {
     // generated/ holds the code of specs/ and specs/zoo/ alone: a spec from elsewhere must not add to it,
     // nor overwrite the generated file of a spec in specs/ that has the same file name.
-    const emitModelFile = await emitter();
-    const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
-    return { module, ir, source: emitModelFile(ir), from: "code emitted for a spec outside specs/" };
+    const module = await emittedModel(ir);
+    return { module, ir, source: (await emitter())(ir), from: "code emitted for a spec outside specs/" };
   }
   const generated = generatedPathFor(project, specFile);
   // A file of generated/zoo/ reaches runtime/nn through one more "..": its text is that file's.
@@ -176,8 +175,7 @@ export async function resolveModel(specPath: string, loaded: LoadedSpec, options
     const state = current === undefined ? "missing" : "out of date";
     const shown = generated.startsWith(PROJECT_ROOT) ? generated.slice(PROJECT_ROOT.length + 1) : generated;
     if (!options.compile) throw new UserError(`${shown} is ${state}; run \`npx babygpt compile ${loaded.files[0]!.path}\` or drop --no-compile`);
-    const emitModelFile = await emitter();
-    const module = await importSource(emitModelFile(ir, { runtimeImport: RUNTIME_URL }));
+    const module = await emittedModel(ir);
     return { module, ir, source: text, from: "code emitted for this run", note: `${shown} is ${state}, so this run trains code emitted from ${loaded.files[0]!.path} (\`npx babygpt compile\` updates generated/)` };
   }
   // The query busts Node's module cache when this process has imported an older version of the file.
