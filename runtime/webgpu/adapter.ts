@@ -66,16 +66,22 @@ function ensureRuntimeDir(): void {
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "probe.mjs");
 
-/** The probe of this process: its answer, and a way to make the process wait for it. */
-let probing: { readonly answer: Promise<AdapterDescription | Error>; readonly hold: () => void } | undefined;
+/** A probe: its answer, and a way to make the process wait for it. */
+interface Probe {
+  readonly answer: Promise<AdapterDescription | Error>;
+  readonly hold: () => void;
+}
+
+/** The probe of this process. */
+let probing: Probe | undefined;
 
 /**
- * Starts the probe (probe.mjs, a process of its own; once per process) and returns at once, so that a
+ * Starts the probe (probe.mjs, a process of its own; once per process) and returns it at once, so that a
  * command can do its other preparations while the probe loads Dawn. Until probeAdapter waits for it, the
  * probe does not keep this process alive: a command that ends first does not wait for its answer.
  */
-export function startAdapterProbe(): void {
-  if (probing) return;
+export function startAdapterProbe(): Probe {
+  if (probing) return probing;
   ensureRuntimeDir();
   const child = spawn(process.execPath, [PROBE], { stdio: ["ignore", "pipe", "ignore"] });
   const stdout = child.stdout as Socket;
@@ -99,6 +105,7 @@ export function startAdapterProbe(): void {
       stdout.ref();
     },
   };
+  return probing;
 }
 
 /** The probe's last line → the adapter's description, or why there is none. */
@@ -123,9 +130,9 @@ function parseProbe(out: string, signal: NodeJS.Signals | null): AdapterDescript
  * there is no adapter. Once per process: a command may select its backend more than once (the ladder).
  */
 export async function probeAdapter(): Promise<AdapterDescription> {
-  startAdapterProbe();
-  probing!.hold();
-  const answer = await probing!.answer;
+  const probe = startAdapterProbe();
+  probe.hold();
+  const answer = await probe.answer;
   if (answer instanceof Error) throw answer;
   return answer;
 }
