@@ -75,10 +75,12 @@ function productGflops(): number {
   return cpus().length * best;
 }
 
+// Our side: the protocol's generations, then the product speed in this process; PyTorch's: one row, a batch.
+const ours = (): { runs: OurSampling[]; productGflops: number } => ({ runs: ourSide(opts.spec, opts.backend), productGflops: productGflops() });
+const torch = (): { torchOne: number; torchBatch: number } => ({ torchOne: torchBest(1), torchBatch: torchBest(B) });
+
 const rounds: BatchCeilingRound[] = [];
 for (let i = 0; i < Number(opts.rounds); i++) {
-  const ours = (): { runs: OurSampling[]; productGflops: number } => ({ runs: ourSide(opts.spec, opts.backend), productGflops: productGflops() });
-  const torch = (): { torchOne: number; torchBatch: number } => ({ torchOne: torchBest(1), torchBatch: torchBest(B) });
   const { ours: o, torch: t } = pairedRound(i, ours, torch);
   const round: BatchCeilingRound = {
     one: find(o.runs, 1, SAMPLING.newTokens),

@@ -54,11 +54,11 @@ function ourFigures(runs: readonly OurSampling[]): Omit<PairedSamplingRound, "to
 
 const configs = CONFIGS.filter((c) => opts.only.split(",").some((o) => c.name.toLowerCase().startsWith(o)));
 const rounds = Number(opts.rounds);
+const settings = opts.settings.split(",");
 const results: PairedSampling[] = [];
 for (const config of configs) {
   const done: PairedSamplingRound[] = [];
   for (let i = 0; i < rounds; i++) {
-    const settings = opts.settings.split(",");
     const { ours: o, torch: t } = pairedRound(
       i,
       () => ourSide(config.spec, opts.backend),
